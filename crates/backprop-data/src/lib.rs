@@ -1,0 +1,1 @@
+//! backprop-data (under construction).

@@ -1,0 +1,1 @@
+//! backprop-layers (under construction).

@@ -1,0 +1,1 @@
+//! backprop-optim (under construction).

@@ -1,0 +1,351 @@
+//! Matrix products and the small kernels of the forward and backward passes.
+//!
+//! Every product goes straight to `matrixmultiply` with strides, so `A·Bᵀ` and
+//! `Aᵀ·B` never materialise a transpose, and every product checks its shapes
+//! first and reports both (nalgebra's own panic names no sizes). Outputs are
+//! caller-owned matrices; the `*_into` forms resize them with [`resize`],
+//! which keeps their allocation, so a loop that reuses them does not allocate.
+
+use crate::{Result, Scalar, TensorError};
+use nalgebra::DMatrix;
+
+/// Whether an operand enters a product as stored (`N`) or transposed (`T`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// As stored.
+    N,
+    /// Transposed (read through swapped strides, never copied).
+    T,
+}
+
+impl Op {
+    fn dims<T>(self, m: &DMatrix<T>) -> (usize, usize) {
+        match self {
+            Op::N => (m.nrows(), m.ncols()),
+            Op::T => (m.ncols(), m.nrows()),
+        }
+    }
+    /// Row and column strides of the operand as it enters the product.
+    fn strides<T>(self, m: &DMatrix<T>) -> (isize, isize) {
+        // Column-major storage: element (i, j) lives at i + j·nrows.
+        let ld = m.nrows().max(1) as isize;
+        match self {
+            Op::N => (1, ld),
+            Op::T => (ld, 1),
+        }
+    }
+    fn label(a: Op, b: Op) -> &'static str {
+        match (a, b) {
+            (Op::N, Op::N) => "A·B",
+            (Op::N, Op::T) => "A·Bᵀ",
+            (Op::T, Op::N) => "Aᵀ·B",
+            (Op::T, Op::T) => "Aᵀ·Bᵀ",
+        }
+    }
+}
+
+/// Checks that `m` is `rows×cols`.
+///
+/// ```
+/// use backprop_tensor::{ops::check_shape, DMatrix};
+/// let m = DMatrix::<f32>::zeros(2, 3);
+/// assert!(check_shape("demo", "m", &m, (2, 3)).is_ok());
+/// assert!(check_shape("demo", "m", &m, (3, 2)).is_err());
+/// ```
+pub fn check_shape<T>(
+    op: &'static str,
+    operand: &'static str,
+    m: &DMatrix<T>,
+    expected: (usize, usize),
+) -> Result<()> {
+    let found = (m.nrows(), m.ncols());
+    if found == expected {
+        Ok(())
+    } else {
+        Err(TensorError::ShapeMismatch { op, operand, expected, found })
+    }
+}
+
+/// Resizes `m` to `rows×cols`, keeping its allocation when it is large enough.
+///
+/// The contents after a resize are unspecified (old values or zeros): callers
+/// overwrite them. Growing past the capacity allocates once; shrinking and
+/// growing back never does.
+///
+/// ```
+/// use backprop_tensor::{ops::resize, DMatrix};
+/// let mut m = DMatrix::<f32>::zeros(4, 64);
+/// resize(&mut m, 4, 32);
+/// assert_eq!(m.shape(), (4, 32));
+/// ```
+pub fn resize<T: Scalar>(m: &mut DMatrix<T>, rows: usize, cols: usize) {
+    if m.nrows() == rows && m.ncols() == cols {
+        return;
+    }
+    let old = std::mem::replace(m, DMatrix::from_vec(0, 0, Vec::new()));
+    let mut data: Vec<T> = old.data.into();
+    data.resize(rows * cols, T::zero());
+    *m = DMatrix::from_vec(rows, cols, data);
+}
+
+/// General product `C ← α·op(A)·op(B) + β·C`, `C` already of the right shape.
+///
+/// With `β = 0` the old contents of `C` are ignored (NaN included).
+///
+/// ```
+/// use backprop_tensor::{ops::{gemm, Op}, DMatrix};
+/// let a = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let b = DMatrix::from_row_slice(2, 3, &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+/// let mut c = DMatrix::zeros(2, 2);
+/// gemm(1.0, &a, Op::N, &b, Op::T, 0.0, &mut c).unwrap(); // A·Bᵀ
+/// assert_eq!(c, DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 4.0, 5.0]));
+/// ```
+pub fn gemm<T: Scalar>(
+    alpha: T,
+    a: &DMatrix<T>,
+    op_a: Op,
+    b: &DMatrix<T>,
+    op_b: Op,
+    beta: T,
+    c: &mut DMatrix<T>,
+) -> Result<()> {
+    let label = Op::label(op_a, op_b);
+    let (m, k) = op_a.dims(a);
+    let (kb, n) = op_b.dims(b);
+    if kb != k {
+        let expected = match op_b {
+            Op::N => (k, n),
+            Op::T => (n, k),
+        };
+        return Err(TensorError::ShapeMismatch {
+            op: label,
+            operand: "B",
+            expected,
+            found: (b.nrows(), b.ncols()),
+        });
+    }
+    check_shape(label, "C", c, (m, n))?;
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let (rsa, csa) = op_a.strides(a);
+    let (rsb, csb) = op_b.strides(b);
+    let rsc = 1;
+    let csc = m as isize;
+    // SAFETY: shapes were checked above, so every index the strides describe
+    // lies inside the three column-major buffers; `c` is borrowed mutably and
+    // therefore aliases neither `a` nor `b`.
+    unsafe {
+        T::gemm_raw(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            rsc,
+            csc,
+        );
+    }
+    Ok(())
+}
+
+/// `C = op(A)·op(B)`, resizing `C` (keeping its allocation).
+pub fn product_into<T: Scalar>(
+    a: &DMatrix<T>,
+    op_a: Op,
+    b: &DMatrix<T>,
+    op_b: Op,
+    c: &mut DMatrix<T>,
+) -> Result<()> {
+    let (m, k) = op_a.dims(a);
+    let (kb, n) = op_b.dims(b);
+    if k == kb {
+        resize(c, m, n);
+    }
+    gemm(T::one(), a, op_a, b, op_b, T::zero(), c)
+}
+
+/// `C = A·B`, resizing `C`.
+///
+/// ```
+/// use backprop_tensor::{ops::matmul_into, DMatrix};
+/// let a = DMatrix::from_row_slice(1, 2, &[1.0_f64, 2.0]);
+/// let b = DMatrix::from_row_slice(2, 1, &[3.0, 4.0]);
+/// let mut c = DMatrix::zeros(0, 0);
+/// matmul_into(&a, &b, &mut c).unwrap();
+/// assert_eq!(c[(0, 0)], 11.0);
+/// // Wrong inner sizes: an error naming both shapes, not a panic.
+/// let err = matmul_into(&a, &a, &mut c).unwrap_err();
+/// assert!(err.to_string().contains("expected 2×2, found 1×2"), "{err}");
+/// ```
+pub fn matmul_into<T: Scalar>(a: &DMatrix<T>, b: &DMatrix<T>, c: &mut DMatrix<T>) -> Result<()> {
+    product_into(a, Op::N, b, Op::N, c)
+}
+
+/// `C = A·Bᵀ`, resizing `C`; the transpose is read through strides.
+pub fn matmul_nt_into<T: Scalar>(a: &DMatrix<T>, b: &DMatrix<T>, c: &mut DMatrix<T>) -> Result<()> {
+    product_into(a, Op::N, b, Op::T, c)
+}
+
+/// `C = Aᵀ·B`, resizing `C`; the transpose is read through strides.
+pub fn matmul_tn_into<T: Scalar>(a: &DMatrix<T>, b: &DMatrix<T>, c: &mut DMatrix<T>) -> Result<()> {
+    product_into(a, Op::T, b, Op::N, c)
+}
+
+/// Adds the column vector `bias` (`rows×1`) to every column of `z`.
+///
+/// ```
+/// use backprop_tensor::{ops::add_bias, DMatrix};
+/// let mut z = DMatrix::<f32>::zeros(2, 3);
+/// add_bias(&mut z, &DMatrix::from_column_slice(2, 1, &[1.0, 2.0])).unwrap();
+/// assert_eq!(z.row(1).sum(), 6.0);
+/// ```
+pub fn add_bias<T: Scalar>(z: &mut DMatrix<T>, bias: &DMatrix<T>) -> Result<()> {
+    check_shape("bias broadcast", "bias", bias, (z.nrows(), 1))?;
+    let rows = z.nrows();
+    if rows == 0 {
+        return Ok(());
+    }
+    let b = bias.as_slice();
+    for col in z.as_mut_slice().chunks_exact_mut(rows) {
+        for (x, &bi) in col.iter_mut().zip(b) {
+            *x += bi;
+        }
+    }
+    Ok(())
+}
+
+/// `out ← α·Σⱼ m[:, j] + β·out`: the row sums of `m` as a column (`db` in the
+/// backward pass). `out` must be `rows×1`.
+///
+/// ```
+/// use backprop_tensor::{ops::sum_columns, DMatrix};
+/// let m = DMatrix::from_row_slice(2, 2, &[1.0_f64, 2.0, 3.0, 4.0]);
+/// let mut out = DMatrix::zeros(2, 1);
+/// sum_columns(1.0, &m, 0.0, &mut out).unwrap();
+/// assert_eq!(out.as_slice(), &[3.0, 7.0]);
+/// ```
+pub fn sum_columns<T: Scalar>(alpha: T, m: &DMatrix<T>, beta: T, out: &mut DMatrix<T>) -> Result<()> {
+    check_shape("column sum", "out", out, (m.nrows(), 1))?;
+    let rows = m.nrows();
+    let o = out.as_mut_slice();
+    if beta == T::zero() {
+        o.fill(T::zero());
+    } else if beta != T::one() {
+        o.iter_mut().for_each(|x| *x *= beta);
+    }
+    if rows == 0 {
+        return Ok(());
+    }
+    for col in m.as_slice().chunks_exact(rows) {
+        // Accumulate α·x per column; α is applied per element so that large
+        // batches do not overflow before scaling.
+        for (acc, &x) in o.iter_mut().zip(col) {
+            *acc += alpha * x;
+        }
+    }
+    Ok(())
+}
+
+/// Copies `src` into `dst`, resizing `dst` (keeping its allocation).
+pub fn copy_into<T: Scalar>(src: &DMatrix<T>, dst: &mut DMatrix<T>) {
+    resize(dst, src.nrows(), src.ncols());
+    dst.as_mut_slice().copy_from_slice(src.as_slice());
+}
+
+/// Converts a matrix between scalar types (e.g. an `f32` batch to `f64`).
+pub fn cast<A: Scalar, B: Scalar>(m: &DMatrix<A>) -> DMatrix<B> {
+    m.map(|x| B::of(x.as_f64()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    fn random(rows: usize, cols: usize, rng: &mut StdRng) -> DMatrix<f64> {
+        DMatrix::from_fn(rows, cols, |_, _| rng.random_range(-1.0..1.0))
+    }
+
+    /// Every layout and shapes including 1 and ≤ 5 (where nalgebra's strided
+    /// gemm misbehaves) against nalgebra's own product of explicit transposes.
+    #[test]
+    fn all_layouts_match_reference() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for &(m, k, n) in &[(1, 1, 1), (3, 5, 1), (1, 7, 4), (5, 5, 5), (10, 64, 3), (128, 784, 64), (7, 0, 3)] {
+            for op_a in [Op::N, Op::T] {
+                for op_b in [Op::N, Op::T] {
+                    let a = match op_a { Op::N => random(m, k, &mut rng), Op::T => random(k, m, &mut rng) };
+                    let b = match op_b { Op::N => random(k, n, &mut rng), Op::T => random(n, k, &mut rng) };
+                    let ea = if op_a == Op::T { a.transpose() } else { a.clone() };
+                    let eb = if op_b == Op::T { b.transpose() } else { b.clone() };
+                    let c0 = random(m, n, &mut rng);
+                    let expected = &ea * &eb * 2.0 + &c0 * 0.5;
+                    let mut c = c0.clone();
+                    gemm(2.0, &a, op_a, &b, op_b, 0.5, &mut c).unwrap();
+                    assert!((c - expected).abs().max() < 1e-12, "{m}x{k}x{n} {op_a:?}{op_b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn f32_product_matches() {
+        let a = DMatrix::<f32>::from_fn(6, 4, |i, j| (i + 2 * j) as f32);
+        let b = DMatrix::<f32>::from_fn(6, 3, |i, j| (i * j) as f32 - 1.0);
+        let mut c = DMatrix::zeros(0, 0);
+        matmul_tn_into(&a, &b, &mut c).unwrap();
+        assert_eq!(c, a.transpose() * &b);
+    }
+
+    #[test]
+    fn beta_zero_ignores_nan_in_output() {
+        let a = DMatrix::<f64>::identity(3, 3);
+        let mut c = DMatrix::from_element(3, 3, f64::NAN);
+        gemm(1.0, &a, Op::N, &a, Op::N, 0.0, &mut c).unwrap();
+        assert_eq!(c, a);
+    }
+
+    #[test]
+    fn shape_errors_name_both_sizes() {
+        let a = DMatrix::<f32>::zeros(2, 3);
+        let b = DMatrix::<f32>::zeros(4, 5);
+        let mut c = DMatrix::<f32>::zeros(2, 5);
+        let e = gemm(1.0, &a, Op::N, &b, Op::N, 0.0, &mut c).unwrap_err();
+        assert_eq!(e, TensorError::ShapeMismatch { op: "A·B", operand: "B", expected: (3, 5), found: (4, 5) });
+        let b = DMatrix::<f32>::zeros(3, 5);
+        let mut c = DMatrix::<f32>::zeros(5, 2);
+        let e = gemm(1.0, &a, Op::N, &b, Op::N, 0.0, &mut c).unwrap_err();
+        assert!(e.to_string().contains("operand C expected 2×5, found 5×2"), "{e}");
+        let e = add_bias(&mut c, &DMatrix::zeros(2, 1)).unwrap_err();
+        assert!(e.to_string().contains("expected 5×1, found 2×1"), "{e}");
+    }
+
+    #[test]
+    fn resize_keeps_allocation() {
+        let mut m = DMatrix::<f32>::zeros(10, 64);
+        let ptr = m.as_ptr();
+        resize(&mut m, 10, 32);
+        resize(&mut m, 10, 64);
+        assert_eq!(m.shape(), (10, 64));
+        assert_eq!(ptr, m.as_ptr());
+    }
+
+    #[test]
+    fn bias_and_column_sums() {
+        let mut z = DMatrix::from_row_slice(2, 3, &[1.0_f64, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let b = DMatrix::from_column_slice(2, 1, &[10.0, 20.0]);
+        add_bias(&mut z, &b).unwrap();
+        assert_eq!(z, DMatrix::from_row_slice(2, 3, &[11.0, 12.0, 13.0, 24.0, 25.0, 26.0]));
+        let mut s = DMatrix::from_element(2, 1, 1.0);
+        sum_columns(0.5, &z, 2.0, &mut s).unwrap();
+        assert_eq!(s.as_slice(), &[2.0 + 18.0, 2.0 + 37.5]);
+    }
+}

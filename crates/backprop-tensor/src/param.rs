@@ -1,0 +1,133 @@
+//! A trainable parameter (value and gradient) and the trait through which a
+//! model hands its parameters to an optimizer.
+
+use crate::Scalar;
+use nalgebra::DMatrix;
+
+/// A trainable tensor: its value, the gradient of the loss with respect to it
+/// (same shape), and a name (`"0.weight"` in a `Sequential`, PyTorch-style).
+///
+/// ```
+/// use backprop_tensor::{Param, DMatrix};
+/// let mut p = Param::new("weight", DMatrix::<f32>::zeros(2, 3));
+/// assert_eq!(p.grad.shape(), (2, 3));
+/// p.grad.fill(1.0);
+/// p.zero_grad();
+/// assert_eq!(p.grad.sum(), 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param<T: Scalar> {
+    name: String,
+    /// The parameter's value.
+    pub value: DMatrix<T>,
+    /// The accumulated gradient ∂L/∂value; same shape as `value`.
+    pub grad: DMatrix<T>,
+}
+
+impl<T: Scalar> Param<T> {
+    /// A parameter with a zero gradient.
+    pub fn new(name: impl Into<String>, value: DMatrix<T>) -> Self {
+        let grad = DMatrix::from_element(value.nrows(), value.ncols(), T::zero());
+        Self { name: name.into(), value, grad }
+    }
+    /// The parameter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Renames the parameter (a container prefixes its children's names).
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
+    }
+    /// Sets the gradient to zero.
+    pub fn zero_grad(&mut self) {
+        self.grad.fill(T::zero());
+    }
+    /// Number of scalar entries.
+    pub fn len(&self) -> usize {
+        self.value.len()
+    }
+    /// Whether the parameter has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+}
+
+/// Something that owns trainable parameters and can show them, in a fixed
+/// order, to an optimizer, a gradient checker or a serialiser.
+///
+/// Only the two visitors are required; the rest have defaults.
+///
+/// ```
+/// use backprop_tensor::{Param, Parameters, DMatrix};
+/// let mut ps = vec![Param::new("a", DMatrix::<f64>::zeros(2, 2)), Param::new("b", DMatrix::zeros(3, 1))];
+/// assert_eq!(ps.num_params(), 7);
+/// ```
+pub trait Parameters<T: Scalar> {
+    /// Calls `f` on every parameter, in a fixed order.
+    fn visit_params(&self, f: &mut dyn FnMut(&Param<T>));
+    /// Calls `f` on every parameter mutably, in the same order.
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>));
+
+    /// Sets every gradient to zero.
+    fn zero_grad(&mut self) {
+        self.visit_params_mut(&mut |p| p.zero_grad());
+    }
+    /// Total number of scalar parameters.
+    fn num_params(&self) -> usize {
+        let mut n = 0;
+        self.visit_params(&mut |p| n += p.len());
+        n
+    }
+    /// The name of the first parameter whose gradient holds a NaN or infinity.
+    fn first_non_finite_grad(&self) -> Option<String> {
+        let mut found = None;
+        self.visit_params(&mut |p| {
+            if found.is_none() && p.grad.iter().any(|g| !g.is_finite()) {
+                found = Some(p.name().to_string());
+            }
+        });
+        found
+    }
+}
+
+impl<T: Scalar> Parameters<T> for Param<T> {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        f(self)
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        f(self)
+    }
+}
+
+impl<T: Scalar> Parameters<T> for [Param<T>] {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        self.iter().for_each(f)
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        self.iter_mut().for_each(f)
+    }
+}
+
+impl<T: Scalar> Parameters<T> for Vec<Param<T>> {
+    fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        self.as_slice().visit_params(f)
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        self.as_mut_slice().visit_params_mut(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_first_non_finite_gradient() {
+        let mut ps = vec![Param::new("0.weight", DMatrix::<f32>::zeros(2, 2)), Param::new("0.bias", DMatrix::zeros(2, 1))];
+        assert_eq!(ps.first_non_finite_grad(), None);
+        ps[1].grad[(1, 0)] = f32::NAN;
+        assert_eq!(ps.first_non_finite_grad().as_deref(), Some("0.bias"));
+        ps.zero_grad();
+        assert_eq!(ps.first_non_finite_grad(), None);
+    }
+}

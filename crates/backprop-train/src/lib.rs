@@ -1,0 +1,1 @@
+//! backprop-train (under construction).
