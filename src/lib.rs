@@ -1,1 +1,37 @@
-//! placeholder
+//! # backprop
+//!
+//! A deep neural network library written from scratch, where forward and
+//! backward propagation are explicit, readable and fast. This crate is a thin
+//! facade: it only re-exports the workspace's crates.
+//!
+//! | module | crate | owns |
+//! |---|---|---|
+//! | [`tensor`] | `backprop-tensor` | scalar trait, strided products, initialisers, parameters, gradient checker |
+//! | [`activations`] | `backprop-activations` | ReLU, sigmoid, tanh, softmax, … with their backward passes |
+//! | [`losses`] | `backprop-losses` | MSE, binary and softmax cross-entropy |
+//! | [`layers`] | `backprop-layers` | Dense, Dropout, BatchNorm1d, Sequential |
+//! | [`optim`] | `backprop-optim` | SGD, momentum, RMSprop, Adam, AdamW, clipping, schedules |
+//!
+//! ```
+//! use backprop::prelude::*;
+//! let mut net = Sequential::<f32>::builder(784).dense(128).relu().dense(64).relu().dense(10).build()?;
+//! let x = DMatrix::zeros(784, 64);
+//! assert_eq!(net.forward(&x, Mode::Train)?.shape(), (10, 64));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+pub use backprop_activations as activations;
+pub use backprop_layers as layers;
+pub use backprop_losses as losses;
+pub use backprop_optim as optim;
+pub use backprop_tensor as tensor;
+
+/// The names most programs need, in one import.
+pub mod prelude {
+    pub use backprop_activations::{Activation, ActivationKind};
+    pub use backprop_layers::{Layer, LayerError, Mode, Sequential};
+    pub use backprop_losses::{Loss, LossKind, Target};
+    pub use backprop_optim::Optimizer;
+    pub use backprop_tensor::{DMatrix, Init, Param, Parameters, Scalar};
+}

@@ -1,1 +1,40 @@
-//! backprop-layers (under construction).
+//! # backprop-layers
+//!
+//! Layers with explicit forward and backward passes, and [`Sequential`], the
+//! network that runs them. Depends on `backprop-tensor` and
+//! `backprop-activations`; `backprop-train` sits above it. Optimizers never
+//! see a layer: a network hands them its parameters through
+//! [`Parameters`](backprop_tensor::Parameters).
+//!
+//! The key decision: the network, not the layer, owns the tutorial's caches
+//! (every `A[l]` and `dA[l]`), and passes each layer its own input and output
+//! back in `backward`; a layer keeps only what cannot be recomputed.
+//!
+//! ```
+//! use backprop_layers::{Mode, Sequential};
+//! use backprop_tensor::{DMatrix, Parameters};
+//! let mut net = Sequential::<f64>::builder(2).seed(7).dense(4).tanh().dense(1).sigmoid().build()?;
+//! let x = DMatrix::from_row_slice(2, 4, &[0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+//! let a = net.forward(&x, Mode::Train)?.clone();
+//! net.zero_grad();
+//! net.backward(&x, &DMatrix::from_element(1, 4, 0.25))?; // dA[L] from a loss
+//! assert!(a.iter().all(|&p| p > 0.0 && p < 1.0));
+//! # Ok::<(), backprop_layers::LayerError>(())
+//! ```
+#![warn(missing_docs)]
+
+mod activation;
+mod batchnorm;
+mod dense;
+mod dropout;
+mod error;
+mod layer;
+mod sequential;
+
+pub use activation::ActivationLayer;
+pub use batchnorm::BatchNorm1d;
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use error::LayerError;
+pub use layer::{Layer, LayerSpec, Mode};
+pub use sequential::{Sequential, SequentialBuilder};

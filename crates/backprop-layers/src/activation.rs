@@ -1,0 +1,71 @@
+//! A layer that applies an activation function: `A = g(Z)`, `dZ = dA ⊙ g′(Z)`.
+
+use crate::{Layer, LayerError, LayerSpec, Mode};
+use backprop_activations::{Activation, ActivationKind};
+use backprop_tensor::{DMatrix, Scalar};
+
+/// Applies an [`Activation`] to its input. Built-in activations are named by
+/// an [`ActivationKind`] (and so can be saved); any other `Activation` can be
+/// boxed with [`ActivationLayer::custom`].
+///
+/// ```
+/// use backprop_layers::{ActivationLayer, Layer, Mode};
+/// use backprop_activations::ActivationKind;
+/// use backprop_tensor::DMatrix;
+/// let mut relu = ActivationLayer::<f32>::new(ActivationKind::Relu);
+/// let z = DMatrix::from_row_slice(1, 2, &[-1.0, 2.0]);
+/// let mut a = DMatrix::zeros(0, 0);
+/// relu.forward(&z, &mut a, Mode::Train)?;
+/// assert_eq!(a.as_slice(), &[0.0, 2.0]);
+/// # Ok::<(), backprop_layers::LayerError>(())
+/// ```
+#[derive(Debug)]
+pub struct ActivationLayer<T: Scalar> {
+    act: Box<dyn Activation<T>>,
+    kind: Option<ActivationKind>,
+}
+
+impl<T: Scalar> ActivationLayer<T> {
+    /// A layer for a built-in activation.
+    pub fn new(kind: ActivationKind) -> Self {
+        Self { act: Box::new(kind), kind: Some(kind) }
+    }
+    /// A layer for any activation (not saveable by description).
+    pub fn custom(act: Box<dyn Activation<T>>) -> Self {
+        Self { act, kind: None }
+    }
+    /// The built-in kind, if this is one.
+    pub fn kind(&self) -> Option<ActivationKind> {
+        self.kind
+    }
+}
+
+impl<T: Scalar> Layer<T> for ActivationLayer<T> {
+    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, _mode: Mode) -> Result<(), LayerError> {
+        self.act.forward(input, output);
+        Ok(())
+    }
+
+    fn backward(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &DMatrix<T>,
+        grad_output: &DMatrix<T>,
+        grad_input: Option<&mut DMatrix<T>>,
+    ) -> Result<(), LayerError> {
+        match grad_input {
+            Some(dz) => self
+                .act
+                .backward(input, output, grad_output, dz)
+                .map_err(|source| LayerError::Shape { layer: self.act.name().to_string(), source }),
+            None => Ok(()),
+        }
+    }
+
+    fn name(&self) -> &str {
+        self.act.name()
+    }
+    fn spec(&self) -> Option<LayerSpec> {
+        self.kind.map(LayerSpec::Activation)
+    }
+}

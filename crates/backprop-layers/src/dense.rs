@@ -1,0 +1,147 @@
+//! A fully connected layer.
+//!
+//! Forward, for a batch `A[l−1]` (inputs × m):
+//! `Z = W·A[l−1] + b` with `W` outputs×inputs and `b` outputs×1.
+//!
+//! Backward, given `dZ = ∂L/∂Z` (the loss already carries the `1/m` of the
+//! batch mean, so none appears here):
+//! `dW += dZ·A[l−1]ᵀ`, `db += Σⱼ dZ[:, j]`, `dA[l−1] = Wᵀ·dZ`.
+//! Both transposed products read their operand through strides.
+
+use crate::{LayerError, LayerSpec, Layer, Mode};
+use backprop_tensor::{ops, DMatrix, Init, Op, Param, Scalar};
+use rand::Rng;
+
+/// A fully connected (linear) layer `Z = W·A + b`.
+///
+/// ```
+/// use backprop_layers::{Dense, Layer, Mode};
+/// use backprop_tensor::{DMatrix, Init, rng::seeded};
+/// let mut d = Dense::<f64>::new(3, 2, Init::Zeros, &mut seeded(0));
+/// d.weight_mut().fill(1.0);
+/// let x = DMatrix::from_element(3, 4, 1.0); // 4 samples
+/// let mut z = DMatrix::zeros(0, 0);
+/// d.forward(&x, &mut z, Mode::Eval)?;
+/// assert_eq!(z, DMatrix::from_element(2, 4, 3.0));
+/// # Ok::<(), backprop_layers::LayerError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Dense<T: Scalar> {
+    weight: Param<T>,
+    bias: Param<T>,
+}
+
+impl<T: Scalar> Dense<T> {
+    /// A layer `inputs → outputs` with weights from `init` and zero biases
+    /// (as the tutorial).
+    pub fn new<R: Rng + ?Sized>(inputs: usize, outputs: usize, init: Init, rng: &mut R) -> Self {
+        let w = init.matrix(outputs, inputs, rng);
+        Self::from_parts(w, DMatrix::from_element(outputs, 1, T::zero()))
+    }
+
+    /// A layer with the given weight (outputs×inputs) and bias (outputs×1).
+    ///
+    /// Returns an error if the bias does not have one row per output.
+    pub fn from_weights(weight: DMatrix<T>, bias: DMatrix<T>) -> Result<Self, LayerError> {
+        ops::check_shape("Dense::from_weights", "bias", &bias, (weight.nrows(), 1))
+            .map_err(LayerError::shape("dense"))?;
+        Ok(Self::from_parts(weight, bias))
+    }
+
+    fn from_parts(weight: DMatrix<T>, bias: DMatrix<T>) -> Self {
+        Self { weight: Param::new("weight", weight), bias: Param::new("bias", bias) }
+    }
+
+    /// Number of input features.
+    pub fn inputs(&self) -> usize {
+        self.weight.value.ncols()
+    }
+    /// Number of output units.
+    pub fn outputs(&self) -> usize {
+        self.weight.value.nrows()
+    }
+    /// The weight parameter `W` (outputs×inputs).
+    pub fn weight(&self) -> &Param<T> {
+        &self.weight
+    }
+    /// The bias parameter `b` (outputs×1).
+    pub fn bias(&self) -> &Param<T> {
+        &self.bias
+    }
+    /// The weight values, mutably.
+    pub fn weight_mut(&mut self) -> &mut DMatrix<T> {
+        &mut self.weight.value
+    }
+    /// The bias values, mutably.
+    pub fn bias_mut(&mut self) -> &mut DMatrix<T> {
+        &mut self.bias.value
+    }
+    fn check_input(&self, input: &DMatrix<T>) -> Result<(), LayerError> {
+        if input.nrows() != self.inputs() {
+            return Err(LayerError::InputSize {
+                layer: format!("dense {}→{}", self.inputs(), self.outputs()),
+                expected: self.inputs(),
+                found: input.nrows(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<T: Scalar> Layer<T> for Dense<T> {
+    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, _mode: Mode) -> Result<(), LayerError> {
+        self.check_input(input)?;
+        // Z = W·A (a fresh product, β = 0) then + b per column.
+        ops::resize(output, self.outputs(), input.ncols());
+        ops::gemm(T::one(), &self.weight.value, Op::N, input, Op::N, T::zero(), output)
+            .map_err(LayerError::shape("dense forward"))?;
+        ops::add_bias(output, &self.bias.value).map_err(LayerError::shape("dense forward"))
+    }
+
+    fn backward(
+        &mut self,
+        input: &DMatrix<T>,
+        _output: &DMatrix<T>,
+        grad_output: &DMatrix<T>,
+        grad_input: Option<&mut DMatrix<T>>,
+    ) -> Result<(), LayerError> {
+        self.check_input(input)?;
+        let err = LayerError::shape("dense backward");
+        ops::check_shape("dense backward", "dZ", grad_output, (self.outputs(), input.ncols())).map_err(&err)?;
+        // dW += dZ·Aᵀ
+        ops::gemm(T::one(), grad_output, Op::N, input, Op::T, T::one(), &mut self.weight.grad).map_err(&err)?;
+        // db += Σⱼ dZ[:, j]
+        ops::sum_columns(T::one(), grad_output, T::one(), &mut self.bias.grad).map_err(&err)?;
+        // dA[l−1] = Wᵀ·dZ
+        if let Some(dx) = grad_input {
+            ops::resize(dx, self.inputs(), input.ncols());
+            ops::gemm(T::one(), &self.weight.value, Op::T, grad_output, Op::N, T::zero(), dx).map_err(&err)?;
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "dense"
+    }
+    fn output_size(&self, input_size: usize) -> Result<usize, LayerError> {
+        if input_size != self.inputs() {
+            return Err(LayerError::InputSize {
+                layer: format!("dense {}→{}", self.inputs(), self.outputs()),
+                expected: self.inputs(),
+                found: input_size,
+            });
+        }
+        Ok(self.outputs())
+    }
+    fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
+    }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Dense { inputs: self.inputs(), outputs: self.outputs() })
+    }
+}

@@ -1,0 +1,133 @@
+//! Inverted dropout.
+//!
+//! Training: each unit is kept with probability `q = 1 − p` and scaled by
+//! `1/q`, so `E[output] = input` and evaluation needs no rescaling:
+//! `A = M ⊙ X` with `Mᵢⱼ ∈ {0, 1/q}`. Backward: `dX = M ⊙ dA`.
+//! Evaluation: the identity.
+//!
+//! Masks are drawn from stream `(seed, n)` for the `n`-th training forward
+//! pass, so a run is reproducible from its seed, and resumable from `n`.
+
+use crate::{Layer, LayerError, LayerSpec, Mode};
+use backprop_tensor::{ops, rng, DMatrix, Scalar};
+use rand::Rng;
+
+/// Inverted dropout with drop probability `p` (`0 ≤ p < 1`).
+///
+/// ```
+/// use backprop_layers::{Dropout, Layer, Mode};
+/// use backprop_tensor::DMatrix;
+/// let mut d = Dropout::<f32>::new(0.5, 42)?;
+/// let x = DMatrix::from_element(100, 10, 1.0);
+/// let mut y = DMatrix::zeros(0, 0);
+/// d.forward(&x, &mut y, Mode::Train)?;
+/// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
+/// d.forward(&x, &mut y, Mode::Eval)?;
+/// assert_eq!(y, x);
+/// # Ok::<(), backprop_layers::LayerError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Dropout<T: Scalar> {
+    p: f64,
+    seed: u64,
+    draws: u64,
+    frozen: bool,
+    mask: DMatrix<T>,
+    last_mode: Mode,
+}
+
+impl<T: Scalar> Dropout<T> {
+    /// Dropout with probability `p`, its masks seeded by `seed`. Errors unless
+    /// `0 ≤ p < 1`.
+    pub fn new(p: f64, seed: u64) -> Result<Self, LayerError> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(LayerError::InvalidConfig {
+                layer: "dropout".into(),
+                message: format!("drop probability must be in [0, 1), found {p}"),
+            });
+        }
+        Ok(Self { p, seed, draws: 0, frozen: false, mask: DMatrix::zeros(0, 0), last_mode: Mode::Eval })
+    }
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+    /// Number of masks drawn so far (the position in the random stream).
+    pub fn draws(&self) -> u64 {
+        self.draws
+    }
+    /// Sets the position in the random stream (used when resuming).
+    pub fn set_draws(&mut self, draws: u64) {
+        self.draws = draws;
+    }
+    /// While frozen, training passes reuse the last mask (when its shape
+    /// fits) instead of drawing a new one — for gradient checks.
+    pub fn freeze_mask(&mut self, frozen: bool) {
+        self.frozen = frozen;
+    }
+    /// The last mask (entries 0 or 1/(1−p)).
+    pub fn mask(&self) -> &DMatrix<T> {
+        &self.mask
+    }
+
+    fn draw_mask(&mut self, rows: usize, cols: usize) {
+        if self.frozen && self.mask.shape() == (rows, cols) {
+            return;
+        }
+        let mut rng = rng::stream(self.seed, self.draws);
+        self.draws += 1;
+        ops::resize(&mut self.mask, rows, cols);
+        let keep = 1.0 - self.p;
+        let scale = T::of(1.0 / keep);
+        for m in self.mask.as_mut_slice() {
+            *m = if rng.random::<f64>() < keep { scale } else { T::zero() };
+        }
+    }
+}
+
+impl<T: Scalar> Layer<T> for Dropout<T> {
+    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, mode: Mode) -> Result<(), LayerError> {
+        self.last_mode = mode;
+        ops::copy_into(input, output);
+        if mode == Mode::Train && self.p > 0.0 {
+            self.draw_mask(input.nrows(), input.ncols());
+            for (y, &m) in output.as_mut_slice().iter_mut().zip(self.mask.as_slice()) {
+                *y *= m;
+            }
+        }
+        Ok(())
+    }
+
+    fn backward(
+        &mut self,
+        input: &DMatrix<T>,
+        _output: &DMatrix<T>,
+        grad_output: &DMatrix<T>,
+        grad_input: Option<&mut DMatrix<T>>,
+    ) -> Result<(), LayerError> {
+        let Some(dx) = grad_input else { return Ok(()) };
+        ops::check_shape("dropout backward", "dA", grad_output, input.shape())
+            .map_err(LayerError::shape("dropout"))?;
+        ops::copy_into(grad_output, dx);
+        if self.last_mode == Mode::Train && self.p > 0.0 {
+            if self.mask.shape() != grad_output.shape() {
+                return Err(LayerError::NoForward {
+                    layer: "dropout".into(),
+                    expected: self.mask.ncols(),
+                    found: grad_output.ncols(),
+                });
+            }
+            for (g, &m) in dx.as_mut_slice().iter_mut().zip(self.mask.as_slice()) {
+                *g *= m;
+            }
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "dropout"
+    }
+    fn spec(&self) -> Option<LayerSpec> {
+        Some(LayerSpec::Dropout { p: self.p })
+    }
+}

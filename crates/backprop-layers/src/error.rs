@@ -1,0 +1,71 @@
+//! Errors of layers and networks.
+
+use backprop_tensor::TensorError;
+use thiserror::Error;
+
+/// What can go wrong building or running a layer or a network. Every message
+/// names the layer and the sizes involved.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum LayerError {
+    /// A layer was given an input with the wrong number of features (rows).
+    #[error("{layer}: expected an input with {expected} features (rows), found {found}")]
+    InputSize {
+        /// The layer (`"layer 2 (dense)"`).
+        layer: String,
+        /// Features the layer takes.
+        expected: usize,
+        /// Features (rows) it was given.
+        found: usize,
+    },
+    /// Two adjacent layers of a network do not fit.
+    #[error("layer {index} ({name}) takes {expected} inputs but the previous layer gives {found}")]
+    SizeMismatch {
+        /// Position of the layer in the network.
+        index: usize,
+        /// The layer's name.
+        name: String,
+        /// Inputs the layer takes.
+        expected: usize,
+        /// Outputs of the layer before it (or the network's input size).
+        found: usize,
+    },
+    /// A layer would have no units.
+    #[error("{layer}: a layer needs at least one unit, found a width of 0")]
+    ZeroWidth {
+        /// The layer.
+        layer: String,
+    },
+    /// A configuration value is out of range.
+    #[error("{layer}: {message}")]
+    InvalidConfig {
+        /// The layer.
+        layer: String,
+        /// What was wrong, with the value found.
+        message: String,
+    },
+    /// `backward` was called without a matching `forward`.
+    #[error("{layer}: backward called before forward (or with a different batch): expected a batch of {expected} samples, found {found}")]
+    NoForward {
+        /// The layer.
+        layer: String,
+        /// Batch size of the last forward pass (0 if none).
+        expected: usize,
+        /// Batch size given to backward.
+        found: usize,
+    },
+    /// A matrix had the wrong shape inside a pass.
+    #[error("{layer}: {source}")]
+    Shape {
+        /// The layer.
+        layer: String,
+        /// The shape error, naming the operation and both shapes.
+        source: TensorError,
+    },
+}
+
+impl LayerError {
+    /// Wraps a tensor error with the layer it happened in.
+    pub fn shape(layer: &'static str) -> impl Fn(TensorError) -> LayerError {
+        move |source| LayerError::Shape { layer: layer.to_string(), source }
+    }
+}
