@@ -157,10 +157,10 @@ pub fn check_parameters<M: Parameters<f64> + ?Sized>(
 fn set_entry<M: Parameters<f64> + ?Sized>(model: &mut M, param: usize, entry: usize, mut f: impl FnMut(&mut f64)) {
     let mut k = 0;
     model.visit_params_mut(&mut |p| {
-        if k == param {
-            if let Some(v) = p.value.get_mut(entry) {
-                f(v);
-            }
+        if k == param
+            && let Some(v) = p.value.get_mut(entry)
+        {
+            f(v);
         }
         k += 1;
     });
