@@ -1,1 +1,62 @@
-//! backprop-data (under construction).
+//! # backprop-data
+//!
+//! Everything between files on disk and the batches a network trains on:
+//!
+//! - [`idx`]: the IDX reader of the MNIST files, raw or gzip (detected by
+//!   content), strictly validated, with errors that name the file and what
+//!   was expected against what was found.
+//! - [`Mnist`]: the four MNIST files of a directory (also Fashion-MNIST,
+//!   KMNIST) as training and test [`Dataset`]s.
+//! - [`csv`]: a hand-written loader for numeric CSV tables, with errors that
+//!   name the file, line and column; into classification or regression
+//!   datasets.
+//! - [`Dataset`]: validated features (`u8` pixels or `f32`, sample-major) with
+//!   class labels or regression targets; subsets, seeded splits, and batch
+//!   assembly into caller-owned matrices with **one column per sample**
+//!   (features × batch), as in the tutorial this project follows.
+//! - [`PixelScale`] (`u8` images, applied while a batch is built) and
+//!   [`Scaler`] (`f32` features, fitted on the training set, applied to the
+//!   test set).
+//! - [`Batcher`]: seeded shuffled mini-batches whose order depends on
+//!   `(seed, epoch)` alone, so training can resume bit-exactly.
+//!
+//! This crate depends only on `backprop-tensor` (for [`Scalar`], `resize`
+//! and the seeded streams). Library code never panics on bad input: every
+//! failure is a [`DataError`].
+//!
+//! ```
+//! use backprop_data::{Batcher, Dataset, PixelScale};
+//! use backprop_tensor::DMatrix;
+//! // Four 3-pixel images of two classes.
+//! let mut ds = Dataset::from_u8(vec![0, 0, 0, 255, 255, 255, 0, 255, 0, 255, 0, 255], 3, vec![0, 1, 0, 1], 2)?;
+//! ds.set_pixel_scale(PixelScale::Unit)?;
+//! let mut batches = Batcher::new(ds.len(), 3, true, 42)?;
+//! let (mut x, mut y) = (DMatrix::<f32>::zeros(0, 0), Vec::new());
+//! for epoch in 0..2 {
+//!     batches.epoch(epoch);
+//!     while let Some(indices) = batches.next_batch() {
+//!         ds.fill_batch(indices, &mut x, &mut y)?;
+//!         assert_eq!(x.nrows(), 3); // features × batch
+//!         assert_eq!(x.ncols(), y.len()); // 3, then 1
+//!     }
+//! }
+//! # Ok::<(), backprop_data::DataError>(())
+//! ```
+//!
+//! [`Scalar`]: backprop_tensor::Scalar
+#![warn(missing_docs)]
+
+mod batcher;
+pub mod csv;
+mod dataset;
+mod error;
+pub mod idx;
+pub mod mnist;
+mod scaler;
+
+pub use batcher::Batcher;
+pub use csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_str};
+pub use dataset::{Dataset, Features, PixelScale, SPLIT_STREAM, Targets, one_hot};
+pub use error::{CsvColumn, DataError, Result};
+pub use mnist::Mnist;
+pub use scaler::{Scaler, ScalerKind};

@@ -1,0 +1,405 @@
+//! The crate's error type: every failure names what was expected and what was
+//! found, and, for files, the path (and for CSV the line and column).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// A column of a CSV file as shown in error messages: its **1-based** number
+/// and, when the file has a header, its name.
+///
+/// ```
+/// use backprop_data::CsvColumn;
+/// let c = CsvColumn { number: 3, name: Some("age".into()) };
+/// assert_eq!(c.to_string(), "column 3 (\"age\")");
+/// assert_eq!(CsvColumn { number: 2, name: None }.to_string(), "column 2");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvColumn {
+    /// 1-based column number, as a spreadsheet shows it.
+    pub number: usize,
+    /// The header name, if the file has a header.
+    pub name: Option<String>,
+}
+
+impl fmt::Display for CsvColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "column {} ({name:?})", self.number),
+            None => write!(f, "column {}", self.number),
+        }
+    }
+}
+
+/// Everything that can go wrong while loading, validating or batching data.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DataError {
+    // ----- files -----
+    /// A file does not exist.
+    #[error("{}: file not found", .path.display())]
+    FileNotFound {
+        /// The path that was tried.
+        path: PathBuf,
+    },
+    /// Reading a file failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A gzip-compressed file could not be decompressed.
+    #[error("{}: invalid gzip data: {source}", .path.display())]
+    Gzip {
+        /// The file.
+        path: PathBuf,
+        /// The decompressor's error.
+        source: io::Error,
+    },
+
+    // ----- IDX -----
+    /// The first two bytes of an IDX file are not zero.
+    #[error(
+        "{}: not an IDX file: expected magic bytes 00 00 <type> <ndims>, found {:02x} {:02x} {:02x} {:02x}",
+        .path.display(), .found[0], .found[1], .found[2], .found[3]
+    )]
+    IdxMagic {
+        /// The file.
+        path: PathBuf,
+        /// The four bytes found.
+        found: [u8; 4],
+    },
+    /// The IDX element type is not unsigned byte (`0x08`).
+    #[error(
+        "{}: unsupported IDX element type 0x{found:02x} ({}): expected 0x08 (unsigned byte)",
+        .path.display(), crate::idx::element_type_name(*.found)
+    )]
+    IdxElementType {
+        /// The file.
+        path: PathBuf,
+        /// The element type byte found.
+        found: u8,
+    },
+    /// The IDX file has the wrong number of dimensions.
+    #[error("{}: expected {expected} dimension(s), found {found}", .path.display())]
+    IdxDimensions {
+        /// The file.
+        path: PathBuf,
+        /// What was expected, e.g. `"3 (count, rows, columns)"`.
+        expected: &'static str,
+        /// The number of dimensions declared.
+        found: usize,
+    },
+    /// The declared dimensions multiply to more than can be addressed.
+    #[error("{}: declared dimensions {dims:?} are too large (their product overflows)", .path.display())]
+    IdxTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The declared dimensions.
+        dims: Vec<u32>,
+    },
+    /// The file ends before the declared amount of data.
+    #[error("{}: truncated: expected {expected} bytes of {what}, found {found}", .path.display())]
+    IdxTruncated {
+        /// The file.
+        path: PathBuf,
+        /// Which part was cut short (`"header"`, `"pixel data"`, …).
+        what: &'static str,
+        /// Bytes the header declared.
+        expected: u64,
+        /// Bytes actually present.
+        found: u64,
+    },
+    /// The file holds more data than its header declares.
+    #[error("{}: trailing data: expected {expected} bytes of {what}, found {extra} more", .path.display())]
+    IdxTrailing {
+        /// The file.
+        path: PathBuf,
+        /// Which part (`"pixel data"`, …).
+        what: &'static str,
+        /// Bytes the header declared.
+        expected: u64,
+        /// Bytes found after them.
+        extra: u64,
+    },
+    /// An IDX file whose dimensions hold no samples or no features.
+    #[error("{}: empty: dimensions {dims:?} hold no data", .path.display())]
+    IdxEmpty {
+        /// The file.
+        path: PathBuf,
+        /// Its dimensions.
+        dims: Vec<usize>,
+    },
+    /// An image file and its label file disagree on the number of samples.
+    #[error("{}: {n_images} images, but {}: {n_labels} labels", .images.display(), .labels.display())]
+    IdxCountMismatch {
+        /// The image file.
+        images: PathBuf,
+        /// Images it holds.
+        n_images: usize,
+        /// The label file.
+        labels: PathBuf,
+        /// Labels it holds.
+        n_labels: usize,
+    },
+    /// Training and test images have different sizes.
+    #[error(
+        "{}: images are {}×{}, but {}: images are {}×{}",
+        .train.display(), .train_shape.0, .train_shape.1, .test.display(), .test_shape.0, .test_shape.1
+    )]
+    IdxShapeMismatch {
+        /// The training image file.
+        train: PathBuf,
+        /// Its `(rows, columns)`.
+        train_shape: (usize, usize),
+        /// The test image file.
+        test: PathBuf,
+        /// Its `(rows, columns)`.
+        test_shape: (usize, usize),
+    },
+    /// The MNIST directory does not exist.
+    #[error(
+        "MNIST data directory {} does not exist or is not a directory: pass --data DIR with the four MNIST IDX files \
+         (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
+         t10k-labels-idx1-ubyte, each optionally .gz)",
+        .dir.display()
+    )]
+    MissingDataDir {
+        /// Where it looked.
+        dir: PathBuf,
+    },
+    /// One of the four MNIST files is missing from an existing directory.
+    #[error(
+        "{}: neither {name} nor {name}.gz found: pass --data DIR with the four MNIST IDX files",
+        .dir.display()
+    )]
+    MissingIdxFile {
+        /// The directory searched.
+        dir: PathBuf,
+        /// The file name looked for (without `.gz`).
+        name: &'static str,
+    },
+
+    // ----- datasets -----
+    /// A dataset would hold no samples.
+    #[error("empty dataset: {context}")]
+    EmptyDataset {
+        /// Where the empty dataset arose.
+        context: &'static str,
+    },
+    /// A dataset needs at least one feature.
+    #[error("a dataset needs at least one feature, found 0")]
+    NoFeatures,
+    /// The feature buffer's length is not a multiple of the feature count.
+    #[error("feature data of length {len} is not a multiple of the feature count {n_features}")]
+    FeatureLength {
+        /// Length of the feature buffer.
+        len: usize,
+        /// Features per sample.
+        n_features: usize,
+    },
+    /// Feature rows and labels (or targets) disagree on the number of samples.
+    #[error(
+        "sample count mismatch: features hold {features} samples, but there are {labels} labels"
+    )]
+    SampleCountMismatch {
+        /// Samples in the feature buffer.
+        features: usize,
+        /// Labels (or target rows) given.
+        labels: usize,
+    },
+    /// Regression targets that do not form whole rows of `n_outputs` values
+    /// (or `n_outputs` is zero).
+    #[error("target data of length {len} does not hold whole rows of {n_outputs} outputs")]
+    TargetLength {
+        /// Length of the target buffer.
+        len: usize,
+        /// Targets per sample.
+        n_outputs: usize,
+    },
+    /// A class label is not below the number of classes.
+    #[error("sample {sample}: label {label} out of range: expected a class below {n_classes}")]
+    LabelOutOfRange {
+        /// Index of the sample.
+        sample: usize,
+        /// Its label.
+        label: usize,
+        /// The number of classes.
+        n_classes: usize,
+    },
+    /// A feature value is NaN or infinite.
+    #[error("sample {sample}, feature {feature}: expected a finite value, found {value}")]
+    NonFiniteFeature {
+        /// Index of the sample.
+        sample: usize,
+        /// Index of the feature.
+        feature: usize,
+        /// The value.
+        value: f32,
+    },
+    /// A regression target is NaN or infinite.
+    #[error("sample {sample}, target {target}: expected a finite value, found {value}")]
+    NonFiniteTarget {
+        /// Index of the sample.
+        sample: usize,
+        /// Index of the target.
+        target: usize,
+        /// The value.
+        value: f32,
+    },
+    /// A sample index is out of range.
+    #[error("sample index {index} out of range for a dataset of {len} samples")]
+    IndexOutOfRange {
+        /// The index.
+        index: usize,
+        /// The dataset's length.
+        len: usize,
+    },
+    /// A validation fraction outside (0, 1).
+    #[error("validation fraction must be in (0, 1), found {fraction}")]
+    InvalidFraction {
+        /// The fraction given.
+        fraction: f64,
+    },
+    /// A split would leave one side empty.
+    #[error(
+        "cannot split {len} samples with validation fraction {fraction}: one side would be empty"
+    )]
+    SplitTooSmall {
+        /// Samples in the dataset.
+        len: usize,
+        /// The fraction given.
+        fraction: f64,
+    },
+    /// A pixel standardisation with a non-finite mean or a non-positive std.
+    #[error(
+        "invalid pixel scale: expected a finite mean and a finite std > 0, found mean {mean}, std {std}"
+    )]
+    InvalidPixelScale {
+        /// The mean given.
+        mean: f64,
+        /// The std given.
+        std: f64,
+    },
+    /// The operation needs a different kind of features or targets.
+    #[error("{operation} needs {expected}, but this dataset holds {found}")]
+    WrongKind {
+        /// The operation, e.g. `"Scaler::apply"`.
+        operation: &'static str,
+        /// What it needs, e.g. `"f32 features"`.
+        expected: &'static str,
+        /// What the dataset holds, e.g. `"u8 image features (use PixelScale)"`.
+        found: &'static str,
+    },
+    /// A scaler and a dataset disagree on the number of features.
+    #[error("feature count mismatch: the scaler was fitted on {expected} features, found {found}")]
+    FeatureCountMismatch {
+        /// Features the scaler knows.
+        expected: usize,
+        /// Features given.
+        found: usize,
+    },
+    /// Scaler parameters are unusable (lengths differ, or a scale is not a finite positive number).
+    #[error("invalid scaler: {message}")]
+    InvalidScaler {
+        /// What is wrong.
+        message: String,
+    },
+    /// A number of classes of zero where classes are needed.
+    #[error("the number of classes must be at least 1, found 0")]
+    NoClasses,
+
+    // ----- batching -----
+    /// A batch size of zero.
+    #[error("batch size must be at least 1, found 0")]
+    ZeroBatchSize,
+
+    // ----- CSV -----
+    /// A CSV cell that is not a number.
+    #[error("{file}:{line}: {column}: expected a number, found {found:?}")]
+    CsvValue {
+        /// The file (as given).
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The column.
+        column: CsvColumn,
+        /// The cell's text.
+        found: String,
+    },
+    /// A CSV cell holding NaN or an infinity (or a number beyond `f32`'s range).
+    #[error("{file}:{line}: {column}: expected a finite number, found {found:?}")]
+    CsvNonFinite {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The column.
+        column: CsvColumn,
+        /// The cell's text.
+        found: String,
+    },
+    /// A CSV row with a different number of cells than the first row.
+    #[error("{file}:{line}: expected {expected} columns (as on line {first_line}), found {found}")]
+    CsvRagged {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// Columns of the first row.
+        expected: usize,
+        /// Columns of this row.
+        found: usize,
+        /// Line of the first row.
+        first_line: usize,
+    },
+    /// A quoted CSV cell that is not closed, or has text after its closing quote.
+    #[error(
+        "{file}:{line}: malformed quoted field (unterminated quote or text after the closing quote)"
+    )]
+    CsvQuote {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// The requested label column does not exist.
+    #[error("{file}: label column {requested} not found: {reason}")]
+    CsvLabelColumn {
+        /// The file.
+        file: String,
+        /// The column asked for, e.g. `"\"class\""` or `"index 7"`.
+        requested: String,
+        /// Why not, e.g. the available names.
+        reason: String,
+    },
+    /// A class label that is not a non-negative integer, or not a known class.
+    #[error("{file}:{line}: {column}: {reason}, found {found}")]
+    CsvLabel {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The label column.
+        column: CsvColumn,
+        /// What a label must be.
+        reason: String,
+        /// The label value.
+        found: f64,
+    },
+    /// Any other structural problem with a CSV file (no data rows, no feature
+    /// columns, an unusable delimiter).
+    #[error("{file}: {message}")]
+    Csv {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;
