@@ -1,0 +1,215 @@
+//! The [`Optimizer`] trait, its exportable [`OptimizerState`], and look-up by
+//! name ([`OptimizerKind`], [`by_name`]).
+
+use crate::{Adam, AdamW, OptimError, RmsProp, Sgd};
+use backprop_tensor::{DMatrix, Parameters, Scalar};
+use std::fmt;
+use std::str::FromStr;
+
+/// An optimizer: updates parameters in place from their gradients.
+///
+/// The learning rate is an argument of [`step`](Self::step), not a field, so
+/// a [`Schedule`](crate::Schedule) (or anything else) can drive it without the
+/// optimizer knowing.
+///
+/// State (momentum, moment estimates) is kept per parameter, by position in
+/// [`Parameters`] visit order. It is allocated on the first step, zeroed, with
+/// the parameters' shapes, and reused afterwards: later steps allocate
+/// nothing. A later step that shows a different number of parameters, a
+/// different shape, or a gradient whose shape differs from its value's returns
+/// an [`OptimError`] naming the parameter, without changing anything.
+///
+/// ```
+/// use backprop_optim::{Adam, Optimizer};
+/// use backprop_tensor::{DMatrix, Param};
+/// let mut params = vec![Param::new("w", DMatrix::from_element(2, 1, 1.0_f64))];
+/// let mut opt = Adam::new();
+/// params[0].grad.fill(0.5);
+/// opt.step(0.1, &mut params)?;
+/// // Adam's first step moves every entry by lr (times sign of the gradient).
+/// assert!((params[0].value[0] - 0.9).abs() < 1e-7);
+///
+/// params.push(Param::new("b", DMatrix::zeros(1, 1)));
+/// assert!(opt.step(0.1, &mut params).is_err()); // a parameter appeared
+/// # Ok::<(), backprop_optim::OptimError>(())
+/// ```
+pub trait Optimizer<T: Scalar> {
+    /// Updates every parameter from its gradient with learning rate `lr`.
+    ///
+    /// Gradients are read, not cleared. Fails, changing nothing, if `lr` or a
+    /// hyper-parameter is out of range or the parameters do not match the
+    /// state of earlier steps.
+    fn step(&mut self, lr: T, params: &mut dyn Parameters<T>) -> Result<(), OptimError>;
+
+    /// The optimizer's name, as accepted by [`by_name`]: `"sgd"`,
+    /// `"momentum"`, `"nesterov"`, `"rmsprop"`, `"adam"` or `"adamw"`.
+    fn name(&self) -> &'static str;
+
+    /// Forgets all state (step count and buffers), keeping the hyper-parameters.
+    fn reset(&mut self);
+
+    /// Number of steps taken since construction or the last reset (or as
+    /// loaded by [`load_state`](Self::load_state)).
+    fn steps(&self) -> u64;
+
+    /// A copy of the state, for a checkpoint.
+    fn state(&self) -> OptimizerState<T>;
+
+    /// Replaces the state by one exported with [`state`](Self::state) from an
+    /// optimizer of the same kind and configuration.
+    ///
+    /// The buffers' shapes are checked against the parameters at the next
+    /// step, as if that state had been built by earlier steps. Fails, changing
+    /// nothing, if the state was exported by another kind of optimizer or its
+    /// buffers do not have the expected names and layout.
+    fn load_state(&mut self, state: OptimizerState<T>) -> Result<(), OptimError>;
+}
+
+/// The exportable state of an [`Optimizer`], for checkpoints.
+///
+/// - `optimizer`: the [`name`](Optimizer::name) of the optimizer that exported it;
+/// - `step`: the number of steps taken (Adam's bias corrections depend on it);
+/// - `buffers`: every per-parameter buffer, named `"<parameter>.<buffer>"`,
+///   parameter by parameter in visit order, and for each parameter in the
+///   optimizer's buffer order:
+///
+/// | optimizer | buffers per parameter |
+/// |---|---|
+/// | `sgd` | none |
+/// | `momentum`, `nesterov` | `momentum_buffer` |
+/// | `rmsprop` | `square_avg`, then `momentum_buffer` if momentum > 0, then `grad_avg` if centered |
+/// | `adam`, `adamw` | `exp_avg`, `exp_avg_sq` |
+///
+/// Hyper-parameters are not part of the state: a checkpoint records them
+/// separately and rebuilds the optimizer before loading.
+///
+/// ```
+/// use backprop_optim::{Optimizer, Sgd};
+/// use backprop_tensor::{DMatrix, Param};
+/// let mut params = vec![Param::new("0.weight", DMatrix::from_element(2, 2, 1.0_f32))];
+/// let mut opt = Sgd::momentum(0.9);
+/// opt.step(0.1, &mut params)?;
+/// let state = opt.state();
+/// assert_eq!((state.optimizer.as_str(), state.step), ("momentum", 1));
+/// assert_eq!(state.buffers[0].0, "0.weight.momentum_buffer");
+///
+/// let mut restored = Sgd::momentum(0.9);
+/// restored.load_state(state)?;
+/// assert_eq!(restored.steps(), 1);
+/// # Ok::<(), backprop_optim::OptimError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerState<T: Scalar> {
+    /// Name of the optimizer that exported the state.
+    pub optimizer: String,
+    /// Number of steps taken.
+    pub step: u64,
+    /// Named buffers, in parameter visit order.
+    pub buffers: Vec<(String, DMatrix<T>)>,
+}
+
+/// The optimizers available by name, each with PyTorch's default
+/// hyper-parameters (SGD momentum 0.9 for the two momentum variants).
+///
+/// Parsing is ASCII-case-insensitive and ignores surrounding whitespace.
+///
+/// ```
+/// use backprop_optim::OptimizerKind;
+/// let kind: OptimizerKind = "AdamW".parse()?;
+/// assert_eq!(kind, OptimizerKind::AdamW);
+/// assert_eq!(kind.to_string(), "adamw");
+/// assert!("adagrad".parse::<OptimizerKind>().is_err());
+/// # Ok::<(), backprop_optim::OptimError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OptimizerKind {
+    /// `"sgd"`: [`Sgd::new()`].
+    Sgd,
+    /// `"momentum"`: [`Sgd::momentum(0.9)`](Sgd::momentum).
+    Momentum,
+    /// `"nesterov"`: [`Sgd::momentum(0.9).nesterov()`](Sgd::nesterov).
+    Nesterov,
+    /// `"rmsprop"`: [`RmsProp::new()`].
+    RmsProp,
+    /// `"adam"`: [`Adam::new()`].
+    Adam,
+    /// `"adamw"`: [`AdamW::new()`].
+    AdamW,
+}
+
+impl OptimizerKind {
+    /// Every kind, in the order of the names listed by [`OptimError::UnknownOptimizer`].
+    pub const ALL: [OptimizerKind; 6] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::Nesterov,
+        OptimizerKind::RmsProp,
+        OptimizerKind::Adam,
+        OptimizerKind::AdamW,
+    ];
+
+    /// The name, as parsed and as returned by [`Optimizer::name`].
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Nesterov => "nesterov",
+            OptimizerKind::RmsProp => "rmsprop",
+            OptimizerKind::Adam => "adam",
+            OptimizerKind::AdamW => "adamw",
+        }
+    }
+
+    /// A fresh optimizer of this kind with default hyper-parameters.
+    ///
+    /// ```
+    /// use backprop_optim::{Optimizer, OptimizerKind};
+    /// let opt = OptimizerKind::Nesterov.build::<f32>();
+    /// assert_eq!(opt.name(), "nesterov");
+    /// ```
+    pub fn build<T: Scalar>(self) -> Box<dyn Optimizer<T> + Send> {
+        match self {
+            OptimizerKind::Sgd => Box::new(Sgd::new()),
+            OptimizerKind::Momentum => Box::new(Sgd::momentum(0.9)),
+            OptimizerKind::Nesterov => Box::new(Sgd::momentum(0.9).nesterov()),
+            OptimizerKind::RmsProp => Box::new(RmsProp::new()),
+            OptimizerKind::Adam => Box::new(Adam::new()),
+            OptimizerKind::AdamW => Box::new(AdamW::new()),
+        }
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for OptimizerKind {
+    type Err = OptimError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        OptimizerKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| OptimError::UnknownOptimizer {
+                name: s.to_string(),
+            })
+    }
+}
+
+/// A fresh optimizer from its name (`"sgd"`, `"momentum"`, `"nesterov"`,
+/// `"rmsprop"`, `"adam"`, `"adamw"`), with default hyper-parameters: see
+/// [`OptimizerKind`].
+///
+/// ```
+/// use backprop_optim::{by_name, OptimError};
+/// let opt = by_name::<f32>("rmsprop")?;
+/// assert_eq!(opt.name(), "rmsprop");
+/// assert!(matches!(by_name::<f32>("lbfgs"), Err(OptimError::UnknownOptimizer { .. })));
+/// # Ok::<(), OptimError>(())
+/// ```
+pub fn by_name<T: Scalar>(name: &str) -> Result<Box<dyn Optimizer<T> + Send>, OptimError> {
+    Ok(name.parse::<OptimizerKind>()?.build())
+}
