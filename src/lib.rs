@@ -11,6 +11,8 @@
 //! | [`losses`] | `backprop-losses` | MSE, binary and softmax cross-entropy |
 //! | [`layers`] | `backprop-layers` | Dense, Dropout, BatchNorm1d, Sequential |
 //! | [`optim`] | `backprop-optim` | SGD, momentum, RMSprop, Adam, AdamW, clipping, schedules |
+//! | [`data`] | `backprop-data` | IDX (MNIST) and CSV loaders, scaling, seeded mini-batches |
+//! | [`train`] | `backprop-train` | the training loop, metrics, callbacks, progress, history |
 //!
 //! ```
 //! use backprop::prelude::*;
@@ -22,16 +24,20 @@
 #![warn(missing_docs)]
 
 pub use backprop_activations as activations;
+pub use backprop_data as data;
 pub use backprop_layers as layers;
 pub use backprop_losses as losses;
 pub use backprop_optim as optim;
 pub use backprop_tensor as tensor;
+pub use backprop_train as train;
 
 /// The names most programs need, in one import.
 pub mod prelude {
     pub use backprop_activations::{Activation, ActivationKind};
+    pub use backprop_data::{Batcher, Dataset, PixelScale, mnist::Mnist};
     pub use backprop_layers::{Layer, LayerError, Mode, Sequential};
     pub use backprop_losses::{Loss, LossKind, Target};
     pub use backprop_optim::Optimizer;
     pub use backprop_tensor::{DMatrix, Init, Param, Parameters, Scalar};
+    pub use backprop_train::{EarlyStopping, History, ProgressMode, Trainer, Validation};
 }

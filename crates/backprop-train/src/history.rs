@@ -1,0 +1,169 @@
+//! The per-epoch record of a run, saved as CSV and JSON and drawn as a PNG.
+
+use crate::TrainError;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One epoch of training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch, counted from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches (weighted by batch size).
+    pub train_loss: f64,
+    /// Training accuracy over the epoch (classification), `None` otherwise.
+    pub train_accuracy: Option<f64>,
+    /// Validation loss, if there is validation data.
+    pub val_loss: Option<f64>,
+    /// Validation accuracy, if there is validation data (classification).
+    pub val_accuracy: Option<f64>,
+    /// The learning rate used in this epoch.
+    pub learning_rate: f64,
+    /// Seconds spent in the training loop (batches, forward, backward, update).
+    pub seconds: f64,
+    /// Training samples per second.
+    pub samples_per_second: f64,
+    /// Batches skipped because of a non-finite loss or gradient.
+    pub skipped_batches: usize,
+}
+
+/// Every epoch's record, in order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// The records.
+    pub epochs: Vec<EpochRecord>,
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+impl History {
+    /// The record with the lowest validation loss (or training loss without
+    /// validation).
+    pub fn best(&self) -> Option<&EpochRecord> {
+        self.epochs.iter().min_by(|a, b| {
+            let ka = a.val_loss.unwrap_or(a.train_loss);
+            let kb = b.val_loss.unwrap_or(b.train_loss);
+            ka.total_cmp(&kb)
+        })
+    }
+
+    /// Mean seconds per epoch over epochs 2..N (epoch 1 alone if N = 1), as the
+    /// peers report it.
+    pub fn mean_epoch_seconds(&self) -> f64 {
+        let tail: Vec<f64> = self.epochs.iter().skip(1).map(|r| r.seconds).collect();
+        let xs = if tail.is_empty() {
+            self.epochs.iter().map(|r| r.seconds).collect()
+        } else {
+            tail
+        };
+        if xs.is_empty() {
+            0.0
+        } else {
+            xs.iter().sum::<f64>() / xs.len() as f64
+        }
+    }
+
+    /// The history as CSV with a header line.
+    ///
+    /// ```
+    /// use backprop_train::History;
+    /// let csv = History::default().to_csv();
+    /// assert!(csv.starts_with("epoch,train_loss,train_accuracy"));
+    /// ```
+    pub fn to_csv(&self) -> String {
+        let mut s = String::from(
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second,skipped_batches\n",
+        );
+        for r in &self.epochs {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{},{}",
+                r.epoch,
+                r.train_loss,
+                opt(r.train_accuracy),
+                opt(r.val_loss),
+                opt(r.val_accuracy),
+                r.learning_rate,
+                r.seconds,
+                r.samples_per_second,
+                r.skipped_batches
+            );
+        }
+        s
+    }
+
+    /// The history as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// Writes [`to_csv`](Self::to_csv) to `path`, atomically.
+    pub fn save_csv(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
+        write_atomic(path.as_ref(), self.to_csv().as_bytes())
+    }
+
+    /// Writes [`to_json`](Self::to_json) to `path`, atomically.
+    pub fn save_json(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
+        write_atomic(path.as_ref(), self.to_json().as_bytes())
+    }
+
+    /// Draws the training curves (loss, and accuracy when known, per epoch) as a
+    /// PNG. The image is rendered to a temporary file and renamed into place.
+    pub fn plot_png(&self, path: impl AsRef<Path>, title: &str) -> Result<(), TrainError> {
+        let path = path.as_ref();
+        let tmp = temp_path(path);
+        let result = crate::plot::draw(self, &tmp, title);
+        match result {
+            Ok(()) => std::fs::rename(&tmp, path).map_err(|e| io_error(path, e)),
+            Err(message) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(TrainError::Io {
+                    path: path.to_path_buf(),
+                    message,
+                })
+            }
+        }
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> TrainError {
+    TrainError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Keep the extension last: some writers (the PNG encoder) choose the
+    // format from it.
+    path.with_file_name(format!(".{name}.{}.tmp.{ext}", std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, flushed and synced, then renamed over `path`. A failure at any
+/// point leaves the previous file intact.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_error(path, e)
+    })
+}

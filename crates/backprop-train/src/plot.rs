@@ -1,0 +1,78 @@
+//! Training curves with plotters.
+
+use crate::History;
+use plotters::prelude::*;
+use std::path::Path;
+
+pub(crate) fn draw(history: &History, path: &Path, title: &str) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let root = BitMapBackend::new(path, (1000, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let root = root
+        .titled(title, ("sans-serif", 22))
+        .map_err(|e| err(&e))?;
+    let (left, right) = root.split_horizontally(500);
+    let n = history.epochs.len().max(1) as f64;
+    let epochs = |f: fn(&crate::EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+        history
+            .epochs
+            .iter()
+            .filter_map(|r| f(r).filter(|v| v.is_finite()).map(|v| (r.epoch as f64, v)))
+            .collect()
+    };
+    let losses = [
+        ("train loss", epochs(|r| Some(r.train_loss)), BLUE),
+        ("validation loss", epochs(|r| r.val_loss), RED),
+    ];
+    let accs = [
+        ("train accuracy", epochs(|r| r.train_accuracy), BLUE),
+        ("validation accuracy", epochs(|r| r.val_accuracy), RED),
+    ];
+    for (area, series, label) in [(&left, &losses, "loss"), (&right, &accs, "accuracy")] {
+        let values: Vec<f64> = series
+            .iter()
+            .flat_map(|(_, s, _)| s.iter().map(|p| p.1))
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = ((hi - lo) * 0.08).max(1e-6);
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.5..n + 0.5, (lo - pad)..(hi + pad))
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(label)
+            .draw()
+            .map_err(|e| err(&e))?;
+        for (name, points, color) in series.iter() {
+            if points.is_empty() {
+                continue;
+            }
+            let c = *color;
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
+                .map_err(|e| err(&e))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .map_err(|e| err(&e))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))
+}
