@@ -28,7 +28,10 @@ pub struct ActivationLayer<T: Scalar> {
 impl<T: Scalar> ActivationLayer<T> {
     /// A layer for a built-in activation.
     pub fn new(kind: ActivationKind) -> Self {
-        Self { act: Box::new(kind), kind: Some(kind) }
+        Self {
+            act: Box::new(kind),
+            kind: Some(kind),
+        }
     }
     /// A layer for any activation (not saveable by description).
     pub fn custom(act: Box<dyn Activation<T>>) -> Self {
@@ -41,7 +44,12 @@ impl<T: Scalar> ActivationLayer<T> {
 }
 
 impl<T: Scalar> Layer<T> for ActivationLayer<T> {
-    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, _mode: Mode) -> Result<(), LayerError> {
+    fn forward(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        _mode: Mode,
+    ) -> Result<(), LayerError> {
         self.act.forward(input, output);
         Ok(())
     }
@@ -57,7 +65,10 @@ impl<T: Scalar> Layer<T> for ActivationLayer<T> {
             Some(dz) => self
                 .act
                 .backward(input, output, grad_output, dz)
-                .map_err(|source| LayerError::Shape { layer: self.act.name().to_string(), source }),
+                .map_err(|source| LayerError::Shape {
+                    layer: self.act.name().to_string(),
+                    source,
+                }),
             None => Ok(()),
         }
     }

@@ -12,7 +12,7 @@
 //! so `dx = dy·γ/√(r_σ² + ε)`.
 
 use crate::{Layer, LayerError, LayerSpec, Mode};
-use backprop_tensor::{ops, DMatrix, Param, Scalar};
+use backprop_tensor::{DMatrix, Param, Scalar, ops};
 
 /// Batch normalisation of each feature over the batch.
 ///
@@ -55,7 +55,10 @@ impl<T: Scalar> BatchNorm1d<T> {
             return Err(LayerError::ZeroWidth { layer: layer() });
         }
         if !(eps > 0.0 && eps.is_finite()) {
-            return Err(LayerError::InvalidConfig { layer: layer(), message: format!("eps must be positive, found {eps}") });
+            return Err(LayerError::InvalidConfig {
+                layer: layer(),
+                message: format!("eps must be positive, found {eps}"),
+            });
         }
         if !(0.0..=1.0).contains(&momentum) {
             return Err(LayerError::InvalidConfig {
@@ -103,7 +106,12 @@ impl<T: Scalar> BatchNorm1d<T> {
 }
 
 impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
-    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, mode: Mode) -> Result<(), LayerError> {
+    fn forward(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        mode: Mode,
+    ) -> Result<(), LayerError> {
         self.check_input(input)?;
         let (f, m) = input.shape();
         self.last_mode = mode;
@@ -114,7 +122,9 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
             if m < 2 {
                 return Err(LayerError::InvalidConfig {
                     layer: "batch_norm1d".into(),
-                    message: format!("training needs more than 1 sample per batch to estimate a variance, found {m}"),
+                    message: format!(
+                        "training needs more than 1 sample per batch to estimate a variance, found {m}"
+                    ),
                 });
             }
             let mf = T::of_usize(m);
@@ -122,7 +132,11 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
             for i in 0..f {
                 let row = input.row(i);
                 let mean = row.sum() / mf;
-                let var = row.iter().map(|&x| (x - mean) * (x - mean)).fold(T::zero(), |a, b| a + b) / mf;
+                let var = row
+                    .iter()
+                    .map(|&x| (x - mean) * (x - mean))
+                    .fold(T::zero(), |a, b| a + b)
+                    / mf;
                 let inv = T::one() / (var + eps).sqrt();
                 self.inv_std[i] = inv;
                 self.running_mean[i] = (T::one() - k) * self.running_mean[i] + k * mean;
@@ -140,7 +154,11 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
             for i in 0..f {
                 let inv = T::one() / (self.running_var[i] + eps).sqrt();
                 self.inv_std[i] = inv;
-                let (mean, g, b) = (self.running_mean[i], self.gamma.value[i], self.beta.value[i]);
+                let (mean, g, b) = (
+                    self.running_mean[i],
+                    self.gamma.value[i],
+                    self.beta.value[i],
+                );
                 for j in 0..m {
                     let xh = (input[(i, j)] - mean) * inv;
                     self.x_hat[(i, j)] = xh;
@@ -182,7 +200,9 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
             }
             self.gamma.grad[i] += sum_dy_xh;
             self.beta.grad[i] += sum_dy;
-            let Some(dx) = dx.as_deref_mut() else { continue };
+            let Some(dx) = dx.as_deref_mut() else {
+                continue;
+            };
             let g_inv = self.gamma.value[i] * self.inv_std[i];
             if self.last_mode == Mode::Train {
                 let c = g_inv / mf;
@@ -231,6 +251,10 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
         f("num_batches_tracked", &mut self.num_batches_tracked);
     }
     fn spec(&self) -> Option<LayerSpec> {
-        Some(LayerSpec::BatchNorm1d { features: self.features(), eps: self.eps, momentum: self.momentum })
+        Some(LayerSpec::BatchNorm1d {
+            features: self.features(),
+            eps: self.eps,
+            momentum: self.momentum,
+        })
     }
 }

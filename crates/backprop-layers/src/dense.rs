@@ -8,8 +8,8 @@
 //! `dW += dZ·A[l−1]ᵀ`, `db += Σⱼ dZ[:, j]`, `dA[l−1] = Wᵀ·dZ`.
 //! Both transposed products read their operand through strides.
 
-use crate::{LayerError, LayerSpec, Layer, Mode};
-use backprop_tensor::{ops, DMatrix, Init, Op, Param, Scalar};
+use crate::{Layer, LayerError, LayerSpec, Mode};
+use backprop_tensor::{DMatrix, Init, Op, Param, Scalar, ops};
 use rand::Rng;
 
 /// A fully connected (linear) layer `Z = W·A + b`.
@@ -49,7 +49,10 @@ impl<T: Scalar> Dense<T> {
     }
 
     fn from_parts(weight: DMatrix<T>, bias: DMatrix<T>) -> Self {
-        Self { weight: Param::new("weight", weight), bias: Param::new("bias", bias) }
+        Self {
+            weight: Param::new("weight", weight),
+            bias: Param::new("bias", bias),
+        }
     }
 
     /// Number of input features.
@@ -89,12 +92,25 @@ impl<T: Scalar> Dense<T> {
 }
 
 impl<T: Scalar> Layer<T> for Dense<T> {
-    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, _mode: Mode) -> Result<(), LayerError> {
+    fn forward(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        _mode: Mode,
+    ) -> Result<(), LayerError> {
         self.check_input(input)?;
         // Z = W·A (a fresh product, β = 0) then + b per column.
         ops::resize(output, self.outputs(), input.ncols());
-        ops::gemm(T::one(), &self.weight.value, Op::N, input, Op::N, T::zero(), output)
-            .map_err(LayerError::shape("dense forward"))?;
+        ops::gemm(
+            T::one(),
+            &self.weight.value,
+            Op::N,
+            input,
+            Op::N,
+            T::zero(),
+            output,
+        )
+        .map_err(LayerError::shape("dense forward"))?;
         ops::add_bias(output, &self.bias.value).map_err(LayerError::shape("dense forward"))
     }
 
@@ -107,15 +123,39 @@ impl<T: Scalar> Layer<T> for Dense<T> {
     ) -> Result<(), LayerError> {
         self.check_input(input)?;
         let err = LayerError::shape("dense backward");
-        ops::check_shape("dense backward", "dZ", grad_output, (self.outputs(), input.ncols())).map_err(&err)?;
+        ops::check_shape(
+            "dense backward",
+            "dZ",
+            grad_output,
+            (self.outputs(), input.ncols()),
+        )
+        .map_err(&err)?;
         // dW += dZ·Aᵀ
-        ops::gemm(T::one(), grad_output, Op::N, input, Op::T, T::one(), &mut self.weight.grad).map_err(&err)?;
+        ops::gemm(
+            T::one(),
+            grad_output,
+            Op::N,
+            input,
+            Op::T,
+            T::one(),
+            &mut self.weight.grad,
+        )
+        .map_err(&err)?;
         // db += Σⱼ dZ[:, j]
         ops::sum_columns(T::one(), grad_output, T::one(), &mut self.bias.grad).map_err(&err)?;
         // dA[l−1] = Wᵀ·dZ
         if let Some(dx) = grad_input {
             ops::resize(dx, self.inputs(), input.ncols());
-            ops::gemm(T::one(), &self.weight.value, Op::T, grad_output, Op::N, T::zero(), dx).map_err(&err)?;
+            ops::gemm(
+                T::one(),
+                &self.weight.value,
+                Op::T,
+                grad_output,
+                Op::N,
+                T::zero(),
+                dx,
+            )
+            .map_err(&err)?;
         }
         Ok(())
     }
@@ -142,6 +182,9 @@ impl<T: Scalar> Layer<T> for Dense<T> {
         f(&mut self.bias);
     }
     fn spec(&self) -> Option<LayerSpec> {
-        Some(LayerSpec::Dense { inputs: self.inputs(), outputs: self.outputs() })
+        Some(LayerSpec::Dense {
+            inputs: self.inputs(),
+            outputs: self.outputs(),
+        })
     }
 }

@@ -9,7 +9,7 @@
 //! pass, so a run is reproducible from its seed, and resumable from `n`.
 
 use crate::{Layer, LayerError, LayerSpec, Mode};
-use backprop_tensor::{ops, rng, DMatrix, Scalar};
+use backprop_tensor::{DMatrix, Scalar, ops, rng};
 use rand::Rng;
 
 /// Inverted dropout with drop probability `p` (`0 ≤ p < 1`).
@@ -46,7 +46,14 @@ impl<T: Scalar> Dropout<T> {
                 message: format!("drop probability must be in [0, 1), found {p}"),
             });
         }
-        Ok(Self { p, seed, draws: 0, frozen: false, mask: DMatrix::zeros(0, 0), last_mode: Mode::Eval })
+        Ok(Self {
+            p,
+            seed,
+            draws: 0,
+            frozen: false,
+            mask: DMatrix::zeros(0, 0),
+            last_mode: Mode::Eval,
+        })
     }
     /// The drop probability.
     pub fn p(&self) -> f64 {
@@ -80,13 +87,22 @@ impl<T: Scalar> Dropout<T> {
         let keep = 1.0 - self.p;
         let scale = T::of(1.0 / keep);
         for m in self.mask.as_mut_slice() {
-            *m = if rng.random::<f64>() < keep { scale } else { T::zero() };
+            *m = if rng.random::<f64>() < keep {
+                scale
+            } else {
+                T::zero()
+            };
         }
     }
 }
 
 impl<T: Scalar> Layer<T> for Dropout<T> {
-    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, mode: Mode) -> Result<(), LayerError> {
+    fn forward(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        mode: Mode,
+    ) -> Result<(), LayerError> {
         self.last_mode = mode;
         ops::copy_into(input, output);
         if mode == Mode::Train && self.p > 0.0 {

@@ -44,7 +44,9 @@ pub enum LayerError {
         message: String,
     },
     /// `backward` was called without a matching `forward`.
-    #[error("{layer}: backward called before forward (or with a different batch): expected a batch of {expected} samples, found {found}")]
+    #[error(
+        "{layer}: backward called before forward (or with a different batch): expected a batch of {expected} samples, found {found}"
+    )]
     NoForward {
         /// The layer.
         layer: String,
@@ -66,6 +68,9 @@ pub enum LayerError {
 impl LayerError {
     /// Wraps a tensor error with the layer it happened in.
     pub fn shape(layer: &'static str) -> impl Fn(TensorError) -> LayerError {
-        move |source| LayerError::Shape { layer: layer.to_string(), source }
+        move |source| LayerError::Shape {
+            layer: layer.to_string(),
+            source,
+        }
     }
 }

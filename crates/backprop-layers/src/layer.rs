@@ -56,7 +56,12 @@ pub enum LayerSpec {
 pub trait Layer<T: Scalar>: Debug + Send {
     /// `output = f(input)`. `output` is resized by the layer (keeping its
     /// allocation). Errors if `input` has the wrong number of rows.
-    fn forward(&mut self, input: &DMatrix<T>, output: &mut DMatrix<T>, mode: Mode) -> Result<(), LayerError>;
+    fn forward(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        mode: Mode,
+    ) -> Result<(), LayerError>;
 
     /// Given `∂L/∂output`, accumulates the parameter gradients and, when
     /// `grad_input` is `Some`, writes `∂L/∂input` into it (resized). `input`

@@ -7,7 +7,7 @@
 
 use crate::{ActivationLayer, BatchNorm1d, Dense, Dropout, Layer, LayerError, LayerSpec, Mode};
 use backprop_activations::ActivationKind;
-use backprop_tensor::{rng, DMatrix, Init, Param, Parameters, Scalar};
+use backprop_tensor::{DMatrix, Init, Param, Parameters, Scalar, rng};
 use std::fmt::Write as _;
 
 /// Layers applied in order: `A[0] = X`, `A[l] = layer_l(A[l−1])`.
@@ -50,22 +50,36 @@ impl<T: Scalar> Sequential<T> {
     /// let err = Sequential::from_layers(4, layers).unwrap_err();
     /// assert_eq!(err.to_string(), "layer 1 (dense) takes 6 inputs but the previous layer gives 8");
     /// ```
-    pub fn from_layers(input_size: usize, layers: Vec<Box<dyn Layer<T>>>) -> Result<Self, LayerError> {
+    pub fn from_layers(
+        input_size: usize,
+        layers: Vec<Box<dyn Layer<T>>>,
+    ) -> Result<Self, LayerError> {
         if input_size == 0 {
-            return Err(LayerError::ZeroWidth { layer: "input".into() });
+            return Err(LayerError::ZeroWidth {
+                layer: "input".into(),
+            });
         }
         let mut sizes = Vec::with_capacity(layers.len());
         let mut size = input_size;
         for (index, layer) in layers.iter().enumerate() {
             size = match layer.output_size(size) {
                 Ok(s) => s,
-                Err(LayerError::InputSize { expected, found, .. }) => {
-                    return Err(LayerError::SizeMismatch { index, name: layer.name().to_string(), expected, found });
+                Err(LayerError::InputSize {
+                    expected, found, ..
+                }) => {
+                    return Err(LayerError::SizeMismatch {
+                        index,
+                        name: layer.name().to_string(),
+                        expected,
+                        found,
+                    });
                 }
                 Err(e) => return Err(e),
             };
             if size == 0 {
-                return Err(LayerError::ZeroWidth { layer: format!("layer {index} ({})", layer.name()) });
+                return Err(LayerError::ZeroWidth {
+                    layer: format!("layer {index} ({})", layer.name()),
+                });
             }
             sizes.push(size);
         }
@@ -114,7 +128,11 @@ impl<T: Scalar> Sequential<T> {
 
     /// Forward pass over a batch `X` (features × batch), returning the last
     /// layer's output `A[L]`; every `A[l]` is kept for the backward pass.
-    pub fn forward<'a>(&'a mut self, input: &'a DMatrix<T>, mode: Mode) -> Result<&'a DMatrix<T>, LayerError> {
+    pub fn forward<'a>(
+        &'a mut self,
+        input: &'a DMatrix<T>,
+        mode: Mode,
+    ) -> Result<&'a DMatrix<T>, LayerError> {
         if input.nrows() != self.input_size {
             return Err(LayerError::InputSize {
                 layer: "network input".into(),
@@ -140,7 +158,11 @@ impl<T: Scalar> Sequential<T> {
     /// parameter gradient. The gradient with respect to the network's input is
     /// not computed (nothing needs it in training); see
     /// [`backward_with_input_grad`](Self::backward_with_input_grad).
-    pub fn backward(&mut self, input: &DMatrix<T>, grad_output: &DMatrix<T>) -> Result<(), LayerError> {
+    pub fn backward(
+        &mut self,
+        input: &DMatrix<T>,
+        grad_output: &DMatrix<T>,
+    ) -> Result<(), LayerError> {
         self.backward_impl(input, grad_output, None)
     }
 
@@ -184,8 +206,16 @@ impl<T: Scalar> Sequential<T> {
                 });
             }
             let (before, from_here) = self.grads.split_at_mut(i);
-            let dy = if i + 1 == n { grad_output } else { &from_here[0] };
-            let dx = if i == 0 { grad_input.as_deref_mut() } else { before.last_mut() };
+            let dy = if i + 1 == n {
+                grad_output
+            } else {
+                &from_here[0]
+            };
+            let dx = if i == 0 {
+                grad_input.as_deref_mut()
+            } else {
+                before.last_mut()
+            };
             self.layers[i].backward(x, y, dy, dx)?;
         }
         Ok(())
@@ -203,15 +233,33 @@ impl<T: Scalar> Sequential<T> {
     pub fn summary(&self) -> String {
         let mut s = String::new();
         let rule = "─".repeat(52);
-        let _ = writeln!(s, "{:<4} {:<16} {:<16} {:>12}", "#", "Layer (type)", "Output shape", "Param #");
+        let _ = writeln!(
+            s,
+            "{:<4} {:<16} {:<16} {:>12}",
+            "#", "Layer (type)", "Output shape", "Param #"
+        );
         let _ = writeln!(s, "{rule}");
-        let _ = writeln!(s, "{:<4} {:<16} {:<16} {:>12}", "", "input", format!("(batch, {})", self.input_size), 0);
+        let _ = writeln!(
+            s,
+            "{:<4} {:<16} {:<16} {:>12}",
+            "",
+            "input",
+            format!("(batch, {})", self.input_size),
+            0
+        );
         let mut total = 0;
         for (i, (layer, size)) in self.layers.iter().zip(&self.sizes).enumerate() {
             let mut count = 0;
             layer.visit_params(&mut |p| count += p.len());
             total += count;
-            let _ = writeln!(s, "{:<4} {:<16} {:<16} {:>12}", i, layer.name(), format!("(batch, {size})"), count);
+            let _ = writeln!(
+                s,
+                "{:<4} {:<16} {:<16} {:>12}",
+                i,
+                layer.name(),
+                format!("(batch, {size})"),
+                count
+            );
         }
         let _ = writeln!(s, "{rule}");
         let _ = writeln!(s, "Total params: {total}");
@@ -274,7 +322,12 @@ pub struct SequentialBuilder<T: Scalar> {
 
 impl<T: Scalar> SequentialBuilder<T> {
     fn new(input_size: usize) -> Self {
-        Self { input_size, seed: 0, init: Init::HeNormal, pending: Vec::new() }
+        Self {
+            input_size,
+            seed: 0,
+            init: Init::HeNormal,
+            pending: Vec::new(),
+        }
     }
     /// The seed for initialisation and dropout (default 0).
     pub fn seed(mut self, seed: u64) -> Self {
@@ -344,19 +397,35 @@ impl<T: Scalar> SequentialBuilder<T> {
             let layer: Box<dyn Layer<T>> = match p {
                 Pending::Dense { units, init } => {
                     if units == 0 {
-                        return Err(LayerError::ZeroWidth { layer: format!("layer {index} (dense)") });
+                        return Err(LayerError::ZeroWidth {
+                            layer: format!("layer {index} (dense)"),
+                        });
                     }
-                    Box::new(Dense::new(size, units, init, &mut rng::stream(self.seed, stream)))
+                    Box::new(Dense::new(
+                        size,
+                        units,
+                        init,
+                        &mut rng::stream(self.seed, stream),
+                    ))
                 }
                 Pending::Activation(kind) => Box::new(ActivationLayer::new(kind)),
-                Pending::Dropout(p) => Box::new(Dropout::new(p, rng::derive_seed(self.seed, stream))?),
+                Pending::Dropout(p) => {
+                    Box::new(Dropout::new(p, rng::derive_seed(self.seed, stream))?)
+                }
                 Pending::BatchNorm => Box::new(BatchNorm1d::new(size)?),
                 Pending::Custom(layer) => layer,
             };
             size = match layer.output_size(size) {
                 Ok(s) => s,
-                Err(LayerError::InputSize { expected, found, .. }) => {
-                    return Err(LayerError::SizeMismatch { index, name: layer.name().to_string(), expected, found });
+                Err(LayerError::InputSize {
+                    expected, found, ..
+                }) => {
+                    return Err(LayerError::SizeMismatch {
+                        index,
+                        name: layer.name().to_string(),
+                        expected,
+                        found,
+                    });
                 }
                 Err(e) => return Err(e),
             };

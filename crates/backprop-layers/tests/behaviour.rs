@@ -2,10 +2,18 @@
 //! in f32 and f64.
 
 use backprop_layers::{BatchNorm1d, Dense, Dropout, Layer, LayerError, Mode, Sequential};
-use backprop_tensor::{rng::seeded, DMatrix, Init, Parameters, Scalar};
+use backprop_tensor::{DMatrix, Init, Parameters, Scalar, rng::seeded};
 
 fn tutorial<T: Scalar>(seed: u64) -> Sequential<T> {
-    Sequential::builder(784).seed(seed).dense(128).relu().dense(64).relu().dense(10).build().unwrap()
+    Sequential::builder(784)
+        .seed(seed)
+        .dense(128)
+        .relu()
+        .dense(64)
+        .relu()
+        .dense(10)
+        .build()
+        .unwrap()
 }
 
 fn weights<T: Scalar>(net: &Sequential<T>) -> Vec<DMatrix<T>> {
@@ -20,13 +28,19 @@ fn builds_and_runs<T: Scalar>() {
     assert_eq!(net.num_params(), 109_386);
     let mut names = Vec::new();
     net.visit_params(&mut |p| names.push(p.name().to_string()));
-    assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]);
+    assert_eq!(
+        names,
+        [
+            "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"
+        ]
+    );
     for batch in [1, 3, 64] {
         let x = DMatrix::from_element(784, batch, T::of(0.5));
         let y = net.forward(&x, Mode::Train).unwrap().clone();
         assert_eq!(y.shape(), (10, batch));
         net.zero_grad();
-        net.backward(&x, &DMatrix::from_element(10, batch, T::one())).unwrap();
+        net.backward(&x, &DMatrix::from_element(10, batch, T::one()))
+            .unwrap();
     }
     let summary = net.summary();
     assert!(summary.contains("Total params: 109386"), "{summary}");
@@ -49,7 +63,11 @@ fn same_seed_same_weights_bit_for_bit() {
     assert_ne!(weights(&tutorial::<f32>(3)), weights(&tutorial::<f32>(4)));
     // f32 weights are the rounded f64 draws.
     let (a, b) = (weights(&tutorial::<f32>(1)), weights(&tutorial::<f64>(1)));
-    assert!(a.iter().zip(&b).all(|(x, y)| x.iter().zip(y.iter()).all(|(p, q)| *p == *q as f32)));
+    assert!(
+        a.iter()
+            .zip(&b)
+            .all(|(x, y)| x.iter().zip(y.iter()).all(|(p, q)| *p == *q as f32))
+    );
 }
 
 #[test]
@@ -59,15 +77,30 @@ fn sizes_that_do_not_fit_name_the_layer() {
         Box::new(BatchNorm1d::new(64).unwrap()),
     ];
     let err = Sequential::from_layers(784, layers).unwrap_err();
-    assert_eq!(err, LayerError::SizeMismatch { index: 1, name: "batch_norm1d".into(), expected: 64, found: 128 });
-    assert_eq!(err.to_string(), "layer 1 (batch_norm1d) takes 64 inputs but the previous layer gives 128");
+    assert_eq!(
+        err,
+        LayerError::SizeMismatch {
+            index: 1,
+            name: "batch_norm1d".into(),
+            expected: 64,
+            found: 128
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "layer 1 (batch_norm1d) takes 64 inputs but the previous layer gives 128"
+    );
 
     let err = Sequential::<f32>::builder(4)
         .dense(3)
         .layer(Dense::new(5, 2, Init::HeNormal, &mut seeded(0)))
         .build()
         .unwrap_err();
-    assert!(err.to_string().contains("layer 1 (dense) takes 5 inputs but the previous layer gives 3"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("layer 1 (dense) takes 5 inputs but the previous layer gives 3"),
+        "{err}"
+    );
 
     let err = Sequential::<f32>::builder(4).dense(0).build().unwrap_err();
     assert!(matches!(err, LayerError::ZeroWidth { .. }), "{err}");
@@ -78,20 +111,42 @@ fn sizes_that_do_not_fit_name_the_layer() {
 #[test]
 fn wrong_batch_rows_is_an_error_not_a_panic() {
     let mut net = tutorial::<f32>(0);
-    let err = net.forward(&DMatrix::zeros(783, 8), Mode::Train).unwrap_err();
-    assert_eq!(err.to_string(), "network input: expected an input with 784 features (rows), found 783");
+    let err = net
+        .forward(&DMatrix::zeros(783, 8), Mode::Train)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "network input: expected an input with 784 features (rows), found 783"
+    );
     net.forward(&DMatrix::zeros(784, 8), Mode::Train).unwrap();
     // Gradient of the wrong shape, and backward with a different batch.
-    assert!(net.backward(&DMatrix::zeros(784, 8), &DMatrix::zeros(10, 7)).is_err());
-    assert!(net.backward(&DMatrix::zeros(784, 9), &DMatrix::zeros(10, 9)).is_err());
+    assert!(
+        net.backward(&DMatrix::zeros(784, 8), &DMatrix::zeros(10, 7))
+            .is_err()
+    );
+    assert!(
+        net.backward(&DMatrix::zeros(784, 9), &DMatrix::zeros(10, 9))
+            .is_err()
+    );
     let mut d = Dense::<f64>::new(3, 2, Init::HeNormal, &mut seeded(0));
     let mut out = DMatrix::zeros(0, 0);
     assert!(matches!(
         d.forward(&DMatrix::zeros(4, 1), &mut out, Mode::Eval),
-        Err(LayerError::InputSize { expected: 3, found: 4, .. })
+        Err(LayerError::InputSize {
+            expected: 3,
+            found: 4,
+            ..
+        })
     ));
     let mut bn = BatchNorm1d::<f32>::new(3).unwrap();
-    assert!(bn.forward(&DMatrix::zeros(3, 1), &mut DMatrix::zeros(0, 0), Mode::Train).is_err());
+    assert!(
+        bn.forward(
+            &DMatrix::zeros(3, 1),
+            &mut DMatrix::zeros(0, 0),
+            Mode::Train
+        )
+        .is_err()
+    );
 }
 
 #[test]

@@ -3,8 +3,8 @@
 
 use backprop_activations::ActivationKind;
 use backprop_layers::{ActivationLayer, BatchNorm1d, Dense, Dropout, Layer, Mode, Sequential};
-use backprop_tensor::gradcheck::{check_gradient, check_parameters, GradCheck};
-use backprop_tensor::{rng::seeded, DMatrix, Init, Parameters};
+use backprop_tensor::gradcheck::{GradCheck, check_gradient, check_parameters};
+use backprop_tensor::{DMatrix, Init, Parameters, rng::seeded};
 use rand::Rng;
 
 const TOL: f64 = 1e-6;
@@ -27,7 +27,10 @@ fn check(net: &mut Sequential<f64>, batch: usize, mode: Mode, seed: u64) {
     net.backward_with_input_grad(&x, &r, &mut dx).unwrap();
 
     let report = check_gradient(&x, &dx, |x| f(net, x), GradCheck::default());
-    assert!(report.passes(TOL), "input gradient, batch {batch}: {report:?}");
+    assert!(
+        report.passes(TOL),
+        "input gradient, batch {batch}: {report:?}"
+    );
 
     for (name, report) in check_parameters(net, |net| f(net, &x), GradCheck::default()) {
         assert!(report.passes(TOL), "{name}, batch {batch}: {report:?}");
@@ -40,8 +43,14 @@ fn single(input: usize, layer: impl Layer<f64> + 'static) -> Sequential<f64> {
 
 #[test]
 fn dense() {
-    for (i, &(inp, out, batch)) in [(1, 1, 1), (3, 2, 1), (5, 4, 3), (8, 6, 7), (4, 10, 16)].iter().enumerate() {
-        let mut net = single(inp, Dense::new(inp, out, Init::XavierNormal, &mut seeded(i as u64)));
+    for (i, &(inp, out, batch)) in [(1, 1, 1), (3, 2, 1), (5, 4, 3), (8, 6, 7), (4, 10, 16)]
+        .iter()
+        .enumerate()
+    {
+        let mut net = single(
+            inp,
+            Dense::new(inp, out, Init::XavierNormal, &mut seeded(i as u64)),
+        );
         // Non-zero biases so they matter.
         net.visit_params_mut(&mut |p| {
             if p.name().ends_with("bias") {
@@ -123,7 +132,16 @@ fn sequential_mixed_stack() {
     }
     // The tutorial's network shape, scaled down: ReLU hidden, sigmoid out.
     for batch in [1, 6] {
-        let mut net = Sequential::<f64>::builder(10).seed(9).dense(8).relu().dense(6).relu().dense(3).sigmoid().build().unwrap();
+        let mut net = Sequential::<f64>::builder(10)
+            .seed(9)
+            .dense(8)
+            .relu()
+            .dense(6)
+            .relu()
+            .dense(3)
+            .sigmoid()
+            .build()
+            .unwrap();
         check(&mut net, batch, Mode::Eval, 50);
     }
 }

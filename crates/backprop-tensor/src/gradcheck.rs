@@ -35,7 +35,10 @@ pub struct GradCheck {
 
 impl Default for GradCheck {
     fn default() -> Self {
-        Self { step: 1e-5, floor: 1e-4 }
+        Self {
+            step: 1e-5,
+            floor: 1e-4,
+        }
     }
 }
 
@@ -56,7 +59,13 @@ pub struct GradCheckReport {
 
 impl GradCheckReport {
     fn new() -> Self {
-        Self { max_error: 0.0, worst_index: 0, analytic: 0.0, numeric: 0.0, checked: 0 }
+        Self {
+            max_error: 0.0,
+            worst_index: 0,
+            analytic: 0.0,
+            numeric: 0.0,
+            checked: 0,
+        }
     }
     fn record(&mut self, index: usize, analytic: f64, numeric: f64, floor: f64) {
         let err = entry_error(analytic, numeric, floor);
@@ -71,7 +80,10 @@ impl GradCheckReport {
     /// Merges another report (e.g. of another parameter) into this one.
     pub fn merge(&mut self, other: &GradCheckReport) {
         if other.max_error > self.max_error {
-            *self = GradCheckReport { checked: self.checked + other.checked, ..other.clone() };
+            *self = GradCheckReport {
+                checked: self.checked + other.checked,
+                ..other.clone()
+            };
         } else {
             self.checked += other.checked;
         }
@@ -154,7 +166,12 @@ pub fn check_parameters<M: Parameters<f64> + ?Sized>(
     reports
 }
 
-fn set_entry<M: Parameters<f64> + ?Sized>(model: &mut M, param: usize, entry: usize, mut f: impl FnMut(&mut f64)) {
+fn set_entry<M: Parameters<f64> + ?Sized>(
+    model: &mut M,
+    param: usize,
+    entry: usize,
+    mut f: impl FnMut(&mut f64),
+) {
     let mut k = 0;
     model.visit_params_mut(&mut |p| {
         if k == param
@@ -185,7 +202,12 @@ mod tests {
     #[test]
     fn nan_gradient_fails() {
         let x = DMatrix::from_row_slice(1, 1, &[1.0]);
-        let r = check_gradient(&x, &DMatrix::from_element(1, 1, f64::NAN), |x| x[0], GradCheck::default());
+        let r = check_gradient(
+            &x,
+            &DMatrix::from_element(1, 1, f64::NAN),
+            |x| x[0],
+            GradCheck::default(),
+        );
         assert!(!r.passes(1e-6));
     }
 }

@@ -64,7 +64,12 @@ pub enum Init {
 impl Init {
     /// A `rows×cols` matrix drawn from this initialiser (`fan_in = cols`,
     /// `fan_out = rows`), filled column by column.
-    pub fn matrix<T: Scalar, R: Rng + ?Sized>(&self, rows: usize, cols: usize, rng: &mut R) -> DMatrix<T> {
+    pub fn matrix<T: Scalar, R: Rng + ?Sized>(
+        &self,
+        rows: usize,
+        cols: usize,
+        rng: &mut R,
+    ) -> DMatrix<T> {
         self.matrix_with_fans(rows, cols, cols, rows, rng)
     }
 
@@ -144,7 +149,10 @@ mod tests {
             (Init::HeNormal, (2.0 / 400.0_f64).sqrt()),
             (Init::HeUniform, (6.0 / 400.0_f64).sqrt() / 3.0_f64.sqrt()),
             (Init::XavierNormal, (2.0 / 600.0_f64).sqrt()),
-            (Init::XavierUniform, (6.0 / 600.0_f64).sqrt() / 3.0_f64.sqrt()),
+            (
+                Init::XavierUniform,
+                (6.0 / 600.0_f64).sqrt() / 3.0_f64.sqrt(),
+            ),
             (Init::LeCunNormal, (1.0 / 400.0_f64).sqrt()),
         ];
         for (init, std) in cases {
@@ -156,7 +164,12 @@ mod tests {
         let u = Init::HeUniform.matrix::<f64, _>(rows, cols, &mut seeded(2));
         let limit = (6.0 / 400.0_f64).sqrt();
         assert!(u.iter().all(|x| x.abs() <= limit));
-        assert!(Init::Zeros.matrix::<f32, _>(3, 3, &mut seeded(0)).iter().all(|&x| x == 0.0));
+        assert!(
+            Init::Zeros
+                .matrix::<f32, _>(3, 3, &mut seeded(0))
+                .iter()
+                .all(|&x| x == 0.0)
+        );
     }
 
     #[test]

@@ -43,7 +43,7 @@ mod scalar;
 
 pub use error::{Result, TensorError};
 pub use init::Init;
-pub use ops::Op;
 pub use nalgebra::{self, DMatrix};
+pub use ops::Op;
 pub use param::{Param, Parameters};
 pub use scalar::Scalar;

@@ -62,7 +62,12 @@ pub fn check_shape<T>(
     if found == expected {
         Ok(())
     } else {
-        Err(TensorError::ShapeMismatch { op, operand, expected, found })
+        Err(TensorError::ShapeMismatch {
+            op,
+            operand,
+            expected,
+            found,
+        })
     }
 }
 
@@ -232,7 +237,12 @@ pub fn add_bias<T: Scalar>(z: &mut DMatrix<T>, bias: &DMatrix<T>) -> Result<()> 
 /// sum_columns(1.0, &m, 0.0, &mut out).unwrap();
 /// assert_eq!(out.as_slice(), &[3.0, 7.0]);
 /// ```
-pub fn sum_columns<T: Scalar>(alpha: T, m: &DMatrix<T>, beta: T, out: &mut DMatrix<T>) -> Result<()> {
+pub fn sum_columns<T: Scalar>(
+    alpha: T,
+    m: &DMatrix<T>,
+    beta: T,
+    out: &mut DMatrix<T>,
+) -> Result<()> {
     check_shape("column sum", "out", out, (m.nrows(), 1))?;
     let rows = m.nrows();
     let o = out.as_mut_slice();
@@ -279,18 +289,43 @@ mod tests {
     #[test]
     fn all_layouts_match_reference() {
         let mut rng = StdRng::seed_from_u64(7);
-        for &(m, k, n) in &[(1, 1, 1), (3, 5, 1), (1, 7, 4), (5, 5, 5), (10, 64, 3), (128, 784, 64), (7, 0, 3)] {
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (3, 5, 1),
+            (1, 7, 4),
+            (5, 5, 5),
+            (10, 64, 3),
+            (128, 784, 64),
+            (7, 0, 3),
+        ] {
             for op_a in [Op::N, Op::T] {
                 for op_b in [Op::N, Op::T] {
-                    let a = match op_a { Op::N => random(m, k, &mut rng), Op::T => random(k, m, &mut rng) };
-                    let b = match op_b { Op::N => random(k, n, &mut rng), Op::T => random(n, k, &mut rng) };
-                    let ea = if op_a == Op::T { a.transpose() } else { a.clone() };
-                    let eb = if op_b == Op::T { b.transpose() } else { b.clone() };
+                    let a = match op_a {
+                        Op::N => random(m, k, &mut rng),
+                        Op::T => random(k, m, &mut rng),
+                    };
+                    let b = match op_b {
+                        Op::N => random(k, n, &mut rng),
+                        Op::T => random(n, k, &mut rng),
+                    };
+                    let ea = if op_a == Op::T {
+                        a.transpose()
+                    } else {
+                        a.clone()
+                    };
+                    let eb = if op_b == Op::T {
+                        b.transpose()
+                    } else {
+                        b.clone()
+                    };
                     let c0 = random(m, n, &mut rng);
                     let expected = &ea * &eb * 2.0 + &c0 * 0.5;
                     let mut c = c0.clone();
                     gemm(2.0, &a, op_a, &b, op_b, 0.5, &mut c).unwrap();
-                    assert!((c - expected).abs().max() < 1e-12, "{m}x{k}x{n} {op_a:?}{op_b:?}");
+                    assert!(
+                        (c - expected).abs().max() < 1e-12,
+                        "{m}x{k}x{n} {op_a:?}{op_b:?}"
+                    );
                 }
             }
         }
@@ -319,11 +354,22 @@ mod tests {
         let b = DMatrix::<f32>::zeros(4, 5);
         let mut c = DMatrix::<f32>::zeros(2, 5);
         let e = gemm(1.0, &a, Op::N, &b, Op::N, 0.0, &mut c).unwrap_err();
-        assert_eq!(e, TensorError::ShapeMismatch { op: "A·B", operand: "B", expected: (3, 5), found: (4, 5) });
+        assert_eq!(
+            e,
+            TensorError::ShapeMismatch {
+                op: "A·B",
+                operand: "B",
+                expected: (3, 5),
+                found: (4, 5)
+            }
+        );
         let b = DMatrix::<f32>::zeros(3, 5);
         let mut c = DMatrix::<f32>::zeros(5, 2);
         let e = gemm(1.0, &a, Op::N, &b, Op::N, 0.0, &mut c).unwrap_err();
-        assert!(e.to_string().contains("operand C expected 2×5, found 5×2"), "{e}");
+        assert!(
+            e.to_string().contains("operand C expected 2×5, found 5×2"),
+            "{e}"
+        );
         let e = add_bias(&mut c, &DMatrix::zeros(2, 1)).unwrap_err();
         assert!(e.to_string().contains("expected 5×1, found 2×1"), "{e}");
     }
@@ -343,7 +389,10 @@ mod tests {
         let mut z = DMatrix::from_row_slice(2, 3, &[1.0_f64, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let b = DMatrix::from_column_slice(2, 1, &[10.0, 20.0]);
         add_bias(&mut z, &b).unwrap();
-        assert_eq!(z, DMatrix::from_row_slice(2, 3, &[11.0, 12.0, 13.0, 24.0, 25.0, 26.0]));
+        assert_eq!(
+            z,
+            DMatrix::from_row_slice(2, 3, &[11.0, 12.0, 13.0, 24.0, 25.0, 26.0])
+        );
         let mut s = DMatrix::from_element(2, 1, 1.0);
         sum_columns(0.5, &z, 2.0, &mut s).unwrap();
         assert_eq!(s.as_slice(), &[2.0 + 18.0, 2.0 + 37.5]);

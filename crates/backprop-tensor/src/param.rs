@@ -28,7 +28,11 @@ impl<T: Scalar> Param<T> {
     /// A parameter with a zero gradient.
     pub fn new(name: impl Into<String>, value: DMatrix<T>) -> Self {
         let grad = DMatrix::from_element(value.nrows(), value.ncols(), T::zero());
-        Self { name: name.into(), value, grad }
+        Self {
+            name: name.into(),
+            value,
+            grad,
+        }
     }
     /// The parameter's name.
     pub fn name(&self) -> &str {
@@ -123,7 +127,10 @@ mod tests {
 
     #[test]
     fn finds_first_non_finite_gradient() {
-        let mut ps = vec![Param::new("0.weight", DMatrix::<f32>::zeros(2, 2)), Param::new("0.bias", DMatrix::zeros(2, 1))];
+        let mut ps = vec![
+            Param::new("0.weight", DMatrix::<f32>::zeros(2, 2)),
+            Param::new("0.bias", DMatrix::zeros(2, 1)),
+        ];
         assert_eq!(ps.first_non_finite_grad(), None);
         ps[1].grad[(1, 0)] = f32::NAN;
         assert_eq!(ps.first_non_finite_grad().as_deref(), Some("0.bias"));

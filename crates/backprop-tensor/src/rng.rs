@@ -5,8 +5,8 @@
 //! another layer's draws, and a stream can be recreated from `(seed, stream)`
 //! alone — which is what makes resuming from a checkpoint bit-exact.
 
-pub use rand::rngs::StdRng;
 use rand::SeedableRng;
+pub use rand::rngs::StdRng;
 
 /// A generator seeded from `seed`.
 ///
