@@ -12,10 +12,11 @@
 //! test accuracy and the confusion matrix, and writes `history.csv`,
 //! `history.json` and `curve.png` under `--out` (default `runs/mnist`).
 
+use backprop::data::PixelScale;
 use backprop::data::mnist::Mnist;
 use backprop::layers::Sequential;
 use backprop::losses::SoftmaxCrossEntropy;
-use backprop::optim::OptimizerKind;
+use backprop::optim::{CosineWithWarmup, OptimizerKind, ScheduleKind};
 use backprop::tensor::Init;
 use backprop::train::{ProgressMode, Trainer};
 use clap::Parser;
@@ -46,6 +47,12 @@ struct Args {
     /// Where to write the history and the training curve.
     #[arg(long, default_value = "runs/mnist")]
     out: PathBuf,
+    /// Pixel scaling: `standardize` ((x/255 − 0.1307)/0.3081) or `unit` (x/255).
+    #[arg(long, default_value = "unit")]
+    scale: String,
+    /// Learning-rate schedule over the epochs: `cosine` (from --lr down to 0) or `constant`.
+    #[arg(long, default_value = "cosine")]
+    schedule: String,
     /// Train on only the first N training images (a quick smoke run).
     #[arg(long)]
     limit: Option<usize>,
@@ -66,7 +73,15 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let mnist = Mnist::load(&args.data)?;
+    let mut mnist = Mnist::load(&args.data)?;
+    let scale = match args.scale.as_str() {
+        "standardize" => PixelScale::MNIST,
+        "unit" => PixelScale::Unit,
+        other => {
+            return Err(format!("--scale must be standardize or unit, found {other:?}").into());
+        }
+    };
+    mnist.set_pixel_scale(scale)?;
     let train = match args.limit {
         Some(n) => mnist.train.take(n)?,
         None => mnist.train,
@@ -95,8 +110,16 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "optimizer {optimizer}, lr {}, batch {}, {} epochs, seed {}",
         args.lr, args.batch, args.epochs, args.seed
     );
+    let schedule = match args.schedule.as_str() {
+        "cosine" => ScheduleKind::from(CosineWithWarmup::new(args.lr, 0, args.epochs, 0.0)?),
+        "constant" => ScheduleKind::from(args.lr),
+        other => {
+            return Err(format!("--schedule must be cosine or constant, found {other:?}").into());
+        }
+    };
     let mut trainer =
         Trainer::with_boxed(Box::new(SoftmaxCrossEntropy), optimizer.build(), args.lr)
+            .schedule(schedule)
             .epochs(args.epochs)
             .batch_size(args.batch)
             .seed(args.seed)
