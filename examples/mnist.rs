@@ -18,7 +18,7 @@ use backprop::layers::Sequential;
 use backprop::losses::SoftmaxCrossEntropy;
 use backprop::optim::{CosineWithWarmup, OptimizerKind, ScheduleKind};
 use backprop::tensor::Init;
-use backprop::train::{ProgressMode, Trainer};
+use backprop::train::{ProgressMode, Trainer, Validation};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,6 +123,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .epochs(args.epochs)
             .batch_size(args.batch)
             .seed(args.seed)
+            // The test set is evaluated after every epoch (outside the timed loop)
+            // so that the history and the curve show it; nothing is tuned on it.
+            .validation(Validation::Data(test.clone()))
             .progress(ProgressMode::Auto);
     let history = trainer.fit(&mut net, &train)?;
 

@@ -49,6 +49,7 @@ pub(crate) fn draw(history: &History, path: &Path, title: &str) -> Result<(), St
             .configure_mesh()
             .x_desc("epoch")
             .y_desc(label)
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .draw()
             .map_err(|e| err(&e))?;
         for (name, points, color) in series.iter() {
