@@ -146,4 +146,11 @@ impl<T: Scalar> Layer<T> for Dropout<T> {
     fn spec(&self) -> Option<LayerSpec> {
         Some(LayerSpec::Dropout { p: self.p })
     }
+    fn rng_state(&self) -> Option<(u64, u64)> {
+        Some((self.seed, self.draws))
+    }
+    fn set_rng_state(&mut self, seed: u64, draws: u64) {
+        self.seed = seed;
+        self.draws = draws;
+    }
 }

@@ -98,4 +98,30 @@ pub trait Layer<T: Scalar>: Debug + Send {
     fn spec(&self) -> Option<LayerSpec> {
         None
     }
+    /// The position of the layer's random stream as `(seed, draws)`, for
+    /// checkpoints (Dropout; default: `None`, a layer that draws nothing).
+    ///
+    /// ```
+    /// use backprop_layers::{Dropout, Layer, Mode};
+    /// use backprop_tensor::DMatrix;
+    /// let x = DMatrix::from_element(8, 8, 1.0_f32);
+    /// let (mut y1, mut y2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+    /// let mut a = Dropout::<f32>::new(0.5, 7)?;
+    /// a.forward(&x, &mut y1, Mode::Train)?;
+    /// let (seed, draws) = a.rng_state().unwrap_or_default();
+    /// assert_eq!((seed, draws), (7, 1));
+    /// a.forward(&x, &mut y1, Mode::Train)?; // the second mask
+    /// let mut b = Dropout::<f32>::new(0.5, 0)?;
+    /// b.set_rng_state(seed, draws);
+    /// b.forward(&x, &mut y2, Mode::Train)?;
+    /// assert_eq!(y1, y2);
+    /// # Ok::<(), backprop_layers::LayerError>(())
+    /// ```
+    fn rng_state(&self) -> Option<(u64, u64)> {
+        None
+    }
+    /// Restores a position returned by [`rng_state`](Layer::rng_state), so a
+    /// resumed run draws what the uninterrupted run would have (default:
+    /// ignored).
+    fn set_rng_state(&mut self, _seed: u64, _draws: u64) {}
 }
