@@ -13,6 +13,7 @@
 //! | [`optim`] | `backprop-optim` | SGD, momentum, RMSprop, Adam, AdamW, clipping, schedules |
 //! | [`data`] | `backprop-data` | IDX (MNIST) and CSV loaders, scaling, seeded mini-batches |
 //! | [`train`] | `backprop-train` | the training loop, metrics, callbacks, progress, history |
+//! | [`io`] | `backprop-io` | safetensors model files (PyTorch layout), checkpoints, atomic writes |
 //!
 //! ```
 //! use backprop::prelude::*;
@@ -25,6 +26,7 @@
 
 pub use backprop_activations as activations;
 pub use backprop_data as data;
+pub use backprop_io as io;
 pub use backprop_layers as layers;
 pub use backprop_losses as losses;
 pub use backprop_optim as optim;

@@ -1,0 +1,92 @@
+//! Atomic file writes: a temporary file in the same directory, flushed and
+//! synced, then renamed over the destination.
+
+use crate::{IoError, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn io(file: &Path) -> impl Fn(std::io::Error) -> IoError + '_ {
+    move |source| IoError::Io {
+        file: file.to_path_buf(),
+        source,
+    }
+}
+
+/// A fresh temporary name next to `path`: `.{name}.tmp.{pid}.{n}`.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.tmp.{}.{n}", std::process::id()))
+}
+
+/// Writes a file atomically: `write` fills a temporary file in `path`'s
+/// directory (through a buffered [`Write`]), which is then flushed, synced to
+/// disk and renamed over `path`; the directory is synced after the rename.
+///
+/// If `write` fails, or any step after it, the temporary file is removed and
+/// `path` is left exactly as it was (absent, or its previous contents): a
+/// reader never sees a half-written file. The serialisers of this crate go
+/// through `write`, so a failing writer can be injected in tests.
+///
+/// ```
+/// use backprop_io::{IoError, write_atomic};
+/// use std::io::Write;
+/// let dir = std::env::temp_dir().join(format!("backprop-io-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).map_err(|source| IoError::Io { file: dir.clone(), source })?;
+/// let path = dir.join("hello.txt");
+/// write_atomic(&path, |w| w.write_all(b"first").map_err(|source| IoError::Io { file: path.clone(), source }))?;
+/// // A write that fails half-way leaves the previous contents.
+/// let failed = write_atomic(&path, |w| {
+///     let _ = w.write_all(b"sec");
+///     Err(IoError::Architecture { reason: "injected".into() })
+/// });
+/// assert!(failed.is_err());
+/// assert_eq!(std::fs::read(&path).ok().as_deref(), Some(&b"first"[..]));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # Ok::<(), IoError>(())
+/// ```
+pub fn write_atomic(
+    path: impl AsRef<Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let tmp = temp_path(path);
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(io(path))?;
+    let result = (|| {
+        let mut w = BufWriter::new(file);
+        write(&mut w)?;
+        w.flush().map_err(io(path))?;
+        let file: File = w.into_inner().map_err(|e| io(path)(e.into_error()))?;
+        file.sync_all().map_err(io(path))?;
+        drop(file);
+        fs::rename(&tmp, path).map_err(io(path))
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // Make the rename itself durable. Best effort: the new file is already in
+    // place, so a failure here is not reported as a failed write.
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! Checkpoints: a model with everything needed to resume its training
+//! bit-exactly — the optimizer's state, the epoch (which fixes the schedule's
+//! position and the batch order), the data seed and every dropout layer's
+//! random-stream position — in one safetensors file.
+
+use crate::architecture::{TensorKind, TensorSpec};
+use crate::model::{
+    BYTES_LABEL, MODEL_KEY, ModelMeta, encode_model, fill_model, metadata, model_meta, parse,
+    parse_description, read_bytes, write_tensors,
+};
+use crate::tensors::{self, OwnedTensor};
+use crate::{Architecture, IoError, Result, write_atomic};
+use backprop_layers::Sequential;
+use backprop_optim::OptimizerState;
+use backprop_tensor::Scalar;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The `__metadata__` key holding a checkpoint's training state (JSON).
+pub const CHECKPOINT_KEY: &str = "backprop.checkpoint";
+/// The format name written in the training-state description.
+pub const CHECKPOINT_FORMAT: &str = "backprop.checkpoint";
+/// The version of the checkpoint description this build writes and reads.
+pub const CHECKPOINT_FORMAT_VERSION: u64 = 1;
+/// Prefix of the optimizer's tensors: buffer `"0.weight.exp_avg"` is stored
+/// as `"optimizer.0.weight.exp_avg"`, in its parameter's layout.
+pub const OPTIMIZER_PREFIX: &str = "optimizer.";
+
+/// Everything about a training run, besides the model, that a resumed run
+/// needs to continue exactly where the saved one stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingState<T: Scalar> {
+    /// Epochs completed: resume with `Trainer::initial_epoch(epoch)`. The
+    /// learning-rate schedule and the batch order are functions of the epoch
+    /// (and the seed), so this is their position too.
+    pub epoch: usize,
+    /// The seed of the batch order (the trainer's seed).
+    pub seed: u64,
+    /// The optimizer's state: its name, step count and buffers (moments).
+    pub optimizer: OptimizerState<T>,
+    /// The caller's hyper-parameters and anything else worth keeping
+    /// (learning rate, schedule, batch size…), stored verbatim as JSON; a
+    /// resuming program should check them against its own.
+    pub config: serde_json::Value,
+}
+
+/// A loaded checkpoint: the model (with its dropout layers' random streams
+/// where they were) and the training state.
+#[derive(Debug)]
+pub struct Checkpoint<T: Scalar> {
+    /// The model.
+    pub model: Sequential<T>,
+    /// The rest of the run's state.
+    pub state: TrainingState<T>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptimizerMeta {
+    name: String,
+    step: u64,
+    /// Buffer names, in the order of [`OptimizerState::buffers`].
+    buffers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RngMeta {
+    layer: usize,
+    seed: u64,
+    draws: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckpointMeta {
+    format: String,
+    format_version: u64,
+    pub(crate) epoch: usize,
+    seed: u64,
+    optimizer: OptimizerMeta,
+    rng: Vec<RngMeta>,
+    config: serde_json::Value,
+}
+
+pub(crate) fn parse_meta(file: &Path, json: &str) -> Result<CheckpointMeta> {
+    parse_description(file, json, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION)
+}
+
+/// The file name of the checkpoint after `epoch` epochs in `dir`:
+/// `dir/epoch-{epoch}.safetensors`.
+///
+/// ```
+/// use backprop_io::checkpoint_path;
+/// assert!(checkpoint_path("runs/x/checkpoints", 3).ends_with("epoch-3.safetensors"));
+/// ```
+pub fn checkpoint_path(dir: impl AsRef<Path>, epoch: usize) -> PathBuf {
+    dir.as_ref().join(format!("epoch-{epoch}.safetensors"))
+}
+
+/// The layout of optimizer buffer `name` (`"<parameter>.<kind>"`): its
+/// parameter's.
+fn buffer_spec(arch_specs: &[TensorSpec], name: &str) -> Option<TensorSpec> {
+    let (param, _) = name.rsplit_once('.')?;
+    arch_specs
+        .iter()
+        .find(|s| s.name == param && s.kind != TensorKind::Count)
+        .map(|s| TensorSpec {
+            name: format!("{OPTIMIZER_PREFIX}{name}"),
+            kind: s.kind,
+            shape: s.shape.clone(),
+        })
+}
+
+fn encode_checkpoint<T: Scalar>(
+    model: &Sequential<T>,
+    state: &TrainingState<T>,
+) -> Result<(Vec<(String, OwnedTensor)>, HashMap<String, String>)> {
+    let arch = Architecture::of(model)?;
+    let mut tensors = encode_model(model, &arch)?;
+    let specs = arch.tensors();
+    for (name, buf) in &state.optimizer.buffers {
+        let spec = buffer_spec(&specs, name).ok_or_else(|| IoError::Architecture {
+            reason: format!("optimizer buffer {name:?} belongs to no parameter of {arch}"),
+        })?;
+        let expected = match spec.kind {
+            TensorKind::Matrix => (spec.shape.first().copied(), spec.shape.get(1).copied()),
+            _ => (spec.shape.first().copied(), Some(1)),
+        };
+        if (Some(buf.nrows()), Some(buf.ncols())) != expected {
+            return Err(IoError::Architecture {
+                reason: format!(
+                    "optimizer buffer {name:?} is {}×{}, but its parameter has shape {:?}",
+                    buf.nrows(),
+                    buf.ncols(),
+                    spec.shape
+                ),
+            });
+        }
+        tensors.push((
+            spec.name.clone(),
+            tensors::encode(buf, spec.kind, &spec.shape),
+        ));
+    }
+    let rng = model
+        .layers()
+        .iter()
+        .enumerate()
+        .filter_map(|(layer, l)| {
+            l.rng_state()
+                .map(|(seed, draws)| RngMeta { layer, seed, draws })
+        })
+        .collect();
+    let meta = CheckpointMeta {
+        format: CHECKPOINT_FORMAT.to_string(),
+        format_version: CHECKPOINT_FORMAT_VERSION,
+        epoch: state.epoch,
+        seed: state.seed,
+        optimizer: OptimizerMeta {
+            name: state.optimizer.optimizer.clone(),
+            step: state.optimizer.step,
+            buffers: state
+                .optimizer
+                .buffers
+                .iter()
+                .map(|(n, _)| n.clone())
+                .collect(),
+        },
+        rng,
+        config: state.config.clone(),
+    };
+    let json = serde_json::to_string(&meta).map_err(|e| IoError::Architecture {
+        reason: format!("cannot describe the training state as JSON: {e}"),
+    })?;
+    let map = HashMap::from([
+        (MODEL_KEY.to_string(), ModelMeta::new::<T>(&arch).to_json()?),
+        (CHECKPOINT_KEY.to_string(), json),
+    ]);
+    Ok((tensors, map))
+}
+
+/// Writes a checkpoint to `w` (see [`save_checkpoint`]).
+pub fn write_checkpoint<T: Scalar>(
+    model: &Sequential<T>,
+    state: &TrainingState<T>,
+    w: &mut dyn Write,
+) -> Result<()> {
+    let (tensors, meta) = encode_checkpoint(model, state)?;
+    write_tensors(&tensors, meta, w, Path::new("<writer>"))
+}
+
+/// Saves a checkpoint atomically: the model as [`save_model`](crate::save_model)
+/// writes it (so [`load_model`](crate::load_model) reads a checkpoint's model
+/// too), plus the optimizer's buffers as tensors `"optimizer.<buffer>"` and,
+/// under the metadata key [`CHECKPOINT_KEY`], the epoch, the seed, the
+/// optimizer's name and step count, each dropout layer's `(seed, draws)` and
+/// `state.config`.
+///
+/// A resumed run ([`load_checkpoint`], then `Trainer::initial_epoch`,
+/// `Optimizer::load_state`) reproduces the uninterrupted run bit for bit.
+///
+/// ```
+/// use backprop_io::{TrainingState, load_checkpoint, save_checkpoint};
+/// use backprop_layers::Sequential;
+/// use backprop_optim::{Adam, Optimizer};
+/// use backprop_tensor::Parameters;
+/// let mut net = Sequential::<f32>::builder(3).dense(2).build()?;
+/// let mut adam = Adam::new();
+/// net.visit_params_mut(&mut |p| p.grad.fill(0.5));
+/// adam.step(0.01, &mut net)?;
+/// let state = TrainingState { epoch: 1, seed: 7, optimizer: adam.state(), config: serde_json::json!({"lr": 0.01}) };
+/// let path = std::env::temp_dir().join(format!("backprop-io-ckpt-doc-{}.safetensors", std::process::id()));
+/// save_checkpoint(&path, &net, &state)?;
+/// let back = load_checkpoint::<f32>(&path)?;
+/// assert_eq!(back.state, state);
+/// # let _ = std::fs::remove_file(&path);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn save_checkpoint<T: Scalar>(
+    path: impl AsRef<Path>,
+    model: &Sequential<T>,
+    state: &TrainingState<T>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let (tensors, meta) = encode_checkpoint(model, state)?;
+    write_atomic(path, |w| write_tensors(&tensors, meta, w, path))
+}
+
+fn read_checkpoint_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Checkpoint<T>> {
+    let st = parse(file, bytes)?;
+    let meta = metadata(file, bytes)?;
+    let Some(json) = meta.get(CHECKPOINT_KEY) else {
+        return Err(IoError::MissingMetadata {
+            file: file.to_path_buf(),
+            what: "checkpoint",
+            key: CHECKPOINT_KEY,
+        });
+    };
+    let ck = parse_meta(file, json)?;
+    let Some((m, arch)) = model_meta(file, &meta)? else {
+        return Err(IoError::MissingMetadata {
+            file: file.to_path_buf(),
+            what: "model",
+            key: MODEL_KEY,
+        });
+    };
+    if m.dtype != T::NAME {
+        return Err(IoError::ModelDtype {
+            file: file.to_path_buf(),
+            expected: T::NAME.to_string(),
+            found: m.dtype,
+        });
+    }
+    let specs = arch.tensors();
+    let mut buffer_specs = Vec::with_capacity(ck.optimizer.buffers.len());
+    for name in &ck.optimizer.buffers {
+        let spec = buffer_spec(&specs, name).ok_or_else(|| IoError::Metadata {
+            file: file.to_path_buf(),
+            reason: format!("optimizer buffer {name:?} belongs to no parameter of {arch}"),
+        })?;
+        tensors::check::<T>(file, &st, &spec, &spec.name)?;
+        buffer_specs.push((name.clone(), spec));
+    }
+    let listed: std::collections::HashSet<&str> =
+        buffer_specs.iter().map(|(_, s)| s.name.as_str()).collect();
+    let mut model = fill_model::<T>(file, &st, &arch, true, &|n| listed.contains(n))?;
+    let mut buffers = Vec::with_capacity(buffer_specs.len());
+    for (name, spec) in &buffer_specs {
+        buffers.push((
+            name.clone(),
+            tensors::decode::<T>(file, &st, spec, &spec.name)?,
+        ));
+    }
+    for r in &ck.rng {
+        let layer = model.layers_mut().get_mut(r.layer);
+        match layer {
+            Some(l) if l.rng_state().is_some() => l.set_rng_state(r.seed, r.draws),
+            _ => {
+                return Err(IoError::Metadata {
+                    file: file.to_path_buf(),
+                    reason: format!(
+                        "random-stream state for layer {}, which is not a dropout layer of {arch}",
+                        r.layer
+                    ),
+                });
+            }
+        }
+    }
+    Ok(Checkpoint {
+        model,
+        state: TrainingState {
+            epoch: ck.epoch,
+            seed: ck.seed,
+            optimizer: OptimizerState {
+                optimizer: ck.optimizer.name,
+                step: ck.optimizer.step,
+                buffers,
+            },
+            config: ck.config,
+        },
+    })
+}
+
+/// Loads a checkpoint written by [`save_checkpoint`]. Typed errors as for
+/// [`load_model`](crate::load_model), and also when the training-state
+/// description is missing, of another version, or lists a buffer that is
+/// not in the file.
+pub fn load_checkpoint<T: Scalar>(path: impl AsRef<Path>) -> Result<Checkpoint<T>> {
+    let path = path.as_ref();
+    read_checkpoint_from(path, &read_bytes(path)?)
+}
+
+/// [`load_checkpoint`] from the bytes of a file.
+pub fn read_checkpoint<T: Scalar>(bytes: &[u8]) -> Result<Checkpoint<T>> {
+    read_checkpoint_from(Path::new(BYTES_LABEL), bytes)
+}

@@ -1,0 +1,79 @@
+//! # backprop-io
+//!
+//! Model files, checkpoints and atomic writes. Depends on `backprop-tensor`,
+//! `backprop-activations`, `backprop-layers` and `backprop-optim` (and on
+//! `safetensors` and `serde`); `backprop-train` and the facade sit above it.
+//!
+//! - **Model files** ([`save_model`], [`load_model`]): one
+//!   [safetensors](https://github.com/huggingface/safetensors) file per
+//!   model. Tensors are named and laid out as PyTorch's `nn.Sequential` state
+//!   dict, so PyTorch reads them with `safetensors.torch.load_file` and
+//!   `load_state_dict`:
+//!
+//!   | layer `i` | tensors (PyTorch shape, row-major) |
+//!   |---|---|
+//!   | dense `in → out` | `i.weight` `[out, in]`, `i.bias` `[out]` |
+//!   | BatchNorm1d(`f`) | `i.weight`, `i.bias`, `i.running_mean`, `i.running_var` `[f]`; `i.num_batches_tracked` `i64 []` |
+//!   | activation, dropout | none |
+//!
+//!   Weights are stored in the model's element type (`F32` or `F64`) and
+//!   round-trip bit for bit. The architecture ([`Architecture`]: input size,
+//!   dense sizes, activations with their `α`, dropout `p`, BatchNorm's `eps`
+//!   and momentum) is stored as JSON in the file's `__metadata__` under
+//!   [`MODEL_KEY`], with a format name and version, so a model is rebuilt
+//!   from the file alone.
+//! - **PyTorch state dicts** ([`load_state_dict`]): a file without that
+//!   metadata loads when the caller gives the architecture
+//!   (`"784,128,64,10".parse::<Architecture>()` for Linear/ReLU/…/Linear).
+//! - **Checkpoints** ([`save_checkpoint`], [`load_checkpoint`]): the model,
+//!   the optimizer's state (moments, step count), the epoch (the schedule's
+//!   and the batch order's position), the seed, each dropout layer's
+//!   random-stream position and the caller's configuration, in one file; a
+//!   resumed run is bit-identical to an uninterrupted one.
+//! - **Atomic writes** ([`write_atomic`]): a temporary file in the same
+//!   directory, flushed, synced and renamed; an error at any point leaves the
+//!   previous file intact.
+//!
+//! Loading never panics on a bad file: a truncated, corrupt, wrong-version or
+//! wrong-architecture file, or a missing, extra, misshapen or mistyped tensor,
+//! is an [`IoError`] naming the file, the tensor and what was expected
+//! against what was found.
+//!
+//! ```
+//! use backprop_io::{Architecture, model_to_bytes, read_model, read_state_dict};
+//! use backprop_layers::{Mode, Sequential};
+//! use backprop_tensor::DMatrix;
+//! let mut net = Sequential::<f32>::builder(4).seed(3).dense(8).relu().dense(3).build()?;
+//! let bytes = model_to_bytes(&net)?;
+//! let mut back: Sequential<f32> = read_model(&bytes)?;
+//! let x = DMatrix::from_element(4, 2, 0.5);
+//! assert_eq!(net.forward(&x, Mode::Eval)?, back.forward(&x, Mode::Eval)?);
+//! // The same file read as a plain state dict, with the architecture given:
+//! let arch: Architecture = "4,8,3".parse()?;
+//! assert!(read_state_dict::<f32>(&bytes, &arch).is_ok());
+//! // … and with a wrong one, a typed error naming the tensor-level mismatch.
+//! let wrong: Architecture = "4,9,3".parse()?;
+//! assert!(read_state_dict::<f32>(&bytes, &wrong).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+mod architecture;
+mod atomic;
+mod checkpoint;
+mod error;
+mod model;
+mod tensors;
+
+pub use architecture::{Architecture, TensorKind, TensorSpec};
+pub use atomic::write_atomic;
+pub use checkpoint::{
+    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CHECKPOINT_KEY, Checkpoint, OPTIMIZER_PREFIX,
+    TrainingState, checkpoint_path, load_checkpoint, read_checkpoint, save_checkpoint,
+    write_checkpoint,
+};
+pub use error::{IoError, Result};
+pub use model::{
+    FileInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_KEY, inspect, load_model, load_state_dict,
+    model_to_bytes, read_model, read_state_dict, save_model, write_model,
+};
