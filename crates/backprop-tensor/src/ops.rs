@@ -264,6 +264,72 @@ pub fn sum_columns<T: Scalar>(
     Ok(())
 }
 
+/// Runs `f` compiled for AVX2 when the CPU has it, and as is otherwise.
+///
+/// The default x86-64 target only assumes SSE2, so element-wise loops are
+/// vectorised four `f32` lanes wide; `matrixmultiply` already picks its
+/// kernels at run time, and this gives the loops around it the same chance.
+/// `f` is inlined into a function with AVX2 enabled, so its loops are
+/// vectorised eight lanes wide. Results are bit-identical either way: no
+/// fused multiply-add is enabled, and every operation is IEEE-exact.
+///
+/// ```
+/// use backprop_tensor::ops::simd;
+/// let mut xs = vec![1.0_f32; 1000];
+/// simd(|| xs.iter_mut().for_each(|x| *x *= 2.0));
+/// assert!(xs.iter().all(|&x| x == 2.0));
+/// ```
+#[inline(always)]
+pub fn simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, as checked just above.
+            return unsafe { with_avx2(f) };
+        }
+    }
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Whether every entry is finite (no NaN, no ±∞), in one vectorisable pass.
+///
+/// `x·0` is `0` for finite `x` and NaN otherwise, and NaN survives a sum, so
+/// sixteen independent partial sums of `x·0` (which the compiler keeps in
+/// vector registers) decide it without a branch per element.
+///
+/// ```
+/// use backprop_tensor::ops::all_finite;
+/// assert!(all_finite(&[1.0_f32, -3.0, 1e38]));
+/// assert!(!all_finite(&[1.0_f32, f32::INFINITY]));
+/// assert!(!all_finite(&[0.0_f64; 40].iter().copied().chain([f64::NAN]).collect::<Vec<_>>()));
+/// ```
+pub fn all_finite<T: Scalar>(xs: &[T]) -> bool {
+    simd(|| all_finite_kernel(xs))
+}
+
+#[inline(always)]
+fn all_finite_kernel<T: Scalar>(xs: &[T]) -> bool {
+    const LANES: usize = 16;
+    let mut acc = [T::zero(); LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (a, &x) in acc.iter_mut().zip(chunk) {
+            *a += x * T::zero();
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        *a += x * T::zero();
+    }
+    acc.iter().fold(T::zero(), |s, &a| s + a) == T::zero()
+}
+
 /// Copies `src` into `dst`, resizing `dst` (keeping its allocation).
 pub fn copy_into<T: Scalar>(src: &DMatrix<T>, dst: &mut DMatrix<T>) {
     resize(dst, src.nrows(), src.ncols());

@@ -44,7 +44,8 @@ impl<T: Scalar> Param<T> {
     }
     /// Sets the gradient to zero.
     pub fn zero_grad(&mut self) {
-        self.grad.fill(T::zero());
+        // A slice fill compiles to memset; nalgebra's generic fill does not.
+        self.grad.as_mut_slice().fill(T::zero());
     }
     /// Number of scalar entries.
     pub fn len(&self) -> usize {
@@ -81,6 +82,13 @@ pub trait Parameters<T: Scalar> {
         let mut n = 0;
         self.visit_params(&mut |p| n += p.len());
         n
+    }
+    /// Whether every gradient entry is finite (a vectorised pass; see
+    /// [`first_non_finite_grad`](Self::first_non_finite_grad) for which one is not).
+    fn grads_finite(&self) -> bool {
+        let mut ok = true;
+        self.visit_params(&mut |p| ok &= crate::ops::all_finite(p.grad.as_slice()));
+        ok
     }
     /// The name of the first parameter whose gradient holds a NaN or infinity.
     fn first_non_finite_grad(&self) -> Option<String> {

@@ -277,9 +277,12 @@ impl<T: Scalar> Trainer<T> {
                     &mut self.labels,
                 )?;
                 let out = model.forward(&self.x, Mode::Train)?;
-                if kind != TargetKind::Values {
-                    correct += count_correct(out, &self.labels, from_logits);
-                }
+                // Counted only once the batch is used (not skipped below).
+                let batch_correct = if kind == TargetKind::Values {
+                    0
+                } else {
+                    count_correct(out, &self.labels, from_logits)
+                };
                 let target = match kind {
                     TargetKind::Classes => Target::Classes(&self.labels),
                     _ => Target::Dense(&self.y),
@@ -302,7 +305,7 @@ impl<T: Scalar> Trainer<T> {
                 }
                 model.zero_grad();
                 model.backward(&self.x, &self.grad)?;
-                if !grads_finite(model) {
+                if !model.grads_finite() {
                     if let Some(name) = model.first_non_finite_grad() {
                         if self.skip_non_finite {
                             skipped += 1;
@@ -322,6 +325,7 @@ impl<T: Scalar> Trainer<T> {
                 self.optimizer.step(lr_t, model)?;
                 loss_sum += loss * m as f64;
                 seen += m;
+                correct += batch_correct;
                 if step % 25 == 0 {
                     let secs = start.elapsed().as_secs_f64();
                     let acc =
@@ -459,6 +463,7 @@ impl<T: Scalar> Trainer<T> {
         model: &mut Sequential<T>,
         data: &Dataset,
     ) -> Result<Vec<usize>, TrainError> {
+        check_features(model, data)?;
         let from_logits = self.from_logits();
         let mut out = Vec::with_capacity(data.len());
         let all: Vec<usize> = (0..data.len()).collect();
@@ -478,6 +483,7 @@ impl<T: Scalar> Trainer<T> {
         model: &mut Sequential<T>,
         data: &Dataset,
     ) -> Result<DMatrix<T>, TrainError> {
+        check_features(model, data)?;
         let from_logits = self.from_logits();
         let rows = model.output_size();
         let mut probs = DMatrix::zeros(rows, data.len());
@@ -505,7 +511,7 @@ impl<T: Scalar> Trainer<T> {
     }
 }
 
-fn target_kind<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<TargetKind, TrainError> {
+fn check_features<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<(), TrainError> {
     if model.input_size() != data.n_features() {
         return Err(TrainError::Mismatch(format!(
             "the model takes {} features, the dataset has {}",
@@ -513,6 +519,11 @@ fn target_kind<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<Targe
             data.n_features()
         )));
     }
+    Ok(())
+}
+
+fn target_kind<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<TargetKind, TrainError> {
+    check_features(model, data)?;
     let outputs = model.output_size();
     match data.targets() {
         Targets::Classes { n_classes, .. } => {
@@ -586,13 +597,6 @@ fn count_correct<T: Scalar>(out: &DMatrix<T>, labels: &[usize], from_logits: boo
         .enumerate()
         .filter(|&(j, &l)| predicted_class(out, j, from_logits) == l)
         .count()
-}
-
-/// A cheap test that every gradient is finite: NaN and ±∞ survive a sum.
-fn grads_finite<T: Scalar>(model: &Sequential<T>) -> bool {
-    let mut sum = T::zero();
-    model.visit_params(&mut |p| sum += p.grad.iter().fold(T::zero(), |a, &g| a + g));
-    sum.is_finite()
 }
 
 fn snapshot<T: Scalar>(model: &Sequential<T>) -> Vec<DMatrix<T>> {
