@@ -158,8 +158,17 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             "train_samples": train.len(),
             "mean_epoch_seconds": mean,
             "samples_per_second": if mean > 0.0 { train.len() as f64 / mean } else { 0.0 },
+            "peak_rss_mib": peak_rss_mib(),
         });
         println!("{summary}");
     }
     Ok(())
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB, where Linux reports it.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

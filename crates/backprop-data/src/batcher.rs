@@ -4,12 +4,18 @@ use crate::{DataError, Result};
 use backprop_tensor::rng;
 use rand::seq::SliceRandom;
 
+/// The random domain of shuffling: epoch `e` is shuffled by
+/// `rng::stream(rng::derive_seed(seed, SHUFFLE_STREAM), e)`, so that the
+/// epoch streams never coincide with the streams `(seed, l)` from which a
+/// network initialises its layers with the same seed.
+pub const SHUFFLE_STREAM: u64 = u64::MAX - 1;
+
 /// Hands out the sample indices of each epoch in mini-batches.
 ///
 /// - Every epoch covers every sample exactly once; the last batch is partial
 ///   when `len` is not a multiple of `batch_size` (it is never dropped).
 /// - With `shuffle`, epoch `e` visits the samples in the order of a shuffle of
-///   `0..len` drawn from `backprop_tensor::rng::stream(seed, e)`. The order
+///   `0..len` drawn from stream `e` of the shuffling domain (see [`SHUFFLE_STREAM`]). The order
 ///   depends on `(seed, e)` alone — not on earlier epochs — so a run resumed
 ///   at epoch `e` (and batch `k`, with [`Batcher::skip_batches`]) sees
 ///   exactly the batches it would have seen.
@@ -76,8 +82,10 @@ impl Batcher {
             *o = i;
         }
         if self.shuffle {
-            self.order
-                .shuffle(&mut rng::stream(self.seed, epoch as u64));
+            self.order.shuffle(&mut rng::stream(
+                rng::derive_seed(self.seed, SHUFFLE_STREAM),
+                epoch as u64,
+            ));
         }
         self.epoch = epoch;
         self.pos = 0;

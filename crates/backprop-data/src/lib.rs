@@ -54,7 +54,7 @@ pub mod idx;
 pub mod mnist;
 mod scaler;
 
-pub use batcher::Batcher;
+pub use batcher::{Batcher, SHUFFLE_STREAM};
 pub use csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_str};
 pub use dataset::{Dataset, Features, PixelScale, SPLIT_STREAM, Targets, one_hot};
 pub use error::{CsvColumn, DataError, Result};

@@ -12,7 +12,8 @@ pub(crate) fn draw(history: &History, path: &Path, title: &str) -> Result<(), St
         .titled(title, ("sans-serif", 22))
         .map_err(|e| err(&e))?;
     let (left, right) = root.split_horizontally(500);
-    let n = history.epochs.len().max(1) as f64;
+    let first = history.epochs.first().map_or(1, |r| r.epoch) as f64;
+    let last = history.epochs.last().map_or(1, |r| r.epoch) as f64;
     let epochs = |f: fn(&crate::EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
         history
             .epochs
@@ -43,7 +44,7 @@ pub(crate) fn draw(history: &History, path: &Path, title: &str) -> Result<(), St
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(56)
-            .build_cartesian_2d(0.5..n + 0.5, (lo - pad)..(hi + pad))
+            .build_cartesian_2d(first - 0.5..last + 0.5, (lo - pad)..(hi + pad))
             .map_err(|e| err(&e))?;
         chart
             .configure_mesh()

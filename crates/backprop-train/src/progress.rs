@@ -2,7 +2,7 @@
 //! epoch otherwise. The train crate is the only one that prints.
 
 use crate::EpochRecord;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
 /// How a run reports progress.
@@ -41,7 +41,8 @@ impl Progress {
 
     pub(crate) fn start_epoch(&mut self, epoch: usize, batches: usize) {
         if self.mode == ProgressMode::Bar {
-            let bar = ProgressBar::new(batches as u64);
+            let bar =
+                ProgressBar::with_draw_target(Some(batches as u64), ProgressDrawTarget::stdout());
             let style = ProgressStyle::with_template(
                 "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
             )

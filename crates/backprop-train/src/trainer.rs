@@ -139,7 +139,9 @@ impl<T: Scalar> Trainer<T> {
         }
     }
 
-    /// Number of epochs (default 10).
+    /// The epoch to train up to (default 10), as Keras's `epochs`: a fresh run
+    /// trains this many epochs; one started at [`initial_epoch`](Self::initial_epoch)
+    /// `k` trains epochs `k+1..=epochs`.
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
         self
@@ -206,7 +208,7 @@ impl<T: Scalar> Trainer<T> {
     }
     /// Whether the loss takes logits (so probabilities need a softmax or
     /// sigmoid).
-    fn from_logits(&self) -> bool {
+    fn takes_logits(&self) -> bool {
         matches!(
             self.loss.name(),
             "softmax_cross_entropy" | "binary_cross_entropy_with_logits"
@@ -219,12 +221,12 @@ impl<T: Scalar> Trainer<T> {
                 "batch size must be at least 1, found 0".into(),
             ));
         }
-        if let Validation::Split(f) = self.validation {
-            if !(f > 0.0 && f < 1.0) {
-                return Err(TrainError::Config(format!(
-                    "validation split must be in (0, 1), found {f}"
-                )));
-            }
+        if let Validation::Split(f) = self.validation
+            && !(f > 0.0 && f < 1.0)
+        {
+            return Err(TrainError::Config(format!(
+                "validation split must be in (0, 1), found {f}"
+            )));
         }
         target_kind(model, data)
     }
@@ -253,7 +255,7 @@ impl<T: Scalar> Trainer<T> {
         let mut batcher = Batcher::new(train.len(), self.batch_size, true, self.seed)?;
         let mut progress = Progress::new(self.progress, self.epochs);
         let mut history = History::default();
-        let from_logits = self.from_logits();
+        let from_logits = self.takes_logits();
         let mut best: Option<(f64, Vec<DMatrix<T>>)> = None;
         let mut since_best = 0;
 
@@ -305,19 +307,19 @@ impl<T: Scalar> Trainer<T> {
                 }
                 model.zero_grad();
                 model.backward(&self.x, &self.grad)?;
-                if !model.grads_finite() {
-                    if let Some(name) = model.first_non_finite_grad() {
-                        if self.skip_non_finite {
-                            skipped += 1;
-                            continue;
-                        }
-                        return Err(TrainError::NonFinite {
-                            what: "gradient",
-                            epoch: epoch + 1,
-                            step,
-                            layer: Some(name),
-                        });
+                if !model.grads_finite()
+                    && let Some(name) = model.first_non_finite_grad()
+                {
+                    if self.skip_non_finite {
+                        skipped += 1;
+                        continue;
                     }
+                    return Err(TrainError::NonFinite {
+                        what: "gradient",
+                        epoch: epoch + 1,
+                        step,
+                        layer: Some(name),
+                    });
                 }
                 if let Some(max) = self.clip_norm {
                     clip_grad_norm(model, T::of(max))?;
@@ -392,10 +394,10 @@ impl<T: Scalar> Trainer<T> {
                 break;
             }
         }
-        if let (Some(es), Some((_, weights))) = (&self.early_stopping, best) {
-            if es.restores() {
-                restore(model, weights);
-            }
+        if let (Some(es), Some((_, weights))) = (&self.early_stopping, best)
+            && es.restores()
+        {
+            restore(model, weights);
         }
         Ok(history)
     }
@@ -408,7 +410,7 @@ impl<T: Scalar> Trainer<T> {
         data: &Dataset,
     ) -> Result<Evaluation, TrainError> {
         let kind = target_kind(model, data)?;
-        let from_logits = self.from_logits();
+        let from_logits = self.takes_logits();
         let n_classes = if kind == TargetKind::Values {
             0
         } else {
@@ -464,7 +466,7 @@ impl<T: Scalar> Trainer<T> {
         data: &Dataset,
     ) -> Result<Vec<usize>, TrainError> {
         check_features(model, data)?;
-        let from_logits = self.from_logits();
+        let from_logits = self.takes_logits();
         let mut out = Vec::with_capacity(data.len());
         let all: Vec<usize> = (0..data.len()).collect();
         for indices in all.chunks(self.eval_batch_size.max(1)) {
@@ -484,7 +486,7 @@ impl<T: Scalar> Trainer<T> {
         data: &Dataset,
     ) -> Result<DMatrix<T>, TrainError> {
         check_features(model, data)?;
-        let from_logits = self.from_logits();
+        let from_logits = self.takes_logits();
         let rows = model.output_size();
         let mut probs = DMatrix::zeros(rows, data.len());
         let mut tmp = DMatrix::zeros(0, 0);
