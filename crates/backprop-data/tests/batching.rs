@@ -1,6 +1,6 @@
 //! Mini-batch order, batch assembly, splits and scaling.
 
-use backprop_data::{Batcher, DataError, Dataset, Features, PixelScale, Scaler};
+use backprop_data::{Batcher, DataError, Dataset, Features, PixelScale, SHUFFLE_STREAM, Scaler};
 use backprop_tensor::{DMatrix, rng};
 use rand::seq::SliceRandom;
 
@@ -73,9 +73,13 @@ fn order_depends_on_seed_and_epoch_only() {
     }
     let mut fresh = Batcher::new(500, 32, true, 1234).unwrap();
     assert_eq!(epoch_batches(&mut a, 5), epoch_batches(&mut fresh, 5));
-    // The documented recipe: a shuffle of 0..len with rng::stream(seed, epoch).
+    // The documented recipe: a shuffle of 0..len with stream `epoch` of the
+    // shuffling domain, which is not the stream (seed, l) a layer starts from.
     let mut expected: Vec<usize> = (0..500).collect();
-    expected.shuffle(&mut rng::stream(1234, 5));
+    expected.shuffle(&mut rng::stream(rng::derive_seed(1234, SHUFFLE_STREAM), 5));
+    let mut layer_stream: Vec<usize> = (0..500).collect();
+    layer_stream.shuffle(&mut rng::stream(1234, 5));
+    assert_ne!(expected, layer_stream);
     assert_eq!(fresh.order(), expected.as_slice());
     // Another seed, another order; the batch size does not change the order.
     let mut c = Batcher::new(500, 32, true, 4321).unwrap();
