@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of backprop against its peers on this machine, in one
+# run, so that the comparison is a ratio (machines here are shared and noisy).
+#
+#   scripts/bench.sh                 # 3 epochs per training run
+#   EPOCHS=5 REPEAT=3 scripts/bench.sh
+#
+# Peers (from ../shared/peers, see their README.md):
+#   PyTorch and the tutorial's NumPy network: a venv made by
+#     VENV=/tmp/peers-venv bash ../shared/peers/python/setup.sh
+#   candle and gemm-probe: built with
+#     CARGO_TARGET_DIR=/tmp/peers-target cargo build --release --manifest-path ../shared/peers/rust/Cargo.toml
+# Missing peers are reported and skipped, never silently.
+#
+# Output: the raw JSON lines under $OUT (default target/bench), and a summary
+# table on stdout (also $OUT/summary.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SHARED=${SHARED:-../shared}
+PY=${PY:-}
+for cand in "$SHARED/peers/python/.venv/bin/python" /tmp/peers-venv/bin/python; do
+    [ -z "$PY" ] && [ -x "$cand" ] && PY=$cand
+done
+PEERS_BIN=${PEERS_BIN:-/tmp/peers-target/release}
+[ -x "$PEERS_BIN/gemm-probe" ] || PEERS_BIN=$SHARED/peers/rust/target/release
+EPOCHS=${EPOCHS:-3}
+REPEAT=${REPEAT:-1}
+OUT=${OUT:-target/bench}
+DATA=${DATA:-data/mnist}
+mkdir -p "$OUT"
+: > "$OUT/runs.jsonl"
+
+note() { printf '%s\n' "$*" >&2; }
+record() { # impl kind batch json-line
+    printf '{"impl":"%s","kind":"%s","batch":%s,"result":%s}\n' "$1" "$2" "$3" "$4" >> "$OUT/runs.jsonl"
+}
+
+note "== building backprop (release)"
+cargo build --release --example mnist --example predict >&2
+
+note "== machine"
+{ lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | sed 's/Flags:.*\(avx512f\).*/Flags: ... avx512f .../'; uptime; } > "$OUT/machine.txt" 2>&1 || true
+cat "$OUT/machine.txt" >&2
+
+if [ -x "$PEERS_BIN/gemm-probe" ]; then
+    for b in 64 256; do
+        note "== gemm-probe --batch $b"
+        "$PEERS_BIN/gemm-probe" --batch "$b" --skip-square > "$OUT/gemm-probe-$b.jsonl" 2>/dev/null || note "gemm-probe failed"
+        line=$(grep '"threads":1' "$OUT/gemm-probe-$b.jsonl" | grep '"step_recipe":"matrixmultiply_direct_strided"' | head -n 1 || true)
+        [ -n "$line" ] && record gemm-probe floor "$b" "$line"
+    done
+else
+    note "!! gemm-probe not found under $PEERS_BIN: no gemm floor"
+fi
+
+for r in $(seq "$REPEAT"); do
+    for b in 64 256; do
+        note "== backprop mnist --batch $b (run $r)"
+        line=$(./target/release/examples/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --data "$DATA" --out "$OUT/mnist-$b" --json | tail -n 1)
+        record backprop train "$b" "$line"
+        if [ -n "$PY" ]; then
+            note "== pytorch --batch $b (run $r)"
+            line=$("$PY" "$SHARED/peers/python/torch_mlp.py" --epochs "$EPOCHS" --batch "$b" --threads 2 --data "$DATA" | tail -n 1)
+            record pytorch train "$b" "$line"
+        fi
+        if [ -x "$PEERS_BIN/candle-mlp" ]; then
+            note "== candle --batch $b (run $r)"
+            line=$("$PEERS_BIN/candle-mlp" --epochs "$EPOCHS" --batch "$b" --data "$DATA" | tail -n 1)
+            record candle train "$b" "$line"
+        fi
+    done
+    if [ -n "$PY" ]; then
+        note "== numpy seed (run $r)"
+        line=$("$PY" "$SHARED/peers/python/numpy_seed.py" --epochs "$EPOCHS" --init he --data "$DATA" | tail -n 1)
+        record numpy-seed train 64 "$line"
+    fi
+    note "== inference (run $r)"
+    line=$(./target/release/examples/predict --bench --data "$DATA" --json | tail -n 1) && record backprop infer 1 "$line" || note "!! predict --bench failed"
+    if [ -n "$PY" ]; then
+        line=$("$PY" "$SHARED/peers/python/torch_mlp.py" --infer --threads 1 --data "$DATA" | tail -n 1)
+        record pytorch-1thread infer 1 "$line"
+        line=$("$PY" "$SHARED/peers/python/torch_mlp.py" --infer --threads 2 --data "$DATA" | tail -n 1)
+        record pytorch infer 1 "$line"
+    fi
+    if [ -x "$PEERS_BIN/candle-mlp" ]; then
+        line=$(RAYON_NUM_THREADS=1 "$PEERS_BIN/candle-mlp" --infer --data "$DATA" | tail -n 1)
+        record candle-1thread infer 1 "$line"
+    fi
+done
+[ -n "$PY" ] || note "!! no Python peer venv (looked for $SHARED/peers/python/.venv and /tmp/peers-venv): PyTorch and NumPy skipped"
+[ -x "$PEERS_BIN/candle-mlp" ] || note "!! candle-mlp not found under $PEERS_BIN: candle skipped"
+
+python3 scripts/bench_summary.py "$OUT/runs.jsonl" | tee "$OUT/summary.md"
