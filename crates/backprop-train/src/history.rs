@@ -7,11 +7,17 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// One epoch of training.
+///
+/// In JSON, a NaN or infinite value is written as `null` (JSON has no NaN);
+/// a `null` `train_loss` reads back as NaN (an epoch whose batches were all
+/// skipped), a `null` optional value as `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// Epoch, counted from 1.
     pub epoch: usize,
-    /// Mean training loss over the epoch's batches (weighted by batch size).
+    /// Mean training loss over the epoch's batches (weighted by batch size);
+    /// NaN when every batch was skipped.
+    #[serde(deserialize_with = "nan_if_null")]
     pub train_loss: f64,
     /// Training accuracy over the epoch (classification), `None` otherwise.
     pub train_accuracy: Option<f64>,
@@ -34,6 +40,11 @@ pub struct EpochRecord {
 pub struct History {
     /// The records.
     pub epochs: Vec<EpochRecord>,
+}
+
+/// Reads a number, or `null` (how serde_json writes NaN) as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 fn opt(v: Option<f64>) -> String {

@@ -33,10 +33,11 @@ impl ConfusionMatrix {
     }
     /// Records one sample; pairs outside the class range are ignored.
     pub fn add(&mut self, truth: usize, predicted: usize) {
-        if truth < self.n && predicted < self.n {
-            if let Some(c) = self.counts.get_mut(truth * self.n + predicted) {
-                *c += 1;
-            }
+        if truth < self.n
+            && predicted < self.n
+            && let Some(c) = self.counts.get_mut(truth * self.n + predicted)
+        {
+            *c += 1;
         }
     }
     /// Number of samples of class `truth` predicted as `predicted`.

@@ -1,0 +1,521 @@
+//! The trainer on small synthetic tasks: configuration errors, the
+//! non-finite guard, early stopping and callbacks, and the agreement of
+//! `evaluate`, `predict` and `predict_proba` for multiclass, binary and
+//! regression tasks.
+
+mod common;
+
+use backprop_data::{DataError, Dataset};
+use backprop_layers::Sequential;
+use backprop_losses::{BinaryCrossEntropyWithLogits, Mse, SoftmaxCrossEntropy};
+use backprop_optim::{Adam, Sgd};
+use backprop_tensor::{DMatrix, rng};
+use backprop_train::{
+    Callback, Control, EarlyStopping, EpochRecord, ProgressMode, TrainError, Trainer, Validation,
+};
+use common::{bit_identical, blobs, normal, overflowing_gradient_model, weights};
+use rand::Rng;
+use std::sync::{Arc, Mutex};
+
+fn net(inputs: usize, hidden: usize, outputs: usize, seed: u64) -> Sequential<f32> {
+    Sequential::<f32>::builder(inputs)
+        .seed(seed)
+        .dense(hidden)
+        .relu()
+        .dense(outputs)
+        .build()
+        .expect("valid network")
+}
+
+fn adam_trainer(lr: f64, epochs: usize, batch: usize) -> Trainer<f32> {
+    Trainer::new(SoftmaxCrossEntropy, Adam::new(), lr)
+        .epochs(epochs)
+        .batch_size(batch)
+        .progress(ProgressMode::Silent)
+}
+
+// ----- configuration errors -----
+
+#[test]
+fn batch_size_zero_is_a_config_error() {
+    let data = blobs(40, 2, 3.0, 1);
+    let mut model = net(2, 8, 2, 0);
+    let before = weights(&model);
+    let err = adam_trainer(1e-2, 3, 0).fit(&mut model, &data).unwrap_err();
+    assert!(matches!(err, TrainError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("batch size"), "{err}");
+    assert!(
+        bit_identical(&before, &weights(&model)),
+        "no step was taken"
+    );
+}
+
+#[test]
+fn validation_split_outside_the_open_unit_interval_is_a_config_error() {
+    let data = blobs(40, 2, 3.0, 1);
+    for f in [0.0, 1.0, 1.5, -0.2, f64::NAN, f64::INFINITY] {
+        let mut model = net(2, 8, 2, 0);
+        let err = adam_trainer(1e-2, 3, 8)
+            .validation(Validation::Split(f))
+            .fit(&mut model, &data)
+            .unwrap_err();
+        assert!(matches!(err, TrainError::Config(_)), "split {f}: {err:?}");
+        assert!(err.to_string().contains("validation split"), "{err}");
+    }
+    // A valid fraction that leaves one side empty is a data error, not a panic.
+    let tiny = blobs(3, 2, 3.0, 1);
+    let err = adam_trainer(1e-2, 3, 8)
+        .validation(Validation::Split(0.01))
+        .fit(&mut net(2, 8, 2, 0), &tiny)
+        .unwrap_err();
+    assert!(
+        matches!(err, TrainError::Data(DataError::SplitTooSmall { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn feature_count_mismatch_is_a_typed_error() {
+    let data = blobs(40, 2, 3.0, 1);
+    let mut model = net(3, 8, 2, 0);
+    let mut trainer = adam_trainer(1e-2, 3, 8);
+    let err = trainer.fit(&mut model, &data).unwrap_err();
+    assert!(matches!(err, TrainError::Mismatch(_)), "{err:?}");
+    assert!(err.to_string().contains("3 features"), "{err}");
+    assert!(err.to_string().contains("has 2"), "{err}");
+    for err in [
+        trainer.evaluate(&mut model, &data).unwrap_err(),
+        trainer.predict(&mut model, &data).unwrap_err(),
+        trainer.predict_proba(&mut model, &data).unwrap_err(),
+    ] {
+        assert!(matches!(err, TrainError::Mismatch(_)), "{err:?}");
+    }
+    // A validation set that does not fit the model is caught before training.
+    let mut model = net(2, 8, 2, 0);
+    let other = Dataset::from_f32(vec![0.0; 30], 3, vec![0, 1, 0, 1, 0, 1, 0, 1, 0, 1], 2).unwrap();
+    let err = adam_trainer(1e-2, 3, 8)
+        .validation(Validation::Data(other))
+        .fit(&mut model, &data)
+        .unwrap_err();
+    assert!(matches!(err, TrainError::Mismatch(_)), "{err:?}");
+}
+
+#[test]
+fn class_count_mismatch_is_a_typed_error() {
+    let four = blobs(40, 4, 3.0, 1);
+    // 3 outputs for 4 classes, and 1 output for more than 2 classes.
+    for outputs in [3, 1] {
+        let mut model = net(2, 8, outputs, 0);
+        let err = adam_trainer(1e-2, 3, 8).fit(&mut model, &four).unwrap_err();
+        assert!(matches!(err, TrainError::Mismatch(_)), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("{outputs} outputs")) && msg.contains("4 classes"),
+            "{msg}"
+        );
+    }
+    // A regression target count that is not the output count.
+    let reg = Dataset::regression(vec![0.0; 20], 2, vec![0.0; 20], 2).unwrap();
+    let err = Trainer::new(Mse, Adam::new(), 1e-2)
+        .progress(ProgressMode::Silent)
+        .fit(&mut net(2, 8, 1, 0), &reg)
+        .unwrap_err();
+    assert!(matches!(err, TrainError::Mismatch(_)), "{err:?}");
+}
+
+// ----- the non-finite guard -----
+
+/// Two well-separated classes: 64 samples, batches of 8 (8 steps per epoch).
+fn small_task() -> Dataset {
+    blobs(64, 2, 3.0, 5)
+}
+
+#[test]
+fn huge_learning_rate_stops_with_non_finite_naming_epoch_and_step() {
+    let mut model = net(2, 16, 2, 0);
+    let err = Trainer::new(SoftmaxCrossEntropy, Sgd::new(), 1e10)
+        .epochs(3)
+        .batch_size(8)
+        .progress(ProgressMode::Silent)
+        .fit(&mut model, &small_task())
+        .unwrap_err();
+    let TrainError::NonFinite {
+        what,
+        epoch,
+        step,
+        layer,
+    } = &err
+    else {
+        panic!("expected NonFinite, got {err:?}")
+    };
+    // The first step starts from sane weights; its update blows them up.
+    assert_eq!((*epoch, *what), (1, "loss"), "{err}");
+    assert!(*step >= 2 && *step <= 8, "{err}");
+    assert_eq!(*layer, None);
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("non-finite loss at epoch 1, step {step}")),
+        "{msg}"
+    );
+    assert!(msg.contains("lower the learning rate"), "{msg}");
+}
+
+#[test]
+fn overflowing_gradient_names_the_first_non_finite_parameter() {
+    let (mut model, data) = overflowing_gradient_model();
+    let mut trainer = Trainer::new(BinaryCrossEntropyWithLogits, Sgd::new(), 1e-3)
+        .epochs(2)
+        .batch_size(4)
+        .progress(ProgressMode::Silent);
+    // The loss itself is finite: evaluation works.
+    let eval = trainer.evaluate(&mut model, &data).unwrap();
+    assert!(eval.loss.is_finite() && eval.loss > 1e34, "{}", eval.loss);
+
+    let err = trainer.fit(&mut model, &data).unwrap_err();
+    match &err {
+        TrainError::NonFinite {
+            what: "gradient",
+            epoch: 1,
+            step: 1,
+            layer: Some(name),
+        } => assert_eq!(name, "2.weight"),
+        other => panic!("expected a non-finite gradient at epoch 1, step 1, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("non-finite gradient at epoch 1, step 1 (first in 2.weight)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn skip_non_finite_completes_and_counts_skipped_batches() {
+    // Overflowing gradients: every batch is skipped, the weights never move.
+    let (mut model, data) = overflowing_gradient_model();
+    let before = weights(&model);
+    let history = Trainer::new(BinaryCrossEntropyWithLogits, Sgd::new(), 1e-3)
+        .epochs(3)
+        .batch_size(4)
+        .skip_non_finite(true)
+        .progress(ProgressMode::Silent)
+        .fit(&mut model, &data)
+        .unwrap();
+    assert_eq!(history.epochs.len(), 3);
+    for r in &history.epochs {
+        assert_eq!(r.skipped_batches, 2, "epoch {}", r.epoch);
+        assert!(r.train_loss.is_nan(), "no batch was used: {}", r.train_loss);
+    }
+    assert!(bit_identical(&before, &weights(&model)));
+
+    // A huge learning rate: the first step is taken, the rest are skipped.
+    let mut model = net(2, 16, 2, 0);
+    let history = Trainer::new(SoftmaxCrossEntropy, Sgd::new(), 1e10)
+        .epochs(3)
+        .batch_size(8)
+        .skip_non_finite(true)
+        .progress(ProgressMode::Silent)
+        .fit(&mut model, &small_task())
+        .unwrap();
+    assert_eq!(history.epochs.len(), 3);
+    let skipped: usize = history.epochs.iter().map(|r| r.skipped_batches).sum();
+    assert!((3 * 8 - 7..3 * 8).contains(&skipped), "skipped {skipped}");
+    for r in &history.epochs {
+        // Accuracy counts only the batches that were used.
+        if let Some(a) = r.train_accuracy {
+            assert!((0.0..=1.0).contains(&a), "epoch {}: accuracy {a}", r.epoch);
+        }
+    }
+}
+
+#[test]
+fn nan_in_the_data_is_rejected_when_the_dataset_is_built() {
+    let err = Dataset::from_f32(vec![0.0, 1.0, f32::NAN, 2.0], 2, vec![0, 1], 2).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::NonFiniteFeature {
+                sample: 1,
+                feature: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = Dataset::from_f32(vec![0.0, f32::INFINITY], 1, vec![0, 1], 2).unwrap_err();
+    assert!(
+        matches!(err, DataError::NonFiniteFeature { sample: 1, .. }),
+        "{err:?}"
+    );
+    let err = Dataset::regression(vec![0.0, 1.0], 1, vec![1.0, f32::NAN], 1).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::NonFiniteTarget {
+                sample: 1,
+                target: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+// ----- early stopping and callbacks -----
+
+/// A network's named parameter values.
+type Snapshot = Vec<(String, DMatrix<f32>)>;
+
+/// Records the weights after every epoch.
+#[derive(Clone, Default)]
+struct Recorder {
+    seen: Arc<Mutex<Vec<(usize, Snapshot)>>>,
+}
+
+impl Callback<f32> for Recorder {
+    fn on_epoch_end(&mut self, record: &EpochRecord, model: &Sequential<f32>) -> Control {
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .push((record.epoch, weights(model)));
+        Control::Continue
+    }
+}
+
+/// Two overlapping classes (centres 2 apart, unit noise): 40 training
+/// samples for a 2-64-64-2 network with Adam 1e-3, batch 8. The loss on 400
+/// fresh samples falls for a few epochs, then rises as the network memorises
+/// the training set (the best epoch was 2–6 for six different seeds).
+fn overfitting_task() -> (Dataset, Dataset) {
+    (blobs(40, 2, 1.0, 11), blobs(400, 2, 1.0, 12))
+}
+
+fn wide_net() -> Sequential<f32> {
+    Sequential::<f32>::builder(2)
+        .seed(3)
+        .dense(64)
+        .relu()
+        .dense(64)
+        .relu()
+        .dense(2)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn early_stopping_stops_when_validation_loss_rises_and_restores_the_best_weights() {
+    let (train, val) = overfitting_task();
+    let limit = 500;
+    let patience = 10;
+    let recorder = Recorder::default();
+    let mut model = wide_net();
+    let mut trainer = adam_trainer(1e-3, limit, 8)
+        .validation(Validation::Data(val.clone()))
+        .early_stopping(EarlyStopping::new(patience))
+        .callback(recorder.clone());
+    let history = trainer.fit(&mut model, &train).unwrap();
+
+    let n = history.epochs.len();
+    assert!(n < limit, "ran all {n} epochs");
+    let best = history.best().unwrap().clone();
+    let val_losses: Vec<f64> = history.epochs.iter().map(|r| r.val_loss.unwrap()).collect();
+    // It stopped `patience` epochs after the best one…
+    assert_eq!(n, best.epoch + patience, "val losses {val_losses:?}");
+    // …which was really the minimum, after the loss first fell and before
+    // it rose again.
+    let best_loss = best.val_loss.unwrap();
+    assert!(
+        best.epoch > 1 && val_losses[0] > best_loss,
+        "{val_losses:?}"
+    );
+    assert!(val_losses.iter().all(|&l| l >= best_loss));
+    assert!(val_losses[n - 1] > best_loss);
+    // Training loss kept falling while validation loss rose: overfitting.
+    assert!(history.epochs[n - 1].train_loss < best.train_loss);
+
+    let seen = recorder.seen.lock().unwrap();
+    assert_eq!(seen.len(), n);
+    let (epoch, at_best) = &seen[best.epoch - 1];
+    assert_eq!(*epoch, best.epoch);
+    let restored = weights(&model);
+    assert!(bit_identical(&restored, at_best), "best weights restored");
+    assert!(
+        !bit_identical(&restored, &seen[n - 1].1),
+        "not the last weights"
+    );
+    // Evaluating the restored model gives the best epoch's validation loss.
+    let eval = trainer.evaluate(&mut model, &val).unwrap();
+    assert_eq!(eval.loss, best.val_loss.unwrap());
+}
+
+#[test]
+fn early_stopping_without_restore_keeps_the_last_weights() {
+    let (train, val) = overfitting_task();
+    let recorder = Recorder::default();
+    let mut model = wide_net();
+    let history = adam_trainer(1e-3, 500, 8)
+        .validation(Validation::Data(val))
+        .early_stopping(EarlyStopping::new(10).restore_best(false))
+        .callback(recorder.clone())
+        .fit(&mut model, &train)
+        .unwrap();
+    let n = history.epochs.len();
+    assert!(n < 500);
+    let seen = recorder.seen.lock().unwrap();
+    assert!(bit_identical(&weights(&model), &seen[n - 1].1));
+}
+
+#[test]
+fn a_callback_returning_stop_ends_training_after_that_epoch() {
+    let data = blobs(64, 3, 3.0, 2);
+    let mut calls = Vec::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let history = adam_trainer(1e-2, 10, 16)
+        .callback(move |r: &EpochRecord| {
+            log.lock().unwrap().push(r.epoch);
+            if r.epoch == 3 {
+                Control::Stop
+            } else {
+                Control::Continue
+            }
+        })
+        .fit(&mut net(2, 8, 3, 0), &data)
+        .unwrap();
+    calls.extend(seen.lock().unwrap().iter().copied());
+    assert_eq!(calls, [1, 2, 3]);
+    let epochs: Vec<usize> = history.epochs.iter().map(|r| r.epoch).collect();
+    assert_eq!(epochs, [1, 2, 3]);
+}
+
+// ----- evaluate, predict, predict_proba -----
+
+#[test]
+fn evaluate_predict_and_predict_proba_agree() {
+    // 1,234 samples: more than one evaluation chunk of 1,000.
+    let data = blobs(1234, 3, 2.5, 21);
+    let mut model = net(2, 32, 3, 1);
+    let mut trainer = adam_trainer(1e-2, 5, 32);
+    trainer.fit(&mut model, &data).unwrap();
+
+    let predicted = trainer.predict(&mut model, &data).unwrap();
+    let proba = trainer.predict_proba(&mut model, &data).unwrap();
+    let eval = trainer.evaluate(&mut model, &data).unwrap();
+    assert_eq!(predicted.len(), data.len());
+    assert_eq!(proba.shape(), (3, data.len()));
+    for (j, col) in proba.column_iter().enumerate() {
+        let sum: f32 = col.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5, "column {j} sums to {sum}");
+        assert!(col.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        assert_eq!(col.argmax().0, predicted[j], "sample {j}");
+    }
+
+    let correct = predicted
+        .iter()
+        .zip(data.labels())
+        .filter(|(p, l)| p == l)
+        .count();
+    let accuracy = eval.accuracy.unwrap();
+    assert_eq!(accuracy, correct as f64 / data.len() as f64);
+    assert!(accuracy > 0.85, "accuracy {accuracy}");
+    assert_eq!(eval.rmse, None);
+
+    let cm = eval.confusion.unwrap();
+    assert_eq!(cm.total(), data.len() as u64);
+    assert_eq!(cm.accuracy(), accuracy);
+    let counts = data.class_counts();
+    assert_eq!(counts.len(), 3);
+    for (t, &count) in counts.iter().enumerate() {
+        let row: u64 = (0..3).map(|p| cm.count(t, p)).sum();
+        assert_eq!(row, count as u64, "class {t}");
+        let column: u64 = (0..3).map(|s| cm.count(s, t)).sum();
+        assert_eq!(column, predicted.iter().filter(|&&p| p == t).count() as u64);
+    }
+
+    // The mean loss is the cross-entropy of the probabilities.
+    let ce: f64 = data
+        .labels()
+        .iter()
+        .enumerate()
+        .map(|(j, &l)| -f64::from(proba[(l, j)]).ln())
+        .sum::<f64>()
+        / data.len() as f64;
+    assert!(
+        (eval.loss - ce).abs() < 1e-4 * ce.max(1.0),
+        "{} vs {ce}",
+        eval.loss
+    );
+}
+
+#[test]
+fn regression_with_mse_reports_rmse() {
+    // y = 2·x₀ − 3·x₁ + 0.5 + noise(σ = 0.1).
+    let mut r = rng::seeded(31);
+    let n = 600;
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for _ in 0..n {
+        let (a, b): (f32, f32) = (r.random_range(-1.0..1.0), r.random_range(-1.0..1.0));
+        xs.extend([a, b]);
+        ys.push(2.0 * a - 3.0 * b + 0.5 + 0.1 * normal(&mut r));
+    }
+    let data = Dataset::regression(xs, 2, ys.clone(), 1).unwrap();
+    let mut model = net(2, 32, 1, 4);
+    let mut trainer = Trainer::new(Mse, Adam::new(), 1e-2)
+        .epochs(60)
+        .batch_size(32)
+        .progress(ProgressMode::Silent);
+    let history = trainer.fit(&mut model, &data).unwrap();
+    assert!(history.epochs.iter().all(|r| r.train_accuracy.is_none()));
+
+    let eval = trainer.evaluate(&mut model, &data).unwrap();
+    assert_eq!(eval.accuracy, None);
+    assert_eq!(eval.confusion, None);
+    let rmse = eval.rmse.unwrap();
+    // One output: the MSE loss is the mean squared error.
+    assert!(
+        (rmse - eval.loss.sqrt()).abs() < 1e-6,
+        "{rmse} vs {}",
+        eval.loss
+    );
+    // Recomputed from the raw outputs.
+    let out = trainer.predict_proba(&mut model, &data).unwrap();
+    assert_eq!(out.shape(), (1, n));
+    let manual = (out
+        .iter()
+        .zip(&ys)
+        .map(|(&p, &y)| f64::from(p - y).powi(2))
+        .sum::<f64>()
+        / n as f64)
+        .sqrt();
+    assert!((rmse - manual).abs() < 1e-6, "{rmse} vs {manual}");
+    // It learned the function: the targets' own spread is about 2.1.
+    assert!(rmse < 0.25, "rmse {rmse}");
+}
+
+#[test]
+fn binary_with_one_output_and_bce_with_logits() {
+    let data = blobs(400, 2, 4.0, 41);
+    let mut model = net(2, 16, 1, 2);
+    let mut trainer = Trainer::new(BinaryCrossEntropyWithLogits, Adam::new(), 1e-2)
+        .epochs(10)
+        .batch_size(32)
+        .progress(ProgressMode::Silent);
+    let history = trainer.fit(&mut model, &data).unwrap();
+    let last = history.epochs.last().unwrap();
+    assert!(last.train_accuracy.unwrap() > 0.95, "{last:?}");
+
+    let eval = trainer.evaluate(&mut model, &data).unwrap();
+    let accuracy = eval.accuracy.unwrap();
+    assert!(accuracy > 0.97, "accuracy {accuracy}");
+    assert_eq!(eval.confusion.as_ref().unwrap().classes(), 2);
+    assert_eq!(eval.confusion.as_ref().unwrap().total(), 400);
+
+    // Probabilities are the sigmoid of one logit; class 1 iff p ≥ ½.
+    let proba = trainer.predict_proba(&mut model, &data).unwrap();
+    let predicted = trainer.predict(&mut model, &data).unwrap();
+    assert_eq!(proba.shape(), (1, 400));
+    for (j, &p) in proba.iter().enumerate() {
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(predicted[j], usize::from(p >= 0.5), "sample {j}: p = {p}");
+    }
+}
