@@ -2,6 +2,7 @@
 
 use crate::EpochRecord;
 use backprop_layers::Sequential;
+use backprop_optim::Optimizer;
 use backprop_tensor::Scalar;
 
 /// What a callback asks of the loop.
@@ -22,6 +23,20 @@ pub trait Callback<T: Scalar> {
     fn on_epoch_end(&mut self, record: &EpochRecord, model: &Sequential<T>) -> Control {
         let _ = (record, model);
         Control::Continue
+    }
+
+    /// After each epoch, with the optimizer too (to save its state in a
+    /// checkpoint, as [`Checkpointer`](crate::Checkpointer) does). This is
+    /// what the trainer calls; the default calls
+    /// [`on_epoch_end`](Self::on_epoch_end).
+    fn on_epoch_end_with_optimizer(
+        &mut self,
+        record: &EpochRecord,
+        model: &Sequential<T>,
+        optimizer: &dyn Optimizer<T>,
+    ) -> Control {
+        let _ = optimizer;
+        self.on_epoch_end(record, model)
     }
 }
 

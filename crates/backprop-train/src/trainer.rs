@@ -367,7 +367,8 @@ impl<T: Scalar> Trainer<T> {
             progress.end_epoch(&record);
             let mut stop = false;
             for cb in &mut self.callbacks {
-                stop |= cb.on_epoch_end(&record, model) == Control::Stop;
+                stop |= cb.on_epoch_end_with_optimizer(&record, model, self.optimizer.as_ref())
+                    == Control::Stop;
             }
             if let Some(es) = &self.early_stopping {
                 let monitored = record.val_loss.unwrap_or(record.train_loss);
