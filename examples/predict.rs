@@ -1,0 +1,355 @@
+//! Classifies MNIST digits with a saved model: the whole test set (accuracy),
+//! or one 28×28 image (PGM or PNG; white digit on black, as MNIST).
+//!
+//! ```sh
+//! cargo run --release --example predict -- --model runs/mnist/model.safetensors
+//! cargo run --release --example predict -- --model runs/mnist/model.safetensors --image digit.png --json
+//! # A PyTorch state dict (safetensors.torch.save_file) of
+//! # nn.Sequential(Linear(784,128), ReLU(), Linear(128,64), ReLU(), Linear(64,10)):
+//! cargo run --release --example predict -- --model torch.safetensors --layers 784,128,64,10
+//! ```
+//!
+//! The model file's element type (f32 or f64) is read from the file. Outputs
+//! are turned into probabilities with a softmax, unless the model ends in a
+//! softmax or a sigmoid (then they are its outputs). With `--json` the last
+//! line is one JSON object: `test_accuracy` for the test set, `class` and
+//! `probabilities` for an image. Errors print one line `error: …` and exit
+//! with status 1.
+
+use backprop::activations::{Activation, ActivationKind};
+use backprop::data::PixelScale;
+use backprop::data::mnist::Mnist;
+use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_atomic};
+use backprop::layers::{LayerSpec, Mode, Sequential};
+use backprop::tensor::{DMatrix, Scalar};
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(about = "Classify MNIST digits with a model file (safetensors)")]
+struct Args {
+    /// The model file: written by examples/mnist (or save_model), or a
+    /// PyTorch state dict with --layers.
+    #[arg(long)]
+    model: PathBuf,
+    /// The architecture of a state dict without backprop metadata: layer
+    /// sizes, ReLU between, logits out (e.g. 784,128,64,10).
+    #[arg(long)]
+    layers: Option<String>,
+    /// Classify this 28×28 image (PGM P5/P2 or PNG) instead of the test set.
+    #[arg(long)]
+    image: Option<PathBuf>,
+    /// Directory with the MNIST IDX files (for the test set).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
+    data: PathBuf,
+    /// Pixel scaling the model was trained with: `unit` (x/255, examples/mnist's
+    /// default and PyTorch's ToTensor) or `standardize` ((x/255 − 0.1307)/0.3081).
+    #[arg(long, default_value = "unit")]
+    scale: String,
+    /// Write the predicted class of every test image, one per line, to this file.
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Print one JSON object with the results as the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match inspect(&args.model) {
+        Ok(info) if info.dtype.as_deref() == Some("f64") => run::<f64>(&args),
+        Ok(_) => run::<f32>(&args),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
+fn run<T: Scalar>(args: &Args) -> Result<(), BoxError> {
+    let mut net: Sequential<T> = match &args.layers {
+        Some(layers) => load_state_dict(&args.model, &layers.parse::<Architecture>()?)?,
+        None => load_model(&args.model)?,
+    };
+    if net.input_size() != 784 {
+        return Err(format!(
+            "{}: the model takes {} inputs, MNIST images have 784 (28×28)",
+            args.model.display(),
+            net.input_size()
+        )
+        .into());
+    }
+    let scale = match args.scale.as_str() {
+        "unit" => PixelScale::Unit,
+        "standardize" => PixelScale::MNIST,
+        other => {
+            return Err(format!("--scale must be unit or standardize, found {other:?}").into());
+        }
+    };
+    // Probabilities: the outputs if the model ends in softmax or sigmoid,
+    // else a softmax of its logits.
+    let to_probabilities = !matches!(
+        net.specs().and_then(|s| s.last().cloned()),
+        Some(LayerSpec::Activation(
+            ActivationKind::Softmax | ActivationKind::Sigmoid
+        ))
+    );
+    println!(
+        "model {} ({}, {} → {} outputs)",
+        args.model.display(),
+        T::NAME,
+        net.input_size(),
+        net.output_size()
+    );
+    match &args.image {
+        Some(image) => classify_image(args, &mut net, image, scale, to_probabilities),
+        None => test_set(args, &mut net, scale),
+    }
+}
+
+fn argmax<T: Scalar>(col: impl Iterator<Item = T>) -> usize {
+    let mut best = (0, None::<T>);
+    for (i, v) in col.enumerate() {
+        if best.1.is_none_or(|b| v > b) {
+            best = (i, Some(v));
+        }
+    }
+    best.0
+}
+
+fn test_set<T: Scalar>(
+    args: &Args,
+    net: &mut Sequential<T>,
+    scale: PixelScale,
+) -> Result<(), BoxError> {
+    let mut mnist = Mnist::load(&args.data)?;
+    mnist.set_pixel_scale(scale)?;
+    let test = mnist.test;
+    let mut x = DMatrix::<T>::zeros(0, 0);
+    let mut predicted = Vec::with_capacity(test.len());
+    let all: Vec<usize> = (0..test.len()).collect();
+    for chunk in all.chunks(1000) {
+        test.fill_features(chunk, &mut x)?;
+        let out = net.forward(&x, Mode::Eval)?;
+        predicted.extend(out.column_iter().map(|c| argmax(c.iter().copied())));
+    }
+    let correct = predicted
+        .iter()
+        .zip(test.labels())
+        .filter(|(p, l)| p == l)
+        .count();
+    let accuracy = correct as f64 / test.len().max(1) as f64;
+    println!(
+        "test accuracy {accuracy:.4} ({correct}/{} images)",
+        test.len()
+    );
+    if let Some(path) = &args.predictions {
+        let text: String = predicted.iter().map(|p| format!("{p}\n")).collect();
+        write_atomic(path, |w| {
+            w.write_all(text.as_bytes())
+                .map_err(|source| backprop::io::IoError::Io {
+                    file: path.clone(),
+                    source,
+                })
+        })?;
+        println!(
+            "wrote {} predictions to {}",
+            predicted.len(),
+            path.display()
+        );
+    }
+    if args.json {
+        let summary = serde_json::json!({
+            "test_accuracy": accuracy,
+            "correct": correct,
+            "total": test.len(),
+            "model": args.model.display().to_string(),
+            "dtype": T::NAME,
+        });
+        println!("{summary}");
+    }
+    Ok(())
+}
+
+fn classify_image<T: Scalar>(
+    args: &Args,
+    net: &mut Sequential<T>,
+    image: &Path,
+    scale: PixelScale,
+    to_probabilities: bool,
+) -> Result<(), BoxError> {
+    let (width, height, pixels) = read_image(image)?;
+    if (width, height) != (28, 28) {
+        return Err(format!(
+            "{}: expected a 28×28 image, found {width}×{height}",
+            image.display()
+        )
+        .into());
+    }
+    let x = DMatrix::from_iterator(784, 1, pixels.iter().map(|&p| T::of(scale.apply(p))));
+    let out = net.forward(&x, Mode::Eval)?.clone();
+    let probs = if to_probabilities {
+        let mut p = DMatrix::zeros(0, 0);
+        ActivationKind::Softmax.forward(&out, &mut p);
+        p
+    } else {
+        out
+    };
+    let class = argmax(probs.iter().copied());
+    println!("{}: class {class}", image.display());
+    for (digit, p) in probs.iter().enumerate() {
+        println!("  {digit}: {:.6}", p.as_f64());
+    }
+    if args.json {
+        let summary = serde_json::json!({
+            "image": image.display().to_string(),
+            "class": class,
+            "probabilities": probs.iter().map(|p| p.as_f64()).collect::<Vec<_>>(),
+        });
+        println!("{summary}");
+    }
+    Ok(())
+}
+
+/// A grey-level image as (width, height, row-major 8-bit pixels): PGM (P5 or
+/// P2, any maxval up to 65535) or PNG (grey, grey+alpha, RGB or RGBA, 8 or 16
+/// bits; colour is converted to luminance, alpha ignored).
+fn read_image(path: &Path) -> Result<(usize, usize, Vec<u8>), BoxError> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let result = if bytes.starts_with(b"\x89PNG") {
+        read_png(&bytes)
+    } else if bytes.starts_with(b"P5") || bytes.starts_with(b"P2") {
+        read_pgm(&bytes)
+    } else {
+        Err("not a PGM (P5/P2) or PNG file".to_string())
+    };
+    result.map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+fn read_pgm(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), String> {
+    // Header: magic, width, height, maxval, separated by whitespace and
+    // comments (# to end of line); then one whitespace byte before P5 data.
+    let mut pos = 2;
+    let mut fields = [0usize; 3];
+    for field in &mut fields {
+        loop {
+            match bytes.get(pos) {
+                Some(b'#') => {
+                    while bytes.get(pos).is_some_and(|&b| b != b'\n') {
+                        pos += 1;
+                    }
+                }
+                Some(b) if b.is_ascii_whitespace() => pos += 1,
+                _ => break,
+            }
+        }
+        let start = pos;
+        while bytes.get(pos).is_some_and(|b| b.is_ascii_digit()) {
+            pos += 1;
+        }
+        *field = std::str::from_utf8(bytes.get(start..pos).unwrap_or_default())
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or("malformed PGM header: expected width, height and maxval")?;
+    }
+    let [width, height, maxval] = fields;
+    if maxval == 0 || maxval > 65535 {
+        return Err(format!("PGM maxval must be in 1..=65535, found {maxval}"));
+    }
+    let n = width.checked_mul(height).ok_or("PGM size overflows")?;
+    let to_u8 = |v: usize| ((v.min(maxval) * 255 + maxval / 2) / maxval) as u8;
+    let pixels = if bytes.starts_with(b"P5") {
+        let data = bytes.get(pos + 1..).unwrap_or_default();
+        let wide = maxval > 255;
+        let need = if wide { 2 * n } else { n };
+        if data.len() < need {
+            return Err(format!(
+                "PGM data: expected {need} bytes, found {}",
+                data.len()
+            ));
+        }
+        if wide {
+            data.chunks_exact(2)
+                .take(n)
+                .map(|c| to_u8(usize::from(u16::from_be_bytes([c[0], c[1]]))))
+                .collect()
+        } else {
+            data.iter()
+                .take(n)
+                .map(|&v| to_u8(usize::from(v)))
+                .collect()
+        }
+    } else {
+        let text = std::str::from_utf8(bytes.get(pos..).unwrap_or_default())
+            .map_err(|_| "P2 data is not ASCII")?;
+        let values: Vec<u8> = text
+            .split_ascii_whitespace()
+            .take(n)
+            .map(|t| t.parse::<usize>().map(to_u8))
+            .collect::<Result<_, _>>()
+            .map_err(|_| "P2 data: expected integers")?;
+        if values.len() < n {
+            return Err(format!(
+                "P2 data: expected {n} values, found {}",
+                values.len()
+            ));
+        }
+        values
+    };
+    Ok((width, height, pixels))
+}
+
+fn read_png(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), String> {
+    let mut decoder = png::Decoder::new(bytes);
+    // Expand palettes and low bit depths to 8 bits; 16 bits stay 16.
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().map_err(|e| format!("PNG: {e}"))?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let frame = reader
+        .next_frame(&mut buf)
+        .map_err(|e| format!("PNG: {e}"))?;
+    let data = buf.get(..frame.buffer_size()).unwrap_or_default();
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let channels = frame.color_type.samples();
+    let bytes_per_sample = if frame.bit_depth == png::BitDepth::Sixteen {
+        2
+    } else {
+        1
+    };
+    let sample = |px: &[u8], i: usize| -> f64 {
+        if bytes_per_sample == 2 {
+            f64::from(u16::from_be_bytes([px[2 * i], px[2 * i + 1]])) / 257.0
+        } else {
+            f64::from(px[i])
+        }
+    };
+    let step = channels * bytes_per_sample;
+    let pixels = data
+        .chunks_exact(step)
+        .take(w * h)
+        .map(|px| {
+            let v = match frame.color_type {
+                png::ColorType::Rgb | png::ColorType::Rgba => {
+                    0.299 * sample(px, 0) + 0.587 * sample(px, 1) + 0.114 * sample(px, 2)
+                }
+                _ => sample(px, 0),
+            };
+            v.round().clamp(0.0, 255.0) as u8
+        })
+        .collect::<Vec<u8>>();
+    if pixels.len() != w * h {
+        return Err(format!(
+            "PNG: expected {} pixels, decoded {}",
+            w * h,
+            pixels.len()
+        ));
+    }
+    Ok((w, h, pixels))
+}
