@@ -7,7 +7,8 @@
 //! - [`Scalar`]: `f32` (the fast default) and `f64` (gradient checks).
 //! - Batches are nalgebra [`DMatrix`] values with **one column per sample**
 //!   (features × batch), as in the tutorial; weights are `out×in`.
-//! - [`ops`]: `A·B`, `A·Bᵀ`, `Aᵀ·B` straight through `matrixmultiply` with
+//! - [`ops`]: `A·B`, `A·Bᵀ`, `Aᵀ·B` through the crate's own packed, blocked
+//!   GEMM (AVX2+FMA at run time, no allocation after warm-up) with
 //!   strides (no transpose is ever copied, shapes are checked first), bias
 //!   broadcast, column sums, capacity-keeping resize.
 //! - [`Init`]: seeded initialisers (zeros, the tutorial's `randn·0.01`, He,
@@ -34,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod gemm;
 pub mod gradcheck;
 mod init;
 pub mod ops;

@@ -1,10 +1,11 @@
 //! Matrix products and the small kernels of the forward and backward passes.
 //!
-//! Every product goes straight to `matrixmultiply` with strides, so `A·Bᵀ` and
-//! `Aᵀ·B` never materialise a transpose, and every product checks its shapes
-//! first and reports both (nalgebra's own panic names no sizes). Outputs are
-//! caller-owned matrices; the `*_into` forms resize them with [`resize`],
-//! which keeps their allocation, so a loop that reuses them does not allocate.
+//! Every product goes straight to the crate's own GEMM ([`Scalar::gemm_raw`])
+//! with strides, so `A·Bᵀ` and `Aᵀ·B` never materialise a transpose, and
+//! every product checks its shapes first and reports both (nalgebra's own
+//! panic names no sizes). Outputs are caller-owned matrices; the `*_into`
+//! forms resize them with [`resize`], which keeps their allocation, so a loop
+//! that reuses them does not allocate.
 
 use crate::{Result, Scalar, TensorError};
 use nalgebra::DMatrix;
@@ -267,8 +268,8 @@ pub fn sum_columns<T: Scalar>(
 /// Runs `f` compiled for AVX2 when the CPU has it, and as is otherwise.
 ///
 /// The default x86-64 target only assumes SSE2, so element-wise loops are
-/// vectorised four `f32` lanes wide; `matrixmultiply` already picks its
-/// kernels at run time, and this gives the loops around it the same chance.
+/// vectorised four `f32` lanes wide; the GEMM already picks its kernels at
+/// run time, and this gives the loops around it the same chance.
 /// `f` is inlined into a function with AVX2 enabled, so its loops are
 /// vectorised eight lanes wide. Results are bit-identical either way: no
 /// fused multiply-add is enabled, and every operation is IEEE-exact.

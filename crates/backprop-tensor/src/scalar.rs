@@ -1,5 +1,6 @@
 //! The [`Scalar`] trait: the element types a network can be built from.
 
+use crate::gemm::Gemm;
 use nalgebra::RealField;
 use std::fmt::{Debug, Display};
 
@@ -7,8 +8,10 @@ use std::fmt::{Debug, Display};
 /// `f64` (for gradient checks).
 ///
 /// It adds to nalgebra's [`RealField`] the conversions the library needs and a
-/// raw entry into `matrixmultiply`'s `sgemm`/`dgemm`, so products can pass
-/// arbitrary strides (and so never copy a transpose).
+/// raw entry into the crate's own matrix product (packed and blocked, AVX2+FMA
+/// kernels chosen at run time, packing buffers reused per thread so that it
+/// does not allocate after warm-up), so products can pass arbitrary strides
+/// (and so never copy a transpose).
 ///
 /// ```
 /// use backprop_tensor::Scalar;
@@ -37,8 +40,13 @@ pub trait Scalar:
     /// Machine epsilon.
     fn machine_epsilon() -> Self;
 
-    /// `C ← α·A·B + β·C` through `matrixmultiply`, with every operand given by
-    /// a pointer and its row and column strides (in elements).
+    /// `C ← α·A·B + β·C`, with every operand given by a pointer and its row
+    /// and column strides (in elements).
+    ///
+    /// `A` is `m×k`, `B` is `k×n`, `C` is `m×n`. With `beta == 0` the old
+    /// contents of `C` are never read; with `k == 0` or `alpha == 0`, `A` and
+    /// `B` are not read. After the first call of a given size (per thread), no
+    /// call of the same or a smaller size allocates.
     ///
     /// # Safety
     /// The pointers must be valid for the `m×k`, `k×n` and `m×n` index ranges
@@ -103,12 +111,28 @@ macro_rules! impl_scalar {
                 rsc: isize,
                 csc: isize,
             ) {
+                let g = Gemm {
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    a,
+                    rsa,
+                    csa,
+                    b,
+                    rsb,
+                    csb,
+                    beta,
+                    c,
+                    rsc,
+                    csc,
+                };
                 // SAFETY: forwarded verbatim; the caller upholds the contract.
-                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+                unsafe { $gemm(g) }
             }
         }
     };
 }
 
-impl_scalar!(f32, matrixmultiply::sgemm);
-impl_scalar!(f64, matrixmultiply::dgemm);
+impl_scalar!(f32, crate::gemm::sgemm);
+impl_scalar!(f64, crate::gemm::dgemm);
