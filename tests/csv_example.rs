@@ -1,0 +1,235 @@
+//! `examples/csv.rs` on its shipped (synthetic) sample tables and on
+//! generated files: binary, multiclass and regression, a separate test file,
+//! the JSON summary, and typed errors instead of panics.
+
+#[path = "../examples/csv.rs"]
+mod csv_example;
+
+use clap::Parser;
+use csv_example::{Args, Report, Task, label_column, parse_layers, run};
+use std::path::{Path, PathBuf};
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn args(extra: &[&str]) -> Args {
+    let mut argv = vec!["csv", "--quiet"];
+    argv.extend_from_slice(extra);
+    Args::try_parse_from(argv).expect("valid command line")
+}
+
+/// A fresh directory under the system temporary directory.
+fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "backprop-csv-example-{tag}-{}-{nanos}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Three classes labelled 3, 5 and 9 (not 0..3), as a CSV with the label in
+/// the first column: points on three rays, deterministic.
+fn three_class_csv(rows: usize, offset: usize) -> String {
+    let mut s = String::from("species,length,width\n");
+    for i in 0..rows {
+        let c = i % 3;
+        let t = ((i + offset) as f64 * 0.618_034).fract();
+        let angle = std::f64::consts::TAU * c as f64 / 3.0 + 0.3 * (t - 0.5);
+        let r = 1.0 + 2.0 * t;
+        let label = [3, 5, 9][c];
+        s += &format!(
+            "{label},{:.4},{:.4}\n",
+            10.0 + r * angle.cos(),
+            -4.0 + r * angle.sin()
+        );
+    }
+    s
+}
+
+#[test]
+fn binary_on_the_shipped_moons() {
+    let a = args(&[
+        "--train",
+        &sample("moons.csv"),
+        "--test-split",
+        "0.2",
+        "--label",
+        "label",
+        "--task",
+        "binary",
+    ]);
+    let r = run(&a).unwrap();
+    assert_eq!(r.task, Task::Binary);
+    assert_eq!((r.train_samples, r.test_samples), (240, 60));
+    assert_eq!(r.epochs, 50);
+    let acc = r.test_accuracy.unwrap();
+    assert!(acc >= 0.95, "test accuracy {acc}");
+    assert_eq!(r.test_rmse, None);
+    assert!(r.mean_epoch_seconds > 0.0 && r.samples_per_second > 0.0);
+
+    let json = r.to_json(&a, &[64, 32]);
+    for key in [
+        "test_accuracy",
+        "epochs",
+        "batch",
+        "mean_epoch_seconds",
+        "samples_per_second",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing from {json}");
+    }
+    assert_eq!(json["test_accuracy"], acc);
+    assert_eq!(json["batch"], 32);
+    assert!(json.get("test_rmse").is_none());
+    // One line of valid JSON.
+    let line = json.to_string();
+    assert!(!line.contains('\n'));
+    let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(back, json);
+}
+
+#[test]
+fn regression_on_the_shipped_houses() {
+    let a = args(&[
+        "--train",
+        &sample("houses.csv"),
+        "--label",
+        "price",
+        "--task",
+        "regression",
+    ]);
+    let r: Report = run(&a).unwrap();
+    assert_eq!((r.train_samples, r.test_samples), (320, 80));
+    assert_eq!((r.test_accuracy, r.epochs), (None, 50));
+    let (rmse, baseline) = (r.test_rmse.unwrap(), r.baseline_rmse.unwrap());
+    // The table's noise has sd 12 (thousands); its prices spread about 100.
+    assert!(baseline > 80.0, "baseline {baseline}");
+    assert!(rmse < 30.0 && rmse < baseline / 3.0, "rmse {rmse}");
+    // The reported loss is the MSE in the file's units.
+    assert!((r.test_loss.sqrt() - rmse).abs() < 1e-3 * rmse, "{r:?}");
+    let json = r.to_json(&a, &[64, 32]);
+    assert_eq!(json["test_rmse"], rmse);
+    assert!(json.get("test_accuracy").is_none());
+}
+
+#[test]
+fn multiclass_with_a_separate_test_file() {
+    let dir = temp_dir("multiclass");
+    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
+    std::fs::write(&train, three_class_csv(300, 0)).unwrap();
+    std::fs::write(&test, three_class_csv(90, 1000)).unwrap();
+    let a = args(&[
+        "--train",
+        train.to_str().unwrap(),
+        "--test",
+        test.to_str().unwrap(),
+        "--label",
+        "0",
+        "--task",
+        "multiclass",
+        "--layers",
+        "16",
+        "--epochs",
+        "30",
+    ]);
+    let r = run(&a).unwrap();
+    assert_eq!((r.train_samples, r.test_samples), (300, 90));
+    let acc = r.test_accuracy.unwrap();
+    assert!(acc > 0.95, "test accuracy {acc}");
+
+    // A test label the training file never had is an error naming the line.
+    let mut unseen = three_class_csv(9, 0);
+    unseen += "7,10.0,-4.0\n";
+    std::fs::write(&test, unseen).unwrap();
+    let e = run(&a).unwrap_err().to_string();
+    assert!(e.contains("test.csv:11") && e.contains("[3, 5, 9]"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn errors_are_reported_not_panics() {
+    let moons = sample("moons.csv");
+    let houses = sample("houses.csv");
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["--train", "no/such.csv", "--task", "binary"],
+            "file not found",
+        ),
+        (
+            &["--train", &moons, "--task", "binary", "--label", "colour"],
+            "label column \"colour\" not found",
+        ),
+        (
+            &["--train", &houses, "--task", "binary", "--label", "rooms"],
+            "--task binary needs exactly 2 distinct labels",
+        ),
+        (
+            &["--train", &moons, "--task", "regression", "--test", &houses],
+            "has 4 feature columns",
+        ),
+        (
+            &["--train", &moons, "--task", "binary", "--test-split", "1"],
+            "--test-split must be in (0, 1)",
+        ),
+        (
+            &["--train", &moons, "--task", "binary", "--layers", "8,,4"],
+            "--layers",
+        ),
+        (
+            &["--train", &moons, "--task", "binary", "--lr", "-0.1"],
+            "--lr must be a positive number",
+        ),
+        (
+            &["--train", &moons, "--task", "binary", "--batch", "0"],
+            "batch size must be at least 1",
+        ),
+    ];
+    for (argv, expected) in cases {
+        let e = run(&args(argv)).unwrap_err().to_string();
+        assert!(e.contains(expected), "{argv:?}: {e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+    // clap rejects these before `run`.
+    for argv in [
+        &["csv", "--train", "x.csv"][..],
+        &["csv", "--train", "x.csv", "--task", "ordinal"],
+        &[
+            "csv",
+            "--train",
+            "x.csv",
+            "--task",
+            "binary",
+            "--test",
+            "y.csv",
+            "--test-split",
+            "0.3",
+        ],
+    ] {
+        assert!(Args::try_parse_from(argv).is_err(), "{argv:?}");
+    }
+}
+
+#[test]
+fn label_and_layer_arguments() {
+    use backprop::data::LabelColumn;
+    assert_eq!(label_column(None), LabelColumn::Last);
+    assert_eq!(label_column(Some("2")), LabelColumn::Index(2));
+    assert_eq!(
+        label_column(Some("price")),
+        LabelColumn::Name("price".into())
+    );
+    assert_eq!(parse_layers("64,32").unwrap(), vec![64, 32]);
+    assert_eq!(parse_layers(" 8 ").unwrap(), vec![8]);
+    assert!(parse_layers("").unwrap().is_empty());
+    assert!(parse_layers("64,0").is_err());
+    assert!(parse_layers("a").is_err());
+}
