@@ -69,7 +69,7 @@ impl<T: Scalar> Callback<T> for Checkpointer {
         model: &Sequential<T>,
         optimizer: &dyn Optimizer<T>,
     ) -> Control {
-        if record.epoch % self.every != 0 {
+        if !record.epoch.is_multiple_of(self.every) {
             return Control::Continue;
         }
         let path = checkpoint_path(&self.dir, record.epoch);
