@@ -101,6 +101,27 @@ fn one_epoch_on_2000_images_at_batch_32() {
     );
 }
 
+/// The requirement: one epoch on a 2,000-image subset beats 0.85 on
+/// all 10,000 test images. With Adam at 3e-3 (a rate suited to so few steps:
+/// 63 of batch 32) it does for every seed tried; measured with
+/// `examples/mnist --limit 2000 --epochs 1 --batch 32 --lr 3e-3 --schedule
+/// constant --seed S`: 0.8767, 0.8571, 0.8717, 0.8639 for S = 0..3.
+#[test]
+fn one_epoch_on_2000_images_beats_85_percent() {
+    let train = mnist().train.take(2000).expect("2,000 images");
+    for seed in 0..4 {
+        let mut net = tutorial_net(seed);
+        let mut trainer = Trainer::new(SoftmaxCrossEntropy, Adam::new(), 3e-3)
+            .epochs(1)
+            .batch_size(32)
+            .seed(seed)
+            .progress(ProgressMode::Silent);
+        trainer.fit(&mut net, &train).expect("training runs");
+        let accuracy = test_accuracy(&mut net, &mut trainer);
+        assert!(accuracy > 0.85, "seed {seed}: test accuracy {accuracy}");
+    }
+}
+
 /// Two epochs (126 steps of batch 32) on the same 2,000 images beat 0.85:
 /// 0.874–0.890 over seeds 0–9.
 #[test]
