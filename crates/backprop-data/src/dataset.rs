@@ -541,6 +541,24 @@ impl Dataset {
         ops::resize(x, nf, indices.len());
         let out = x.as_mut_slice();
         match &self.features {
+            Features::U8 {
+                data,
+                scale: PixelScale::Unit,
+            } => {
+                // x/255 computed in T: one vectorised conversion and division per
+                // pixel (no table gather); equal to the table's values, which
+                // `unit_scale_matches_the_table` checks for all 256 pixels.
+                let d = T::of(255.0);
+                ops::simd(|| {
+                    for (col, &i) in out.chunks_exact_mut(nf).zip(indices) {
+                        if let Some(src) = data.get(i * nf..(i + 1) * nf) {
+                            for (dst, &p) in col.iter_mut().zip(src) {
+                                *dst = T::of(f64::from(p)) / d;
+                            }
+                        }
+                    }
+                })
+            }
             Features::U8 { data, scale } => {
                 let lut = scale.lookup_table::<T>();
                 for (col, &i) in out.chunks_exact_mut(nf).zip(indices) {
@@ -643,6 +661,19 @@ pub fn one_hot<T: Scalar>(labels: &[usize], n_classes: usize, out: &mut DMatrix<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unit_scale_matches_the_table() {
+        let pixels: Vec<u8> = (0..=255).collect();
+        let ds = Dataset::from_u8(pixels, 256, vec![0], 1).unwrap();
+        let mut x32 = DMatrix::<f32>::zeros(0, 0);
+        let mut x64 = DMatrix::<f64>::zeros(0, 0);
+        ds.fill_features(&[0], &mut x32).unwrap();
+        ds.fill_features(&[0], &mut x64).unwrap();
+        assert_eq!(x32.as_slice(), &PixelScale::Unit.lookup_table::<f32>()[..]);
+        assert_eq!(x64.as_slice(), &PixelScale::Unit.lookup_table::<f64>()[..]);
+    }
+
     use super::*;
 
     #[test]
