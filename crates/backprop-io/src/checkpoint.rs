@@ -114,10 +114,13 @@ fn buffer_spec(arch_specs: &[TensorSpec], name: &str) -> Option<TensorSpec> {
         })
 }
 
+/// Named tensors and `__metadata__`, ready to be serialised.
+type Encoded = (Vec<(String, OwnedTensor)>, HashMap<String, String>);
+
 fn encode_checkpoint<T: Scalar>(
     model: &Sequential<T>,
     state: &TrainingState<T>,
-) -> Result<(Vec<(String, OwnedTensor)>, HashMap<String, String>)> {
+) -> Result<Encoded> {
     let arch = Architecture::of(model)?;
     let mut tensors = encode_model(model, &arch)?;
     let specs = arch.tensors();

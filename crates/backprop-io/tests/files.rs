@@ -157,10 +157,7 @@ fn tensors_follow_pytorch_state_dict_layout() {
 }
 
 /// Builds a safetensors file from (name, dtype, shape, bytes) and metadata.
-fn file_with(
-    tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)>,
-    meta: Option<HashMap<String, String>>,
-) -> Vec<u8> {
+fn file_with(tensors: Vec<RawTensor>, meta: Option<HashMap<String, String>>) -> Vec<u8> {
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
         .map(|(n, d, s, b)| (n.clone(), TensorView::new(*d, s.clone(), b).unwrap()))
@@ -168,13 +165,11 @@ fn file_with(
     safetensors::serialize(views, meta).unwrap()
 }
 
+/// A tensor as (name, dtype, shape, little-endian bytes).
+type RawTensor = (String, Dtype, Vec<usize>, Vec<u8>);
+
 /// The tensors and metadata of a file, to be edited.
-fn parts(
-    bytes: &[u8],
-) -> (
-    Vec<(String, Dtype, Vec<usize>, Vec<u8>)>,
-    HashMap<String, String>,
-) {
+fn parts(bytes: &[u8]) -> (Vec<RawTensor>, HashMap<String, String>) {
     let st = SafeTensors::deserialize(bytes).unwrap();
     let (_, meta) = SafeTensors::read_metadata(bytes).unwrap();
     let t = st
