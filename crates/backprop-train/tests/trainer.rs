@@ -148,13 +148,23 @@ fn huge_learning_rate_stops_with_non_finite_naming_epoch_and_step() {
     else {
         panic!("expected NonFinite, got {err:?}")
     };
-    // The first step starts from sane weights; its update blows them up.
-    assert_eq!((*epoch, *what), (1, "loss"), "{err}");
-    assert!(*step >= 2 && *step <= 8, "{err}");
-    assert_eq!(*layer, None);
+    // The first step starts from sane weights; its update blows them up, and
+    // the next steps overflow (here the loss, at step 3; which quantity
+    // overflows first depends on rounding, so both are accepted).
+    assert_eq!(*epoch, 1, "{err}");
+    assert!((2..=8).contains(step), "{err}");
+    let names: Vec<String> = weights(&model).into_iter().map(|(n, _)| n).collect();
     let msg = err.to_string();
+    match (*what, layer) {
+        ("loss", None) => {}
+        ("gradient", Some(name)) => {
+            assert!(names.contains(name), "{name} is not one of {names:?}");
+            assert!(msg.contains(&format!("(first in {name})")), "{msg}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
     assert!(
-        msg.contains(&format!("non-finite loss at epoch 1, step {step}")),
+        msg.contains(&format!("non-finite {what} at epoch 1, step {step}")),
         "{msg}"
     );
     assert!(msg.contains("lower the learning rate"), "{msg}");
