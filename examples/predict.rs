@@ -31,8 +31,8 @@ use std::process::ExitCode;
 struct Args {
     /// The model file: written by examples/mnist (or save_model), or a
     /// PyTorch state dict with --layers.
-    #[arg(long)]
-    model: PathBuf,
+    #[arg(long, required_unless_present = "bench")]
+    model: Option<PathBuf>,
     /// The architecture of a state dict without backprop metadata: layer
     /// sizes, ReLU between, logits out (e.g. 784,128,64,10).
     #[arg(long)]
@@ -53,14 +53,24 @@ struct Args {
     /// Print one JSON object with the results as the last line.
     #[arg(long)]
     json: bool,
+    /// Measure inference as the peers' `--infer` mode does: median
+    /// single-sample latency over 2,000 calls after 200 warm-up calls, and
+    /// batch-1000 throughput over the 10,000 test images (median of 5 passes
+    /// after one warm-up pass). Without --model, a freshly initialised
+    /// 784-128-64-10 network (weights do not change the timing).
+    #[arg(long)]
+    bench: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match inspect(&args.model) {
-        Ok(info) if info.dtype.as_deref() == Some("f64") => run::<f64>(&args),
-        Ok(_) => run::<f32>(&args),
-        Err(e) => Err(e.into()),
+    let result = match &args.model {
+        None => bench::<f32>(&args, None),
+        Some(model) => match inspect(model) {
+            Ok(info) if info.dtype.as_deref() == Some("f64") => run::<f64>(&args, model),
+            Ok(_) => run::<f32>(&args, model),
+            Err(e) => Err(e.into()),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,15 +83,18 @@ fn main() -> ExitCode {
 
 type BoxError = Box<dyn std::error::Error>;
 
-fn run<T: Scalar>(args: &Args) -> Result<(), BoxError> {
+fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
     let mut net: Sequential<T> = match &args.layers {
-        Some(layers) => load_state_dict(&args.model, &layers.parse::<Architecture>()?)?,
-        None => load_model(&args.model)?,
+        Some(layers) => load_state_dict(model, &layers.parse::<Architecture>()?)?,
+        None => load_model(model)?,
     };
+    if args.bench {
+        return bench(args, Some(net));
+    }
     if net.input_size() != 784 {
         return Err(format!(
             "{}: the model takes {} inputs, MNIST images have 784 (28×28)",
-            args.model.display(),
+            model.display(),
             net.input_size()
         )
         .into());
@@ -103,7 +116,7 @@ fn run<T: Scalar>(args: &Args) -> Result<(), BoxError> {
     );
     println!(
         "model {} ({}, {} → {} outputs)",
-        args.model.display(),
+        model.display(),
         T::NAME,
         net.input_size(),
         net.output_size()
@@ -170,7 +183,7 @@ fn test_set<T: Scalar>(
             "test_accuracy": accuracy,
             "correct": correct,
             "total": test.len(),
-            "model": args.model.display().to_string(),
+            "model": args.model.as_deref().map(|m| m.display().to_string()),
             "dtype": T::NAME,
         });
         println!("{summary}");
@@ -352,4 +365,94 @@ fn read_png(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), String> {
         ));
     }
     Ok((w, h, pixels))
+}
+
+/// `--bench`: inference timings, measured as the peers measure them.
+fn bench<T: Scalar>(args: &Args, net: Option<Sequential<T>>) -> Result<(), BoxError> {
+    use std::time::Instant;
+    let mut net = match net {
+        Some(net) => net,
+        None => Sequential::builder(784)
+            .seed(0)
+            .dense(128)
+            .relu()
+            .dense(64)
+            .relu()
+            .dense(10)
+            .build()?,
+    };
+    let mut mnist = Mnist::load(&args.data)?;
+    mnist.set_pixel_scale(PixelScale::Unit)?;
+    let test = mnist.test;
+    // The test set as ten resident 784×1000 batches, as the peers keep it as
+    // one resident tensor and slice views of it.
+    let mut batches = Vec::new();
+    let all: Vec<usize> = (0..test.len()).collect();
+    for chunk in all.chunks(1000) {
+        let mut x = DMatrix::<T>::zeros(0, 0);
+        test.fill_features(chunk, &mut x)?;
+        batches.push(x);
+    }
+    // Single sample: copy one image into the input column, then forward.
+    let mut one = DMatrix::<T>::zeros(784, 1);
+    let mut sink = T::zero();
+    let mut latencies = Vec::with_capacity(2000);
+    for call in 0..2200 {
+        let (b, j) = ((call / 1000) % batches.len().max(1), call % 1000);
+        if let Some(src) = batches.get(b) {
+            one.column_mut(0).copy_from(&src.column(j));
+        }
+        let start = Instant::now();
+        let out = net.forward(&one, Mode::Eval)?;
+        sink += out[0];
+        if call >= 200 {
+            latencies.push(start.elapsed().as_secs_f64());
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let q = |f: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * f).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+            * 1e6
+    };
+    // Batch 1000: one warm-up pass, then five timed passes over the 10,000 images.
+    let mut passes = Vec::with_capacity(5);
+    for pass in 0..6 {
+        let start = Instant::now();
+        for x in &batches {
+            sink += net.forward(x, Mode::Eval)?[0];
+        }
+        if pass > 0 {
+            passes.push(start.elapsed().as_secs_f64());
+        }
+    }
+    passes.sort_by(f64::total_cmp);
+    let pass_s = passes.get(passes.len() / 2).copied().unwrap_or(f64::NAN);
+    let images_per_s = test.len() as f64 / pass_s;
+    println!(
+        "single-sample latency: median {:.2} µs (p10 {:.2}, p90 {:.2}) over 2000 calls; batch 1000: {:.0} images/s (median of 5 passes, {:.4} s per pass)",
+        q(0.5),
+        q(0.1),
+        q(0.9),
+        images_per_s,
+        pass_s
+    );
+    let summary = serde_json::json!({
+        "impl": "backprop",
+        "mode": "infer",
+        "dtype": T::NAME,
+        "single_latency_us_median": q(0.5),
+        "single_latency_us_p10": q(0.1),
+        "single_latency_us_p90": q(0.9),
+        "single_calls": 2000,
+        "batch": 1000,
+        "batch_pass_s_median": pass_s,
+        "batch1000_images_per_s": images_per_s,
+        "checksum": sink.as_f64(),
+        "threads": 1,
+    });
+    println!("{summary}");
+    Ok(())
 }
