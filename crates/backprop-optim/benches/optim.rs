@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo bench -p backprop-optim`.
 
-use backprop_optim::{Optimizer, OptimizerKind};
+use backprop_optim::OptimizerKind;
 use backprop_tensor::{DMatrix, Param};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
