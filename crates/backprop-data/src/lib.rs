@@ -45,6 +45,7 @@
 //!
 //! [`Scalar`]: backprop_tensor::Scalar
 #![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod batcher;
 pub mod csv;

@@ -46,6 +46,7 @@
 //! # Ok::<(), backprop_losses::LossError>(())
 //! ```
 #![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod accuracy;
 mod batch;

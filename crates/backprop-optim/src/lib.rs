@@ -41,6 +41,7 @@
 //! # Ok::<(), backprop_optim::OptimError>(())
 //! ```
 #![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod adam;
 mod adamw;

@@ -109,13 +109,12 @@ pub fn check_gradient(
 ) -> GradCheckReport {
     let mut report = GradCheckReport::new();
     let mut probe = x.clone();
-    for i in 0..x.len() {
-        let orig = x[i];
-        probe[i] = orig + cfg.step;
+    for (i, &orig) in x.iter().enumerate() {
+        set_at(&mut probe, i, orig + cfg.step);
         let up = f(&probe);
-        probe[i] = orig - cfg.step;
+        set_at(&mut probe, i, orig - cfg.step);
         let down = f(&probe);
-        probe[i] = orig;
+        set_at(&mut probe, i, orig);
         let numeric = (up - down) / (2.0 * cfg.step);
         let a = analytic.get(i).copied().unwrap_or(f64::NAN);
         report.record(i, a, numeric, cfg.floor);
@@ -159,11 +158,18 @@ pub fn check_parameters<M: Parameters<f64> + ?Sized>(
             set_entry(model, index, i, |v| *v = orig - cfg.step);
             let down = loss(model);
             set_entry(model, index, i, |v| *v = orig);
-            report.record(i, analytic[i], (up - down) / (2.0 * cfg.step), cfg.floor);
+            let a = analytic.get(i).copied().unwrap_or(f64::NAN);
+            report.record(i, a, (up - down) / (2.0 * cfg.step), cfg.floor);
         }
         reports.push((name, report));
     }
     reports
+}
+
+fn set_at(m: &mut DMatrix<f64>, i: usize, v: f64) {
+    if let Some(p) = m.get_mut(i) {
+        *p = v;
+    }
 }
 
 fn set_entry<M: Parameters<f64> + ?Sized>(

@@ -33,6 +33,7 @@
 //! # Ok::<(), backprop_tensor::TensorError>(())
 //! ```
 #![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod error;
 mod gemm;
