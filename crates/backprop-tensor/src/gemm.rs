@@ -21,7 +21,11 @@
 //! buffer on every call).
 //!
 //! Matrix-vector products (`n == 1`, and `m == 1` read as `Cᵀ = Bᵀ·Aᵀ`) skip
-//! packing altogether; they are single-sample inference.
+//! packing altogether; they are single-sample inference. Products with fewer
+//! rows than one micro-panel (the 10 classes of an output layer) are computed
+//! as `Cᵀ = Bᵀ·Aᵀ`, so that whole micro-panels are not mostly padding.
+//! Transposed operands are packed through in-register `LANES×LANES`
+//! transposes.
 //!
 //! The arithmetic is written once, generically over a small vector trait
 //! ([`Simd`]): on x86-64 CPUs with AVX2 and FMA (detected at run time, once)
@@ -158,6 +162,17 @@ pub(crate) trait Simd {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     unsafe fn hsum(v: Self::V) -> Self::T;
+    /// Transposes a `LANES×LANES` block: `dst[j·ds + i] = src[i·rs + j]` for
+    /// `i, j < LANES` (rows of `src` and of `dst` are contiguous).
+    #[inline(always)]
+    unsafe fn transpose(src: *const Self::T, rs: isize, dst: *mut Self::T, ds: usize) {
+        for j in 0..Self::LANES {
+            for i in 0..Self::LANES {
+                // SAFETY: the caller guarantees both blocks.
+                unsafe { *dst.add(j * ds + i) = *src.offset(i as isize * rs + j as isize) };
+            }
+        }
+    }
 }
 
 /// Columns of the micro-kernel (the same for every instantiation).
@@ -216,6 +231,23 @@ unsafe fn gemm_generic<S: Simd>(g: Gemm<S::T>) {
                 beta: g.beta,
                 y: g.c,
                 incy: g.csc,
+            });
+        } else if g.m < S::MR && g.n > g.m {
+            // Fewer rows than one micro-panel (the 10 classes of an output
+            // layer): compute Cᵀ = Bᵀ·Aᵀ instead, whose rows fill whole
+            // micro-panels, rather than padding every tile of C.
+            blocked::<S>(Gemm {
+                m: g.n,
+                n: g.m,
+                a: g.b,
+                rsa: g.csb,
+                csa: g.rsb,
+                b: g.a,
+                rsb: g.csa,
+                csb: g.rsa,
+                rsc: g.csc,
+                csc: g.rsc,
+                ..g
             });
         } else {
             blocked::<S>(g);
@@ -409,12 +441,38 @@ unsafe fn pack_a<S: Simd>(
                     S::store(d, S::load(s));
                     S::store(d.add(l), S::load(s.add(l)));
                 }
+            } else if rsa == 1 {
+                // The last rows, contiguous: whole vectors where possible,
+                // the rest element by element, padded with zeros.
+                for j in 0..kc {
+                    let s = src.offset(j as isize * csa);
+                    let d = dst.add(j * mr);
+                    for h in 0..2 {
+                        let (s, d) = (s.add(h * l), d.add(h * l));
+                        let n = rows.saturating_sub(h * l);
+                        if n >= l {
+                            S::store(d, S::load(s));
+                        } else {
+                            for i in 0..l {
+                                *d.add(i) = if i < n { *s.add(i) } else { S::T::ZERO };
+                            }
+                        }
+                    }
+                }
             } else if rows == mr && csa == 1 {
                 // Rows are contiguous (a transposed column-major matrix):
-                // read each row sequentially, write it strided.
+                // LANES×LANES blocks transposed in registers, then the last
+                // columns element by element.
+                let whole = kc / l * l;
+                for h in 0..2 {
+                    let (s, d) = (src.offset((h * l) as isize * rsa), dst.add(h * l));
+                    for j in (0..whole).step_by(l) {
+                        S::transpose(s.add(j), rsa, d.add(j * mr), mr);
+                    }
+                }
                 for i in 0..mr {
                     let s = src.offset(i as isize * rsa);
-                    for j in 0..kc {
+                    for j in whole..kc {
                         *dst.add(j * mr + i) = *s.add(j);
                     }
                 }
@@ -455,11 +513,11 @@ unsafe fn pack_b<T: Elem>(kc: usize, nc: usize, b: *const T, rsb: isize, csb: is
             if cols == NR && csb == 1 {
                 // Rows are contiguous (a transposed column-major matrix).
                 for l in 0..kc {
-                    let s = src.offset(l as isize * rsb);
-                    let d = dst.add(l * NR);
-                    for j in 0..NR {
-                        *d.add(j) = *s.add(j);
-                    }
+                    std::ptr::copy_nonoverlapping(
+                        src.offset(l as isize * rsb),
+                        dst.add(l * NR),
+                        NR,
+                    );
                 }
             } else if cols == NR && rsb == 1 {
                 // Columns are contiguous: NR sequential read streams.
@@ -516,38 +574,38 @@ unsafe fn kernel<S: Simd>(
         let mut acc = [[S::zero(); 2]; NR];
         let (mut a, mut b) = (a, b);
         for _ in 0..kc {
-            let a0 = S::load(a);
-            let a1 = S::load(a.add(l));
-            for (j, col) in acc.iter_mut().enumerate() {
-                let bj = S::splat(*b.add(j));
-                col[0] = S::fma(a0, bj, col[0]);
-                col[1] = S::fma(a1, bj, col[1]);
-            }
+            step::<S>(&mut acc, a, b);
             a = a.add(2 * l);
             b = b.add(NR);
         }
 
+        // Constant-trip loops over `acc` below (no `take(nr)`), so that the
+        // accumulators stay in registers instead of going through the stack.
         let av = S::splat(alpha);
-        if mr == S::MR && nr == NR && rsc == 1 {
-            // A whole tile over contiguous columns: vector updates.
-            let bv = S::splat(beta);
+        let bv = S::splat(beta);
+        if rsc == 1 && mr == S::MR && nr == NR {
+            // A whole tile over contiguous columns.
             for (j, col) in acc.iter().enumerate() {
                 let cj = c.offset(j as isize * csc);
                 for (h, &v) in col.iter().enumerate() {
-                    let p = cj.add(h * l);
-                    let r = S::mul(v, av);
-                    let r = if beta == S::T::ZERO {
-                        r
-                    } else if beta == S::T::ONE {
-                        S::add(S::load(p), r)
-                    } else {
-                        S::fma(S::load(p), bv, r)
-                    };
-                    S::store(p, r);
+                    update::<S>(cj.add(h * l), l, scaled::<S>(v, alpha, av), beta, bv);
+                }
+            }
+        } else if rsc == 1 {
+            // An edge tile over contiguous columns: partial vectors.
+            for (j, col) in acc.iter().enumerate() {
+                if j < nr {
+                    let cj = c.offset(j as isize * csc);
+                    for (h, &v) in col.iter().enumerate() {
+                        let rows = mr.saturating_sub(h * l).min(l);
+                        if rows > 0 {
+                            update::<S>(cj.add(h * l), rows, scaled::<S>(v, alpha, av), beta, bv);
+                        }
+                    }
                 }
             }
         } else {
-            // An edge tile (or strided rows): through a buffer, element-wise.
+            // Strided rows: element by element, through a buffer.
             let mut buf = [S::T::ZERO; MAX_MR];
             for (j, col) in acc.iter().enumerate().take(nr) {
                 S::store(buf.as_mut_ptr(), S::mul(col[0], av));
@@ -563,6 +621,83 @@ unsafe fn kernel<S: Simd>(
                     };
                 }
             }
+        }
+    }
+}
+
+/// One depth step of the micro-kernel: `acc += Ã[:, l] ⊗ B̃[l, :]`.
+///
+/// Helpers like this one are functions, never closures: a closure is
+/// compiled without the target features of the function it is written in, so
+/// the intrinsics inside it would not be inlined.
+///
+/// # Safety
+/// `a` is valid for `MR` elements, `b` for `NR`.
+#[inline(always)]
+unsafe fn step<S: Simd>(acc: &mut [[S::V; 2]; NR], a: *const S::T, b: *const S::T) {
+    // SAFETY: as documented.
+    unsafe {
+        let a0 = S::load(a);
+        let a1 = S::load(a.add(S::LANES));
+        for (j, col) in acc.iter_mut().enumerate() {
+            let bj = S::splat(*b.add(j));
+            col[0] = S::fma(a0, bj, col[0]);
+            col[1] = S::fma(a1, bj, col[1]);
+        }
+    }
+}
+
+/// `α·v` (`av` is `α` in every lane), skipping the product when `α = 1`.
+#[inline(always)]
+unsafe fn scaled<S: Simd>(v: S::V, alpha: S::T, av: S::V) -> S::V {
+    if alpha == S::T::ONE {
+        v
+    } else {
+        // SAFETY: arithmetic only.
+        unsafe { S::mul(v, av) }
+    }
+}
+
+/// `r + β·old` (`bv` is `β` in every lane), as `old + r` when `β = 1`.
+#[inline(always)]
+unsafe fn combine<S: Simd>(old: S::V, r: S::V, beta: S::T, bv: S::V) -> S::V {
+    // SAFETY: arithmetic only.
+    unsafe {
+        if beta == S::T::ONE {
+            S::add(old, r)
+        } else {
+            S::fma(old, bv, r)
+        }
+    }
+}
+
+/// `C[..rows] ← r + β·C[..rows]` for `rows ≤ LANES` contiguous elements of
+/// `C` (`bv` is `β` in every lane); `C` is not read when `β = 0`. A partial
+/// vector goes through an on-stack buffer, with the same arithmetic.
+///
+/// # Safety
+/// `p` is valid for `rows` elements.
+#[inline(always)]
+unsafe fn update<S: Simd>(p: *mut S::T, rows: usize, r: S::V, beta: S::T, bv: S::V) {
+    // SAFETY: only the first `rows` elements behind `p` are touched.
+    unsafe {
+        if rows == S::LANES {
+            let v = if beta == S::T::ZERO {
+                r
+            } else {
+                combine::<S>(S::load(p), r, beta, bv)
+            };
+            S::store(p, v);
+        } else {
+            let mut buf = [S::T::ZERO; MAX_MR];
+            if beta != S::T::ZERO {
+                std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), rows);
+                let v = combine::<S>(S::load(buf.as_ptr()), r, beta, bv);
+                S::store(buf.as_mut_ptr(), v);
+            } else {
+                S::store(buf.as_mut_ptr(), r);
+            }
+            std::ptr::copy_nonoverlapping(buf.as_ptr(), p, rows);
         }
     }
 }
@@ -659,15 +794,6 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
     unsafe {
         let av = S::splat(g.alpha);
         let bv = S::splat(g.beta);
-        let store = |p: *mut S::T, v: S::V| {
-            let r = S::mul(v, av);
-            let r = if g.beta == S::T::ZERO {
-                r
-            } else {
-                S::fma(S::load(p), bv, r)
-            };
-            S::store(p, r);
-        };
         // Eight vectors of rows at a time: eight independent accumulators
         // hide the latency of the multiply-adds.
         while i + BLOCK * l <= g.m {
@@ -681,7 +807,13 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
                 }
             }
             for (r, &v) in acc.iter().enumerate() {
-                store(g.y.add(i + r * l), v);
+                update::<S>(
+                    g.y.add(i + r * l),
+                    l,
+                    scaled::<S>(v, g.alpha, av),
+                    g.beta,
+                    bv,
+                );
             }
             i += BLOCK * l;
         }
@@ -704,7 +836,7 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
                 j += 1;
             }
             let v = S::add(S::add(acc[0], acc[1]), S::add(acc[2], acc[3]));
-            store(g.y.add(i), v);
+            update::<S>(g.y.add(i), l, scaled::<S>(v, g.alpha, av), g.beta, bv);
             i += l;
         }
         // The last rows (fewer than one vector), one at a time.
@@ -885,6 +1017,45 @@ mod x86 {
                 _mm_cvtss_f32(s)
             }
         }
+        #[inline(always)]
+        unsafe fn transpose(src: *const f32, rs: isize, dst: *mut f32, ds: usize) {
+            unsafe {
+                let mut r = [_mm256_setzero_ps(); 8];
+                for (i, v) in r.iter_mut().enumerate() {
+                    *v = _mm256_loadu_ps(src.offset(i as isize * rs));
+                }
+                // Interleave pairs of rows, then pairs of pairs, then halves.
+                let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+                let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+                let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+                let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+                let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+                let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+                let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+                let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+                let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+                let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+                let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+                let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+                let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+                let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+                let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+                let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+                let cols = [
+                    _mm256_permute2f128_ps::<0x20>(u0, u4),
+                    _mm256_permute2f128_ps::<0x20>(u1, u5),
+                    _mm256_permute2f128_ps::<0x20>(u2, u6),
+                    _mm256_permute2f128_ps::<0x20>(u3, u7),
+                    _mm256_permute2f128_ps::<0x31>(u0, u4),
+                    _mm256_permute2f128_ps::<0x31>(u1, u5),
+                    _mm256_permute2f128_ps::<0x31>(u2, u6),
+                    _mm256_permute2f128_ps::<0x31>(u3, u7),
+                ];
+                for (j, &c) in cols.iter().enumerate() {
+                    _mm256_storeu_ps(dst.add(j * ds), c);
+                }
+            }
+        }
     }
 
     impl Simd for F64x4 {
@@ -926,6 +1097,28 @@ mod x86 {
                 let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
                 let s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
                 _mm_cvtsd_f64(s)
+            }
+        }
+        #[inline(always)]
+        unsafe fn transpose(src: *const f64, rs: isize, dst: *mut f64, ds: usize) {
+            unsafe {
+                let mut r = [_mm256_setzero_pd(); 4];
+                for (i, v) in r.iter_mut().enumerate() {
+                    *v = _mm256_loadu_pd(src.offset(i as isize * rs));
+                }
+                let t0 = _mm256_unpacklo_pd(r[0], r[1]);
+                let t1 = _mm256_unpackhi_pd(r[0], r[1]);
+                let t2 = _mm256_unpacklo_pd(r[2], r[3]);
+                let t3 = _mm256_unpackhi_pd(r[2], r[3]);
+                let cols = [
+                    _mm256_permute2f128_pd::<0x20>(t0, t2),
+                    _mm256_permute2f128_pd::<0x20>(t1, t3),
+                    _mm256_permute2f128_pd::<0x31>(t0, t2),
+                    _mm256_permute2f128_pd::<0x31>(t1, t3),
+                ];
+                for (j, &c) in cols.iter().enumerate() {
+                    _mm256_storeu_pd(dst.add(j * ds), c);
+                }
             }
         }
     }
@@ -1186,6 +1379,8 @@ mod tests {
             (300, 520, 13),
             (9, 3, 1100),
             (3, 600, 2100),
+            (17, 5, 1300),
+            (33, 260, 1025),
             (17, 1, 1),
             (65, 784, 1),
             (784, 9, 1),
@@ -1209,6 +1404,7 @@ mod tests {
             (7, 9, 1),
             (1, 9, 7),
             (9, 0, 3),
+            (5, 11, 40),
             (17, 19, 13),
             (40, 300, 9),
         ] {
