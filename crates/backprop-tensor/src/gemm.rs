@@ -346,7 +346,7 @@ unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
                 // SAFETY: the block [pc, pc+kc) × [jc, jc+nc) lies inside B,
                 // and B̃ has room for kc × nc_max elements.
                 unsafe {
-                    pack_b(
+                    pack_b::<S>(
                         kc,
                         nc,
                         g.b.offset(pc as isize * g.rsb + jc as isize * g.csb),
@@ -501,7 +501,17 @@ unsafe fn pack_a<S: Simd>(
 /// # Safety
 /// `b` is valid for the `kc×nc` range; `dst` for `kc·⌈nc/NR⌉·NR` elements.
 #[inline(always)]
-unsafe fn pack_b<T: Elem>(kc: usize, nc: usize, b: *const T, rsb: isize, csb: isize, dst: *mut T) {
+unsafe fn pack_b<S: Simd>(
+    kc: usize,
+    nc: usize,
+    b: *const S::T,
+    rsb: isize,
+    csb: isize,
+    dst: *mut S::T,
+) {
+    let l = S::LANES;
+    // Columns that whole transposes of one panel cover (8 for NR = 6).
+    let span = NR.next_multiple_of(l);
     let mut j0 = 0;
     let mut dst = dst;
     // SAFETY (whole body): every read is at (l, j) with l < kc, j < nc; every
@@ -512,30 +522,51 @@ unsafe fn pack_b<T: Elem>(kc: usize, nc: usize, b: *const T, rsb: isize, csb: is
             let src = b.offset(j0 as isize * csb);
             if cols == NR && csb == 1 {
                 // Rows are contiguous (a transposed column-major matrix).
-                for l in 0..kc {
+                for p in 0..kc {
                     std::ptr::copy_nonoverlapping(
-                        src.offset(l as isize * rsb),
-                        dst.add(l * NR),
+                        src.offset(p as isize * rsb),
+                        dst.add(p * NR),
                         NR,
                     );
                 }
             } else if cols == NR && rsb == 1 {
-                // Columns are contiguous: NR sequential read streams.
-                let s: [*const T; NR] = std::array::from_fn(|j| src.offset(j as isize * csb));
-                for l in 0..kc {
-                    let d = dst.add(l * NR);
+                // Columns are contiguous (a column-major matrix): LANES×LANES
+                // transposes of `span` columns, LANES depths at a time. Row
+                // `t` of a transpose is written LANES wide at `t·NR`, so the
+                // columns past NR spill into the start of row `t+1`, which is
+                // written afterwards (transposes run from the highest columns
+                // down, rows in increasing order); hence only while row
+                // `p+LANES` exists, and only while `span` columns exist.
+                let mut p = 0;
+                if j0 + span <= nc {
+                    while p + l < kc {
+                        for h in (0..span / l).rev() {
+                            S::transpose(
+                                src.offset((h * l) as isize * csb + p as isize),
+                                csb,
+                                dst.add(p * NR + h * l),
+                                NR,
+                            );
+                        }
+                        p += l;
+                    }
+                }
+                // The last depths one element at a time, NR read streams.
+                let s: [*const S::T; NR] = std::array::from_fn(|j| src.offset(j as isize * csb));
+                for p in p..kc {
+                    let d = dst.add(p * NR);
                     for (j, col) in s.iter().enumerate() {
-                        *d.add(j) = *col.add(l);
+                        *d.add(j) = *col.add(p);
                     }
                 }
             } else {
-                for l in 0..kc {
-                    let d = dst.add(l * NR);
+                for p in 0..kc {
+                    let d = dst.add(p * NR);
                     for j in 0..NR {
                         *d.add(j) = if j < cols {
-                            *src.offset(l as isize * rsb + j as isize * csb)
+                            *src.offset(p as isize * rsb + j as isize * csb)
                         } else {
-                            T::ZERO
+                            S::T::ZERO
                         };
                     }
                 }
