@@ -28,6 +28,7 @@ EPOCHS=${EPOCHS:-3}
 REPEAT=${REPEAT:-1}
 OUT=${OUT:-target/bench}
 DATA=${DATA:-data/mnist}
+BIN=${CARGO_TARGET_DIR:-target}/release/examples
 mkdir -p "$OUT"
 : > "$OUT/runs.jsonl"
 
@@ -57,7 +58,7 @@ fi
 for r in $(seq "$REPEAT"); do
     for b in 64 256; do
         note "== backprop mnist --batch $b (run $r)"
-        line=$(./target/release/examples/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --data "$DATA" --out "$OUT/mnist-$b" --json | tail -n 1)
+        line=$("$BIN"/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --data "$DATA" --out "$OUT/mnist-$b" --json | tail -n 1)
         record backprop train "$b" "$line"
         if [ -n "$PY" ]; then
             note "== pytorch --batch $b (run $r)"
@@ -76,7 +77,7 @@ for r in $(seq "$REPEAT"); do
         record numpy-seed train 64 "$line"
     fi
     note "== inference (run $r)"
-    line=$(./target/release/examples/predict --bench --data "$DATA" --json | tail -n 1) && record backprop infer 1 "$line" || note "!! predict --bench failed"
+    line=$("$BIN"/predict --bench --data "$DATA" --json | tail -n 1) && record backprop infer 1 "$line" || note "!! predict --bench failed"
     if [ -n "$PY" ]; then
         line=$("$PY" "$SHARED/peers/python/torch_mlp.py" --infer --threads 1 --data "$DATA" | tail -n 1)
         record pytorch-1thread infer 1 "$line"
