@@ -45,7 +45,10 @@
 //!
 //! [`Scalar`]: backprop_tensor::Scalar
 #![warn(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod batcher;
 pub mod csv;

@@ -22,7 +22,10 @@
 //! # Ok::<(), backprop_layers::LayerError>(())
 //! ```
 #![warn(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod activation;
 mod batchnorm;

@@ -46,7 +46,10 @@
 //! # Ok::<(), backprop_losses::LossError>(())
 //! ```
 #![warn(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod accuracy;
 mod batch;

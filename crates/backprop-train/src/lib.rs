@@ -13,7 +13,10 @@
 //!
 //! See [`Trainer`] for a complete example.
 #![warn(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod callbacks;
 mod checkpoint;
