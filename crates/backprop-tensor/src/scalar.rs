@@ -45,8 +45,9 @@ pub trait Scalar:
     ///
     /// `A` is `m×k`, `B` is `k×n`, `C` is `m×n`. With `beta == 0` the old
     /// contents of `C` are never read; with `k == 0` or `alpha == 0`, `A` and
-    /// `B` are not read. After the first call of a given size (per thread), no
-    /// call of the same or a smaller size allocates.
+    /// `B` are not read. After the first call of a given size and element
+    /// type (per thread), no call of the same or a smaller size allocates:
+    /// the packing buffers are kept in a per-thread workspace.
     ///
     /// # Safety
     /// The pointers must be valid for the `m×k`, `k×n` and `m×n` index ranges
