@@ -1,0 +1,165 @@
+//! Writes the seed corpus of the fuzz targets into `DIR/{idx,csv,model}`
+//! (default `fuzz/corpus`): a few tiny valid inputs each, made with the
+//! library's own writers where it has them. Run by `scripts/fuzz.sh corpus`.
+
+use backprop_activations::ActivationKind;
+use backprop_io::{TrainingState, model_to_bytes, write_checkpoint};
+use backprop_layers::Sequential;
+use backprop_optim::{Adam, Optimizer, Sgd};
+use backprop_tensor::{Parameters, Scalar};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use std::error::Error;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+type Res<T = ()> = Result<T, Box<dyn Error>>;
+
+fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 0, 8, dims.len() as u8];
+    for d in dims {
+        v.extend_from_slice(&d.to_be_bytes());
+    }
+    v.extend_from_slice(data);
+    v
+}
+
+fn gzip(bytes: &[u8]) -> Res<Vec<u8>> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(bytes)?;
+    Ok(e.finish()?)
+}
+
+/// The idx target's pair layout: `[mode, split_hi, split_lo, images…, labels…]`.
+fn pair(mode: u8, images: &[u8], labels: &[u8]) -> Vec<u8> {
+    let split = u16::try_from(images.len()).expect("a tiny image file");
+    let mut v = vec![mode];
+    v.extend_from_slice(&split.to_be_bytes());
+    v.extend_from_slice(images);
+    v.extend_from_slice(labels);
+    v
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Res {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(name), bytes)?;
+    Ok(())
+}
+
+fn idx_seeds(dir: &Path) -> Res {
+    let images = idx(
+        &[3, 2, 2],
+        &[0, 64, 128, 255, 1, 2, 3, 4, 250, 251, 252, 253],
+    );
+    let labels = idx(&[3], &[0, 1, 2]);
+    write(dir, "images-3x2x2.idx", &images)?;
+    write(dir, "labels-3.idx", &labels)?;
+    write(dir, "images-3x2x2.idx.gz", &gzip(&images)?)?;
+    write(dir, "pair-memory.bin", &pair(0, &images, &labels))?;
+    write(dir, "pair-files.bin", &pair(1, &images, &labels))?;
+    write(
+        dir,
+        "pair-files-gz.bin",
+        &pair(1, &gzip(&images)?, &gzip(&labels)?),
+    )?;
+    write(
+        dir,
+        "pair-count-mismatch.bin",
+        &pair(0, &images, &idx(&[2], &[0, 1])),
+    )?;
+    Ok(())
+}
+
+/// The csv target's layout: `[options, text…]` (see `fuzz_targets/csv.rs`).
+fn csv_seeds(dir: &Path) -> Res {
+    let seeds: [(&str, u8, &str); 6] = [
+        (
+            "header-last.bin",
+            0,
+            "a,b,label\n0.5,1,0\n1.5,-2,1\n2.5,3e-3,1\n",
+        ),
+        ("no-header.bin", 2, "1,2,0\n3,4,1\n5,6,2\n"),
+        (
+            "semicolon-quoted.bin",
+            1 << 2,
+            "\"x\";\"y\";label\n\"1.0\"; 2 ;3\r\n4;5;7\r\n",
+        ),
+        (
+            "tab-first-column.bin",
+            (2 << 2) | (2 << 5),
+            "0\t1.25\t2.5\n1\t-1\t4\n",
+        ),
+        ("label-by-name.bin", 5 << 5, "label,f\n1,0.1\n0,0.2\n"),
+        ("regression.bin", 0, "x,y\n0.1,0.25\n0.2,0.5\n\n0.4,1e3\n"),
+    ];
+    for (name, options, text) in seeds {
+        let mut v = vec![options];
+        v.extend_from_slice(text.as_bytes());
+        write(dir, name, &v)?;
+    }
+    Ok(())
+}
+
+fn checkpoint<T: Scalar>(net: &mut Sequential<T>, opt: &mut dyn Optimizer<T>) -> Res<Vec<u8>> {
+    net.visit_params_mut(&mut |p| p.grad.fill(T::of(0.25)));
+    opt.step(T::of(0.01), net)?;
+    let state = TrainingState {
+        epoch: 1,
+        seed: 7,
+        optimizer: opt.state(),
+        config: serde_json::json!({ "lr": 0.01, "batch_size": 4 }),
+    };
+    let mut bytes = Vec::new();
+    write_checkpoint(net, &state, &mut bytes)?;
+    Ok(bytes)
+}
+
+fn model_seeds(dir: &Path) -> Res {
+    // The architecture the target also gives read_state_dict: 2,3,2.
+    let small = Sequential::<f32>::builder(2)
+        .seed(1)
+        .dense(3)
+        .relu()
+        .dense(2)
+        .build()?;
+    write(dir, "mlp-2-3-2-f32.safetensors", &model_to_bytes(&small)?)?;
+    let mut rich = Sequential::<f64>::builder(3)
+        .seed(2)
+        .dense(4)
+        .batch_norm()
+        .activation(ActivationKind::LeakyRelu(0.1))
+        .dropout(0.25)
+        .dense(2)
+        .sigmoid()
+        .build()?;
+    write(dir, "bn-dropout-f64.safetensors", &model_to_bytes(&rich)?)?;
+    let mut tanh = Sequential::<f32>::builder(2)
+        .seed(3)
+        .dense(2)
+        .tanh()
+        .dense(2)
+        .softmax()
+        .build()?;
+    write(
+        dir,
+        "ckpt-adam-f32.safetensors",
+        &checkpoint(&mut tanh, &mut Adam::new())?,
+    )?;
+    write(
+        dir,
+        "ckpt-momentum-f64.safetensors",
+        &checkpoint(&mut rich, &mut Sgd::momentum(0.9))?,
+    )?;
+    Ok(())
+}
+
+fn main() -> Res {
+    let root = std::env::args_os()
+        .nth(1)
+        .map_or_else(|| PathBuf::from("fuzz/corpus"), PathBuf::from);
+    idx_seeds(&root.join("idx"))?;
+    csv_seeds(&root.join("csv"))?;
+    model_seeds(&root.join("model"))?;
+    println!("seed corpus written to {}", root.display());
+    Ok(())
+}
