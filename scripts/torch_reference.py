@@ -23,8 +23,10 @@ PyTorch ran entirely in that dtype. Tensors are in PyTorch's layout
                           with random affine parameters and running statistics
 
 and for each case `ce` (mlp, logits, CrossEntropyLoss), `bce` (mlp + Sigmoid,
-binary cross-entropy on one-hot labels) and `bn` (the bn net in eval mode,
-CrossEntropyLoss):
+binary cross-entropy on one-hot labels), `bn` (the bn net in eval mode,
+CrossEntropyLoss) and `bn_train` (the bn net with Dropout(0) in train mode:
+batch statistics; its buffers are also recorded after the first forward pass,
+`bn_train.buffers.<b>`, and after the steps, `bn_train.<opt>_buffers.<b>`):
 
     <case>.output         [32, 10]   the network's output (probabilities for bce)
     <case>.loss           []         the loss
@@ -85,9 +87,9 @@ def mlp(sigmoid=False):
     return nn.Sequential(*layers)
 
 
-def bn_net():
+def bn_net(p=0.5):
     return nn.Sequential(
-        nn.Linear(784, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 10)
+        nn.Linear(784, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(p), nn.Linear(32, 10)
     )
 
 
@@ -106,11 +108,18 @@ def run_case(case, init_state, dtype, x, y, out):
     loss_fn = make_loss(case)
 
     def fresh():
-        net = mlp(sigmoid=(case == "bce")) if case != "bn" else bn_net()
+        if case == "bn":
+            net = bn_net()
+        elif case == "bn_train":
+            net = bn_net(p=0.0)  # dropout masks cannot match across generators
+        else:
+            net = mlp(sigmoid=(case == "bce"))
         net.load_state_dict(init_state)
         net = net.to(dtype)
         if case == "bn":
             net.eval()  # running statistics, dropout off
+        else:
+            net.train()  # bn_train: batch statistics, running statistics updated
         return net
 
     net = fresh()
@@ -123,6 +132,9 @@ def run_case(case, init_state, dtype, x, y, out):
     out[f"{case}.input_grad"] = xin.grad.detach()
     for name, p in net.named_parameters():
         out[f"{case}.grad.{name}"] = p.grad.detach()
+    if case == "bn_train":
+        for name, b in net.named_buffers():
+            out[f"{case}.buffers.{name}"] = b.detach().clone()
     if case == "bce":
         out["bce.loss_torch_mean"] = nn.functional.binary_cross_entropy(output, onehot).detach().reshape(())
         out["bce.logits"] = net[:-1](x).detach()
@@ -141,6 +153,9 @@ def run_case(case, init_state, dtype, x, y, out):
             opt.step()
         for name, p in net.named_parameters():
             out[f"{case}.{opt_name}.{name}"] = (p.detach() - before[name]).contiguous()
+        if case == "bn_train":
+            for name, b in net.named_buffers():
+                out[f"{case}.{opt_name}_buffers.{name}"] = b.detach().clone()
 
 
 def main():
@@ -181,8 +196,8 @@ def main():
             out[f"init_mlp.{k}"] = v.to(dtype) if v.is_floating_point() else v
         for k, v in bn_init.items():
             out[f"init_bn.{k}"] = v.to(dtype) if v.is_floating_point() else v
-        for case in ("ce", "bce", "bn"):
-            init = mlp_init if case != "bn" else bn_init
+        for case in ("ce", "bce", "bn", "bn_train"):
+            init = bn_init if case.startswith("bn") else mlp_init
             init = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in init.items()}
             run_case(case, init, dtype, x, y, out)
         out = {k: v.contiguous() for k, v in out.items()}

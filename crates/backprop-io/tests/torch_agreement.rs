@@ -3,7 +3,8 @@
 //! SGD-momentum steps, for a 784-128-64-10 ReLU network with softmax
 //! cross-entropy, the same network with a sigmoid output and binary
 //! cross-entropy, and a network with BatchNorm1d and Dropout in evaluation
-//! mode; in f32 and f64.
+//! mode (and the same in training mode with Dropout(0), running statistics
+//! included); in f32 and f64.
 //!
 //! The fixtures (`tests/fixtures/torch_{f32,f64}.safetensors.gz`) were written
 //! by `scripts/torch_reference.py`, PyTorch running entirely in each dtype
@@ -94,6 +95,10 @@ impl<'a> Fixture<'a> {
         let _ = self.bytes;
         safetensors::serialize(views, None).expect("serialise state dict")
     }
+}
+
+fn max_abs<T: Scalar>(m: &DMatrix<T>) -> f64 {
+    m.iter().map(|v| v.as_f64().abs()).fold(0.0, f64::max)
 }
 
 fn rel<T: Scalar>(ours: &DMatrix<T>, torch: &DMatrix<T>) -> f64 {
@@ -191,6 +196,9 @@ enum Case {
     Ce,
     Bce,
     Bn,
+    /// The BatchNorm net in training mode, with Dropout(0): batch
+    /// statistics, running statistics updated at every forward pass.
+    BnTrain,
 }
 
 impl Case {
@@ -199,10 +207,11 @@ impl Case {
             Case::Ce => "ce",
             Case::Bce => "bce",
             Case::Bn => "bn",
+            Case::BnTrain => "bn_train",
         }
     }
     fn init(self) -> &'static str {
-        if self == Case::Bn {
+        if matches!(self, Case::Bn | Case::BnTrain) {
             "init_bn"
         } else {
             "init_mlp"
@@ -217,7 +226,7 @@ impl Case {
                 Some(ActivationKind::Sigmoid),
             )
             .unwrap(),
-            Case::Bn => Architecture {
+            Case::Bn | Case::BnTrain => Architecture {
                 input_size: 784,
                 layers: vec![
                     LayerSpec::Dense {
@@ -230,7 +239,9 @@ impl Case {
                         momentum: 0.1,
                     },
                     LayerSpec::Activation(ActivationKind::Relu),
-                    LayerSpec::Dropout { p: 0.5 },
+                    LayerSpec::Dropout {
+                        p: if self == Case::Bn { 0.5 } else { 0.0 },
+                    },
                     LayerSpec::Dense {
                         inputs: 32,
                         outputs: 10,
@@ -251,6 +262,34 @@ impl Case {
             Box::new(BinaryCrossEntropy)
         } else {
             Box::new(SoftmaxCrossEntropy)
+        }
+    }
+}
+
+/// BatchNorm's running statistics against `{prefix}.<buffer>`; the batch
+/// count (int64 in PyTorch) must be equal.
+fn compare_buffers<T: Scalar>(
+    fx: &Fixture<'_>,
+    net: &Sequential<T>,
+    prefix: &str,
+    label: &str,
+    skip: &str,
+    report: &mut Report,
+) {
+    let mut bufs = Vec::new();
+    net.visit_buffers(&mut |n, b| bufs.push((n.to_string(), b.clone())));
+    assert!(!bufs.is_empty());
+    for (name, b) in bufs {
+        let key = format!("{prefix}.{name}");
+        if name.ends_with(skip) {
+            continue;
+        }
+        if name.ends_with("num_batches_tracked") {
+            let v = fx.view(&key);
+            let n = i64::from_le_bytes(v.data().try_into().unwrap());
+            assert_eq!(b[0].as_f64(), n as f64, "{key}");
+        } else {
+            report.add(format!("{label} {name}"), rel(&b, &fx.matrix(&key, false)));
         }
     }
 }
@@ -297,10 +336,40 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
         format!("{c} input_grad"),
         rel(&dx, &fx.matrix(&format!("{c}.input_grad"), true)),
     );
+    // In training mode BatchNorm subtracts the batch mean, so the bias of
+    // the dense layer before it has no effect: its gradient is exactly 0 in
+    // exact arithmetic, and rounding noise on both sides. It is checked to be
+    // at that floor, not compared (noise against noise), and Adam, which
+    // turns noise into steps of ~lr, is not compared on it.
+    let structural_zero = |name: &str| case == Case::BnTrain && name == "0.bias";
+    let grad_scale = params(&net)
+        .iter()
+        .flat_map(|(_, _, g)| g.iter().map(|v| v.as_f64().abs()).collect::<Vec<_>>())
+        .fold(0.0, f64::max);
     for (name, _, g) in params(&net) {
-        report.add(
-            format!("{c} grad {name}"),
-            rel(&g, &fx.matrix(&format!("{c}.grad.{name}"), false)),
+        let torch = fx.matrix::<T>(&format!("{c}.grad.{name}"), false);
+        if structural_zero(&name) {
+            let floor = 64.0 * T::machine_epsilon().as_f64() * grad_scale;
+            let (ours, theirs) = (max_abs(&g), max_abs(&torch));
+            assert!(
+                ours <= floor && theirs <= floor,
+                "{c} grad {name}: {ours:e}, {theirs:e} > {floor:e}"
+            );
+            report.excluded.push(format!(
+                "{c} grad {name}: exactly 0 in exact arithmetic; ours max {ours:.1e}, PyTorch's {theirs:.1e} (floor {floor:.1e})"
+            ));
+            continue;
+        }
+        report.add(format!("{c} grad {name}"), rel(&g, &torch));
+    }
+    if case == Case::BnTrain {
+        compare_buffers(
+            fx,
+            &net,
+            &format!("{c}.buffers"),
+            &format!("{c} buffers"),
+            "-",
+            report,
         );
     }
     if case == Case::Bce {
@@ -329,6 +398,9 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
             opt.step(T::of(lr), &mut net).unwrap();
         }
         for ((name, w, _), (_, w0, _)) in params(&net).into_iter().zip(before) {
+            if structural_zero(&name) && opt_name == "adam" {
+                continue;
+            }
             let delta_torch = fx.matrix::<T>(&format!("{c}.{opt_name}.{name}"), false);
             let w_torch = &w0 + &delta_torch;
             let delta = &w - &w0;
@@ -363,6 +435,9 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
             // (a gradient of 1e-7 moves its weight by ~lr with a derivative
             // of ~1e3), so there its bound is 1e-3; everywhere else the
             // dtype's.
+            if structural_zero(&name) {
+                continue; // SGD moved it by lr × noise: weights compared, not updates.
+            }
             let e = rel_kept(&delta, &delta_torch, &keep);
             let what = format!("{c} {opt_name}_update {name}");
             if opt_name == "adam" && T::BYTES == 4 {
@@ -370,6 +445,24 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
             } else {
                 report.add(what, e);
             }
+        }
+        // After Adam the running mean carries the noise-driven moves of
+        // 0.bias (see above); the running variance does not (a shift leaves a
+        // variance unchanged), and is compared with the batch count.
+        if case == Case::BnTrain {
+            let skip = if opt_name == "adam" {
+                "running_mean"
+            } else {
+                "-"
+            };
+            compare_buffers(
+                fx,
+                &net,
+                &format!("{c}.{opt_name}_buffers"),
+                &format!("{c} {opt_name}_buffers"),
+                skip,
+                report,
+            );
         }
     }
 }
@@ -381,7 +474,7 @@ fn run<T: Scalar>(tag: &str, tol: f64) {
         bytes: &bytes,
     };
     let mut report = Report::default();
-    for case in [Case::Ce, Case::Bce, Case::Bn] {
+    for case in [Case::Ce, Case::Bce, Case::Bn, Case::BnTrain] {
         run_case::<T>(&fx, case, &mut report);
     }
     report.check(tag, tol);
