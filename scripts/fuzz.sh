@@ -66,6 +66,10 @@ for t in "${targets[@]}"; do
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         "${dict[@]}" ${FUZZ_FLAGS:-} >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))
+    # The idx target's scratch directories (one per fuzzing process, named by pid).
+    for d in /dev/shm/backprop-fuzz-idx-* "${TMPDIR:-/tmp}"/backprop-fuzz-idx-*; do
+        [[ -d "$d" ]] && ! kill -0 "${d##*-}" 2>/dev/null && rm -rf "$d"
+    done
     # libFuzzer's own count of fuzzing seconds (without cargo's rebuild, if any).
     fuzzed=$(awk '/^Done [0-9]+ runs in/ { s = $5 } END { if (s != "") print s }' "$log")
     execs=$(awk '/stat::number_of_executed_units:/ { n += $2 } END { if (n) print n }' "$log")
