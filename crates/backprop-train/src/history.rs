@@ -3,7 +3,6 @@
 use crate::TrainError;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// One epoch of training.
@@ -112,14 +111,16 @@ impl History {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// Writes [`to_csv`](Self::to_csv) to `path`, atomically.
+    /// Writes [`to_csv`](Self::to_csv) to `path`, atomically
+    /// (`backprop_io::write_atomic`).
     pub fn save_csv(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
-        write_atomic(path.as_ref(), self.to_csv().as_bytes())
+        save_bytes(path.as_ref(), self.to_csv().as_bytes())
     }
 
-    /// Writes [`to_json`](Self::to_json) to `path`, atomically.
+    /// Writes [`to_json`](Self::to_json) to `path`, atomically
+    /// (`backprop_io::write_atomic`).
     pub fn save_json(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
-        write_atomic(path.as_ref(), self.to_json().as_bytes())
+        save_bytes(path.as_ref(), self.to_json().as_bytes())
     }
 
     /// Draws the training curves (loss, and accuracy when known, per epoch) as a
@@ -162,19 +163,17 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp.{ext}", std::process::id()))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, flushed and synced, then renamed over `path`. A failure at any
-/// point leaves the previous file intact.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_error(path, e)
+/// `bytes` to `path` through the workspace's one atomic writer.
+fn save_bytes(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    backprop_io::write_atomic(path, |w| {
+        w.write_all(bytes)
+            .map_err(|source| backprop_io::IoError::Io {
+                file: path.to_path_buf(),
+                source,
+            })
+    })
+    .map_err(|e| TrainError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
     })
 }

@@ -30,7 +30,7 @@ mod trainer;
 pub use callbacks::{Callback, Control, EarlyStopping};
 pub use checkpoint::{Checkpointer, resume};
 pub use error::TrainError;
-pub use history::{EpochRecord, History, write_atomic};
+pub use history::{EpochRecord, History};
 pub use metrics::ConfusionMatrix;
 pub use progress::{ProgressMode, format_record};
 pub use trainer::{Evaluation, Trainer, Validation};
