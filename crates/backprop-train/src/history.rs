@@ -174,6 +174,10 @@ fn save_bytes(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     })
     .map_err(|e| TrainError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        // The path is already in TrainError's message.
+        message: match e {
+            backprop_io::IoError::Io { source, .. } => source.to_string(),
+            other => other.to_string(),
+        },
     })
 }
