@@ -62,25 +62,7 @@ impl<T: Scalar> Sequential<T> {
         let mut sizes = Vec::with_capacity(layers.len());
         let mut size = input_size;
         for (index, layer) in layers.iter().enumerate() {
-            size = match layer.output_size(size) {
-                Ok(s) => s,
-                Err(LayerError::InputSize {
-                    expected, found, ..
-                }) => {
-                    return Err(LayerError::SizeMismatch {
-                        index,
-                        name: layer.name().to_string(),
-                        expected,
-                        found,
-                    });
-                }
-                Err(e) => return Err(e),
-            };
-            if size == 0 {
-                return Err(LayerError::ZeroWidth {
-                    layer: format!("layer {index} ({})", layer.name()),
-                });
-            }
+            size = output_size_at(index, layer.as_ref(), size)?;
             sizes.push(size);
         }
         let n = layers.len();
@@ -300,6 +282,35 @@ impl<T: Scalar> Parameters<T> for Sequential<T> {
     }
 }
 
+/// The output size of `layer` at position `index` given `size` inputs, or
+/// the error that names the layer: sizes that do not fit, or no units.
+fn output_size_at<T: Scalar>(
+    index: usize,
+    layer: &dyn Layer<T>,
+    size: usize,
+) -> Result<usize, LayerError> {
+    let out = match layer.output_size(size) {
+        Ok(s) => s,
+        Err(LayerError::InputSize {
+            expected, found, ..
+        }) => {
+            return Err(LayerError::SizeMismatch {
+                index,
+                name: layer.name().to_string(),
+                expected,
+                found,
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    if out == 0 {
+        return Err(LayerError::ZeroWidth {
+            layer: format!("layer {index} ({})", layer.name()),
+        });
+    }
+    Ok(out)
+}
+
 enum Pending<T: Scalar> {
     Dense { units: usize, init: Init },
     Activation(ActivationKind),
@@ -415,20 +426,7 @@ impl<T: Scalar> SequentialBuilder<T> {
                 Pending::BatchNorm => Box::new(BatchNorm1d::new(size)?),
                 Pending::Custom(layer) => layer,
             };
-            size = match layer.output_size(size) {
-                Ok(s) => s,
-                Err(LayerError::InputSize {
-                    expected, found, ..
-                }) => {
-                    return Err(LayerError::SizeMismatch {
-                        index,
-                        name: layer.name().to_string(),
-                        expected,
-                        found,
-                    });
-                }
-                Err(e) => return Err(e),
-            };
+            size = output_size_at(index, layer.as_ref(), size)?;
             layers.push(layer);
         }
         Sequential::from_layers(self.input_size, layers)
