@@ -281,9 +281,7 @@ impl Dataset {
         }
         match &targets {
             Targets::Classes { labels, n_classes } => {
-                if *n_classes == 0 {
-                    return Err(DataError::NoClasses);
-                }
+                check_class_count(*n_classes)?;
                 if let Some((sample, &label)) =
                     labels.iter().enumerate().find(|(_, l)| **l >= *n_classes)
                 {
@@ -614,6 +612,27 @@ impl Dataset {
     }
 }
 
+/// The largest number of classes a dataset or [`one_hot`] accepts: 2²⁴
+/// (16,777,216). One one-hot column of that many classes is 64 MiB in `f32`,
+/// so a larger count is taken for a mistake (a label value passed as the
+/// count, say) and reported as [`DataError::TooManyClasses`] instead of
+/// failing on an allocation.
+pub const MAX_CLASSES: usize = 1 << 24;
+
+/// Checks `1 ≤ n_classes ≤ MAX_CLASSES`.
+fn check_class_count(n_classes: usize) -> Result<()> {
+    if n_classes == 0 {
+        Err(DataError::NoClasses)
+    } else if n_classes > MAX_CLASSES {
+        Err(DataError::TooManyClasses {
+            n_classes,
+            max: MAX_CLASSES,
+        })
+    } else {
+        Ok(())
+    }
+}
+
 /// The rows `indices` of a sample-major buffer of rows `width` wide.
 fn gather<E: Copy>(data: &[E], width: usize, indices: &[usize]) -> Vec<E> {
     let mut out = Vec::with_capacity(width.saturating_mul(indices.len()));
@@ -639,9 +658,7 @@ fn gather<E: Copy>(data: &[E], width: usize, indices: &[usize]) -> Vec<E> {
 /// # Ok::<(), backprop_data::DataError>(())
 /// ```
 pub fn one_hot<T: Scalar>(labels: &[usize], n_classes: usize, out: &mut DMatrix<T>) -> Result<()> {
-    if n_classes == 0 {
-        return Err(DataError::NoClasses);
-    }
+    check_class_count(n_classes)?;
     if let Some((sample, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= n_classes) {
         return Err(DataError::LabelOutOfRange {
             sample,

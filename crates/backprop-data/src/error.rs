@@ -213,7 +213,7 @@ pub enum DataError {
     },
     /// Regression targets that do not form whole rows of `n_outputs` values
     /// (or `n_outputs` is zero).
-    #[error("target data of length {len} does not hold whole rows of {n_outputs} outputs")]
+    #[error("{}", target_length_message(*len, *n_outputs))]
     TargetLength {
         /// Length of the target buffer.
         len: usize,
@@ -311,6 +311,15 @@ pub enum DataError {
     /// A number of classes of zero where classes are needed.
     #[error("the number of classes must be at least 1, found 0")]
     NoClasses,
+    /// A number of classes above [`MAX_CLASSES`](crate::MAX_CLASSES): almost
+    /// certainly a mistake, and one one-hot batch would not fit in memory.
+    #[error("too many classes: expected at most {max}, found {n_classes}")]
+    TooManyClasses {
+        /// Classes given.
+        n_classes: usize,
+        /// The largest number accepted.
+        max: usize,
+    },
 
     // ----- batching -----
     /// A batch size of zero.
@@ -377,7 +386,7 @@ pub enum DataError {
         reason: String,
     },
     /// A class label that is not a non-negative integer, or not a known class.
-    #[error("{file}:{line}: {column}: {reason}, found {found}")]
+    #[error("{file}:{line}: {column}: {reason}, found {}", short_number(*found))]
     CsvLabel {
         /// The file.
         file: String,
@@ -403,3 +412,21 @@ pub enum DataError {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+fn target_length_message(len: usize, n_outputs: usize) -> String {
+    match n_outputs {
+        0 => "regression targets: expected at least 1 output per sample, found 0".into(),
+        1 => format!("target data of length {len} does not hold whole rows of 1 output"),
+        n => format!("target data of length {len} does not hold whole rows of {n} outputs"),
+    }
+}
+
+/// A number as a person would write it: `2.5`, `-3`, and `1e20` rather than
+/// `f64`'s 21 digits (or 301 for `1e300`).
+fn short_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e16).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}

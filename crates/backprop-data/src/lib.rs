@@ -21,7 +21,7 @@
 //!   `(seed, epoch)` alone, so training can resume bit-exactly.
 //!
 //! This crate depends only on `backprop-tensor` (for [`Scalar`], `resize`
-//! and the seeded streams). Library code never panics on bad input: every
+//! and the seeded streams); `backprop-train` sits above it. Library code never panics on bad input: every
 //! failure is a [`DataError`].
 //!
 //! ```
@@ -60,7 +60,7 @@ mod scaler;
 
 pub use batcher::{Batcher, SHUFFLE_STREAM};
 pub use csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_str};
-pub use dataset::{Dataset, Features, PixelScale, SPLIT_STREAM, Targets, one_hot};
+pub use dataset::{Dataset, Features, MAX_CLASSES, PixelScale, SPLIT_STREAM, Targets, one_hot};
 pub use error::{CsvColumn, DataError, Result};
 pub use mnist::Mnist;
 pub use scaler::{Scaler, ScalerKind};

@@ -7,7 +7,9 @@
 
 mod common;
 
-use backprop_data::{CsvOptions, DataError, Dataset, LabelColumn, Mnist, load_csv, one_hot};
+use backprop_data::{
+    CsvOptions, DataError, Dataset, LabelColumn, MAX_CLASSES, Mnist, load_csv, one_hot,
+};
 use backprop_tensor::DMatrix;
 use common::{TempDir, gzip, images, labels};
 
@@ -55,6 +57,32 @@ fn nan_or_infinity_in_a_csv_file_names_the_file_line_and_column() {
 }
 
 #[test]
+fn an_absurd_class_count_is_an_error_not_an_allocation_failure() {
+    // A label value passed as the count, or usize::MAX: rejected when the
+    // dataset is built, so class_counts, one-hot targets and batches never
+    // try to allocate for it.
+    for n_classes in [MAX_CLASSES + 1, usize::MAX] {
+        let expected = format!("too many classes: expected at most 16777216, found {n_classes}");
+        let e = Dataset::from_f32(vec![0.0; 4], 2, vec![0, 1], n_classes).unwrap_err();
+        assert!(
+            matches!(e, DataError::TooManyClasses { n_classes: n, max: MAX_CLASSES } if n == n_classes),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), expected);
+        let e = Dataset::from_u8(vec![0; 4], 2, vec![0, 1], n_classes).unwrap_err();
+        assert_eq!(e.to_string(), expected);
+        let mut y = DMatrix::<f32>::from_element(2, 2, 9.0);
+        let e = one_hot(&[0, 1], n_classes, &mut y).unwrap_err();
+        assert_eq!(e.to_string(), expected);
+        assert_eq!(y, DMatrix::from_element(2, 2, 9.0), "output left untouched");
+    }
+    // The largest accepted count still works (one sample: a 64 MiB column).
+    let ds = Dataset::from_f32(vec![0.0; 2], 2, vec![3], MAX_CLASSES).unwrap();
+    assert_eq!(ds.n_classes(), MAX_CLASSES);
+    assert_eq!(ds.class_counts()[3], 1);
+}
+
+#[test]
 fn a_label_outside_the_class_range_is_an_error() {
     // A dataset whose labels exceed its declared class count.
     let e = Dataset::from_f32(vec![0.0; 6], 2, vec![0, 1, 7], 3).unwrap_err();
@@ -97,7 +125,7 @@ fn a_label_outside_the_class_range_is_an_error() {
     assert!(matches!(e, DataError::CsvLabel { line: 3, .. }), "{e:?}");
     assert!(
         e.to_string()
-            .ends_with("expected a non-negative integer class label, found 100000000000000000000"),
+            .ends_with("expected a non-negative integer class label, found 1e20"),
         "{e}"
     );
 }

@@ -263,10 +263,12 @@ fn regression_targets() {
     ds.fill_targets(&[1, 0], &mut y).unwrap();
     assert_eq!(y.as_slice(), &[-2.0, 10.5]);
     let t = load_csv_str("a,y\n1,1e300\n", "r.csv", &CsvOptions::default()).unwrap();
-    assert!(matches!(
-        t.into_regression(),
-        Err(DataError::CsvLabel { .. })
-    ));
+    let e = t.into_regression().unwrap_err();
+    assert!(matches!(e, DataError::CsvLabel { line: 2, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "r.csv:2: column 2 (\"y\"): expected a target within f32 range, found 1e300"
+    );
 }
 
 #[test]
