@@ -232,12 +232,25 @@ impl<T: Scalar> Trainer<T> {
     }
 
     /// Trains `model` on `train`, returning the per-epoch history.
+    ///
+    /// A configuration that trains nothing (`epochs(0)`, or a run started at
+    /// an epoch at or past `epochs`) is a [`TrainError::Config`].
     pub fn fit(
         &mut self,
         model: &mut Sequential<T>,
         train: &Dataset,
     ) -> Result<History, TrainError> {
         let kind = self.check(model, train)?;
+        if self.epochs <= self.initial_epoch {
+            return Err(TrainError::Config(if self.initial_epoch == 0 {
+                "epochs must be at least 1, found 0".into()
+            } else {
+                format!(
+                    "nothing to train: the run starts after epoch {} and epochs (the epoch to train up to) is {}",
+                    self.initial_epoch, self.epochs
+                )
+            }));
+        }
         let split;
         let (train, val): (&Dataset, Option<&Dataset>) = match &self.validation {
             Validation::None => (train, None),
@@ -536,7 +549,8 @@ fn target_kind<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<Targe
                 Ok(TargetKind::Binary)
             } else {
                 Err(TrainError::Mismatch(format!(
-                    "the model has {outputs} outputs, the dataset has {n_classes} classes (expected {n_classes} outputs, or 1 for two classes)"
+                    "the model has {}, the dataset has {n_classes} classes (expected {n_classes} outputs, or 1 for two classes)",
+                    counted(outputs, "output")
                 )))
             }
         }
@@ -545,10 +559,21 @@ fn target_kind<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<Targe
                 Ok(TargetKind::Values)
             } else {
                 Err(TrainError::Mismatch(format!(
-                    "the model has {outputs} outputs, the dataset has {n_outputs} targets per sample"
+                    "the model has {}, the dataset has {} per sample",
+                    counted(outputs, "output"),
+                    counted(*n_outputs, "target")
                 )))
             }
         }
+    }
+}
+
+/// `"1 output"`, `"3 outputs"`.
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

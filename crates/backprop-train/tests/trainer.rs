@@ -51,6 +51,43 @@ fn batch_size_zero_is_a_config_error() {
 }
 
 #[test]
+fn a_run_that_would_train_nothing_is_a_config_error() {
+    let data = blobs(40, 2, 3.0, 1);
+    let mut model = net(2, 8, 2, 0);
+    let before = weights(&model);
+    let err = adam_trainer(1e-2, 0, 8).fit(&mut model, &data).unwrap_err();
+    assert!(matches!(err, TrainError::Config(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "invalid training configuration: epochs must be at least 1, found 0"
+    );
+    // Resuming a run that already reached its last epoch.
+    for start in [3, 5] {
+        let err = adam_trainer(1e-2, 3, 8)
+            .initial_epoch(start)
+            .fit(&mut model, &data)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid training configuration: nothing to train: the run starts after epoch {start} and epochs (the epoch to train up to) is 3"
+            )
+        );
+    }
+    assert!(
+        bit_identical(&before, &weights(&model)),
+        "no step was taken"
+    );
+    // One epoch left is fine.
+    let history = adam_trainer(1e-2, 3, 8)
+        .initial_epoch(2)
+        .fit(&mut model, &data)
+        .unwrap();
+    assert_eq!(history.epochs.len(), 1);
+    assert_eq!(history.epochs[0].epoch, 3);
+}
+
+#[test]
 fn validation_split_outside_the_open_unit_interval_is_a_config_error() {
     let data = blobs(40, 2, 3.0, 1);
     for f in [0.0, 1.0, 1.5, -0.2, f64::NAN, f64::INFINITY] {
@@ -110,7 +147,10 @@ fn class_count_mismatch_is_a_typed_error() {
         assert!(matches!(err, TrainError::Mismatch(_)), "{err:?}");
         let msg = err.to_string();
         assert!(
-            msg.contains(&format!("{outputs} outputs")) && msg.contains("4 classes"),
+            msg.starts_with(&format!(
+                "the data does not fit the model: the model has {outputs} output{}, the dataset has 4 classes",
+                if outputs == 1 { "" } else { "s" }
+            )),
             "{msg}"
         );
     }
