@@ -127,6 +127,12 @@ impl History {
     /// PNG. The image is rendered to a temporary file and renamed into place.
     pub fn plot_png(&self, path: impl AsRef<Path>, title: &str) -> Result<(), TrainError> {
         let path = path.as_ref();
+        // The drawing backend reports a missing directory as its own Debug
+        // text; ask the OS first, so the message is the one the other
+        // writers give.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::metadata(dir).map_err(|e| io_error(path, e))?;
+        }
         let tmp = temp_path(path);
         let result = crate::plot::draw(self, &tmp, title);
         match result {
