@@ -44,9 +44,7 @@ pub enum LayerError {
         message: String,
     },
     /// `backward` was called without a matching `forward`.
-    #[error(
-        "{layer}: backward called before forward (or with a different batch): expected a batch of {expected} samples, found {found}"
-    )]
+    #[error("{layer}: {}", no_forward_message(*expected, *found))]
     NoForward {
         /// The layer.
         layer: String,
@@ -72,5 +70,17 @@ impl LayerError {
             layer: layer.to_string(),
             source,
         }
+    }
+}
+
+fn no_forward_message(expected: usize, found: usize) -> String {
+    if expected == 0 {
+        format!(
+            "backward called before forward: run forward on this batch first (backward was given a batch of {found})"
+        )
+    } else {
+        format!(
+            "backward called with a batch of {found} samples, but the last forward pass had {expected}: run forward on this batch first"
+        )
     }
 }

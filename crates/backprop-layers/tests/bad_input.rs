@@ -58,3 +58,39 @@ fn a_batch_without_features_is_an_error_and_an_empty_batch_passes_through() {
     let x = DMatrix::zeros(3, 0);
     assert_eq!(net.forward(&x, Mode::Eval).unwrap().shape(), (2, 0));
 }
+
+#[test]
+fn backward_without_a_matching_forward_says_to_run_forward_first() {
+    let mut net = Sequential::<f64>::builder(3)
+        .dense(4)
+        .relu()
+        .dense(2)
+        .build()
+        .unwrap();
+    let x = DMatrix::from_element(3, 8, 0.5);
+    let dy = DMatrix::from_element(2, 8, 1.0);
+    let e = net.backward(&x, &dy).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LayerError::NoForward {
+                expected: 0,
+                found: 8,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "layer 2 (dense): backward called before forward: run forward on this batch first (backward was given a batch of 8)"
+    );
+    // Forward on 5 samples, backward on 8.
+    net.forward(&DMatrix::from_element(3, 5, 0.5), Mode::Train)
+        .unwrap();
+    let e = net.backward(&x, &dy).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "layer 2 (dense): backward called with a batch of 8 samples, but the last forward pass had 5: run forward on this batch first"
+    );
+}

@@ -44,8 +44,10 @@ pub enum OptimError {
     /// The model shows a different number of parameters than the optimizer's
     /// state was created for.
     #[error(
-        "the optimizer state holds {expected} parameters, but {found} were given \
-         (first unmatched parameter: {name:?})"
+        "the optimizer state holds {expected} parameter{}, but {found} {} given \
+         (first unmatched parameter: {name:?})",
+        if *expected == 1 { "" } else { "s" },
+        if *found == 1 { "was" } else { "were" }
     )]
     ParamCountMismatch {
         /// The first parameter without a counterpart: the first extra one of the

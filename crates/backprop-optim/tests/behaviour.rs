@@ -476,13 +476,19 @@ fn later_steps_with_other_shapes_are_errors_not_panics() {
         // A missing parameter.
         let mut fewer = problem();
         fewer.pop();
+        let e = opt.step(0.1, &mut fewer).unwrap_err();
         assert_eq!(
-            opt.step(0.1, &mut fewer).unwrap_err(),
+            e,
             OptimError::ParamCountMismatch {
                 name: "b".into(),
                 expected: 2,
                 found: 1
             },
+            "{kind}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "the optimizer state holds 2 parameters, but 1 was given (first unmatched parameter: \"b\")",
             "{kind}"
         );
 
