@@ -1,34 +1,14 @@
 //! After the first step, optimizer steps and clipping allocate nothing.
 //!
-//! A counting global allocator; this file holds a single test so no other
-//! test thread allocates while it counts.
+//! A counting global allocator (the workspace's shared one, which counts
+//! per thread).
 
 use backprop_optim::{Adam, AdamW, Optimizer, RmsProp, Sgd, clip_grad_norm, clip_grad_value};
 use backprop_tensor::{DMatrix, Param};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "../../backprop-tensor/tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting_alloc::allocations;
 
 #[test]
 fn steps_after_the_first_do_not_allocate() {
@@ -46,27 +26,17 @@ fn steps_after_the_first_do_not_allocate() {
         ];
         ps[0].grad.fill(0.1);
         ps[1].grad.fill(-0.2);
-        let first = ALLOCATIONS.load(Ordering::SeqCst);
-        opt.step(0.01, &mut ps).unwrap();
         // The first step allocates the state (at least the per-parameter records):
         // this also shows the counter works.
-        assert!(
-            ALLOCATIONS.load(Ordering::SeqCst) > first,
-            "{}: first step did not allocate",
-            opt.name()
-        );
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
-        for _ in 0..10 {
-            clip_grad_norm(&mut ps, 1.0).unwrap();
-            clip_grad_value(&mut ps, 0.05).unwrap();
-            opt.step(0.01, &mut ps).unwrap();
-        }
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
-        assert_eq!(
-            after - before,
-            0,
-            "{} allocated during later steps",
-            opt.name()
-        );
+        let first = allocations(|| opt.step(0.01, &mut ps).unwrap());
+        assert!(first > 0, "{}: first step did not allocate", opt.name());
+        let later = allocations(|| {
+            for _ in 0..10 {
+                clip_grad_norm(&mut ps, 1.0).unwrap();
+                clip_grad_value(&mut ps, 0.05).unwrap();
+                opt.step(0.01, &mut ps).unwrap();
+            }
+        });
+        assert_eq!(later, 0, "{} allocated during later steps", opt.name());
     }
 }
