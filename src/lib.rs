@@ -43,3 +43,14 @@ pub mod prelude {
     pub use backprop_tensor::{DMatrix, Init, Param, Parameters, Scalar};
     pub use backprop_train::{EarlyStopping, History, ProgressMode, Trainer, Validation};
 }
+
+/// The code blocks of `README.md` and `docs/guide.md`, compiled (and, unless
+/// marked `no_run`, run) as doctests so that the documentation cannot drift
+/// from the API.
+#[cfg(doctest)]
+pub mod doc_examples {
+    #[doc = include_str!("../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../docs/guide.md")]
+    pub struct Guide;
+}

@@ -1,7 +1,9 @@
 //! # backprop-losses
 //!
 //! Loss functions: a batch-mean value and its gradient with respect to the
-//! prediction. Depends only on `backprop-tensor`.
+//! prediction. Depends only on `backprop-tensor`; `backprop-train` sits
+//! above it (layers never see a loss: the trainer hands the loss's gradient
+//! to the network's backward pass).
 //!
 //! ## Conventions
 //!

@@ -3,6 +3,8 @@
 //! Optimizers, gradient clipping and learning-rate schedules. The crate
 //! depends only on `backprop-tensor`: it updates whatever implements
 //! [`Parameters`](backprop_tensor::Parameters) and never knows what a layer is.
+//! `backprop-io` (optimizer state in checkpoints) and `backprop-train` sit
+//! above it.
 //!
 //! - [`Optimizer`]: `step(lr, params)`. The learning rate is an argument of
 //!   each step (as in burn), so schedules stay out of optimizers.

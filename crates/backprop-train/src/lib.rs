@@ -11,7 +11,32 @@
 //! (tensor, activations, losses, layers, optim, data, io) and nothing depends on
 //! it but the `backprop` facade. It is the only crate that prints.
 //!
-//! See [`Trainer`] for a complete example.
+//! ```
+//! use backprop_data::Dataset;
+//! use backprop_layers::Sequential;
+//! use backprop_losses::SoftmaxCrossEntropy;
+//! use backprop_optim::{Adam, CosineWithWarmup};
+//! use backprop_train::{EarlyStopping, ProgressMode, Trainer, Validation};
+//! // Is x above or below 0.5? 64 points on a line, two classes.
+//! let xs: Vec<f32> = (0..64).map(|i| i as f32 / 64.0).collect();
+//! let labels: Vec<usize> = xs.iter().map(|&x| usize::from(x > 0.5)).collect();
+//! let data = Dataset::from_f32(xs, 1, labels, 2)?;
+//! let mut net = Sequential::<f32>::builder(1).seed(1).dense(8).tanh().dense(2).build()?;
+//! let mut trainer = Trainer::new(SoftmaxCrossEntropy, Adam::new(), 0.05)
+//!     .epochs(60)
+//!     .batch_size(16)
+//!     .schedule(CosineWithWarmup::new(0.05, 5, 60, 0.0)?)
+//!     .validation(Validation::Split(0.25))
+//!     .early_stopping(EarlyStopping::new(20))
+//!     .progress(ProgressMode::Silent);
+//! let history = trainer.fit(&mut net, &data)?;
+//! assert!(history.best().is_some());
+//! let eval = trainer.evaluate(&mut net, &data)?;
+//! assert!(eval.accuracy.unwrap() > 0.9, "{eval:?}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Trainer`] has a second example, and `docs/guide.md` the whole tour.
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
