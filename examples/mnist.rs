@@ -75,10 +75,17 @@ struct Args {
     /// Continue from a checkpoint (the other flags must match the checkpointed run's).
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// Threads for large matrix products (default: the BACKPROP_NUM_THREADS
+    /// environment variable, else every core). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(n) = args.threads {
+        backprop::tensor::threads::set_num_threads(n);
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -205,6 +212,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             "mean_epoch_seconds": mean,
             "samples_per_second": if mean > 0.0 { train.len() as f64 / mean } else { 0.0 },
             "peak_rss_mib": peak_rss_mib(),
+            "threads": backprop::tensor::threads::num_threads(),
         });
         println!("{summary}");
     }

@@ -60,10 +60,17 @@ struct Args {
     /// 784-128-64-10 network (weights do not change the timing).
     #[arg(long)]
     bench: bool,
+    /// Threads for large matrix products (default: the BACKPROP_NUM_THREADS
+    /// environment variable, else every core). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(n) = args.threads {
+        backprop::tensor::threads::set_num_threads(n);
+    }
     let result = match &args.model {
         None => bench::<f32>(&args, None),
         Some(model) => match inspect(model) {
@@ -451,7 +458,7 @@ fn bench<T: Scalar>(args: &Args, net: Option<Sequential<T>>) -> Result<(), BoxEr
         "batch_pass_s_median": pass_s,
         "batch1000_images_per_s": images_per_s,
         "checksum": sink.as_f64(),
-        "threads": 1,
+        "threads": backprop::tensor::threads::num_threads(),
     });
     println!("{summary}");
     Ok(())

@@ -20,6 +20,9 @@ fn synthetic(n: usize) -> Dataset {
 
 #[test]
 fn training_steps_and_inference_do_not_allocate_after_the_first() {
+    // Two threads whatever the machine, so the large products take the
+    // parallel path; the allocator counts the helper threads too.
+    backprop::tensor::threads::set_num_threads(2);
     let data = synthetic(640);
     let mut net = Sequential::<f32>::builder(784)
         .dense(128)

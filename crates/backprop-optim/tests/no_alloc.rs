@@ -1,7 +1,7 @@
 //! After the first step, optimizer steps and clipping allocate nothing.
 //!
-//! A counting global allocator (the workspace's shared one, which counts
-//! per thread).
+//! A counting global allocator (the workspace's shared one); this file holds
+//! a single test so no other test allocates while it counts.
 
 use backprop_optim::{Adam, AdamW, Optimizer, RmsProp, Sgd, clip_grad_norm, clip_grad_value};
 use backprop_tensor::{DMatrix, Param};

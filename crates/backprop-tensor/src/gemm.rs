@@ -87,6 +87,15 @@ pub(crate) struct Gemm<T> {
 /// every index their strides describe, `c` aliases neither `a` nor `b`, and
 /// distinct `(i, j)` of `C` are distinct elements.
 pub(crate) unsafe fn sgemm(g: Gemm<f32>) {
+    // SAFETY: the caller upholds the pointer contract.
+    unsafe { parallel(g, sgemm_on_this_thread) }
+}
+
+/// [`sgemm`] on the calling thread alone.
+///
+/// # Safety
+/// As [`sgemm`].
+unsafe fn sgemm_on_this_thread(g: Gemm<f32>) {
     #[cfg(target_arch = "x86_64")]
     if avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (just checked); the caller upholds
@@ -102,6 +111,15 @@ pub(crate) unsafe fn sgemm(g: Gemm<f32>) {
 /// # Safety
 /// As [`sgemm`].
 pub(crate) unsafe fn dgemm(g: Gemm<f64>) {
+    // SAFETY: the caller upholds the pointer contract.
+    unsafe { parallel(g, dgemm_on_this_thread) }
+}
+
+/// [`dgemm`] on the calling thread alone.
+///
+/// # Safety
+/// As [`sgemm`].
+unsafe fn dgemm_on_this_thread(g: Gemm<f64>) {
     #[cfg(target_arch = "x86_64")]
     if avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (just checked); the caller upholds
@@ -110,6 +128,120 @@ pub(crate) unsafe fn dgemm(g: Gemm<f64>) {
     }
     // SAFETY: the caller upholds the pointer contract.
     unsafe { gemm_generic::<portable::F64x2>(g) }
+}
+
+/// Smallest slice of columns (a multiple of `NR`) and of rows (of every
+/// micro-panel height) that a parallel product hands to one thread: each
+/// slice packs its own copy of the other operand, which must stay small
+/// next to the slice's arithmetic.
+const MIN_SLICE_COLS: usize = 8 * NR;
+const MIN_SLICE_ROWS: usize = 4 * MAX_MR;
+
+/// A product whose pointers may be shared with the pool's threads.
+struct Shared<T>(Gemm<T>);
+
+// SAFETY: the slices handed to different threads write disjoint parts of
+// `C` and only read `A` and `B`; `threads::run` returns only after every
+// thread is done with them.
+unsafe impl<T> Sync for Shared<T> {}
+
+impl<T: Copy> Shared<T> {
+    /// The product (a method, so that closures capture the whole `Shared`).
+    fn get(&self) -> Gemm<T> {
+        self.0
+    }
+}
+
+/// Runs a large product on several threads (see [`crate::threads`]): cuts
+/// `C` into slices of whole columns (or whole rows, when it has more rows
+/// than columns), each computed by `on_thread` exactly as the whole product
+/// would compute it, so the result does not depend on the thread count.
+///
+/// # Safety
+/// As [`sgemm`].
+unsafe fn parallel<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>)) {
+    let flops =
+        g.m.saturating_mul(g.n)
+            .saturating_mul(g.k)
+            .saturating_mul(2);
+    let threads = if flops < crate::threads::PARALLEL_MIN_FLOPS || g.alpha == T::ZERO {
+        1
+    } else {
+        crate::threads::num_threads()
+    };
+    // SAFETY: the caller's contract.
+    unsafe { parallel_with(g, on_thread, threads) }
+}
+
+/// [`parallel`] on at most `threads` threads, whatever the product's size.
+///
+/// # Safety
+/// As [`sgemm`].
+unsafe fn parallel_with<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>), threads: usize) {
+    let by_columns = g.n >= g.m;
+    let (len, align, min) = if by_columns {
+        (g.n, NR, MIN_SLICE_COLS)
+    } else {
+        (g.m, MAX_MR, MIN_SLICE_ROWS)
+    };
+    // A few slices per thread, so that a thread the OS runs late takes fewer.
+    let parts = (len / min).min(4 * threads);
+    if threads < 2 || parts < 2 {
+        // SAFETY: the caller's contract.
+        return unsafe { on_thread(g) };
+    }
+    // Every thread's packing buffers are sized before the work starts, for
+    // the largest slice, so that no thread allocates inside the product (the
+    // helpers' buffers are allocated here, on the calling thread).
+    let largest = (0..parts)
+        .map(|i| {
+            crate::threads::slice_bounds(len, parts, align, i + 1)
+                - crate::threads::slice_bounds(len, parts, align, i)
+        })
+        .max()
+        .unwrap_or(len);
+    let (sm, sn) = if by_columns {
+        (g.m, largest)
+    } else {
+        (largest, g.n)
+    };
+    let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
+    reserve_workspace(lines);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let shared = Shared(g);
+    let work = || {
+        let g = shared.get();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if i >= parts {
+                break;
+            }
+            let lo = crate::threads::slice_bounds(len, parts, align, i);
+            let hi = crate::threads::slice_bounds(len, parts, align, i + 1);
+            // SAFETY: `lo < hi <= len`, so the offsets stay inside the
+            // operands the caller vouched for, and the slices of `C` of
+            // different `i` are disjoint.
+            unsafe {
+                let part = if by_columns {
+                    Gemm {
+                        n: hi - lo,
+                        b: g.b.offset(lo as isize * g.csb),
+                        c: g.c.offset(lo as isize * g.csc),
+                        ..g
+                    }
+                } else {
+                    Gemm {
+                        m: hi - lo,
+                        a: g.a.offset(lo as isize * g.rsa),
+                        c: g.c.offset(lo as isize * g.rsc),
+                        ..g
+                    }
+                };
+                on_thread(part);
+            }
+        }
+    };
+    crate::threads::run(threads, lines, &work);
 }
 
 /// Whether the AVX2+FMA kernels can run, detected once and cached.
@@ -281,7 +413,7 @@ unsafe fn scale<T: Elem>(m: usize, n: usize, beta: T, c: *mut T, rsc: isize, csc
 /// One cache line: the unit (and alignment) of the packing workspace.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct Line([u8; 64]);
+pub(crate) struct Line([u8; 64]);
 
 thread_local! {
     /// The packing buffers of this thread: grown on first use, then reused.
@@ -302,6 +434,51 @@ fn take_workspace(lines: usize) -> Vec<Line> {
         ws.resize(lines, Line([0; 64]));
     }
     ws
+}
+
+/// Grows this thread's workspace to at least `lines` (allocating only if it
+/// is smaller).
+pub(crate) fn reserve_workspace(lines: usize) {
+    give_back(take_workspace(lines));
+}
+
+/// A workspace of `lines` lines for another thread, to be installed there
+/// with [`install_workspace`]: the allocation happens on the calling thread.
+pub(crate) fn new_workspace(lines: usize) -> Vec<Line> {
+    vec![Line([0; 64]); lines]
+}
+
+/// Makes `ws` this thread's workspace if it is larger than the current one.
+pub(crate) fn install_workspace(ws: Vec<Line>) {
+    let current = WORKSPACE.try_with(Cell::take).unwrap_or_default();
+    give_back(if ws.len() > current.len() {
+        ws
+    } else {
+        current
+    });
+}
+
+/// The packed `Ã` and `B̃` sizes, in lines, of [`blocked`] for an `m×k·k×n`
+/// product with micro-panels `mr` tall.
+fn blocked_lines(m: usize, k: usize, n: usize, mr: usize, size: usize) -> (usize, usize) {
+    let kc_max = k.div_ceil(k.div_ceil(KC));
+    let mc_max = m.div_ceil(m.div_ceil(MC)).next_multiple_of(mr);
+    let nc_max = n.div_ceil(n.div_ceil(NC)).next_multiple_of(NR);
+    (
+        (mc_max * kc_max * size).div_ceil(64),
+        (kc_max * nc_max * size).div_ceil(64),
+    )
+}
+
+/// An upper bound on the workspace [`blocked`] takes for an `m×k·k×n`
+/// product of `size`-byte elements, whatever the micro-kernel and whether
+/// the product runs transposed.
+fn workspace_bound(m: usize, k: usize, n: usize, size: usize) -> usize {
+    let d = m.max(n);
+    let rows = d.next_multiple_of(MAX_MR).min(MC);
+    let cols = d.next_multiple_of(NR).min(NC.next_multiple_of(NR));
+    let depth = k.min(KC);
+    ((rows + cols) * depth * size).div_ceil(64) + 2
 }
 
 /// Returns a workspace taken by [`take_workspace`] to its slot.
@@ -326,9 +503,7 @@ unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
     let kc_max = g.k.div_ceil(g.k.div_ceil(KC));
     let mc_max = g.m.div_ceil(g.m.div_ceil(MC)).next_multiple_of(mr);
     let nc_max = g.n.div_ceil(g.n.div_ceil(NC)).next_multiple_of(NR);
-    let size = std::mem::size_of::<S::T>();
-    let a_lines = (mc_max * kc_max * size).div_ceil(64);
-    let b_lines = (kc_max * nc_max * size).div_ceil(64);
+    let (a_lines, b_lines) = blocked_lines(g.m, g.k, g.n, mr, std::mem::size_of::<S::T>());
 
     // Not a closure around the loops: a closure would be compiled without the
     // caller's target features (and so without inlined AVX2 intrinsics).
@@ -1231,6 +1406,9 @@ mod tests {
         Dispatch,
         /// The portable vectors, whatever the CPU.
         Portable,
+        /// The run-time dispatch cut into slices for this many threads,
+        /// whatever the product's size.
+        Threads(usize),
     }
 
     trait TestElem: Elem + std::fmt::Debug {
@@ -1252,6 +1430,7 @@ mod tests {
             match path {
                 Path::Dispatch => unsafe { sgemm(g) },
                 Path::Portable => unsafe { gemm_generic::<portable::F32x4>(g) },
+                Path::Threads(t) => unsafe { parallel_with(g, sgemm_on_this_thread, t) },
             }
         }
     }
@@ -1268,6 +1447,7 @@ mod tests {
             match path {
                 Path::Dispatch => unsafe { dgemm(g) },
                 Path::Portable => unsafe { gemm_generic::<portable::F64x2>(g) },
+                Path::Threads(t) => unsafe { parallel_with(g, dgemm_on_this_thread, t) },
             }
         }
     }
@@ -1476,6 +1656,86 @@ mod tests {
     }
 
     #[test]
+    fn sliced_for_threads_large_shapes_all_layouts() {
+        large_shapes::<f32>(Path::Threads(2));
+        large_shapes::<f64>(Path::Threads(3));
+        strided::<f32>(Path::Threads(2));
+    }
+
+    /// The C produced by `path` for one product of random operands.
+    fn product<T: TestElem>(
+        path: Path,
+        (m, k, n): (usize, usize, usize),
+        lb: Layout,
+        beta: f64,
+    ) -> Vec<T> {
+        let mut rng = StdRng::seed_from_u64((m * 31 + k * 7 + n) as u64);
+        let mut r = || T::of(rng.random_range(-1.0..1.0));
+        let a = Operand::new(m, k, Layout::N, &mut r);
+        let b = Operand::new(k, n, lb, &mut r);
+        let mut c = Operand::new(m, n, Layout::N, &mut r);
+        // SAFETY: the three operands hold every index their strides describe.
+        unsafe {
+            T::run(
+                path,
+                Gemm {
+                    m,
+                    k,
+                    n,
+                    alpha: T::of(1.0),
+                    a: a.buf.as_ptr(),
+                    rsa: a.rs,
+                    csa: a.cs,
+                    b: b.buf.as_ptr(),
+                    rsb: b.rs,
+                    csb: b.cs,
+                    beta: T::of(beta),
+                    c: c.buf.as_mut_ptr(),
+                    rsc: c.rs,
+                    csc: c.cs,
+                },
+            )
+        };
+        c.buf
+    }
+
+    /// Slicing a product for threads changes no bit of the result: every
+    /// element keeps its summation order. Shapes cut by columns, by rows, and
+    /// through the `Cᵀ = Bᵀ·Aᵀ` path for few rows.
+    #[test]
+    fn results_are_bit_identical_for_any_thread_count() {
+        for shape in [
+            (128, 784, 1000),
+            (128, 784, 64),
+            (128, 64, 784),
+            (512, 300, 100),
+            (10, 64, 1000),
+        ] {
+            for lb in [Layout::N, Layout::T] {
+                for beta in [0.0, 0.5] {
+                    let one = product::<f32>(Path::Threads(1), shape, lb, beta);
+                    assert_eq!(one, product::<f32>(Path::Dispatch, shape, lb, beta));
+                    for t in [2, 3, 8] {
+                        let many = product::<f32>(Path::Threads(t), shape, lb, beta);
+                        let same = one
+                            .iter()
+                            .zip(&many)
+                            .all(|(x, y)| x.to_bits() == y.to_bits());
+                        assert!(same, "{shape:?} {lb:?} β={beta}: {t} threads differ");
+                    }
+                    let one = product::<f64>(Path::Threads(1), shape, lb, beta);
+                    let many = product::<f64>(Path::Threads(2), shape, lb, beta);
+                    assert!(
+                        one.iter()
+                            .zip(&many)
+                            .all(|(x, y)| x.to_bits() == y.to_bits())
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn general_strides_and_scalings() {
         strided::<f32>(Path::Dispatch);
         strided::<f32>(Path::Portable);
@@ -1494,6 +1754,29 @@ mod tests {
                     check::<f32>(path, shape, (la, lb, Layout::N), 1.0, 0.0, true, &mut rng);
                     check::<f32>(path, shape, (la, lb, Layout::N), 0.0, 0.0, true, &mut rng);
                     check::<f64>(path, shape, (la, lb, Layout::N), 1.0, 0.0, true, &mut rng);
+                }
+            }
+        }
+    }
+
+    /// The workspace reserved before a parallel product covers what
+    /// `blocked` takes for any slice, micro-kernel and orientation.
+    #[test]
+    fn workspace_bound_covers_every_blocked_product() {
+        for m in [
+            1, 2, 5, 10, 16, 17, 64, 100, 128, 129, 300, 1000, 1030, 5000,
+        ] {
+            for n in [1, 6, 7, 48, 125, 784, 1024, 1025, 3000] {
+                for k in [1, 64, 255, 256, 257, 784, 2000] {
+                    for size in [4, 8] {
+                        let bound = workspace_bound(m, k, n, size);
+                        for mr in [4, 8, 16] {
+                            for (mm, nn) in [(m, n), (n, m)] {
+                                let (a, b) = blocked_lines(mm, k, nn, mr, size);
+                                assert!(a + b <= bound, "{m}x{k}x{n} mr {mr} size {size}");
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1524,7 +1807,8 @@ mod tests {
                 csc: m as isize,
             };
             // SAFETY: the buffers hold the m×k, k×n and m×n column-major ranges.
-            unsafe { sgemm(g) };
+            // (On this thread alone: the workspace looked at is this thread's.)
+            unsafe { sgemm_on_this_thread(g) };
         };
         let look = || {
             let ws = WORKSPACE.with(Cell::take);

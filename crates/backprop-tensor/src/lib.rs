@@ -46,6 +46,7 @@ pub mod ops;
 mod param;
 pub mod rng;
 mod scalar;
+pub mod threads;
 
 pub use error::{Result, TensorError};
 pub use init::Init;

@@ -1,10 +1,12 @@
 //! After warm-up, matrix products do not allocate: the packing buffers come
 //! from a per-thread workspace that is reused by every call of the same or a
-//! smaller size. A counting global allocator proves it.
+//! smaller size, on one thread or cut for several. A counting global
+//! allocator proves it.
 
 use backprop_tensor::{
     DMatrix, Scalar,
     ops::{Op, gemm},
+    threads,
 };
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
@@ -53,6 +55,12 @@ fn check<T: Scalar>() {
 
 #[test]
 fn products_do_not_allocate_after_warm_up() {
-    check::<f32>();
-    check::<f64>();
+    // On the caller alone, then cut for two threads (whose helper is started,
+    // and its packing buffers allocated, by the warm-up; the allocator counts
+    // every thread).
+    for threads in [1, 2] {
+        threads::set_num_threads(threads);
+        check::<f32>();
+        check::<f64>();
+    }
 }

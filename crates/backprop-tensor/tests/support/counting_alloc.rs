@@ -2,27 +2,27 @@
 //! workspace's test files (`#[path]`-included; each test binary installs its
 //! own instance).
 //!
-//! It counts only calls made on the current thread while counting is on, so
-//! other test threads allocating at the same time do not disturb a count.
-//! `allocations(f)` is the number of `alloc` and `realloc` calls `f` made.
+//! While [`allocations`] runs its closure it counts every `alloc` and
+//! `realloc` of the process, on every thread: the helper threads of a
+//! parallel product included. A test file that uses it should therefore hold
+//! a single test, so that no other test allocates meanwhile (counts can only
+//! be too high, never too low).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Forwards to the system allocator, counting on request.
 pub struct Counting;
 
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
-}
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
 
-// SAFETY: forwards to the system allocator; only counts calls made while the
-// current thread has counting switched on.
+// SAFETY: forwards to the system allocator; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            COUNT.with(|c| c.set(c.get() + 1));
+        if COUNTING.load(Ordering::SeqCst) {
+            COUNT.fetch_add(1, Ordering::SeqCst);
         }
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
@@ -32,8 +32,8 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            COUNT.with(|c| c.set(c.get() + 1));
+        if COUNTING.load(Ordering::SeqCst) {
+            COUNT.fetch_add(1, Ordering::SeqCst);
         }
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -43,11 +43,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Allocations (and reallocations) made by `f` on this thread.
+/// Allocations (and reallocations) made on any thread while `f` ran.
 pub fn allocations(f: impl FnOnce()) -> usize {
-    COUNT.with(|c| c.set(0));
-    COUNTING.with(|c| c.set(true));
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    COUNT.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
     f();
-    COUNTING.with(|c| c.set(false));
-    COUNT.with(Cell::get)
+    COUNTING.store(false, Ordering::SeqCst);
+    COUNT.load(Ordering::SeqCst)
 }
