@@ -50,6 +50,8 @@ if [ -x "$PEERS_BIN/gemm-probe" ]; then
         "$PEERS_BIN/gemm-probe" --batch "$b" --skip-square > "$OUT/gemm-probe-$b.jsonl" 2>/dev/null || note "gemm-probe failed"
         line=$(grep '"threads":1' "$OUT/gemm-probe-$b.jsonl" | grep '"step_recipe":"matrixmultiply_direct_strided"' | head -n 1 || true)
         [ -n "$line" ] && record gemm-probe floor "$b" "$line"
+        line=$(grep '"threads":2' "$OUT/gemm-probe-$b.jsonl" | grep '"step_recipe":"matrixmultiply_direct_strided"' | head -n 1 || true)
+        [ -n "$line" ] && record gemm-probe-2thread floor "$b" "$line"
     done
 else
     note "!! gemm-probe not found under $PEERS_BIN: no gemm floor"
@@ -58,8 +60,11 @@ fi
 for r in $(seq "$REPEAT"); do
     for b in 64 256; do
         note "== backprop mnist --batch $b (run $r)"
-        line=$("$BIN"/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --data "$DATA" --out "$OUT/mnist-$b" --json | tail -n 1)
+        line=$("$BIN"/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --threads 2 --data "$DATA" --out "$OUT/mnist-$b" --json | tail -n 1)
         record backprop train "$b" "$line"
+        note "== backprop mnist --batch $b --threads 1 (run $r)"
+        line=$("$BIN"/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --threads 1 --data "$DATA" --out "$OUT/mnist-$b-1thread" --json | tail -n 1)
+        record backprop-1thread train "$b" "$line"
         if [ -n "$PY" ]; then
             note "== pytorch --batch $b (run $r)"
             line=$("$PY" "$SHARED/peers/python/torch_mlp.py" --epochs "$EPOCHS" --batch "$b" --threads 2 --data "$DATA" | tail -n 1)
@@ -77,7 +82,8 @@ for r in $(seq "$REPEAT"); do
         record numpy-seed train 64 "$line"
     fi
     note "== inference (run $r)"
-    line=$("$BIN"/predict --bench --data "$DATA" --json | tail -n 1) && record backprop infer 1 "$line" || note "!! predict --bench failed"
+    line=$("$BIN"/predict --bench --threads 2 --data "$DATA" --json | tail -n 1) && record backprop infer 1 "$line" || note "!! predict --bench failed"
+    line=$("$BIN"/predict --bench --threads 1 --data "$DATA" --json | tail -n 1) && record backprop-1thread infer 1 "$line" || note "!! predict --bench failed"
     if [ -n "$PY" ]; then
         line=$("$PY" "$SHARED/peers/python/torch_mlp.py" --infer --threads 1 --data "$DATA" | tail -n 1)
         record pytorch-1thread infer 1 "$line"

@@ -36,20 +36,24 @@ def ratio(a, b):
 
 
 print("## Training, 784-128-64-10, Adam, f32 (mean epoch seconds over epochs 2..N, median of runs)\n")
-print("| batch | backprop | PyTorch | candle | NumPy seed | gemm floor | backprop / PyTorch | backprop / floor | backprop GFLOP/s | of gemm ceiling |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("backprop and PyTorch on 2 threads (backprop 1t: `--threads 1`); the gemm floor is the")
+print("step's eight products through matrixmultiply (gemm-probe), on 1 and on 2 threads.\n")
+print("| batch | backprop | backprop 1t | PyTorch | candle | NumPy seed | floor 1t | floor 2t | backprop / PyTorch | backprop / floor 2t | backprop 1t / floor 1t | backprop GFLOP/s | of ceiling 2t |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for b in (64, 256):
     ours = med("backprop", "train", b, "mean_epoch_seconds")
+    ours1 = med("backprop-1thread", "train", b, "mean_epoch_seconds")
     torch = med("pytorch", "train", b, "mean_epoch_s")
     candle = med("candle", "train", b, "mean_epoch_s")
     numpy = med("numpy-seed", "train", b, "mean_epoch_s") if b == 64 else None
     floor = med("gemm-probe", "floor", b, "epoch_matmul_floor_s")
-    step_gflops = med("gemm-probe", "floor", b, "step_gflops")
+    floor2 = med("gemm-probe-2thread", "floor", b, "epoch_matmul_floor_s")
+    step_gflops2 = med("gemm-probe-2thread", "floor", b, "step_gflops")
     # 454,400 FLOPs per sample (3 fwd + 3 dW + 2 dA products), 60,000 samples.
     achieved = None if ours is None else 454_400 * 60_000 / ours / 1e9
-    print(f"| {b} | {fmt(ours)} | {fmt(torch)} | {fmt(candle)} | {fmt(numpy)} | {fmt(floor)} | "
-          f"{fmt(ratio(ours, torch), '.2f')} | {fmt(ratio(ours, floor), '.2f')} | {fmt(achieved, '.1f')} | "
-          f"{fmt(ratio(achieved, step_gflops), '.0%')} |")
+    print(f"| {b} | {fmt(ours)} | {fmt(ours1)} | {fmt(torch)} | {fmt(candle)} | {fmt(numpy)} | {fmt(floor)} | {fmt(floor2)} | "
+          f"{fmt(ratio(ours, torch), '.2f')} | {fmt(ratio(ours, floor2), '.2f')} | {fmt(ratio(ours1, floor), '.2f')} | "
+          f"{fmt(achieved, '.1f')} | {fmt(ratio(achieved, step_gflops2), '.0%')} |")
 
 print("\n## Test accuracy after the run\n")
 for (impl, kind, b), res in sorted(runs.items()):
@@ -60,18 +64,23 @@ for (impl, kind, b), res in sorted(runs.items()):
 print("\n## Inference (single-sample median latency, batch-1000 throughput)\n")
 print("| impl | latency µs | images/s at batch 1000 | peak RSS MiB |")
 print("|---|---|---|---|")
-for impl in ("backprop", "pytorch-1thread", "pytorch", "candle-1thread"):
-    lat = med(impl, "infer", 1, "single_latency_us_median", "single_us_median", "latency_us_median")
-    thr = med(impl, "infer", 1, "batch1000_images_per_s", "batch_images_per_s", "batch_samples_per_s_best")
+for impl in ("backprop", "backprop-1thread", "pytorch", "pytorch-1thread", "candle-1thread"):
+    lat = med(impl, "infer", 1, "single_latency_us_median", "single_latency_median_us", "single_us_median")
+    thr = med(impl, "infer", 1, "batch1000_images_per_s", "batch_images_per_s", "batch1000_samples_per_s_best")
     rss = med(impl, "infer", 1, "peak_rss_mib")
     if lat is not None or thr is not None:
         print(f"| {impl} | {fmt(lat, '.1f')} | {fmt(thr, '.0f')} | {fmt(rss, '.0f')} |")
 ours_lat = med("backprop", "infer", 1, "single_latency_us_median")
-torch_lat = med("pytorch-1thread", "infer", 1, "single_latency_us_median")
+torch_lat = med("pytorch", "infer", 1, "single_latency_us_median")
+torch1_lat = med("pytorch-1thread", "infer", 1, "single_latency_us_median")
 ours_thr = med("backprop", "infer", 1, "batch1000_images_per_s")
+ours1_thr = med("backprop-1thread", "infer", 1, "batch1000_images_per_s")
 torch_thr = med("pytorch", "infer", 1, "batch_images_per_s")
-print(f"\nlatency backprop / PyTorch (1 thread): {fmt(ratio(ours_lat, torch_lat), '.3f')}; "
-      f"throughput backprop / PyTorch (2 threads): {fmt(ratio(ours_thr, torch_thr), '.2f')}")
+torch1_thr = med("pytorch-1thread", "infer", 1, "batch_images_per_s")
+print(f"\nlatency backprop / PyTorch: {fmt(ratio(ours_lat, torch_lat), '.3f')} (2 threads each), "
+      f"{fmt(ratio(ours_lat, torch1_lat), '.3f')} (against PyTorch on 1 thread); "
+      f"batch-1000 throughput backprop / PyTorch: {fmt(ratio(ours_thr, torch_thr), '.2f')} (2 threads each), "
+      f"{fmt(ratio(ours1_thr, torch1_thr), '.2f')} (1 thread each)")
 
 print("\n## Peak resident memory in training (MiB)\n")
 for (impl, kind, b), res in sorted(runs.items()):
