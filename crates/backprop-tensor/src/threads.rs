@@ -146,6 +146,11 @@ struct State {
     active: usize,
     /// A helper's panic, handed to the caller.
     panic: Option<Box<dyn Any + Send>>,
+    /// Helpers asleep on `Pool::posted` (a job is announced with a system
+    /// call only when some are).
+    sleeping: usize,
+    /// Whether the caller sleeps on `Pool::done`.
+    caller_waiting: bool,
     /// Workspace lines every helper has, or has waiting in `fresh`.
     reserved: usize,
     /// Per helper: a larger workspace to install before its next job.
@@ -187,6 +192,8 @@ fn pool(helpers: usize) -> Option<&'static Pool> {
             joined: 0,
             active: 0,
             panic: None,
+            sleeping: 0,
+            caller_waiting: false,
             reserved: 0,
             fresh: Vec::new(),
         }),
@@ -251,7 +258,9 @@ fn helper(pool: &'static Pool, id: usize) {
                         break (job, st.fresh.get_mut(id).and_then(Option::take));
                     }
                 }
+                st.sleeping += 1;
                 st = pool.posted.wait(st).unwrap_or_else(PoisonError::into_inner);
+                st.sleeping -= 1;
             }
         };
         if let Some(ws) = workspace {
@@ -267,7 +276,7 @@ fn helper(pool: &'static Pool, id: usize) {
         }
         st.active -= 1;
         pool.active_now.fetch_sub(1, Ordering::AcqRel);
-        if st.active == 0 {
+        if st.active == 0 && st.caller_waiting {
             pool.done.notify_all();
         }
     }
@@ -282,7 +291,7 @@ struct Posted {
 
 impl Posted {
     fn new(pool: &'static Pool, job: Job, workspace_lines: usize) -> Self {
-        {
+        let wake = {
             let mut st = pool.lock();
             if st.reserved < workspace_lines {
                 for slot in &mut st.fresh {
@@ -295,8 +304,15 @@ impl Posted {
             st.joined = 0;
             pool.posted_generation
                 .store(st.generation, Ordering::Release);
+            // Helpers still spinning see the generation change; only
+            // sleeping ones need the (system-call) notification. A helper
+            // that goes to sleep after this checks the job under the lock
+            // first, and finds it.
+            st.sleeping > 0
+        };
+        if wake {
+            pool.posted.notify_all();
         }
-        pool.posted.notify_all();
         Self {
             pool,
             finished: false,
@@ -319,12 +335,14 @@ impl Posted {
         spin_until(SPIN, || self.pool.active_now.load(Ordering::Acquire) == 0);
         let mut st = self.pool.lock();
         while st.active > 0 {
+            st.caller_waiting = true;
             st = self
                 .pool
                 .done
                 .wait(st)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+        st.caller_waiting = false;
         let panic = st.panic.take();
         drop(st);
         self.pool.busy.store(false, Ordering::Release);
