@@ -6,6 +6,7 @@ use crate::kernel::{Decay, DecayKind, Lerp, LerpKind, with_decay_and_lerp};
 use crate::state::Slots;
 use crate::{OptimError, Optimizer, OptimizerState};
 use backprop_tensor::ops::simd;
+use backprop_tensor::threads;
 use backprop_tensor::{Parameters, Scalar};
 
 pub(crate) const ADAM_BUFFERS: &[&str] = &["exp_avg", "exp_avg_sq"];
@@ -77,12 +78,34 @@ impl AdamConfig {
                     eps,
                     neg_step_size,
                 };
-                simd(|| k.run(w, g, m.as_mut_slice(), v.as_mut_slice()))
+                // Large weights (the MLP's first layer) are updated on
+                // several threads; the update is element-wise, so the result
+                // does not depend on how it is cut.
+                threads::for_each_chunk_mut(
+                    [w, m.as_mut_slice(), v.as_mut_slice()],
+                    CACHE_LINE_ELEMENTS,
+                    PARALLEL_MIN_ELEMENTS,
+                    &|start, [w, m, v]| {
+                        // Always in range: `begin_step` checked that the
+                        // gradient has the value's shape.
+                        if let Some(g) = g.get(start..start + w.len()) {
+                            simd(|| k.run(w, g, m, v))
+                        }
+                    },
+                )
             })
         });
         Ok(())
     }
 }
+
+/// Parameters with fewer elements than twice this are updated on one thread
+/// (splitting costs about as much as updating 8,192 elements).
+const PARALLEL_MIN_ELEMENTS: usize = 8192;
+
+/// Chunk boundaries at multiples of 16 elements (64 bytes of `f32`), so no
+/// two threads write one cache line.
+const CACHE_LINE_ELEMENTS: usize = 16;
 
 /// The element-wise Adam/AdamW update, with coefficients fixed for one step.
 #[derive(Clone, Copy)]

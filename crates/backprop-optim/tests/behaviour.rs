@@ -720,3 +720,38 @@ fn optimizers_work_through_parameters_trait_objects() {
         "gradients are read, not cleared"
     );
 }
+
+/// A large weight is updated in chunks on several threads: the result is the
+/// one-thread result, bit for bit.
+#[test]
+fn large_parameters_update_identically_on_any_number_of_threads() {
+    let run = |threads: usize, opt: &mut dyn Optimizer<f32>| {
+        backprop_tensor::threads::set_num_threads(threads);
+        let mut ps = vec![Param::new(
+            "w",
+            DMatrix::from_fn(128, 784, |i, j| ((i * 31 + j * 7) % 97) as f32 / 97.0 - 0.5),
+        )];
+        for step in 0..3 {
+            ps[0].grad = DMatrix::from_fn(128, 784, |i, j| {
+                ((i * 13 + j * 5 + step) % 89) as f32 / 89.0 - 0.45
+            });
+            opt.step(1e-3, &mut ps).unwrap();
+        }
+        ps.remove(0).value
+    };
+    for make in [
+        || -> Box<dyn Optimizer<f32>> { Box::new(Adam::new()) },
+        || -> Box<dyn Optimizer<f32>> { Box::new(AdamW::new().with_weight_decay(0.1)) },
+    ] {
+        let one = run(1, make().as_mut());
+        for threads in [2, 3] {
+            let many = run(threads, make().as_mut());
+            assert!(
+                one.iter()
+                    .zip(many.iter())
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{threads} threads"
+            );
+        }
+    }
+}

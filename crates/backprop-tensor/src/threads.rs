@@ -80,6 +80,80 @@ fn default_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Runs `f` over equal-length mutable slices cut into aligned chunks, on up
+/// to [`num_threads`] threads: `f(start, chunks)` gets the chunks
+/// `slices[k][start .. start + len]` of every slice, for chunks that cover
+/// `0..slices[0].len()` exactly once. Element-wise work (an optimizer's
+/// update, a batch's pixels) gives the same result however it is cut.
+///
+/// Chunk boundaries are multiples of `align` (so that two threads never
+/// write the same cache line, or so that a chunk holds whole samples); a
+/// length below `2 · min_chunk`, one thread, or a busy pool runs `f` once
+/// on the whole slices on the calling thread. Slices of different lengths
+/// are cut to the shortest. Nothing is allocated.
+///
+/// ```
+/// use backprop_tensor::threads;
+/// let (mut a, mut b) = (vec![1.0_f32; 100_000], vec![0.0_f32; 100_000]);
+/// threads::for_each_chunk_mut([&mut a[..], &mut b[..]], 16, 4096, &|start, [a, b]| {
+///     for (k, (a, b)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
+///         *b = *a + (start + k) as f32;
+///         *a = 0.0;
+///     }
+/// });
+/// assert!(a.iter().all(|&x| x == 0.0));
+/// assert!(b.iter().enumerate().all(|(i, &x)| x == 1.0 + i as f32));
+/// ```
+pub fn for_each_chunk_mut<T: Send, const N: usize>(
+    slices: [&mut [T]; N],
+    align: usize,
+    min_chunk: usize,
+    f: &(dyn Fn(usize, [&mut [T]; N]) + Sync),
+) {
+    let len = slices.iter().map(|s| s.len()).min().unwrap_or(0);
+    let align = align.max(1);
+    let threads = num_threads();
+    let parts = (len / min_chunk.max(1)).min(4 * threads).min(len / align);
+    if threads < 2 || parts < 2 {
+        return f(0, slices.map(|s| &mut s[..len]));
+    }
+    let ptrs = SendPtrs(slices.map(<[T]>::as_mut_ptr));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= parts {
+                break;
+            }
+            let lo = slice_bounds(len, parts, align, i);
+            let hi = slice_bounds(len, parts, align, i + 1);
+            // SAFETY: every slice holds at least `len` elements, and the
+            // ranges `lo..hi` of different `i` are disjoint, so no two
+            // threads ever hold the same element; the slices' borrows
+            // outlive `run`, which returns only when every chunk is done.
+            let chunks = ptrs
+                .get()
+                .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(lo), hi - lo) });
+            f(lo, chunks);
+        }
+    };
+    run(threads, 0, &work);
+}
+
+/// The slices' pointers, shared with the pool's threads.
+struct SendPtrs<T, const N: usize>([*mut T; N]);
+
+// SAFETY: the pointers are only turned into disjoint chunks, one thread
+// each; `T: Send` lets a chunk be written from another thread.
+unsafe impl<T: Send, const N: usize> Sync for SendPtrs<T, N> {}
+
+impl<T, const N: usize> SendPtrs<T, N> {
+    /// The pointers (a method, so closures capture the whole wrapper).
+    fn get(&self) -> [*mut T; N] {
+        self.0
+    }
+}
+
 /// Runs `work` on the calling thread and on up to `threads − 1` helpers at
 /// once; `work` is expected to take slices from a shared counter until none
 /// is left, so it returns only when every slice is taken. Returns when every
