@@ -48,19 +48,60 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn parse<'a>(file: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
-    SafeTensors::deserialize(bytes).map_err(|e| IoError::Format {
-        file: file.to_path_buf(),
-        reason: e.to_string(),
-    })
+    SafeTensors::deserialize(bytes).map_err(|e| format_error(file, bytes, &e))
 }
 
 /// The `__metadata__` map of a file (empty if it has none).
 pub(crate) fn metadata(file: &Path, bytes: &[u8]) -> Result<HashMap<String, String>> {
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| IoError::Format {
-        file: file.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| format_error(file, bytes, &e))?;
     Ok(meta.metadata().clone().unwrap_or_default())
+}
+
+/// The safetensors parser's error, with the sizes it leaves out where the
+/// layout explains it: a file shorter than the 8-byte header length, a
+/// header longer than what follows it, tensors that need more (or fewer)
+/// data bytes than the file holds.
+fn format_error(file: &Path, bytes: &[u8], e: &safetensors::SafeTensorError) -> IoError {
+    use safetensors::SafeTensorError as E;
+    let len = bytes.len();
+    let header = bytes
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes);
+    let after = len.saturating_sub(8);
+    let reason = match (e, header) {
+        (E::HeaderTooSmall, _) | (_, None) => {
+            format!("{e}: expected at least 8 bytes (the header's length), found {len}")
+        }
+        (E::HeaderTooLarge | E::InvalidHeaderLength, Some(n)) => {
+            format!("{e}: the header's length says {n} bytes, but {after} follow it")
+        }
+        (E::MetadataIncompleteBuffer, Some(n)) => match tensor_data_end(bytes, n) {
+            Some(need) => format!(
+                "{e}: the tensors need {need} bytes of data, the file holds {}",
+                after.saturating_sub(usize::try_from(n).unwrap_or(usize::MAX))
+            ),
+            None => e.to_string(),
+        },
+        _ => e.to_string(),
+    };
+    IoError::Format {
+        file: file.to_path_buf(),
+        reason,
+    }
+}
+
+/// The end of the last tensor's data, read from a header the parser
+/// accepted up to its coverage check.
+fn tensor_data_end(bytes: &[u8], header_len: u64) -> Option<usize> {
+    let n = usize::try_from(header_len).ok()?;
+    let json = std::str::from_utf8(bytes.get(8..8usize.checked_add(n)?)?).ok()?;
+    let map: HashMap<String, serde_json::Value> = serde_json::from_str(json).ok()?;
+    map.iter()
+        .filter(|(name, _)| name.as_str() != "__metadata__")
+        .filter_map(|(_, info)| info.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .and_then(|end| usize::try_from(end).ok())
 }
 
 /// Parses a JSON description: checks `format` and `format_version` first (so a

@@ -374,6 +374,28 @@ fn truncated_or_corrupt_files_are_errors_never_panics() {
         read_model::<f32>(b"hello world, not a model"),
         Err(IoError::Format { .. })
     ));
+    // The messages give the sizes the parser's reasons leave out.
+    let message = |b: &[u8]| read_model::<f32>(b).unwrap_err().to_string();
+    assert_eq!(
+        message(b"tiny"),
+        "<bytes>: not a valid safetensors file (header too small: expected at least 8 bytes (the header's length), found 4)"
+    );
+    let mut b = bytes[..200].to_vec();
+    b[..8].copy_from_slice(&1000u64.to_le_bytes());
+    assert_eq!(
+        message(&b),
+        "<bytes>: not a valid safetensors file (invalid header length: the header's length says 1000 bytes, but 192 follow it)"
+    );
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let data = bytes.len() - 8 - header;
+    let cut = &bytes[..bytes.len() - 100];
+    assert_eq!(
+        message(cut),
+        format!(
+            "<bytes>: not a valid safetensors file (incomplete metadata, file not fully covered: the tensors need {data} bytes of data, the file holds {})",
+            data - 100
+        )
+    );
     // Through the file API the error names the file.
     let dir = temp_dir("truncated");
     let path = dir.join("cut.safetensors");
