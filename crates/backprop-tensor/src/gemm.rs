@@ -137,6 +137,16 @@ unsafe fn dgemm_on_this_thread(g: Gemm<f64>) {
 const MIN_SLICE_COLS: usize = 8 * NR;
 const MIN_SLICE_ROWS: usize = 4 * MAX_MR;
 
+/// Matrix-vector products `y = A·x` with at least this many entries in `A`
+/// (the MLP's `128×784` first layer has 100,352) are cut by rows for
+/// threads like large products.
+const PARALLEL_MIN_GEMV: usize = 1 << 16;
+
+/// Row slices of a matrix-vector product start at multiples of this: eight
+/// vectors of the widest kernel (8 `f32` lanes), the block `gemv_columns`
+/// sums a row in.
+const GEMV_ROW_ALIGN: usize = 64;
+
 /// A product whose pointers may be shared with the pool's threads.
 struct Shared<T>(Gemm<T>);
 
@@ -164,7 +174,11 @@ unsafe fn parallel<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>)) {
         g.m.saturating_mul(g.n)
             .saturating_mul(g.k)
             .saturating_mul(2);
-    let threads = if flops < crate::threads::PARALLEL_MIN_FLOPS || g.alpha == T::ZERO {
+    // A matrix-vector product (single-sample inference) is bound by reading
+    // the matrix: two threads read half each, from their own caches.
+    let big_gemv = g.n == 1 && g.m.saturating_mul(g.k) >= PARALLEL_MIN_GEMV;
+    let threads = if g.alpha == T::ZERO || (flops < crate::threads::PARALLEL_MIN_FLOPS && !big_gemv)
+    {
         1
     } else {
         crate::threads::num_threads()
@@ -181,6 +195,11 @@ unsafe fn parallel_with<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>), thre
     let by_columns = g.n >= g.m;
     let (len, align, min) = if by_columns {
         (g.n, NR, MIN_SLICE_COLS)
+    } else if g.n == 1 {
+        // A matrix-vector product: slices of whole 8-vector row blocks, so
+        // every row is summed by the same loop as without slicing (the
+        // rows after the last whole block take another path).
+        (g.m, GEMV_ROW_ALIGN, GEMV_ROW_ALIGN)
     } else {
         (g.m, MAX_MR, MIN_SLICE_ROWS)
     };
@@ -1730,6 +1749,11 @@ mod tests {
             (128, 64, 784),
             (512, 300, 100),
             (10, 64, 1000),
+            // Matrix-vector products, cut by rows (tails of 36 and 8 rows).
+            (128, 784, 1),
+            (100, 784, 1),
+            (200, 784, 1),
+            (1000, 300, 1),
         ] {
             for lb in [Layout::N, Layout::T] {
                 for beta in [0.0, 0.5] {
