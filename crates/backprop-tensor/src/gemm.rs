@@ -203,64 +203,45 @@ unsafe fn parallel_with<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>), thre
     } else {
         (g.m, MAX_MR, MIN_SLICE_ROWS)
     };
-    // A few slices per thread, so that a thread the OS runs late takes fewer.
-    let parts = (len / min).min(4 * threads);
-    if threads < 2 || parts < 2 {
+    let Some(cut) = crate::threads::Slices::new(len, align, min, threads) else {
         // SAFETY: the caller's contract.
         return unsafe { on_thread(g) };
-    }
+    };
     // Every thread's packing buffers are sized before the work starts, for
     // the largest slice, so that no thread allocates inside the product (the
     // helpers' buffers are allocated here, on the calling thread).
-    let largest = (0..parts)
-        .map(|i| {
-            crate::threads::slice_bounds(len, parts, align, i + 1)
-                - crate::threads::slice_bounds(len, parts, align, i)
-        })
-        .max()
-        .unwrap_or(len);
     let (sm, sn) = if by_columns {
-        (g.m, largest)
+        (g.m, cut.largest())
     } else {
-        (largest, g.n)
+        (cut.largest(), g.n)
     };
     let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
     reserve_workspace(lines);
-    let next = std::sync::atomic::AtomicUsize::new(0);
     let shared = Shared(g);
-    let work = || {
+    cut.run(threads, lines, &|lo, hi| {
         let g = shared.get();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if i >= parts {
-                break;
-            }
-            let lo = crate::threads::slice_bounds(len, parts, align, i);
-            let hi = crate::threads::slice_bounds(len, parts, align, i + 1);
-            // SAFETY: `lo < hi <= len`, so the offsets stay inside the
-            // operands the caller vouched for, and the slices of `C` of
-            // different `i` are disjoint.
-            unsafe {
-                let part = if by_columns {
-                    Gemm {
-                        n: hi - lo,
-                        b: g.b.offset(lo as isize * g.csb),
-                        c: g.c.offset(lo as isize * g.csc),
-                        ..g
-                    }
-                } else {
-                    Gemm {
-                        m: hi - lo,
-                        a: g.a.offset(lo as isize * g.rsa),
-                        c: g.c.offset(lo as isize * g.rsc),
-                        ..g
-                    }
-                };
-                on_thread(part);
-            }
+        // SAFETY: `lo < hi <= len`, so the offsets stay inside the operands
+        // the caller vouched for, and the slices of `C` of different calls
+        // are disjoint.
+        unsafe {
+            let part = if by_columns {
+                Gemm {
+                    n: hi - lo,
+                    b: g.b.offset(lo as isize * g.csb),
+                    c: g.c.offset(lo as isize * g.csc),
+                    ..g
+                }
+            } else {
+                Gemm {
+                    m: hi - lo,
+                    a: g.a.offset(lo as isize * g.rsa),
+                    c: g.c.offset(lo as isize * g.rsc),
+                    ..g
+                }
+            };
+            on_thread(part);
         }
-    };
-    crate::threads::run(threads, lines, &work);
+    });
 }
 
 /// Whether the AVX2+FMA kernels can run, detected once and cached.
@@ -477,16 +458,21 @@ pub(crate) fn install_workspace(ws: Vec<Line>) {
     });
 }
 
-/// The packed `Ã` and `B̃` sizes, in lines, of [`blocked`] for an `m×k·k×n`
-/// product with micro-panels `mr` tall.
-fn blocked_lines(m: usize, k: usize, n: usize, mr: usize, size: usize) -> (usize, usize) {
-    let kc_max = k.div_ceil(k.div_ceil(KC));
-    let mc_max = m.div_ceil(m.div_ceil(MC)).next_multiple_of(mr);
-    let nc_max = n.div_ceil(n.div_ceil(NC)).next_multiple_of(NR);
+/// The block sizes `(kc, mc, nc)` of [`blocked`] for an `m×k·k×n` product
+/// with micro-panels `mr` tall: each dimension cut into nearly equal blocks
+/// (784 = 4×196, not 3×256 + 16), rounded up to whole micro-panels.
+fn block_sizes(m: usize, k: usize, n: usize, mr: usize) -> (usize, usize, usize) {
     (
-        (mc_max * kc_max * size).div_ceil(64),
-        (kc_max * nc_max * size).div_ceil(64),
+        k.div_ceil(k.div_ceil(KC)),
+        m.div_ceil(m.div_ceil(MC)).next_multiple_of(mr),
+        n.div_ceil(n.div_ceil(NC)).next_multiple_of(NR),
     )
+}
+
+/// The packed `Ã` (`mc×kc`) and `B̃` (`kc×nc`) sizes, in lines, for
+/// `size`-byte elements.
+fn packed_lines((kc, mc, nc): (usize, usize, usize), size: usize) -> (usize, usize) {
+    ((mc * kc * size).div_ceil(64), (kc * nc * size).div_ceil(64))
 }
 
 /// An upper bound on the workspace [`blocked`] takes for an `m×k·k×n`
@@ -517,12 +503,9 @@ fn give_back(ws: Vec<Line>) {
 unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
     let mr = S::MR;
     debug_assert!(mr <= MAX_MR && MC.is_multiple_of(mr));
-    // Cut each dimension into nearly equal blocks (784 = 4×196, not
-    // 3×256 + 16), rounded up to whole micro-panels.
-    let kc_max = g.k.div_ceil(g.k.div_ceil(KC));
-    let mc_max = g.m.div_ceil(g.m.div_ceil(MC)).next_multiple_of(mr);
-    let nc_max = g.n.div_ceil(g.n.div_ceil(NC)).next_multiple_of(NR);
-    let (a_lines, b_lines) = blocked_lines(g.m, g.k, g.n, mr, std::mem::size_of::<S::T>());
+    let blocks = block_sizes(g.m, g.k, g.n, mr);
+    let (kc_max, mc_max, nc_max) = blocks;
+    let (a_lines, b_lines) = packed_lines(blocks, std::mem::size_of::<S::T>());
 
     // Not a closure around the loops: a closure would be compiled without the
     // caller's target features (and so without inlined AVX2 intrinsics).
@@ -1816,7 +1799,7 @@ mod tests {
                         let bound = workspace_bound(m, k, n, size);
                         for mr in [4, 8, 16] {
                             for (mm, nn) in [(m, n), (n, m)] {
-                                let (a, b) = blocked_lines(mm, k, nn, mr, size);
+                                let (a, b) = packed_lines(block_sizes(mm, k, nn, mr), size);
                                 assert!(a + b <= bound, "{m}x{k}x{n} mr {mr} size {size}");
                             }
                         }

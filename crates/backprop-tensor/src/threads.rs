@@ -111,33 +111,86 @@ pub fn for_each_chunk_mut<T: Send, const N: usize>(
     f: &(dyn Fn(usize, [&mut [T]; N]) + Sync),
 ) {
     let len = slices.iter().map(|s| s.len()).min().unwrap_or(0);
-    let align = align.max(1);
     let threads = num_threads();
-    let parts = (len / min_chunk.max(1)).min(4 * threads).min(len / align);
-    if threads < 2 || parts < 2 {
+    let Some(cut) = Slices::new(len, align, min_chunk, threads) else {
         return f(0, slices.map(|s| &mut s[..len]));
-    }
-    let ptrs = SendPtrs(slices.map(<[T]>::as_mut_ptr));
-    let next = AtomicUsize::new(0);
-    let work = || {
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= parts {
-                break;
-            }
-            let lo = slice_bounds(len, parts, align, i);
-            let hi = slice_bounds(len, parts, align, i + 1);
-            // SAFETY: every slice holds at least `len` elements, and the
-            // ranges `lo..hi` of different `i` are disjoint, so no two
-            // threads ever hold the same element; the slices' borrows
-            // outlive `run`, which returns only when every chunk is done.
-            let chunks = ptrs
-                .get()
-                .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(lo), hi - lo) });
-            f(lo, chunks);
-        }
     };
-    run(threads, 0, &work);
+    let ptrs = SendPtrs(slices.map(<[T]>::as_mut_ptr));
+    cut.run(threads, 0, &|lo, hi| {
+        // SAFETY: every slice holds at least `len` elements, and the ranges
+        // `lo..hi` of different chunks are disjoint, so no two threads ever
+        // hold the same element; the slices' borrows outlive `run`, which
+        // returns only when every chunk is done.
+        let chunks = ptrs
+            .get()
+            .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(lo), hi - lo) });
+        f(lo, chunks);
+    });
+}
+
+/// `0..len` cut into `parts` nearly equal slices for threads, with
+/// boundaries at multiples of `align` (the last slice takes the remainder).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slices {
+    len: usize,
+    parts: usize,
+    align: usize,
+}
+
+impl Slices {
+    /// Slices of at least `min_slice` (and at least one `align`), a few per
+    /// thread so that a thread the OS runs late takes fewer; `None` when
+    /// that leaves fewer than two, or there is one thread.
+    pub(crate) fn new(len: usize, align: usize, min_slice: usize, threads: usize) -> Option<Self> {
+        let align = align.max(1);
+        let parts = (len / min_slice.max(1)).min(4 * threads).min(len / align);
+        (threads >= 2 && parts >= 2).then_some(Self { len, parts, align })
+    }
+
+    /// Slice `i` as `(start, end)`.
+    pub(crate) fn bounds(&self, i: usize) -> (usize, usize) {
+        (self.boundary(i), self.boundary(i + 1))
+    }
+
+    /// The longest slice.
+    pub(crate) fn largest(&self) -> usize {
+        (0..self.parts)
+            .map(|i| {
+                let (lo, hi) = self.bounds(i);
+                hi - lo
+            })
+            .max()
+            .unwrap_or(self.len)
+    }
+
+    fn boundary(&self, i: usize) -> usize {
+        if i >= self.parts {
+            return self.len;
+        }
+        (self.len / self.align * i / self.parts) * self.align
+    }
+
+    /// Calls `f(start, end)` once for every slice, on the calling thread and
+    /// up to `threads − 1` helpers, which take slices from a shared counter
+    /// (see [`run`] for `workspace_lines`). Returns when every slice is done.
+    pub(crate) fn run(
+        &self,
+        threads: usize,
+        workspace_lines: usize,
+        f: &(dyn Fn(usize, usize) + Sync),
+    ) {
+        let next = AtomicUsize::new(0);
+        run(threads, workspace_lines, &|| {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= self.parts {
+                    break;
+                }
+                let (lo, hi) = self.bounds(i);
+                f(lo, hi);
+            }
+        });
+    }
 }
 
 /// The slices' pointers, shared with the pool's threads.
@@ -155,16 +208,16 @@ impl<T, const N: usize> SendPtrs<T, N> {
 }
 
 /// Runs `work` on the calling thread and on up to `threads − 1` helpers at
-/// once; `work` is expected to take slices from a shared counter until none
-/// is left, so it returns only when every slice is taken. Returns when every
-/// call of `work` has returned. Falls back to one call on the caller when the
-/// pool is busy or cannot start.
+/// once; `work` takes slices from a shared counter until none is left (see
+/// [`Slices::run`]), so it returns only when every slice is taken. Returns
+/// when every call of `work` has returned. Falls back to one call on the
+/// caller when the pool is busy or cannot start.
 ///
 /// Every helper that joins has a packing workspace of at least
 /// `workspace_lines` lines: when that is more than the helpers have, new
 /// workspaces are allocated here, on the calling thread, and each helper
 /// installs its own before it runs `work`.
-pub(crate) fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Sync)) {
+fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Sync)) {
     let helpers = threads.saturating_sub(1);
     let pool = match pool(helpers) {
         Some(pool) if helpers > 0 => pool,
@@ -453,17 +506,6 @@ fn spin_until(limit: Duration, done: impl Fn() -> bool) {
     }
 }
 
-/// Cuts `0..len` into `parts` nearly equal slices whose boundaries are
-/// multiples of `align` (the last slice takes the remainder): slice `i` is
-/// `bounds(i)..bounds(i + 1)`.
-pub(crate) fn slice_bounds(len: usize, parts: usize, align: usize, i: usize) -> usize {
-    if i >= parts {
-        return len;
-    }
-    let units = len / align;
-    (units * i / parts) * align
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,11 +519,13 @@ mod tests {
             (13, 2, 6),
             (128, 3, 16),
         ] {
-            let bounds: Vec<usize> = (0..=parts)
-                .map(|i| slice_bounds(len, parts, align, i))
-                .collect();
+            let cut = Slices { len, parts, align };
+            let bounds: Vec<usize> = (0..=parts).map(|i| cut.bounds(i).0).collect();
             assert_eq!(bounds[0], 0);
             assert_eq!(bounds[parts], len);
+            assert_eq!(cut.bounds(parts - 1).1, len);
+            let longest = bounds.windows(2).map(|w| w[1] - w[0]).max();
+            assert_eq!(Some(cut.largest()), longest);
             for w in bounds.windows(2) {
                 assert!(w[0] < w[1], "{len} {parts} {align}: {bounds:?}");
             }
@@ -495,16 +539,19 @@ mod tests {
     fn every_slice_runs_exactly_once_on_up_to_n_threads() {
         use std::sync::atomic::AtomicU64;
         for threads in [1, 2, 3, 5] {
-            let next = AtomicUsize::new(0);
             let hits: Vec<AtomicU64> = (0..200).map(|_| AtomicU64::new(0)).collect();
             let ids = Mutex::new(std::collections::HashSet::new());
-            run(threads, 0, &|| {
+            // A slice per element, run even on one thread.
+            let cut = Slices {
+                len: hits.len(),
+                parts: hits.len(),
+                align: 1,
+            };
+            cut.run(threads, 0, &|lo, hi| {
                 let _ = ids
                     .lock()
                     .map(|mut s| s.insert(std::thread::current().id()));
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(h) = hits.get(i) else { break };
+                for h in &hits[lo..hi] {
                     h.fetch_add(1, Ordering::Relaxed);
                     std::hint::spin_loop();
                 }
