@@ -5,37 +5,24 @@
 //!
 //! Run: `cargo bench --bench train_step`.
 
-use backprop::data::{Batcher, Dataset};
-use backprop::layers::{Mode, Sequential};
+use backprop::data::Batcher;
+use backprop::layers::Mode;
 use backprop::losses::{Loss, SoftmaxCrossEntropy, Target};
 use backprop::optim::{Adam, Optimizer};
 use backprop::tensor::{DMatrix, Parameters};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-fn synthetic(n: usize) -> Dataset {
-    let pixels: Vec<u8> = (0..n * 784).map(|i| (i * 37 % 251) as u8).collect();
-    let labels: Vec<usize> = (0..n).map(|i| i % 10).collect();
-    Dataset::from_u8(pixels, 784, labels, 10).unwrap()
-}
+#[path = "../tests/support/mlp.rs"]
+mod mlp;
 
-fn tutorial_net() -> Sequential<f32> {
-    Sequential::builder(784)
-        .seed(0)
-        .dense(128)
-        .relu()
-        .dense(64)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap()
-}
+use mlp::{synthetic, tutorial_net};
 
 fn train_step(c: &mut Criterion) {
     let data = synthetic(4096);
     let mut group = c.benchmark_group("train_step_784_128_64_10");
     for batch in [64usize, 256] {
-        let mut net = tutorial_net();
+        let mut net = tutorial_net(0);
         let mut opt = Adam::new();
         let loss = SoftmaxCrossEntropy;
         let mut batcher = Batcher::new(data.len(), batch, true, 0).unwrap();
@@ -70,7 +57,7 @@ fn train_step(c: &mut Criterion) {
 }
 
 fn inference(c: &mut Criterion) {
-    let mut net = tutorial_net();
+    let mut net = tutorial_net(0);
     let mut group = c.benchmark_group("inference_784_128_64_10");
     for batch in [1usize, 1000] {
         let x = DMatrix::<f32>::from_fn(784, batch, |i, j| ((i + 3 * j) % 255) as f32 / 255.0);

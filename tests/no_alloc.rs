@@ -2,7 +2,7 @@
 //! call after the first: a counting global allocator proves it (it counts, it
 //! does not time).
 
-use backprop::data::{Batcher, Dataset};
+use backprop::data::Batcher;
 use backprop::layers::{Mode, Sequential};
 use backprop::losses::{Loss, SoftmaxCrossEntropy, Target};
 use backprop::optim::{Adam, Optimizer};
@@ -12,11 +12,10 @@ mod counting_alloc;
 
 use counting_alloc::allocations;
 
-fn synthetic(n: usize) -> Dataset {
-    let pixels: Vec<u8> = (0..n * 784).map(|i| (i * 37 % 251) as u8).collect();
-    let labels: Vec<usize> = (0..n).map(|i| i % 10).collect();
-    Dataset::from_u8(pixels, 784, labels, 10).unwrap()
-}
+#[path = "support/mlp.rs"]
+mod mlp;
+
+use mlp::{synthetic, tutorial_net};
 
 #[test]
 fn training_steps_and_inference_do_not_allocate_after_the_first() {
@@ -24,14 +23,7 @@ fn training_steps_and_inference_do_not_allocate_after_the_first() {
     // parallel path; the allocator counts the helper threads too.
     backprop::tensor::threads::set_num_threads(2);
     let data = synthetic(640);
-    let mut net = Sequential::<f32>::builder(784)
-        .dense(128)
-        .relu()
-        .dense(64)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap();
+    let mut net = tutorial_net(0);
     let loss = SoftmaxCrossEntropy;
     let mut opt = Adam::new();
     let mut batcher = Batcher::new(data.len(), 64, true, 0).unwrap();

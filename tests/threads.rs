@@ -2,29 +2,21 @@
 //! weights on one thread and on several (large products are cut into slices
 //! that keep every element's summation order).
 
-use backprop::data::Dataset;
 use backprop::io::model_to_bytes;
-use backprop::layers::Sequential;
 use backprop::losses::SoftmaxCrossEntropy;
 use backprop::optim::Adam;
 use backprop::tensor::threads;
 use backprop::train::{ProgressMode, Trainer};
 
+#[path = "support/mlp.rs"]
+mod mlp;
+
+use mlp::{synthetic, tutorial_net};
+
 fn train(n_threads: usize) -> (Vec<u8>, Vec<usize>) {
     threads::set_num_threads(n_threads);
-    let n = 512;
-    let pixels: Vec<u8> = (0..n * 784).map(|i| (i * 37 % 251) as u8).collect();
-    let labels: Vec<usize> = (0..n).map(|i| (i * 7 % 251) % 10).collect();
-    let data = Dataset::from_u8(pixels, 784, labels, 10).unwrap();
-    let mut net = Sequential::<f32>::builder(784)
-        .seed(5)
-        .dense(128)
-        .relu()
-        .dense(64)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap();
+    let data = synthetic(512);
+    let mut net = tutorial_net(5);
     let mut trainer = Trainer::new(SoftmaxCrossEntropy, Adam::new(), 1e-3)
         .epochs(2)
         .batch_size(256) // 784→128 at batch 256: 51 MFLOP, cut into slices
