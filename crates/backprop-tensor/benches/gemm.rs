@@ -148,6 +148,10 @@ fn gemm(c: &mut Criterion) {
             shapes.push((format!("b{batch}_{name}"), m, n, k, layout));
         }
     }
+    // Batch-1000 inference (the throughput target's forward products).
+    for (name, m, n, k) in [("fwd1_NN", 128, 1000, 784), ("fwd2_NN", 64, 1000, 128)] {
+        shapes.push((format!("b1000_{name}"), m, n, k, Layout::Nn));
+    }
     for (name, m, k) in [("mv1", 128, 784), ("mv2", 64, 128), ("mv3", 10, 64)] {
         shapes.push((format!("b1_{name}_NN"), m, 1, k, Layout::Nn));
     }

@@ -410,6 +410,21 @@ unsafe fn scale<T: Elem>(m: usize, n: usize, beta: T, c: *mut T, rsc: isize, csc
 // ---------------------------------------------------------------------------
 // Workspace
 
+/// Asks the CPU to bring the cache line holding `p` into L1 (a hint: no
+/// fault, whatever `p` is).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch never
+        // faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// One cache line: the unit (and alignment) of the packing workspace.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
@@ -520,13 +535,21 @@ unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
             let mut pc = 0;
             while pc < g.k {
                 let kc = kc_max.min(g.k - pc);
-                // SAFETY: the block [pc, pc+kc) × [jc, jc+nc) lies inside B,
-                // and B̃ has room for kc × nc_max elements.
+                let bblock =
+                    g.b.wrapping_offset(pc as isize * g.rsb + jc as isize * g.csb);
+                // Columns of B that the kernel reads where they are: whole
+                // micro-panels of contiguous columns (a column-major B), each
+                // column one sequential stream. Packing them would copy every
+                // element once more for nothing; only the last, partial
+                // panel is packed (zero-padded).
+                let direct = if g.rsb == 1 { nc / NR * NR } else { 0 };
+                // SAFETY: the block [pc, pc+kc) × [jc+direct, jc+nc) lies
+                // inside B, and B̃ has room for kc × nc_max elements.
                 unsafe {
                     pack_b::<S>(
                         kc,
-                        nc,
-                        g.b.offset(pc as isize * g.rsb + jc as isize * g.csb),
+                        nc - direct,
+                        bblock.wrapping_offset(direct as isize * g.csb),
                         g.rsb,
                         g.csb,
                         bpack,
@@ -553,23 +576,36 @@ unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
                     while jr < nc {
                         let mut ir = 0;
                         while ir < mc {
-                            // SAFETY: the micro-panels lie inside Ã and B̃;
-                            // the tile's valid part lies inside C.
+                            let c = g.c.wrapping_offset(
+                                (ic + ir) as isize * g.rsc + (jc + jr) as isize * g.csc,
+                            );
+                            let tile = (g.rsc, g.csc, mr.min(mc - ir), NR.min(nc - jr));
+                            let a = apack.wrapping_add(ir * kc);
+                            // SAFETY: the micro-panels lie inside Ã and B̃ (or
+                            // B: depths [pc, pc+kc) of NR whole columns); the
+                            // tile's valid part lies inside C. Two call sites,
+                            // so that each inlined kernel knows its strides.
                             unsafe {
-                                kernel::<S>(
-                                    kc,
-                                    apack.add(ir * kc),
-                                    bpack.add(jr * kc),
-                                    g.alpha,
-                                    beta,
-                                    g.c.offset(
-                                        (ic + ir) as isize * g.rsc + (jc + jr) as isize * g.csc,
-                                    ),
-                                    g.rsc,
-                                    g.csc,
-                                    mr.min(mc - ir),
-                                    NR.min(nc - jr),
-                                )
+                                if jr < direct {
+                                    let b = bblock.wrapping_offset(jr as isize * g.csb);
+                                    if jr + NR < direct {
+                                        // This panel's kernels share the
+                                        // fetching of the next one's columns.
+                                        let next = b.wrapping_offset(NR as isize * g.csb);
+                                        let panels = mc.div_ceil(mr);
+                                        let col_bytes = kc * std::mem::size_of::<S::T>();
+                                        for j in (ir / mr..NR).step_by(panels) {
+                                            let col = next.wrapping_offset(j as isize * g.csb);
+                                            for off in (0..col_bytes).step_by(64) {
+                                                prefetch(col.cast::<u8>().wrapping_add(off));
+                                            }
+                                        }
+                                    }
+                                    kernel::<S>(kc, a, (b, 1, g.csb), g.alpha, beta, c, tile)
+                                } else {
+                                    let b = bpack.wrapping_add((jr - direct) * kc);
+                                    kernel::<S>(kc, a, (b, NR as isize, 1), g.alpha, beta, c, tile)
+                                }
                             };
                             ir += mr;
                         }
@@ -756,36 +792,37 @@ unsafe fn pack_b<S: Simd>(
 
 /// The micro-kernel: `C[..mr, ..nr] ← α·Ã·B̃ + β·C` for one `MR×kc` panel of
 /// `Ã` and one `kc×NR` panel of `B̃`, accumulating the `MR×NR` tile in twelve
-/// vector registers.
+/// vector registers. The `B` panel is `(pointer, depth stride, column
+/// stride)`: `(B̃, NR, 1)` when packed, `(B, 1, csb)` when read in place.
 ///
 /// # Safety
-/// `a` is valid for `MR·kc` elements, `b` for `NR·kc`; `c` for the `mr×nr`
-/// range its strides describe; with `β = 0`, `C` is not read.
-#[allow(clippy::too_many_arguments)]
+/// `a` is valid for `MR·kc` elements, `b` for the `kc×NR` range its strides
+/// describe; `c` for the `mr×nr` range its strides describe, where `tile` is
+/// `(rsc, csc, mr, nr)`; with `β = 0`, `C` is not read.
 #[inline(always)]
 unsafe fn kernel<S: Simd>(
     kc: usize,
     a: *const S::T,
-    b: *const S::T,
+    b: (*const S::T, isize, isize),
     alpha: S::T,
     beta: S::T,
     c: *mut S::T,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
+    (rsc, csc, mr, nr): (isize, isize, usize, usize),
 ) {
     let l = S::LANES;
     // SAFETY (whole body): reads stay inside the two panels; writes go to
     // (i, j) of C with i < mr, j < nr, or to the on-stack buffer.
     unsafe {
-        let mut acc = [[S::zero(); 2]; NR];
-        let (mut a, mut b) = (a, b);
-        for _ in 0..kc {
-            step::<S>(&mut acc, a, b);
-            a = a.add(2 * l);
-            b = b.add(NR);
+        // The tile of C is read (β ≠ 0) or written only after the loop:
+        // ask for its lines now, so they arrive while the FMAs run.
+        if rsc == 1 {
+            for j in 0..nr {
+                let cj = c.offset(j as isize * csc);
+                prefetch(cj);
+                prefetch(cj.add(mr - 1));
+            }
         }
+        let acc = accumulate::<S>(kc, a, b);
 
         // Constant-trip loops over `acc` below (no `take(nr)`), so that the
         // accumulators stay in registers instead of going through the stack.
@@ -833,25 +870,77 @@ unsafe fn kernel<S: Simd>(
     }
 }
 
-/// One depth step of the micro-kernel: `acc += Ã[:, l] ⊗ B̃[l, :]`.
+/// The micro-kernel's arithmetic: the `MR×NR` tile `Ã·B̃` over `kc` depths,
+/// in twelve named accumulators (an array here ends up in memory once the
+/// loop is unrolled), four depths per iteration.
 ///
 /// Helpers like this one are functions, never closures: a closure is
 /// compiled without the target features of the function it is written in, so
 /// the intrinsics inside it would not be inlined.
 ///
 /// # Safety
-/// `a` is valid for `MR` elements, `b` for `NR`.
+/// `a` is valid for `MR·kc` elements, `b` for the `kc×NR` range its strides
+/// describe (see [`kernel`]).
 #[inline(always)]
-unsafe fn step<S: Simd>(acc: &mut [[S::V; 2]; NR], a: *const S::T, b: *const S::T) {
-    // SAFETY: as documented.
+unsafe fn accumulate<S: Simd>(
+    kc: usize,
+    a: *const S::T,
+    (b, bsp, bsj): (*const S::T, isize, isize),
+) -> [[S::V; 2]; NR] {
+    let l = S::LANES;
+    // SAFETY: depth `p` reads `a[p·MR .. p·MR+MR]` and `b[p·bsp + j·bsj]`,
+    // `p < kc`, `j < NR`.
     unsafe {
-        let a0 = S::load(a);
-        let a1 = S::load(a.add(S::LANES));
-        for (j, col) in acc.iter_mut().enumerate() {
-            let bj = S::splat(*b.add(j));
-            col[0] = S::fma(a0, bj, col[0]);
-            col[1] = S::fma(a1, bj, col[1]);
+        let z = S::zero();
+        let (mut c00, mut c01, mut c10, mut c11, mut c20, mut c21) = (z, z, z, z, z, z);
+        let (mut c30, mut c31, mut c40, mut c41, mut c50, mut c51) = (z, z, z, z, z, z);
+        macro_rules! depth {
+            ($a:expr, $b:expr) => {{
+                let (a, b) = ($a, $b);
+                let a0 = S::load(a);
+                let a1 = S::load(a.add(l));
+                let bj = S::splat(*b);
+                c00 = S::fma(a0, bj, c00);
+                c01 = S::fma(a1, bj, c01);
+                let bj = S::splat(*b.offset(bsj));
+                c10 = S::fma(a0, bj, c10);
+                c11 = S::fma(a1, bj, c11);
+                let bj = S::splat(*b.offset(2 * bsj));
+                c20 = S::fma(a0, bj, c20);
+                c21 = S::fma(a1, bj, c21);
+                let bj = S::splat(*b.offset(3 * bsj));
+                c30 = S::fma(a0, bj, c30);
+                c31 = S::fma(a1, bj, c31);
+                let bj = S::splat(*b.offset(4 * bsj));
+                c40 = S::fma(a0, bj, c40);
+                c41 = S::fma(a1, bj, c41);
+                let bj = S::splat(*b.offset(5 * bsj));
+                c50 = S::fma(a0, bj, c50);
+                c51 = S::fma(a1, bj, c51);
+            }};
         }
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kc / 4 {
+            depth!(a, b);
+            depth!(a.add(2 * l), b.offset(bsp));
+            depth!(a.add(4 * l), b.offset(2 * bsp));
+            depth!(a.add(6 * l), b.offset(3 * bsp));
+            a = a.add(8 * l);
+            b = b.offset(4 * bsp);
+        }
+        for _ in 0..kc % 4 {
+            depth!(a, b);
+            a = a.add(2 * l);
+            b = b.offset(bsp);
+        }
+        [
+            [c00, c01],
+            [c10, c11],
+            [c20, c21],
+            [c30, c31],
+            [c40, c41],
+            [c50, c51],
+        ]
     }
 }
 
