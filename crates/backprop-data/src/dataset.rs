@@ -4,7 +4,7 @@
 //! caller-owned matrices.
 
 use crate::{DataError, Result};
-use backprop_tensor::{DMatrix, Scalar, ops, rng};
+use backprop_tensor::{DMatrix, Scalar, ops, rng, threads};
 use rand::seq::SliceRandom;
 use std::fmt;
 
@@ -546,32 +546,39 @@ impl Dataset {
                 // x/255 computed in T: one vectorised conversion and division per
                 // pixel (no table gather); equal to the table's values, which
                 // `unit_scale_matches_the_table` checks for all 256 pixels.
+                // Whole samples are shared out between the pool's threads.
                 let d = T::of(255.0);
-                ops::simd(|| {
-                    for (k, (col, &i)) in out.chunks_exact_mut(nf).zip(indices).enumerate() {
-                        // Shuffled samples are scattered over the whole
-                        // training set (47 MB for MNIST): ask for a later
-                        // sample's pixels while this one is converted.
-                        if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
-                            prefetch(data.get(ahead * nf..(ahead + 1) * nf));
-                        }
-                        if let Some(src) = data.get(i * nf..(i + 1) * nf) {
-                            for (dst, &p) in col.iter_mut().zip(src) {
-                                *dst = T::of(f64::from(p)) / d;
+                threads::for_each_chunk_mut([out], nf, PARALLEL_MIN_SAMPLES * nf, &|start, [x]| {
+                    let indices = indices.get(start / nf..).unwrap_or_default();
+                    ops::simd(|| {
+                        for (k, (col, &i)) in x.chunks_exact_mut(nf).zip(indices).enumerate() {
+                            // Shuffled samples are scattered over the whole
+                            // training set (47 MB for MNIST): ask for a later
+                            // sample's pixels while this one is converted.
+                            if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
+                                prefetch(data.get(ahead * nf..(ahead + 1) * nf));
+                            }
+                            if let Some(src) = data.get(i * nf..(i + 1) * nf) {
+                                for (dst, &p) in col.iter_mut().zip(src) {
+                                    *dst = T::of(f64::from(p)) / d;
+                                }
                             }
                         }
-                    }
+                    })
                 })
             }
             Features::U8 { data, scale } => {
                 let lut = scale.lookup_table::<T>();
-                for (col, &i) in out.chunks_exact_mut(nf).zip(indices) {
-                    if let Some(src) = data.get(i * nf..(i + 1) * nf) {
-                        for (dst, &p) in col.iter_mut().zip(src) {
-                            *dst = lut[usize::from(p)];
+                threads::for_each_chunk_mut([out], nf, PARALLEL_MIN_SAMPLES * nf, &|start, [x]| {
+                    let indices = indices.get(start / nf..).unwrap_or_default();
+                    for (col, &i) in x.chunks_exact_mut(nf).zip(indices) {
+                        if let Some(src) = data.get(i * nf..(i + 1) * nf) {
+                            for (dst, &p) in col.iter_mut().zip(src) {
+                                *dst = lut[usize::from(p)];
+                            }
                         }
                     }
-                }
+                })
             }
             Features::F32(data) => {
                 for (col, &i) in out.chunks_exact_mut(nf).zip(indices) {
@@ -617,6 +624,10 @@ impl Dataset {
         Ok(())
     }
 }
+
+/// Batches of `u8` samples are assembled on the pool's threads from twice
+/// this many samples (a thread converts at least this many).
+const PARALLEL_MIN_SAMPLES: usize = 16;
 
 /// How many samples ahead [`Dataset::fill_features`] prefetches.
 const PREFETCH_AHEAD: usize = 2;

@@ -316,3 +316,45 @@ fn scaler_fitted_on_train_applies_to_test() {
         Err(DataError::FeatureCountMismatch { .. } | DataError::WrongKind { .. })
     ));
 }
+
+#[test]
+fn batches_assembled_on_several_threads_match_one_thread() {
+    use backprop_tensor::threads;
+    // 300 samples of 50 pixels; batches large enough to be cut for threads
+    // (at least 32 samples), with odd sizes so the last cut is short.
+    let n = 300;
+    let pixels: Vec<u8> = (0..n * 50).map(|i| (i * 37 % 256) as u8).collect();
+    let mut ds = Dataset::from_u8(pixels, 50, (0..n).map(|i| i % 10).collect(), 10).unwrap();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rng::seeded(7));
+    for scale in [PixelScale::Unit, PixelScale::MNIST] {
+        ds.set_pixel_scale(scale).unwrap();
+        for batch in [1, 33, 64, 257] {
+            let indices = &order[..batch];
+            let mut expected = Vec::new();
+            for t in [1, 2, 3, 8] {
+                threads::set_num_threads(t);
+                let (mut x, mut y) = (DMatrix::<f32>::zeros(0, 0), Vec::new());
+                ds.fill_batch(indices, &mut x, &mut y).unwrap();
+                assert_eq!(x.shape(), (50, batch));
+                assert_eq!(y, indices.iter().map(|&i| i % 10).collect::<Vec<_>>());
+                // Column j holds sample indices[j], whatever thread wrote it.
+                for (j, &i) in indices.iter().enumerate() {
+                    let mut one = DMatrix::<f32>::zeros(0, 0);
+                    ds.fill_features(&[i], &mut one).unwrap();
+                    assert_eq!(
+                        x.column(j),
+                        one.column(0),
+                        "{scale:?} batch {batch} on {t} threads"
+                    );
+                }
+                if t == 1 {
+                    expected = x.as_slice().to_vec();
+                } else {
+                    assert!(x.as_slice() == expected.as_slice(), "{t} threads");
+                }
+            }
+        }
+    }
+    threads::set_num_threads(1);
+}
