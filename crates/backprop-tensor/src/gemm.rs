@@ -13,6 +13,14 @@
 //!           micro-kernel: C[MR×NR] (+)= α·Ã[ir]·B̃[jr]
 //! ```
 //!
+//! One departure: when `B`'s columns are contiguous (a column-major `B`, as
+//! in every forward product `W·A` and every `Wᵀ·dZ`), whole micro-panels of
+//! `B` are not packed: the kernel reads their `NR` columns where they are, as
+//! `NR` sequential streams, and the kernels of one panel prefetch the next
+//! panel's columns. Only a last, partial panel is packed. The arithmetic is
+//! the same either way (the kernel takes the panel's depth and column
+//! strides), so results do not depend on it.
+//!
 //! Every operand is read through a row and a column stride, so transposes are
 //! free: they only change how the packing reads memory. The packed buffers
 //! come from a per-thread workspace that grows on first use and is reused by
