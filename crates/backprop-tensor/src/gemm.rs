@@ -86,6 +86,10 @@ pub(crate) struct Gemm<T> {
     pub c: *mut T,
     pub rsc: isize,
     pub csc: isize,
+    /// `A` already packed for [`blocked`] by [`pack_whole_a`] with the same
+    /// instantiation (every depth block, one after the other), or null: pack
+    /// it here. Set only by [`parallel_with`] for the slices of a product.
+    pub a_packed: *const T,
 }
 
 /// `f32` product.
@@ -96,7 +100,7 @@ pub(crate) struct Gemm<T> {
 /// distinct `(i, j)` of `C` are distinct elements.
 pub(crate) unsafe fn sgemm(g: Gemm<f32>) {
     // SAFETY: the caller upholds the pointer contract.
-    unsafe { parallel(g, sgemm_on_this_thread) }
+    unsafe { parallel(g, sgemm_on_this_thread, spack_whole_a) }
 }
 
 /// [`sgemm`] on the calling thread alone.
@@ -114,13 +118,28 @@ unsafe fn sgemm_on_this_thread(g: Gemm<f32>) {
     unsafe { gemm_generic::<portable::F32x4>(g) }
 }
 
+/// [`pack_whole_a`] for `f32`, with the instantiation [`sgemm_on_this_thread`]
+/// picks.
+///
+/// # Safety
+/// As [`pack_whole_a`].
+unsafe fn spack_whole_a(g: &Gemm<f32>, dst: *mut f32, room: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA; forwarded contract.
+        return unsafe { x86::spack_whole_a_avx2(g, dst, room) };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { pack_whole_a::<portable::F32x4>(g, dst, room) }
+}
+
 /// `f64` product.
 ///
 /// # Safety
 /// As [`sgemm`].
 pub(crate) unsafe fn dgemm(g: Gemm<f64>) {
     // SAFETY: the caller upholds the pointer contract.
-    unsafe { parallel(g, dgemm_on_this_thread) }
+    unsafe { parallel(g, dgemm_on_this_thread, dpack_whole_a) }
 }
 
 /// [`dgemm`] on the calling thread alone.
@@ -136,6 +155,58 @@ unsafe fn dgemm_on_this_thread(g: Gemm<f64>) {
     }
     // SAFETY: the caller upholds the pointer contract.
     unsafe { gemm_generic::<portable::F64x2>(g) }
+}
+
+/// [`pack_whole_a`] for `f64`, with the instantiation [`dgemm_on_this_thread`]
+/// picks.
+///
+/// # Safety
+/// As [`pack_whole_a`].
+unsafe fn dpack_whole_a(g: &Gemm<f64>, dst: *mut f64, room: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA; forwarded contract.
+        return unsafe { x86::dpack_whole_a_avx2(g, dst, room) };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { pack_whole_a::<portable::F64x2>(g, dst, room) }
+}
+
+/// Packs the whole of `A` as [`blocked`] would, block by block of depth, for
+/// slices of `C`'s columns that then share it ([`Gemm::a_packed`]): only
+/// when every such slice goes through [`blocked`] untransposed with one block
+/// of rows (`MR ≤ m ≤ MC`), and `dst` has room for it (`room` elements).
+/// Returns whether it packed.
+///
+/// # Safety
+/// `g`'s `A` is valid for its `m×k` range; `dst` for `room` elements.
+#[inline(always)]
+unsafe fn pack_whole_a<S: Simd>(g: &Gemm<S::T>, dst: *mut S::T, room: usize) -> bool {
+    if g.m < S::MR || g.m > MC || g.k == 0 || g.alpha == S::T::ZERO {
+        return false;
+    }
+    let (kc_max, mc, _) = block_sizes(g.m, g.k, NR, S::MR);
+    if mc * g.k > room {
+        return false;
+    }
+    let mut pc = 0;
+    while pc < g.k {
+        let kc = kc_max.min(g.k - pc);
+        // SAFETY: columns [pc, pc+kc) lie inside A; block `pc` goes to
+        // `dst[mc·pc ..][.. mc·kc]`, inside `mc·k ≤ room`.
+        unsafe {
+            pack_a::<S>(
+                g.m,
+                kc,
+                g.a.offset(pc as isize * g.csa),
+                g.rsa,
+                g.csa,
+                dst.add(mc * pc),
+            )
+        };
+        pc += kc;
+    }
+    true
 }
 
 /// Smallest slice of columns (a multiple of `NR`) and of rows (of every
@@ -177,7 +248,11 @@ impl<T: Copy> Shared<T> {
 ///
 /// # Safety
 /// As [`sgemm`].
-unsafe fn parallel<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>)) {
+unsafe fn parallel<T: Elem>(
+    g: Gemm<T>,
+    on_thread: unsafe fn(Gemm<T>),
+    pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
+) {
     let flops =
         g.m.saturating_mul(g.n)
             .saturating_mul(g.k)
@@ -192,14 +267,19 @@ unsafe fn parallel<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>)) {
         crate::threads::num_threads()
     };
     // SAFETY: the caller's contract.
-    unsafe { parallel_with(g, on_thread, threads) }
+    unsafe { parallel_with(g, on_thread, pack_a, threads) }
 }
 
 /// [`parallel`] on at most `threads` threads, whatever the product's size.
 ///
 /// # Safety
 /// As [`sgemm`].
-unsafe fn parallel_with<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>), threads: usize) {
+unsafe fn parallel_with<T: Elem>(
+    g: Gemm<T>,
+    on_thread: unsafe fn(Gemm<T>),
+    pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
+    threads: usize,
+) {
     let by_columns = g.n >= g.m;
     let (len, align, min) = if by_columns {
         (g.n, NR, MIN_SLICE_COLS)
@@ -225,6 +305,19 @@ unsafe fn parallel_with<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>), thre
     };
     let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
     reserve_workspace(lines);
+    // Slices of columns all need the whole of A: packed once here, not once
+    // per slice (the same packing, so the same result).
+    let mut a_ws = Vec::new();
+    let mut g = g;
+    if by_columns {
+        let size = std::mem::size_of::<T>();
+        a_ws = take_packed_a((g.m.next_multiple_of(MAX_MR) * g.k * size).div_ceil(64));
+        let room = a_ws.len() * 64 / size;
+        // SAFETY: the workspace holds `room` elements; A is the caller's.
+        if unsafe { pack_a(&g, a_ws.as_mut_ptr().cast(), room) } {
+            g.a_packed = a_ws.as_ptr().cast();
+        }
+    }
     let shared = Shared(g);
     cut.run(threads, lines, &|lo, hi| {
         let g = shared.get();
@@ -250,6 +343,7 @@ unsafe fn parallel_with<T: Elem>(g: Gemm<T>, on_thread: unsafe fn(Gemm<T>), thre
             on_thread(part);
         }
     });
+    give_back_packed_a(a_ws);
 }
 
 /// Whether the AVX2+FMA kernels can run, detected once and cached.
@@ -509,6 +603,32 @@ fn workspace_bound(m: usize, k: usize, n: usize, size: usize) -> usize {
     ((rows + cols) * depth * size).div_ceil(64) + 2
 }
 
+thread_local! {
+    /// The whole of `A`, packed by this thread for the slices of a product it
+    /// shares with the pool (see [`parallel_with`]): grown on first use.
+    static PACKED_A: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
+}
+
+/// At least `lines` lines for [`pack_whole_a`], taken out of this thread's
+/// slot (allocating only when it must grow); hand it back with
+/// [`give_back_packed_a`].
+fn take_packed_a(lines: usize) -> Vec<Line> {
+    let mut ws = PACKED_A.try_with(Cell::take).unwrap_or_default();
+    if ws.len() < lines {
+        ws = Vec::new();
+        ws.reserve_exact(lines);
+        ws.resize(lines, Line([0; 64]));
+    }
+    ws
+}
+
+/// Returns a buffer taken by [`take_packed_a`] to its slot.
+fn give_back_packed_a(ws: Vec<Line>) {
+    if !ws.is_empty() {
+        let _ = PACKED_A.try_with(|slot| slot.set(ws));
+    }
+}
+
 /// Returns a workspace taken by [`take_workspace`] to its slot.
 fn give_back(ws: Vec<Line>) {
     // During thread teardown the slot is gone and the buffer is just freed.
@@ -568,17 +688,25 @@ unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
                 let mut ic = 0;
                 while ic < g.m {
                     let mc = mc_max.min(g.m - ic);
-                    // SAFETY: the block [ic, ic+mc) × [pc, pc+kc) lies inside
-                    // A, and Ã has room for mc_max × kc elements.
-                    unsafe {
-                        pack_a::<S>(
-                            mc,
-                            kc,
-                            g.a.offset(ic as isize * g.rsa + pc as isize * g.csa),
-                            g.rsa,
-                            g.csa,
-                            apack,
-                        )
+                    let apack = if g.a_packed.is_null() {
+                        // SAFETY: the block [ic, ic+mc) × [pc, pc+kc) lies
+                        // inside A, and Ã has room for mc_max × kc elements.
+                        unsafe {
+                            pack_a::<S>(
+                                mc,
+                                kc,
+                                g.a.offset(ic as isize * g.rsa + pc as isize * g.csa),
+                                g.rsa,
+                                g.csa,
+                                apack,
+                            )
+                        };
+                        apack
+                    } else {
+                        // Packed by `pack_whole_a` (one block of rows, so
+                        // ic = 0 and mc_max is its padded height).
+                        debug_assert!(ic == 0 && mc == g.m);
+                        g.a_packed.wrapping_add(mc_max * pc).cast_mut()
                     };
                     let mut jr = 0;
                     while jr < nc {
@@ -1288,7 +1416,7 @@ mod portable {
 /// AVX2 + FMA: 256-bit registers, fused multiply-adds.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Gemm, Simd, gemm_generic};
+    use super::{Gemm, Simd, gemm_generic, pack_whole_a};
     use std::arch::x86_64::*;
 
     /// Eight `f32` lanes.
@@ -1458,6 +1586,26 @@ mod x86 {
         unsafe { gemm_generic::<F32x8>(g) }
     }
 
+    /// [`super::pack_whole_a`] for `f32`, compiled for AVX2 + FMA.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA; the [`super::pack_whole_a`] contract holds.
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) unsafe fn spack_whole_a_avx2(g: &Gemm<f32>, dst: *mut f32, room: usize) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { pack_whole_a::<F32x8>(g, dst, room) }
+    }
+
+    /// [`super::pack_whole_a`] for `f64`, compiled for AVX2 + FMA.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA; the [`super::pack_whole_a`] contract holds.
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) unsafe fn dpack_whole_a_avx2(g: &Gemm<f64>, dst: *mut f64, room: usize) -> bool {
+        // SAFETY: forwarded contract.
+        unsafe { pack_whole_a::<F64x4>(g, dst, room) }
+    }
+
     /// The `f64` product compiled for AVX2 + FMA.
     ///
     /// # Safety
@@ -1549,7 +1697,9 @@ mod tests {
             match path {
                 Path::Dispatch => unsafe { sgemm(g) },
                 Path::Portable => unsafe { gemm_generic::<portable::F32x4>(g) },
-                Path::Threads(t) => unsafe { parallel_with(g, sgemm_on_this_thread, t) },
+                Path::Threads(t) => unsafe {
+                    parallel_with(g, sgemm_on_this_thread, spack_whole_a, t)
+                },
             }
         }
     }
@@ -1566,7 +1716,9 @@ mod tests {
             match path {
                 Path::Dispatch => unsafe { dgemm(g) },
                 Path::Portable => unsafe { gemm_generic::<portable::F64x2>(g) },
-                Path::Threads(t) => unsafe { parallel_with(g, dgemm_on_this_thread, t) },
+                Path::Threads(t) => unsafe {
+                    parallel_with(g, dgemm_on_this_thread, dpack_whole_a, t)
+                },
             }
         }
     }
@@ -1619,6 +1771,7 @@ mod tests {
                     c: c.buf.as_mut_ptr(),
                     rsc: c.rs,
                     csc: c.cs,
+                    a_packed: std::ptr::null(),
                 },
             )
         };
@@ -1717,6 +1870,11 @@ mod tests {
             (1, 65, 1),
             (1, 1, 2),
             (2, 784, 3),
+            // Wide products with several depth blocks (cut into column
+            // slices that share one packed A): α ≠ 0, β = 0 and β = 1.
+            (40, 530, 700),
+            (128, 784, 300),
+            (24, 300, 400),
         ];
         for (i, &shape) in shapes.iter().enumerate() {
             for (la, lb) in all_layouts() {
@@ -1812,6 +1970,7 @@ mod tests {
                     c: c.buf.as_mut_ptr(),
                     rsc: c.rs,
                     csc: c.cs,
+                    a_packed: std::ptr::null(),
                 },
             )
         };
@@ -1929,6 +2088,7 @@ mod tests {
                 c: c.as_mut_ptr(),
                 rsc: 1,
                 csc: m as isize,
+                a_packed: std::ptr::null(),
             };
             // SAFETY: the buffers hold the m×k, k×n and m×n column-major ranges.
             // (On this thread alone: the workspace looked at is this thread's.)

@@ -127,6 +127,7 @@ macro_rules! impl_scalar {
                     c,
                     rsc,
                     csc,
+                    a_packed: std::ptr::null(),
                 };
                 // SAFETY: forwarded verbatim; the caller upholds the contract.
                 unsafe { $gemm(g) }
