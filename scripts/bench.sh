@@ -38,11 +38,14 @@ record() { # impl kind batch json-line
 }
 
 note "== building backprop (release)"
-cargo build --release --example mnist --example predict >&2
+cargo build --release --example mnist --example predict --example fma_peak >&2
 
 note "== machine"
 { lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | sed 's/Flags:.*\(avx512f\).*/Flags: ... avx512f .../'; uptime; } > "$OUT/machine.txt" 2>&1 || true
 cat "$OUT/machine.txt" >&2
+
+note "== fma_peak (the hardware's limit)"
+line=$("$BIN"/fma_peak | tail -n 1) && record fma-peak peak 0 "$line" || note "!! fma_peak failed: no fraction of the hardware's limit"
 
 if [ -x "$PEERS_BIN/gemm-probe" ]; then
     for b in 64 256; do

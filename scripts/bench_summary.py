@@ -38,8 +38,11 @@ def ratio(a, b):
 print("## Training, 784-128-64-10, Adam, f32 (mean epoch seconds over epochs 2..N, median of runs)\n")
 print("backprop and PyTorch on 2 threads (backprop 1t: `--threads 1`); the gemm floor is the")
 print("step's eight products through matrixmultiply (gemm-probe), on 1 and on 2 threads.\n")
-print("| batch | backprop | backprop 1t | PyTorch | candle | NumPy seed | floor 1t | floor 2t | backprop / PyTorch | backprop / floor 2t | backprop 1t / floor 1t | backprop GFLOP/s | of ceiling 2t |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+# The hardware's limit: examples/fma_peak, FMAs on every core (2 here).
+peak_all = med("fma-peak", "peak", 0, "fma_peak_gflops_all")
+peak_1t = med("fma-peak", "peak", 0, "fma_peak_gflops_1t")
+print("| batch | backprop | backprop 1t | PyTorch | candle | NumPy seed | floor 1t | floor 2t | backprop / PyTorch | backprop / floor 2t | backprop 1t / floor 1t | backprop GFLOP/s | of ceiling 2t | of FMA peak 2t |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for b in (64, 256):
     ours = med("backprop", "train", b, "mean_epoch_seconds")
     ours1 = med("backprop-1thread", "train", b, "mean_epoch_seconds")
@@ -53,7 +56,8 @@ for b in (64, 256):
     achieved = None if ours is None else 454_400 * 60_000 / ours / 1e9
     print(f"| {b} | {fmt(ours)} | {fmt(ours1)} | {fmt(torch)} | {fmt(candle)} | {fmt(numpy)} | {fmt(floor)} | {fmt(floor2)} | "
           f"{fmt(ratio(ours, torch), '.2f')} | {fmt(ratio(ours, floor2), '.2f')} | {fmt(ratio(ours1, floor), '.2f')} | "
-          f"{fmt(achieved, '.1f')} | {fmt(ratio(achieved, step_gflops2), '.0%')} |")
+          f"{fmt(achieved, '.1f')} | {fmt(ratio(achieved, step_gflops2), '.0%')} | {fmt(ratio(achieved, peak_all), '.0%')} |")
+print(f"\nFMA peak (examples/fma_peak): {fmt(peak_1t, '.1f')} GFLOP/s on one thread, {fmt(peak_all, '.1f')} on all cores.")
 
 print("\n## Test accuracy after the run\n")
 for (impl, kind, b), res in sorted(runs.items()):
@@ -81,6 +85,14 @@ print(f"\nlatency backprop / PyTorch: {fmt(ratio(ours_lat, torch_lat), '.3f')} (
       f"{fmt(ratio(ours_lat, torch1_lat), '.3f')} (against PyTorch on 1 thread); "
       f"batch-1000 throughput backprop / PyTorch: {fmt(ratio(ours_thr, torch_thr), '.2f')} (2 threads each), "
       f"{fmt(ratio(ours1_thr, torch1_thr), '.2f')} (1 thread each)")
+
+# 2·(784·128 + 128·64 + 64·10) = 218,112 FLOPs per image in a forward pass.
+fwd = 218_112
+print(f"batch-1000 forward GFLOP/s: backprop {fmt(None if ours_thr is None else ours_thr * fwd / 1e9, '.1f')} "
+      f"({fmt(ratio(None if ours_thr is None else ours_thr * fwd / 1e9, peak_all), '.0%')} of the 2-thread FMA peak), "
+      f"1 thread {fmt(None if ours1_thr is None else ours1_thr * fwd / 1e9, '.1f')} "
+      f"({fmt(ratio(None if ours1_thr is None else ours1_thr * fwd / 1e9, peak_1t), '.0%')} of the 1-thread peak); "
+      f"PyTorch {fmt(None if torch_thr is None else torch_thr * fwd / 1e9, '.1f')}")
 
 print("\n## Peak resident memory in training (MiB)\n")
 for (impl, kind, b), res in sorted(runs.items()):

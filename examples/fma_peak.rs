@@ -1,0 +1,98 @@
+//! The hardware's limit for `f32` arithmetic on this machine: the rate of
+//! fused multiply-adds the CPU sustains on one thread and on all of its
+//! cores, counted as 2 FLOPs each (as `2·m·n·k` counts a product). A
+//! benchmark's GFLOP/s divided by this is the fraction of the machine it
+//! uses, whatever any library reaches.
+//!
+//! ```sh
+//! cargo run --release --example fma_peak
+//! ```
+//!
+//! Prints one JSON line: `fma_peak_gflops_1t`, `fma_peak_gflops_all` (on
+//! `threads` threads, one per core). Each is the median of five timed runs
+//! of 12 independent chains of 8-lane FMAs (enough to hide the FMA latency
+//! of current x86-64 cores). Needs x86-64 with AVX2 and FMA.
+
+use std::process::ExitCode;
+use std::sync::Barrier;
+use std::time::Instant;
+
+/// FMA instructions per chain per timed run.
+const ITERS: u64 = 50_000_000;
+
+fn main() -> ExitCode {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let one = median(|| rate(1));
+        let all = median(|| rate(threads));
+        println!(
+            "fma peak, f32: {one:.1} GFLOP/s on one thread, {all:.1} GFLOP/s on {threads} threads"
+        );
+        println!(
+            "{}",
+            serde_json::json!({
+                "fma_peak_gflops_1t": one,
+                "fma_peak_gflops_all": all,
+                "threads": threads,
+            })
+        );
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("error: fma_peak needs an x86-64 CPU with AVX2 and FMA");
+    ExitCode::FAILURE
+}
+
+/// The median of five calls of `f`.
+fn median(f: impl Fn() -> f64) -> f64 {
+    let mut v: Vec<f64> = (0..5).map(|_| f()).collect();
+    v.sort_by(f64::total_cmp);
+    v[2]
+}
+
+/// GFLOP/s of `threads` threads each running the FMA loop, started together.
+#[cfg(target_arch = "x86_64")]
+fn rate(threads: usize) -> f64 {
+    let barrier = Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                barrier.wait();
+                // SAFETY: AVX2 and FMA were detected in main.
+                std::hint::black_box(unsafe { fma_loop(ITERS) });
+                barrier.wait();
+            });
+        }
+        barrier.wait();
+        let start = Instant::now();
+        barrier.wait();
+        let flops = threads as f64 * ITERS as f64 * 12.0 * 8.0 * 2.0;
+        flops / start.elapsed().as_secs_f64() / 1e9
+    })
+}
+
+/// 12 independent chains of `_mm256_fmadd_ps`, `iters` steps each.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fma_loop(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let a = _mm256_set1_ps(1.000_000_1);
+    let b = _mm256_set1_ps(0.999_999_9);
+    let mut acc = [_mm256_setzero_ps(); 12];
+    for _ in 0..iters {
+        for x in acc.iter_mut() {
+            *x = _mm256_fmadd_ps(a, b, *x);
+        }
+    }
+    let mut sum = _mm256_setzero_ps();
+    for x in acc {
+        sum = _mm256_add_ps(sum, x);
+    }
+    let mut out = [0.0_f32; 8];
+    // SAFETY: `out` holds 8 floats.
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
+    out.iter().sum()
+}
