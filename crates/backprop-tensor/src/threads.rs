@@ -143,7 +143,12 @@ impl Slices {
     /// that leaves fewer than two, or there is one thread.
     pub(crate) fn new(len: usize, align: usize, min_slice: usize, threads: usize) -> Option<Self> {
         let align = align.max(1);
-        let parts = (len / min_slice.max(1)).min(4 * threads).min(len / align);
+        let mut parts = (len / min_slice.max(1)).min(4 * threads).min(len / align);
+        // A whole number of slices per thread: 5 slices on 2 threads leave
+        // one thread 3 of them to finish while the other waits.
+        if parts > threads {
+            parts -= parts % threads;
+        }
         (threads >= 2 && parts >= 2).then_some(Self { len, parts, align })
     }
 
@@ -532,6 +537,25 @@ mod tests {
             for &b in &bounds[..parts] {
                 assert_eq!(b % align, 0, "{bounds:?}");
             }
+        }
+    }
+
+    #[test]
+    fn slice_counts_are_whole_numbers_per_thread() {
+        // (len, align, min_slice, threads) → slices.
+        for (len, align, min, threads, parts) in [
+            (256, 6, 48, 2, Some(4)), // 5 fit: one thread would do 3
+            (1000, 6, 48, 2, Some(8)),
+            (784, 6, 48, 3, Some(12)),
+            (300, 6, 48, 4, Some(4)), // 6 fit
+            (128, 16, 64, 2, Some(2)),
+            (150, 6, 48, 2, Some(2)), // 3 fit
+            (100, 6, 48, 3, Some(2)), // fewer than threads: kept
+            (64, 6, 48, 2, None),
+            (1000, 6, 48, 1, None),
+        ] {
+            let cut = Slices::new(len, align, min, threads);
+            assert_eq!(cut.map(|c| c.parts), parts, "{len} {align} {min} {threads}");
         }
     }
 
