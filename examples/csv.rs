@@ -27,7 +27,8 @@
 //! Hidden layers (`--layers 64,32`) use ReLU. With `--json` the last line of
 //! stdout is one JSON object with `test_accuracy` (or `test_rmse`), `epochs`,
 //! `batch`, `mean_epoch_seconds`, `samples_per_second` and the settings.
-//! Errors are one `error: …` line on stderr and a non-zero exit status.
+//! Errors are one `error: …` line on stderr and a non-zero exit status; a
+//! closed stdout (`… | head -1`) ends the run quietly with status 0.
 //!
 //! The sample files in `examples/data/` are synthetic (see
 //! `examples/data/generate.py`).
@@ -37,11 +38,14 @@ use backprop::data::{Dataset, Features, Scaler, Targets};
 use backprop::layers::Sequential;
 use backprop::losses::{BinaryCrossEntropyWithLogits, Loss, Mse, SoftmaxCrossEntropy};
 use backprop::optim::OptimizerKind;
-use backprop::train::{ProgressMode, Trainer};
+use backprop::train::{Control, EpochRecord, ProgressMode, Trainer, format_record};
 use clap::{Parser, ValueEnum};
+use std::cell::Cell;
 use std::error::Error;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 
 /// What the label column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -279,7 +283,15 @@ fn datasets(
 }
 
 /// Reads the files, trains and evaluates; prints what it does on stdout.
+/// A failed write to stdout is an error (an `io::Error`).
 pub fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
+    run_to(args, &mut io::stdout())
+}
+
+/// [`run`], writing what it does to `out`, except the per-epoch progress
+/// (without `--quiet`), which goes to stdout. A failed write is an error (an
+/// `io::Error`).
+pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>> {
     let layers = parse_layers(&args.layers)?;
     if args.epochs == 0 {
         return Err(fail("--epochs must be at least 1".into()));
@@ -329,19 +341,21 @@ pub fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
     let n_features = train_table.n_features();
 
     let (mut train, mut test, classes) = datasets(args, train_table, test_table)?;
-    println!(
+    writeln!(
+        out,
         "{}: {} training and {} test samples, {n_features} features{feature_names}, label {label_name}",
         args.task.name(),
         train.len(),
         test.len(),
-    );
+    )?;
     if let Some(c) = &classes {
-        println!(
+        writeln!(
+            out,
             "{} classes; label values {:?} are classes 0..{}",
             c.len(),
             c.values(),
             c.len()
-        );
+        )?;
     }
 
     // Scale features with the training set's statistics only.
@@ -382,31 +396,35 @@ pub fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
         builder = builder.dense(width).relu();
     }
     let mut net = builder.dense(outputs).build()?;
-    print!("{}", net.summary());
+    write!(out, "{}", net.summary())?;
 
     let loss: Box<dyn Loss<f32>> = match args.task {
         Task::Binary => Box::new(BinaryCrossEntropyWithLogits),
         Task::Multiclass => Box::new(SoftmaxCrossEntropy),
         Task::Regression => Box::new(Mse),
     };
-    println!(
+    writeln!(
+        out,
         "loss {}, optimizer {optimizer}, lr {}, batch {}, {} epochs, seed {}",
         loss.name(),
         args.lr,
         args.batch,
         args.epochs,
         args.seed
-    );
-    let mut trainer = Trainer::with_boxed(loss, optimizer.build(), args.lr)
+    )?;
+    let trainer = Trainer::with_boxed(loss, optimizer.build(), args.lr)
         .epochs(args.epochs)
         .batch_size(args.batch)
-        .seed(args.seed)
-        .progress(if args.quiet {
-            ProgressMode::Silent
-        } else {
-            ProgressMode::Auto
-        });
+        .seed(args.seed);
+    let (mut trainer, epoch_line_failed) = if args.quiet {
+        (trainer.progress(ProgressMode::Silent), Rc::default())
+    } else {
+        progress(trainer, args.epochs)
+    };
     let history = trainer.fit(&mut net, &train)?;
+    if let Some(e) = epoch_line_failed.take() {
+        return Err(e.into());
+    }
     let eval = trainer.evaluate(&mut net, &test)?;
 
     let (test_loss, test_rmse, baseline_rmse) = match target_scale {
@@ -417,15 +435,19 @@ pub fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
         None => (eval.loss, None, None),
     };
     match (eval.accuracy, test_rmse) {
-        (Some(acc), _) => println!("test loss {test_loss:.4}, test accuracy {acc:.4}"),
-        (None, Some(rmse)) => println!(
+        (Some(acc), _) => writeln!(out, "test loss {test_loss:.4}, test accuracy {acc:.4}")?,
+        (None, Some(rmse)) => writeln!(
+            out,
             "test MSE {test_loss:.4}, test RMSE {rmse:.4} (predicting the training mean: {:.4})",
             baseline_rmse.unwrap_or(f64::NAN)
-        ),
-        (None, None) => println!("test loss {test_loss:.4}"),
+        )?,
+        (None, None) => writeln!(out, "test loss {test_loss:.4}")?,
     }
     if let Some(cm) = &eval.confusion {
-        println!("confusion matrix (rows: true class, columns: predicted)\n{cm}");
+        writeln!(
+            out,
+            "confusion matrix (rows: true class, columns: predicted)\n{cm}"
+        )?;
     }
 
     let mean = history.mean_epoch_seconds();
@@ -446,9 +468,34 @@ pub fn run(args: &Args) -> Result<Report, Box<dyn Error>> {
         },
     };
     if args.json {
-        println!("{}", report.to_json(args, &layers));
+        writeln!(out, "{}", report.to_json(args, &layers))?;
     }
     Ok(report)
+}
+
+/// The trainer's [`ProgressMode::Auto`] (a bar on a terminal, else one line
+/// per epoch, [`format_record`]), but with the lines written by a callback
+/// here: the trainer prints them with `println!`, which panics when stdout is
+/// a closed pipe. The first failed write stops training after that epoch and
+/// is kept in the returned cell for `fit`'s caller.
+fn progress(trainer: Trainer<f32>, epochs: usize) -> (Trainer<f32>, Rc<Cell<Option<io::Error>>>) {
+    let failed = Rc::new(Cell::new(None));
+    if io::stdout().is_terminal() {
+        return (trainer.progress(ProgressMode::Auto), failed);
+    }
+    let slot = Rc::clone(&failed);
+    let trainer = trainer
+        .progress(ProgressMode::Silent)
+        .callback(move |r: &EpochRecord| {
+            match writeln!(io::stdout(), "{}", format_record(r, epochs)) {
+                Ok(()) => Control::Continue,
+                Err(e) => {
+                    slot.set(Some(e));
+                    Control::Stop
+                }
+            }
+        });
+    (trainer, failed)
 }
 
 #[allow(dead_code)] // Also compiled into tests/csv_example.rs, which has its own main.
@@ -484,6 +531,14 @@ fn main() -> ExitCode {
     };
     match run(&args) {
         Ok(_) => ExitCode::SUCCESS,
+        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
+        // more to say.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

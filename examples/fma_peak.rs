@@ -13,6 +13,7 @@
 //! of 12 independent chains of 8-lane FMAs (enough to hide the FMA latency
 //! of current x86-64 cores). Needs x86-64 with AVX2 and FMA.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Barrier;
 use std::time::Instant;
@@ -26,21 +27,38 @@ fn main() -> ExitCode {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let one = median(|| rate(1));
         let all = median(|| rate(threads));
-        println!(
-            "fma peak, f32: {one:.1} GFLOP/s on one thread, {all:.1} GFLOP/s on {threads} threads"
-        );
-        println!(
-            "{}",
-            serde_json::json!({
-                "fma_peak_gflops_1t": one,
-                "fma_peak_gflops_all": all,
-                "threads": threads,
-            })
-        );
-        return ExitCode::SUCCESS;
+        return match print(one, all, threads) {
+            Ok(()) => ExitCode::SUCCESS,
+            // stdout is a pipe whose reader has gone (`… | head -1`):
+            // nothing more to say.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     eprintln!("error: fma_peak needs an x86-64 CPU with AVX2 and FMA");
     ExitCode::FAILURE
+}
+
+/// The two result lines, on stdout.
+#[cfg(target_arch = "x86_64")]
+fn print(one: f64, all: f64, threads: usize) -> io::Result<()> {
+    let mut out = io::stdout();
+    writeln!(
+        out,
+        "fma peak, f32: {one:.1} GFLOP/s on one thread, {all:.1} GFLOP/s on {threads} threads"
+    )?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::json!({
+            "fma_peak_gflops_1t": one,
+            "fma_peak_gflops_all": all,
+            "threads": threads,
+        })
+    )
 }
 
 /// The median of five calls of `f`.

@@ -24,11 +24,16 @@ use backprop::io::{load_checkpoint, save_model};
 use backprop::layers::Sequential;
 use backprop::losses::SoftmaxCrossEntropy;
 use backprop::optim::{CosineWithWarmup, OptimizerKind, ScheduleKind};
-use backprop::tensor::Init;
-use backprop::train::{Checkpointer, ProgressMode, Trainer, Validation, resume};
+use backprop::tensor::{Init, Scalar};
+use backprop::train::{
+    Checkpointer, Control, EpochRecord, ProgressMode, Trainer, Validation, format_record, resume,
+};
 use clap::Parser;
+use std::cell::Cell;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 
 #[derive(Parser, Debug)]
 #[command(about = "Train the tutorial's MLP [784, 128, 64, 10] on MNIST")]
@@ -88,6 +93,14 @@ fn main() -> ExitCode {
     }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
+        // more to say.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -95,7 +108,10 @@ fn main() -> ExitCode {
     }
 }
 
+/// Trains, evaluates and writes the results; a failed write to stdout is an
+/// error (an `io::Error`).
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = io::stdout();
     let mut mnist = Mnist::load(&args.data)?;
     let scale = match args.scale.as_str() {
         "standardize" => PixelScale::MNIST,
@@ -110,12 +126,13 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         None => mnist.train,
     };
     let test = mnist.test;
-    println!(
+    writeln!(
+        out,
         "MNIST: {} training, {} test images from {}",
         train.len(),
         test.len(),
         args.data.display()
-    );
+    )?;
 
     let mut net = Sequential::<f32>::builder(784)
         .seed(args.seed)
@@ -126,13 +143,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .relu()
         .dense(10)
         .build()?;
-    print!("{}", net.summary());
+    write!(out, "{}", net.summary())?;
 
     let optimizer: OptimizerKind = args.optimizer.parse()?;
-    println!(
+    writeln!(
+        out,
         "optimizer {optimizer}, lr {}, batch {}, {} epochs, seed {}",
         args.lr, args.batch, args.epochs, args.seed
-    );
+    )?;
     let schedule = match args.schedule.as_str() {
         "cosine" => ScheduleKind::from(CosineWithWarmup::new(args.lr, 0, args.epochs, 0.0)?),
         "constant" => ScheduleKind::from(args.lr),
@@ -150,7 +168,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "limit": args.limit,
         "seed": args.seed,
     });
-    let mut trainer =
+    let (mut trainer, epoch_line_failed) = progress(
         Trainer::with_boxed(Box::new(SoftmaxCrossEntropy), optimizer.build(), args.lr)
             .schedule(schedule)
             .epochs(args.epochs)
@@ -158,8 +176,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .seed(args.seed)
             // The test set is evaluated after every epoch (outside the timed loop)
             // so that the history and the curve show it; nothing is tuned on it.
-            .validation(Validation::Data(test.clone()))
-            .progress(ProgressMode::Auto);
+            .validation(Validation::Data(test.clone())),
+        args.epochs,
+    );
     if args.checkpoints || args.save_every.is_some() {
         let dir = args.out.join("checkpoints");
         trainer = trainer.callback(
@@ -167,25 +186,36 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 .seed(args.seed)
                 .config(config.clone()),
         );
-        println!("checkpoints in {}", dir.display());
+        writeln!(out, "checkpoints in {}", dir.display())?;
     }
     if let Some(path) = &args.resume {
         let checkpoint = load_checkpoint::<f32>(path)?;
         check_resumable(path, &checkpoint.state.config, &config)?;
-        println!(
+        writeln!(
+            out,
             "resuming {} after epoch {}",
             path.display(),
             checkpoint.state.epoch
-        );
+        )?;
         (trainer, net) = resume(trainer, checkpoint)?;
     }
     let history = trainer.fit(&mut net, &train)?;
+    if let Some(e) = epoch_line_failed.take() {
+        return Err(e.into());
+    }
 
     let eval = trainer.evaluate(&mut net, &test)?;
     let accuracy = eval.accuracy.unwrap_or(0.0);
-    println!("test loss {:.4}, test accuracy {:.4}", eval.loss, accuracy);
+    writeln!(
+        out,
+        "test loss {:.4}, test accuracy {:.4}",
+        eval.loss, accuracy
+    )?;
     if let Some(cm) = &eval.confusion {
-        println!("confusion matrix (rows: true digit, columns: predicted)\n{cm}");
+        writeln!(
+            out,
+            "confusion matrix (rows: true digit, columns: predicted)\n{cm}"
+        )?;
     }
 
     std::fs::create_dir_all(&args.out)?;
@@ -193,10 +223,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     history.save_json(args.out.join("history.json"))?;
     history.plot_png(args.out.join("curve.png"), "MNIST 784-128-64-10")?;
     save_model(&net, args.out.join("model.safetensors"))?;
-    println!(
+    writeln!(
+        out,
         "wrote {}/history.csv, history.json, curve.png, model.safetensors",
         args.out.display()
-    );
+    )?;
 
     if args.json {
         let mean = history.mean_epoch_seconds();
@@ -214,9 +245,38 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             "peak_rss_mib": peak_rss_mib(),
             "threads": backprop::tensor::threads::num_threads(),
         });
-        println!("{summary}");
+        writeln!(out, "{summary}")?;
     }
     Ok(())
+}
+
+/// The trainer's [`ProgressMode::Auto`] (a bar on a terminal, else one line
+/// per epoch, [`format_record`]), but with the lines written by a callback
+/// here: the trainer prints them with `println!`, which panics when stdout is
+/// a closed pipe. The first failed write stops training after that epoch and
+/// is kept in the returned cell for `fit`'s caller. Add it before other
+/// callbacks, so that an epoch's line comes first, as the trainer's would.
+fn progress<T: Scalar>(
+    trainer: Trainer<T>,
+    epochs: usize,
+) -> (Trainer<T>, Rc<Cell<Option<io::Error>>>) {
+    let failed = Rc::new(Cell::new(None));
+    if io::stdout().is_terminal() {
+        return (trainer.progress(ProgressMode::Auto), failed);
+    }
+    let slot = Rc::clone(&failed);
+    let trainer = trainer
+        .progress(ProgressMode::Silent)
+        .callback(move |r: &EpochRecord| {
+            match writeln!(io::stdout(), "{}", format_record(r, epochs)) {
+                Ok(()) => Control::Continue,
+                Err(e) => {
+                    slot.set(Some(e));
+                    Control::Stop
+                }
+            }
+        });
+    (trainer, failed)
 }
 
 /// A checkpoint resumes bit-exactly only with the flags it was trained with

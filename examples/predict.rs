@@ -14,7 +14,8 @@
 //! softmax or a sigmoid (then they are its outputs). With `--json` the last
 //! line is one JSON object: `test_accuracy` for the test set, `class` and
 //! `probabilities` for an image. Errors print one line `error: …` and exit
-//! with status 1.
+//! with status 1; a closed stdout (`… | head -1`) ends it quietly with
+//! status 0.
 
 use backprop::activations::{Activation, ActivationKind};
 use backprop::data::PixelScale;
@@ -23,6 +24,7 @@ use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_ato
 use backprop::layers::{LayerSpec, Mode, Sequential};
 use backprop::tensor::{DMatrix, Scalar};
 use clap::Parser;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -81,6 +83,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
+        // more to say.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -121,13 +131,15 @@ fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
             ActivationKind::Softmax | ActivationKind::Sigmoid
         ))
     );
-    println!(
+    let mut stdout = io::stdout();
+    writeln!(
+        stdout,
         "model {} ({}, {} → {} outputs)",
         model.display(),
         T::NAME,
         net.input_size(),
         net.output_size()
-    );
+    )?;
     match &args.image {
         Some(image) => classify_image(args, &mut net, image, scale, to_probabilities),
         None => test_set(args, &mut net, scale),
@@ -166,10 +178,12 @@ fn test_set<T: Scalar>(
         .filter(|(p, l)| p == l)
         .count();
     let accuracy = correct as f64 / test.len().max(1) as f64;
-    println!(
+    let mut stdout = io::stdout();
+    writeln!(
+        stdout,
         "test accuracy {accuracy:.4} ({correct}/{} images)",
         test.len()
-    );
+    )?;
     if let Some(path) = &args.predictions {
         let text: String = predicted.iter().map(|p| format!("{p}\n")).collect();
         write_atomic(path, |w| {
@@ -179,11 +193,12 @@ fn test_set<T: Scalar>(
                     source,
                 })
         })?;
-        println!(
+        writeln!(
+            stdout,
             "wrote {} predictions to {}",
             predicted.len(),
             path.display()
-        );
+        )?;
     }
     if args.json {
         let summary = serde_json::json!({
@@ -193,7 +208,7 @@ fn test_set<T: Scalar>(
             "model": args.model.as_deref().map(|m| m.display().to_string()),
             "dtype": T::NAME,
         });
-        println!("{summary}");
+        writeln!(stdout, "{summary}")?;
     }
     Ok(())
 }
@@ -223,9 +238,10 @@ fn classify_image<T: Scalar>(
         out
     };
     let class = argmax(probs.iter().copied());
-    println!("{}: class {class}", image.display());
+    let mut stdout = io::stdout();
+    writeln!(stdout, "{}: class {class}", image.display())?;
     for (digit, p) in probs.iter().enumerate() {
-        println!("  {digit}: {:.6}", p.as_f64());
+        writeln!(stdout, "  {digit}: {:.6}", p.as_f64())?;
     }
     if args.json {
         let summary = serde_json::json!({
@@ -233,7 +249,7 @@ fn classify_image<T: Scalar>(
             "class": class,
             "probabilities": probs.iter().map(|p| p.as_f64()).collect::<Vec<_>>(),
         });
-        println!("{summary}");
+        writeln!(stdout, "{summary}")?;
     }
     Ok(())
 }
@@ -438,14 +454,16 @@ fn bench<T: Scalar>(args: &Args, net: Option<Sequential<T>>) -> Result<(), BoxEr
     passes.sort_by(f64::total_cmp);
     let pass_s = passes.get(passes.len() / 2).copied().unwrap_or(f64::NAN);
     let images_per_s = test.len() as f64 / pass_s;
-    println!(
+    let mut stdout = io::stdout();
+    writeln!(
+        stdout,
         "single-sample latency: median {:.2} µs (p10 {:.2}, p90 {:.2}) over 2000 calls; batch 1000: {:.0} images/s (median of 5 passes, {:.4} s per pass)",
         q(0.5),
         q(0.1),
         q(0.9),
         images_per_s,
         pass_s
-    );
+    )?;
     let summary = serde_json::json!({
         "impl": "backprop",
         "mode": "infer",
@@ -460,6 +478,6 @@ fn bench<T: Scalar>(args: &Args, net: Option<Sequential<T>>) -> Result<(), BoxEr
         "checksum": sink.as_f64(),
         "threads": backprop::tensor::threads::num_threads(),
     });
-    println!("{summary}");
+    writeln!(stdout, "{summary}")?;
     Ok(())
 }

@@ -25,6 +25,7 @@ use backprop::data::mnist::Mnist;
 use backprop::losses::{Target, accuracy};
 use backprop::tensor::{DMatrix, Init, Scalar};
 use clap::{Parser, ValueEnum};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -109,6 +110,14 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
+        // more to say.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -117,6 +126,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> tutorial::Result<()> {
+    let mut out = io::stdout();
     if args.epochs == 0 {
         return Err("--epochs must be at least 1".into());
     }
@@ -150,17 +160,19 @@ fn run(args: &Args) -> tutorial::Result<()> {
         Dtype::F32 => "f32",
         Dtype::F64 => "f64",
     };
-    println!(
+    writeln!(
+        out,
         "MNIST: {} training, {} test images from {}",
         mnist.train.len(),
         mnist.test.len(),
         args.data.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "layer_dims {LAYER_DIMS:?}, relu hidden, sigmoid output, binary cross-entropy; \
          init {init_name}, gradient {gradient_name}, {dtype_name}, lr {}, batch {}, {} epochs, seed {}",
         args.lr, args.batch, args.epochs, args.seed
-    );
+    )?;
 
     let outcome = match args.dtype {
         Dtype::F32 => train::<f32>(args, &mnist, init, gradient)?,
@@ -175,7 +187,8 @@ fn run(args: &Args) -> tutorial::Result<()> {
     };
     let mean_epoch = timed.iter().sum::<f64>() / timed.len() as f64;
     let samples_per_second = mnist.train.len() as f64 / mean_epoch;
-    println!(
+    writeln!(
+        out,
         "test accuracy {:.4}; mean epoch {:.3} s ({:.0} samples/s, epochs {})",
         outcome.test_accuracy,
         mean_epoch,
@@ -185,7 +198,7 @@ fn run(args: &Args) -> tutorial::Result<()> {
         } else {
             "1..1".to_string()
         }
-    );
+    )?;
     if args.json {
         let summary = serde_json::json!({
             "test_accuracy": outcome.test_accuracy,
@@ -203,7 +216,7 @@ fn run(args: &Args) -> tutorial::Result<()> {
             "seed": args.seed,
             "train_samples": mnist.train.len(),
         });
-        println!("{summary}");
+        writeln!(out, "{summary}")?;
     }
     Ok(())
 }
@@ -216,6 +229,7 @@ fn train<T: Scalar>(
     init: Init,
     gradient: OutputGradient,
 ) -> tutorial::Result<Outcome> {
+    let mut out = io::stdout();
     let train = &mnist.train;
     let mut parameters = initialize_parameters::<T>(&LAYER_DIMS, init, args.seed);
     let mut batches = Batcher::new(train.len(), args.batch, true, args.seed)?;
@@ -257,10 +271,11 @@ fn train<T: Scalar>(
             return Err(format!("{what} became non-finite in epoch {epoch}").into());
         }
         let acc = evaluate(mnist, &parameters)?;
-        println!(
+        writeln!(
+            out,
             "epoch {epoch:>3}: cost {cost:.6}, test accuracy {acc:.4}, {seconds:.3} s, \
              {saturated} outputs exactly 0 or 1 ({wrong} wrong)"
-        );
+        )?;
         outcome.epoch_seconds.push(seconds);
         outcome.test_accuracy = acc;
         outcome.final_cost = cost;

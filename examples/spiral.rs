@@ -23,6 +23,7 @@ use clap::Parser;
 use plotters::prelude::*;
 use rand::Rng;
 use std::error::Error;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -239,9 +240,12 @@ pub fn draw(
     Ok(())
 }
 
-/// Trains, prints the accuracy and writes the picture.
+/// Trains, prints the accuracy and writes the picture. A failed write to
+/// stdout is an error (an `io::Error`).
 pub fn run(args: &Args) -> Result<f64, Box<dyn Error>> {
-    println!(
+    let mut out = io::stdout();
+    writeln!(
+        out,
         "spiral: {} classes × {} points, noise {}; network 2-{h}-{h}-{}, ReLU, softmax cross-entropy, Adam {}, batch {}, {} epochs, seed {}",
         args.classes,
         args.points,
@@ -252,7 +256,7 @@ pub fn run(args: &Args) -> Result<f64, Box<dyn Error>> {
         args.epochs,
         args.seed,
         h = args.hidden
-    );
+    )?;
     let mut t = train(args, ProgressMode::Silent)?;
     let last = t
         .history
@@ -261,10 +265,11 @@ pub fn run(args: &Args) -> Result<f64, Box<dyn Error>> {
         .map(|r| r.train_loss)
         .unwrap_or(f64::NAN);
     let seconds: f64 = t.history.epochs.iter().map(|r| r.seconds).sum();
-    println!(
+    writeln!(
+        out,
         "training accuracy {:.4} (final training loss {last:.4}, {seconds:.2}s of training)",
         t.accuracy
-    );
+    )?;
     let title = format!(
         "{}-class spiral, 2-{h}-{h}-{} ReLU: training accuracy {:.1}%",
         args.classes,
@@ -273,7 +278,7 @@ pub fn run(args: &Args) -> Result<f64, Box<dyn Error>> {
         h = args.hidden
     );
     draw(&mut t.net, &t.data, &args.out, args.size, &title)?;
-    println!("wrote {}", args.out.display());
+    writeln!(out, "wrote {}", args.out.display())?;
     Ok(t.accuracy)
 }
 
@@ -282,6 +287,14 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
         Ok(_) => ExitCode::SUCCESS,
+        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
+        // more to say.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -9,6 +9,8 @@ use backprop::layers::{Mode, Sequential};
 use backprop::losses::{BinaryCrossEntropyWithLogits, Loss, Target};
 use backprop::optim::{Adam, Optimizer};
 use backprop::tensor::{DMatrix, Init, Parameters};
+use std::io::{self, Write};
+use std::process::ExitCode;
 
 /// The four XOR inputs, one column per sample, and their labels.
 pub fn xor_data() -> (DMatrix<f64>, DMatrix<f64>) {
@@ -57,28 +59,51 @@ pub fn predictions(net: &mut Sequential<f64>) -> Result<Vec<u8>, Box<dyn std::er
 }
 
 #[allow(dead_code)] // Also compiled into tests/xor.rs, which has its own main.
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
+        // more to say.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Trains and prints the losses and predictions; a failed write to stdout
+/// is an error.
+#[allow(dead_code)] // Only main calls it, and tests/xor.rs has its own.
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = io::stdout();
     let (mut net, losses) = train_xor(0, 500)?;
-    print!("{}", net.summary());
+    write!(out, "{}", net.summary())?;
     for step in [0, 49, 99, 199, 499] {
-        println!("step {:>3}: loss {:.5}", step + 1, losses[step]);
+        writeln!(out, "step {:>3}: loss {:.5}", step + 1, losses[step])?;
     }
     let (x, y) = xor_data();
     let predicted = predictions(&mut net)?;
     for j in 0..4 {
-        println!(
+        writeln!(
+            out,
             "{} XOR {} = {} (predicted {})",
             x[(0, j)],
             x[(1, j)],
             y[j],
             predicted[j]
-        );
+        )?;
     }
     let correct = predicted
         .iter()
         .zip(y.iter())
         .filter(|&(&p, &t)| f64::from(p) == t)
         .count();
-    println!("accuracy {}/4", correct);
+    writeln!(out, "accuracy {}/4", correct)?;
     Ok(())
 }

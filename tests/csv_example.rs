@@ -6,8 +6,14 @@
 mod csv_example;
 
 use clap::Parser;
-use csv_example::{Args, Report, Task, label_column, parse_layers, run};
+use csv_example::{Args, Report, Task, label_column, parse_layers, run_to};
 use std::path::{Path, PathBuf};
+
+/// The example's `run`, with what it prints kept in a buffer: the test
+/// harness captures `println!`, not writes to `io::stdout()`.
+fn run(a: &Args) -> Result<Report, Box<dyn std::error::Error>> {
+    run_to(a, &mut Vec::new())
+}
 
 fn sample(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
