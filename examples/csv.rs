@@ -38,14 +38,12 @@ use backprop::data::{Dataset, Features, Scaler, Targets};
 use backprop::layers::Sequential;
 use backprop::losses::{BinaryCrossEntropyWithLogits, Loss, Mse, SoftmaxCrossEntropy};
 use backprop::optim::OptimizerKind;
-use backprop::train::{Control, EpochRecord, ProgressMode, Trainer, format_record};
+use backprop::train::{ProgressMode, Trainer};
 use clap::{Parser, ValueEnum};
-use std::cell::Cell;
 use std::error::Error;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::rc::Rc;
 
 /// What the label column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -412,19 +410,16 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
         args.epochs,
         args.seed
     )?;
-    let trainer = Trainer::with_boxed(loss, optimizer.build(), args.lr)
+    let mut trainer = Trainer::with_boxed(loss, optimizer.build(), args.lr)
         .epochs(args.epochs)
         .batch_size(args.batch)
-        .seed(args.seed);
-    let (mut trainer, epoch_line_failed) = if args.quiet {
-        (trainer.progress(ProgressMode::Silent), Rc::default())
-    } else {
-        progress(trainer, args.epochs)
-    };
+        .seed(args.seed)
+        .progress(if args.quiet {
+            ProgressMode::Silent
+        } else {
+            ProgressMode::Auto
+        });
     let history = trainer.fit(&mut net, &train)?;
-    if let Some(e) = epoch_line_failed.take() {
-        return Err(e.into());
-    }
     let eval = trainer.evaluate(&mut net, &test)?;
 
     let (test_loss, test_rmse, baseline_rmse) = match target_scale {
@@ -473,29 +468,13 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
     Ok(report)
 }
 
-/// The trainer's [`ProgressMode::Auto`] (a bar on a terminal, else one line
-/// per epoch, [`format_record`]), but with the lines written by a callback
-/// here: the trainer prints them with `println!`, which panics when stdout is
-/// a closed pipe. The first failed write stops training after that epoch and
-/// is kept in the returned cell for `fit`'s caller.
-fn progress(trainer: Trainer<f32>, epochs: usize) -> (Trainer<f32>, Rc<Cell<Option<io::Error>>>) {
-    let failed = Rc::new(Cell::new(None));
-    if io::stdout().is_terminal() {
-        return (trainer.progress(ProgressMode::Auto), failed);
-    }
-    let slot = Rc::clone(&failed);
-    let trainer = trainer
-        .progress(ProgressMode::Silent)
-        .callback(move |r: &EpochRecord| {
-            match writeln!(io::stdout(), "{}", format_record(r, epochs)) {
-                Ok(()) => Control::Continue,
-                Err(e) => {
-                    slot.set(Some(e));
-                    Control::Stop
-                }
-            }
-        });
-    (trainer, failed)
+/// Whether `e`, or an error it wraps, is a write to a closed pipe.
+#[allow(dead_code)] // Also compiled into tests/csv_example.rs, which has its own main.
+fn broken_pipe(e: &(dyn Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| (*e).source()).any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 #[allow(dead_code)] // Also compiled into tests/csv_example.rs, which has its own main.
@@ -532,13 +511,8 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(_) => ExitCode::SUCCESS,
         // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+        // more to say (the trainer's progress line or our own output).
+        Err(e) if broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

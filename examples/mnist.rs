@@ -24,16 +24,12 @@ use backprop::io::{load_checkpoint, save_model};
 use backprop::layers::Sequential;
 use backprop::losses::SoftmaxCrossEntropy;
 use backprop::optim::{CosineWithWarmup, OptimizerKind, ScheduleKind};
-use backprop::tensor::{Init, Scalar};
-use backprop::train::{
-    Checkpointer, Control, EpochRecord, ProgressMode, Trainer, Validation, format_record, resume,
-};
+use backprop::tensor::Init;
+use backprop::train::{Checkpointer, ProgressMode, Trainer, Validation, resume};
 use clap::Parser;
-use std::cell::Cell;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::rc::Rc;
 
 #[derive(Parser, Debug)]
 #[command(about = "Train the tutorial's MLP [784, 128, 64, 10] on MNIST")]
@@ -94,18 +90,21 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+        // more to say (the trainer's progress line or our own output).
+        Err(e) if broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `e`, or an error it wraps, is a write to a closed pipe.
+fn broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| (*e).source()).any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Trains, evaluates and writes the results; a failed write to stdout is an
@@ -168,7 +167,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "limit": args.limit,
         "seed": args.seed,
     });
-    let (mut trainer, epoch_line_failed) = progress(
+    let mut trainer =
         Trainer::with_boxed(Box::new(SoftmaxCrossEntropy), optimizer.build(), args.lr)
             .schedule(schedule)
             .epochs(args.epochs)
@@ -176,9 +175,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .seed(args.seed)
             // The test set is evaluated after every epoch (outside the timed loop)
             // so that the history and the curve show it; nothing is tuned on it.
-            .validation(Validation::Data(test.clone())),
-        args.epochs,
-    );
+            .validation(Validation::Data(test.clone()))
+            .progress(ProgressMode::Auto);
     if args.checkpoints || args.save_every.is_some() {
         let dir = args.out.join("checkpoints");
         trainer = trainer.callback(
@@ -200,9 +198,6 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         (trainer, net) = resume(trainer, checkpoint)?;
     }
     let history = trainer.fit(&mut net, &train)?;
-    if let Some(e) = epoch_line_failed.take() {
-        return Err(e.into());
-    }
 
     let eval = trainer.evaluate(&mut net, &test)?;
     let accuracy = eval.accuracy.unwrap_or(0.0);
@@ -248,35 +243,6 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         writeln!(out, "{summary}")?;
     }
     Ok(())
-}
-
-/// The trainer's [`ProgressMode::Auto`] (a bar on a terminal, else one line
-/// per epoch, [`format_record`]), but with the lines written by a callback
-/// here: the trainer prints them with `println!`, which panics when stdout is
-/// a closed pipe. The first failed write stops training after that epoch and
-/// is kept in the returned cell for `fit`'s caller. Add it before other
-/// callbacks, so that an epoch's line comes first, as the trainer's would.
-fn progress<T: Scalar>(
-    trainer: Trainer<T>,
-    epochs: usize,
-) -> (Trainer<T>, Rc<Cell<Option<io::Error>>>) {
-    let failed = Rc::new(Cell::new(None));
-    if io::stdout().is_terminal() {
-        return (trainer.progress(ProgressMode::Auto), failed);
-    }
-    let slot = Rc::clone(&failed);
-    let trainer = trainer
-        .progress(ProgressMode::Silent)
-        .callback(move |r: &EpochRecord| {
-            match writeln!(io::stdout(), "{}", format_record(r, epochs)) {
-                Ok(()) => Control::Continue,
-                Err(e) => {
-                    slot.set(Some(e));
-                    Control::Stop
-                }
-            }
-        });
-    (trainer, failed)
 }
 
 /// A checkpoint resumes bit-exactly only with the flags it was trained with

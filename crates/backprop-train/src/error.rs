@@ -40,6 +40,11 @@ pub enum TrainError {
     /// The dataset does not fit the model.
     #[error("the data does not fit the model: {0}")]
     Mismatch(String),
+    /// The per-epoch progress line could not be written to stdout (when
+    /// stdout is a pipe whose reader has gone, the source's kind is
+    /// [`std::io::ErrorKind::BrokenPipe`]).
+    #[error("could not write the progress line to stdout: {0}")]
+    Progress(#[source] std::io::Error),
     /// Writing a results file failed.
     #[error("could not write {path}: {message}")]
     Io {

@@ -3,9 +3,11 @@
 
 use crate::EpochRecord;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
-/// How a run reports progress.
+/// How a run reports progress (on stdout). If a line cannot be written
+/// (stdout a closed pipe, a full disk), `fit` stops after that epoch's
+/// callbacks with [`TrainError::Progress`](crate::TrainError::Progress).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProgressMode {
     /// A bar when stdout is a terminal, plain lines otherwise.
@@ -71,17 +73,22 @@ impl Progress {
         }
     }
 
-    pub(crate) fn end_epoch(&mut self, r: &EpochRecord) {
+    /// Writes the epoch's line to `out`, or to stdout without one. A failed
+    /// write (stdout a pipe whose reader has gone, a full disk) is returned,
+    /// not a panic.
+    pub(crate) fn end_epoch(
+        &mut self,
+        r: &EpochRecord,
+        out: Option<&mut (dyn Write + 'static)>,
+    ) -> std::io::Result<()> {
         let line = format_record(r, self.epochs);
-        match self.mode {
-            ProgressMode::Bar => {
-                if let Some(bar) = self.bar.take() {
-                    bar.finish_and_clear();
-                }
-                println!("{line}");
-            }
-            ProgressMode::Lines => println!("{line}"),
-            _ => {}
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        match (self.mode, out) {
+            (ProgressMode::Silent, _) => Ok(()),
+            (_, Some(out)) => writeln!(out, "{line}"),
+            (_, None) => writeln!(std::io::stdout(), "{line}"),
         }
     }
 }

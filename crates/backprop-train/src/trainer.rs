@@ -77,6 +77,8 @@ pub struct Trainer<T: Scalar> {
     early_stopping: Option<EarlyStopping>,
     callbacks: Vec<Box<dyn Callback<T>>>,
     progress: ProgressMode,
+    /// Where plain progress lines go instead of stdout.
+    progress_out: Option<Box<dyn std::io::Write>>,
     skip_non_finite: bool,
     clip_norm: Option<f64>,
     // Reused buffers.
@@ -130,6 +132,7 @@ impl<T: Scalar> Trainer<T> {
             early_stopping: None,
             callbacks: Vec::new(),
             progress: ProgressMode::Auto,
+            progress_out: None,
             skip_non_finite: false,
             clip_norm: None,
             x: DMatrix::zeros(0, 0),
@@ -185,6 +188,23 @@ impl<T: Scalar> Trainer<T> {
     /// How to report progress (default: bar on a terminal, lines otherwise).
     pub fn progress(mut self, mode: ProgressMode) -> Self {
         self.progress = mode;
+        self
+    }
+    /// Writes one plain progress line per epoch ([`format_record`](crate::format_record))
+    /// to `out` instead of stdout: stderr, a log file, a buffer. A failed
+    /// write stops `fit` with [`TrainError::Progress`] after that epoch's
+    /// callbacks.
+    ///
+    /// ```
+    /// # use backprop_train::Trainer;
+    /// # use backprop_losses::SoftmaxCrossEntropy;
+    /// # use backprop_optim::Sgd;
+    /// let trainer = Trainer::<f32>::new(SoftmaxCrossEntropy, Sgd::new(), 0.1)
+    ///     .progress_to(std::io::stderr());
+    /// ```
+    pub fn progress_to(mut self, out: impl std::io::Write + 'static) -> Self {
+        self.progress = ProgressMode::Lines;
+        self.progress_out = Some(Box::new(out));
         self
     }
     /// Skip (and count) batches whose loss or gradient is not finite, instead
@@ -377,12 +397,14 @@ impl<T: Scalar> Trainer<T> {
                 samples_per_second: seen as f64 / seconds.max(1e-9),
                 skipped_batches: skipped,
             };
-            progress.end_epoch(&record);
+            let printed = progress.end_epoch(&record, self.progress_out.as_deref_mut());
             let mut stop = false;
             for cb in &mut self.callbacks {
                 stop |= cb.on_epoch_end_with_optimizer(&record, model, self.optimizer.as_ref())
                     == Control::Stop;
             }
+            // The epoch's callbacks (a checkpoint) ran; nobody reads on.
+            printed.map_err(TrainError::Progress)?;
             if let Some(es) = &self.early_stopping {
                 let monitored = record.val_loss.unwrap_or(record.train_loss);
                 let improved = best

@@ -437,6 +437,88 @@ fn a_callback_returning_stop_ends_training_after_that_epoch() {
     assert_eq!(epochs, [1, 2, 3]);
 }
 
+// ----- progress lines -----
+
+/// A writer that keeps what it is given and fails every write after `ok`
+/// lines with `kind`.
+#[derive(Clone)]
+struct Sink {
+    text: Arc<Mutex<String>>,
+    ok: usize,
+    kind: std::io::ErrorKind,
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut text = self.text.lock().unwrap();
+        if text.matches('\n').count() >= self.ok {
+            return Err(std::io::Error::from(self.kind));
+        }
+        text.push_str(&String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn progress_lines_go_to_the_given_writer() {
+    let data = blobs(64, 3, 3.0, 2);
+    let sink = Sink {
+        text: Arc::default(),
+        ok: usize::MAX,
+        kind: std::io::ErrorKind::Other,
+    };
+    let history = Trainer::new(SoftmaxCrossEntropy, Adam::new(), 1e-2)
+        .epochs(3)
+        .batch_size(16)
+        .progress_to(sink.clone())
+        .fit(&mut net(2, 8, 3, 0), &data)
+        .unwrap();
+    let expected: String = history
+        .epochs
+        .iter()
+        .map(|r| backprop_train::format_record(r, 3) + "\n")
+        .collect();
+    assert_eq!(*sink.text.lock().unwrap(), expected);
+}
+
+#[test]
+fn a_closed_progress_output_stops_fit_with_a_typed_error_after_the_callbacks() {
+    let data = blobs(64, 3, 3.0, 2);
+    let sink = Sink {
+        text: Arc::default(),
+        ok: 2,
+        kind: std::io::ErrorKind::BrokenPipe,
+    };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let err = Trainer::new(SoftmaxCrossEntropy, Adam::new(), 1e-2)
+        .epochs(10)
+        .batch_size(16)
+        .progress_to(sink.clone())
+        .callback(move |r: &EpochRecord| {
+            log.lock().unwrap().push(r.epoch);
+            Control::Continue
+        })
+        .fit(&mut net(2, 8, 3, 0), &data)
+        .unwrap_err();
+    match &err {
+        TrainError::Progress(e) => assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe),
+        other => panic!("expected TrainError::Progress, found {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .starts_with("could not write the progress line to stdout: "),
+        "{err}"
+    );
+    // Two lines written, the third failed: its epoch's callbacks still ran
+    // (a checkpoint is not lost), then training stopped.
+    assert_eq!(sink.text.lock().unwrap().lines().count(), 2);
+    assert_eq!(*seen.lock().unwrap(), [1, 2, 3]);
+}
+
 // ----- evaluate, predict, predict_proba -----
 
 #[test]
