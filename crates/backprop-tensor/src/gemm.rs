@@ -211,8 +211,9 @@ unsafe fn pack_whole_a<S: Simd>(g: &Gemm<S::T>, dst: *mut S::T, room: usize) -> 
 
 /// Smallest slice of columns (a multiple of `NR`) and of rows (of every
 /// micro-panel height) that a parallel product hands to one thread: each
-/// slice packs its own copy of the other operand, which must stay small
-/// next to the slice's arithmetic.
+/// slice packs its own copy of the other operand (except an `A` shared by
+/// column slices, see [`pack_whole_a`]), which must stay small next to the
+/// slice's arithmetic.
 const MIN_SLICE_COLS: usize = 8 * NR;
 const MIN_SLICE_ROWS: usize = 4 * MAX_MR;
 
@@ -306,18 +307,22 @@ unsafe fn parallel_with<T: Elem>(
     let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
     reserve_workspace(lines);
     // Slices of columns all need the whole of A: packed once here, not once
-    // per slice (the same packing, so the same result).
-    let mut a_ws = Vec::new();
+    // per slice (the same packing, so the same result), when it is one block
+    // of rows (`pack_whole_a` decides; no buffer is taken when it cannot).
     let mut g = g;
-    if by_columns {
+    let a_ws = (by_columns && g.m <= MC).then(|| {
         let size = std::mem::size_of::<T>();
-        a_ws = take_packed_a((g.m.next_multiple_of(MAX_MR) * g.k * size).div_ceil(64));
-        let room = a_ws.len() * 64 / size;
-        // SAFETY: the workspace holds `room` elements; A is the caller's.
-        if unsafe { pack_a(&g, a_ws.as_mut_ptr().cast(), room) } {
-            g.a_packed = a_ws.as_ptr().cast();
+        let mut ws = take(
+            &PACKED_A,
+            (g.m.next_multiple_of(MAX_MR) * g.k * size).div_ceil(64),
+        );
+        let room = ws.len() * 64 / size;
+        // SAFETY: the buffer holds `room` elements; A is the caller's.
+        if unsafe { pack_a(&g, ws.as_mut_ptr().cast(), room) } {
+            g.a_packed = ws.as_ptr().cast();
         }
-    }
+        ws
+    });
     let shared = Shared(g);
     cut.run(threads, lines, &|lo, hi| {
         let g = shared.get();
@@ -343,7 +348,9 @@ unsafe fn parallel_with<T: Elem>(
             on_thread(part);
         }
     });
-    give_back_packed_a(a_ws);
+    if let Some(ws) = a_ws {
+        give_back(&PACKED_A, ws);
+    }
 }
 
 /// Whether the AVX2+FMA kernels can run, detected once and cached.
@@ -537,13 +544,16 @@ thread_local! {
     static WORKSPACE: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
 }
 
+/// One of this thread's buffers of cache lines ([`WORKSPACE`], [`PACKED_A`]).
+type Slot = std::thread::LocalKey<Cell<Vec<Line>>>;
+
 /// At least `lines` cache lines of scratch memory, 64-byte aligned: this
-/// thread's workspace, taken out of its slot (so no borrow is held while the
-/// product runs). It allocates only when the workspace must grow (or,
+/// thread's buffer in `slot`, taken out of it (so no borrow is held while the
+/// product runs). It allocates only when the buffer must grow (or,
 /// exceptionally, while the thread is being torn down). Hand it back with
 /// [`give_back`].
-fn take_workspace(lines: usize) -> Vec<Line> {
-    let mut ws = WORKSPACE.try_with(Cell::take).unwrap_or_default();
+fn take(slot: &'static Slot, lines: usize) -> Vec<Line> {
+    let mut ws = slot.try_with(Cell::take).unwrap_or_default();
     if ws.len() < lines {
         // Drop the old buffer first: its contents need not survive.
         ws = Vec::new();
@@ -556,7 +566,7 @@ fn take_workspace(lines: usize) -> Vec<Line> {
 /// Grows this thread's workspace to at least `lines` (allocating only if it
 /// is smaller).
 pub(crate) fn reserve_workspace(lines: usize) {
-    give_back(take_workspace(lines));
+    give_back(&WORKSPACE, take(&WORKSPACE, lines));
 }
 
 /// A workspace of `lines` lines for another thread, to be installed there
@@ -567,12 +577,15 @@ pub(crate) fn new_workspace(lines: usize) -> Vec<Line> {
 
 /// Makes `ws` this thread's workspace if it is larger than the current one.
 pub(crate) fn install_workspace(ws: Vec<Line>) {
-    let current = WORKSPACE.try_with(Cell::take).unwrap_or_default();
-    give_back(if ws.len() > current.len() {
-        ws
-    } else {
-        current
-    });
+    let current = take(&WORKSPACE, 0);
+    give_back(
+        &WORKSPACE,
+        if ws.len() > current.len() {
+            ws
+        } else {
+            current
+        },
+    );
 }
 
 /// The block sizes `(kc, mc, nc)` of [`blocked`] for an `m×k·k×n` product
@@ -609,30 +622,10 @@ thread_local! {
     static PACKED_A: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
 }
 
-/// At least `lines` lines for [`pack_whole_a`], taken out of this thread's
-/// slot (allocating only when it must grow); hand it back with
-/// [`give_back_packed_a`].
-fn take_packed_a(lines: usize) -> Vec<Line> {
-    let mut ws = PACKED_A.try_with(Cell::take).unwrap_or_default();
-    if ws.len() < lines {
-        ws = Vec::new();
-        ws.reserve_exact(lines);
-        ws.resize(lines, Line([0; 64]));
-    }
-    ws
-}
-
-/// Returns a buffer taken by [`take_packed_a`] to its slot.
-fn give_back_packed_a(ws: Vec<Line>) {
-    if !ws.is_empty() {
-        let _ = PACKED_A.try_with(|slot| slot.set(ws));
-    }
-}
-
-/// Returns a workspace taken by [`take_workspace`] to its slot.
-fn give_back(ws: Vec<Line>) {
+/// Returns a buffer taken by [`take`] to its slot.
+fn give_back(slot: &'static Slot, ws: Vec<Line>) {
     // During thread teardown the slot is gone and the buffer is just freed.
-    let _ = WORKSPACE.try_with(|slot| slot.set(ws));
+    let _ = slot.try_with(|slot| slot.set(ws));
 }
 
 // ---------------------------------------------------------------------------
@@ -652,7 +645,7 @@ unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
 
     // Not a closure around the loops: a closure would be compiled without the
     // caller's target features (and so without inlined AVX2 intrinsics).
-    let mut ws = take_workspace(a_lines + b_lines);
+    let mut ws = take(&WORKSPACE, a_lines + b_lines);
     {
         let apack = ws.as_mut_ptr().cast::<S::T>();
         // SAFETY: the workspace holds a_lines + b_lines lines.
@@ -754,7 +747,7 @@ unsafe fn blocked<S: Simd>(g: Gemm<S::T>) {
             jc += nc;
         }
     }
-    give_back(ws);
+    give_back(&WORKSPACE, ws);
 }
 
 /// Packs the `mc×kc` block of `A` at `a` into micro-panels of `MR` rows:
