@@ -33,6 +33,10 @@
 //! The sample files in `examples/data/` are synthetic (see
 //! `examples/data/generate.py`).
 
+#[allow(dead_code)] // Only main uses it, and the test that includes this file has its own.
+#[path = "support/exit.rs"]
+mod exit;
+
 use backprop::data::csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, load_csv};
 use backprop::data::{Dataset, Features, Scaler, Targets};
 use backprop::layers::Sequential;
@@ -468,15 +472,6 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
     Ok(report)
 }
 
-/// Whether `e`, or an error it wraps, is a write to a closed pipe.
-#[allow(dead_code)] // Also compiled into tests/csv_example.rs, which has its own main.
-fn broken_pipe(e: &(dyn Error + 'static)) -> bool {
-    std::iter::successors(Some(e), |e| (*e).source()).any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
 #[allow(dead_code)] // Also compiled into tests/csv_example.rs, which has its own main.
 fn main() -> ExitCode {
     /// A command-line error from clap as one line: its message without the
@@ -508,14 +503,5 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
-        Ok(_) => ExitCode::SUCCESS,
-        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say (the trainer's progress line or our own output).
-        Err(e) if broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit::exit_code(run(&args))
 }

@@ -13,6 +13,9 @@
 //! of 12 independent chains of 8-lane FMAs (enough to hide the FMA latency
 //! of current x86-64 cores). Needs x86-64 with AVX2 and FMA.
 
+#[path = "support/exit.rs"]
+mod exit;
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Barrier;
@@ -27,16 +30,7 @@ fn main() -> ExitCode {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let one = median(|| rate(1));
         let all = median(|| rate(threads));
-        return match print(one, all, threads) {
-            Ok(()) => ExitCode::SUCCESS,
-            // stdout is a pipe whose reader has gone (`… | head -1`):
-            // nothing more to say.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return exit::exit_code(print(one, all, threads).map_err(Box::from));
     }
     eprintln!("error: fma_peak needs an x86-64 CPU with AVX2 and FMA");
     ExitCode::FAILURE

@@ -18,6 +18,9 @@
 //! `<out>/checkpoints/epoch-K.safetensors`; `--resume FILE` continues from
 //! one, bit-identically to the uninterrupted run (same flags required).
 
+#[path = "support/exit.rs"]
+mod exit;
+
 use backprop::data::PixelScale;
 use backprop::data::mnist::Mnist;
 use backprop::io::{load_checkpoint, save_model};
@@ -87,24 +90,7 @@ fn main() -> ExitCode {
     if let Some(n) = args.threads {
         backprop::tensor::threads::set_num_threads(n);
     }
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say (the trainer's progress line or our own output).
-        Err(e) if broken_pipe(e.as_ref()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Whether `e`, or an error it wraps, is a write to a closed pipe.
-fn broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
-    std::iter::successors(Some(e), |e| (*e).source()).any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
+    exit::exit_code(run(&args))
 }
 
 /// Trains, evaluates and writes the results; a failed write to stdout is an

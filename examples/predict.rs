@@ -17,6 +17,9 @@
 //! with status 1; a closed stdout (`… | head -1`) ends it quietly with
 //! status 0.
 
+#[path = "support/exit.rs"]
+mod exit;
+
 use backprop::activations::{Activation, ActivationKind};
 use backprop::data::PixelScale;
 use backprop::data::mnist::Mnist;
@@ -81,21 +84,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e.into()),
         },
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit::exit_code(result)
 }
 
 type BoxError = Box<dyn std::error::Error>;

@@ -20,6 +20,9 @@
 #[path = "seed/tutorial.rs"]
 mod tutorial;
 
+#[path = "support/exit.rs"]
+mod exit;
+
 use backprop::data::Batcher;
 use backprop::data::mnist::Mnist;
 use backprop::losses::{Target, accuracy};
@@ -108,21 +111,8 @@ struct Outcome {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    // tutorial's errors are also Send + Sync; exit_code takes any error.
+    exit::exit_code(run(&args).map_err(|e| -> Box<dyn std::error::Error> { e }))
 }
 
 fn run(args: &Args) -> tutorial::Result<()> {

@@ -13,6 +13,10 @@
 //! `z ~ N(0, 1)` (CS231n's noise is 0.2, the default), at
 //! `(r·sin t, r·cos t)`. Softmax cross-entropy, Adam, He initialisation.
 
+#[allow(dead_code)] // Only main uses it, and the test that includes this file has its own.
+#[path = "support/exit.rs"]
+mod exit;
+
 use backprop::data::{Dataset, Features};
 use backprop::layers::{Mode, Sequential};
 use backprop::losses::SoftmaxCrossEntropy;
@@ -285,19 +289,5 @@ pub fn run(args: &Args) -> Result<f64, Box<dyn Error>> {
 #[allow(dead_code)] // Also compiled into tests/spiral_example.rs, which has its own main.
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(_) => ExitCode::SUCCESS,
-        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit::exit_code(run(&args))
 }

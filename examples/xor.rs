@@ -5,6 +5,10 @@
 //! cargo run --release --example xor
 //! ```
 
+#[allow(dead_code)] // Only main uses it, and the test that includes this file has its own.
+#[path = "support/exit.rs"]
+mod exit;
+
 use backprop::layers::{Mode, Sequential};
 use backprop::losses::{BinaryCrossEntropyWithLogits, Loss, Target};
 use backprop::optim::{Adam, Optimizer};
@@ -60,21 +64,7 @@ pub fn predictions(net: &mut Sequential<f64>) -> Result<Vec<u8>, Box<dyn std::er
 
 #[allow(dead_code)] // Also compiled into tests/xor.rs, which has its own main.
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        // stdout is a pipe whose reader has gone (`… | head -1`): nothing
-        // more to say.
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit::exit_code(run())
 }
 
 /// Trains and prints the losses and predictions; a failed write to stdout
