@@ -87,12 +87,15 @@ print(f"\nlatency backprop / PyTorch: {fmt(ratio(ours_lat, torch_lat), '.3f')} (
       f"{fmt(ratio(ours1_thr, torch1_thr), '.2f')} (1 thread each)")
 
 # 2·(784·128 + 128·64 + 64·10) = 218,112 FLOPs per image in a forward pass.
-fwd = 218_112
-print(f"batch-1000 forward GFLOP/s: backprop {fmt(None if ours_thr is None else ours_thr * fwd / 1e9, '.1f')} "
-      f"({fmt(ratio(None if ours_thr is None else ours_thr * fwd / 1e9, peak_all), '.0%')} of the 2-thread FMA peak), "
-      f"1 thread {fmt(None if ours1_thr is None else ours1_thr * fwd / 1e9, '.1f')} "
-      f"({fmt(ratio(None if ours1_thr is None else ours1_thr * fwd / 1e9, peak_1t), '.0%')} of the 1-thread peak); "
-      f"PyTorch {fmt(None if torch_thr is None else torch_thr * fwd / 1e9, '.1f')}")
+def fwd_gflops(images_per_s):
+    return None if images_per_s is None else images_per_s * 218_112 / 1e9
+
+
+ours_gf, ours1_gf = fwd_gflops(ours_thr), fwd_gflops(ours1_thr)
+print(f"batch-1000 forward GFLOP/s: backprop {fmt(ours_gf, '.1f')} "
+      f"({fmt(ratio(ours_gf, peak_all), '.0%')} of the 2-thread FMA peak), "
+      f"1 thread {fmt(ours1_gf, '.1f')} ({fmt(ratio(ours1_gf, peak_1t), '.0%')} of the 1-thread peak); "
+      f"PyTorch {fmt(fwd_gflops(torch_thr), '.1f')}")
 
 print("\n## Peak resident memory in training (MiB)\n")
 for (impl, kind, b), res in sorted(runs.items()):
