@@ -166,6 +166,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn takes_probabilities_not_logits() {
+        assert!(!Loss::<f32>::takes_logits(&BinaryCrossEntropy));
+        assert!(!Loss::<f64>::takes_logits(&BinaryCrossEntropy));
+    }
+
+    #[test]
     fn hand_computed_values() {
         // Two outputs, two samples; summed over rows, mean over samples.
         // Column 1: a = (0.9, 0.2), y = (1, 0): −ln 0.9 − ln 0.8.

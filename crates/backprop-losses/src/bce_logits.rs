@@ -85,6 +85,10 @@ impl<T: Scalar> Loss<T> for BinaryCrossEntropyWithLogits {
         Self::NAME
     }
 
+    fn takes_logits(&self) -> bool {
+        true
+    }
+
     fn loss(&self, prediction: &DMatrix<T>, target: Target<'_, T>) -> Result<T, LossError> {
         let b = Batch::new(Self::NAME, prediction, target)?;
         Ok(pointwise::loss(self, &b, b.m()))
@@ -116,6 +120,12 @@ impl<T: Scalar> Loss<T> for BinaryCrossEntropyWithLogits {
 mod tests {
     use super::*;
     use crate::BinaryCrossEntropy;
+
+    #[test]
+    fn takes_logits() {
+        assert!(Loss::<f32>::takes_logits(&BinaryCrossEntropyWithLogits));
+        assert!(Loss::<f64>::takes_logits(&BinaryCrossEntropyWithLogits));
+    }
 
     fn sigma(z: f64) -> f64 {
         1.0 / (1.0 + (-z).exp())

@@ -94,14 +94,15 @@ impl LossKind {
     }
 
     /// Whether the loss expects raw logits (the network's last layer has no
-    /// sigmoid or softmax) rather than probabilities or values.
+    /// sigmoid or softmax) rather than probabilities or values; the same as
+    /// [`Loss::takes_logits`], usable in `const` context.
     ///
     /// ```
     /// use backprop_losses::LossKind;
     /// assert!(LossKind::SoftmaxCrossEntropy.takes_logits());
     /// assert!(!LossKind::BinaryCrossEntropy.takes_logits());
     /// ```
-    pub const fn takes_logits(self) -> bool {
+    pub const fn takes_logits(&self) -> bool {
         matches!(
             self,
             LossKind::BinaryCrossEntropyWithLogits | LossKind::SoftmaxCrossEntropy
@@ -135,6 +136,10 @@ impl FromStr for LossKind {
 impl<T: Scalar> Loss<T> for LossKind {
     fn name(&self) -> &'static str {
         LossKind::name(self)
+    }
+
+    fn takes_logits(&self) -> bool {
+        LossKind::takes_logits(self)
     }
 
     fn loss(&self, prediction: &DMatrix<T>, target: Target<'_, T>) -> Result<T, LossError> {
@@ -182,6 +187,28 @@ mod tests {
             Ok(LossKind::BinaryCrossEntropyWithLogits)
         );
         assert_eq!(LossKind::from_name("mean_squared_error"), Ok(LossKind::Mse));
+    }
+
+    #[test]
+    fn takes_logits_is_forwarded_by_the_kind_and_its_box() {
+        for kind in LossKind::ALL {
+            let expected = kind.get::<f64>().takes_logits();
+            assert_eq!(kind.takes_logits(), expected, "{kind}");
+            assert_eq!(Loss::<f32>::takes_logits(&kind), expected, "{kind}");
+            let boxed: Box<dyn Loss<f64>> = Box::new(kind);
+            assert_eq!(boxed.takes_logits(), expected, "{kind}");
+        }
+        let logits: Vec<_> = LossKind::ALL
+            .into_iter()
+            .filter(|k| k.takes_logits())
+            .collect();
+        assert_eq!(
+            logits,
+            [
+                LossKind::BinaryCrossEntropyWithLogits,
+                LossKind::SoftmaxCrossEntropy
+            ]
+        );
     }
 
     #[test]

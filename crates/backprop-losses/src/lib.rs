@@ -133,6 +133,27 @@ pub trait Loss<T: Scalar>: Debug + Send + Sync {
     /// Short lower-case name (`"softmax_cross_entropy"`).
     fn name(&self) -> &'static str;
 
+    /// Whether the loss expects raw scores (logits) rather than
+    /// probabilities or values: `true` means the network's last layer has no
+    /// softmax or sigmoid, so turning its output into probabilities needs a
+    /// softmax (or a sigmoid for a single output), and a single output is
+    /// thresholded at 0 rather than 0.5 to predict a class.
+    ///
+    /// The default is `false`; [`SoftmaxCrossEntropy`] and
+    /// [`BinaryCrossEntropyWithLogits`] (and the matching [`LossKind`]s)
+    /// return `true`.
+    ///
+    /// ```
+    /// use backprop_losses::{Loss, LossKind, Mse, SoftmaxCrossEntropy};
+    /// assert!(Loss::<f32>::takes_logits(&SoftmaxCrossEntropy));
+    /// assert!(!Loss::<f32>::takes_logits(&Mse));
+    /// let boxed: Box<dyn Loss<f64>> = Box::new(LossKind::BinaryCrossEntropyWithLogits);
+    /// assert!(boxed.takes_logits());
+    /// ```
+    fn takes_logits(&self) -> bool {
+        false
+    }
+
     /// The batch-mean loss.
     fn loss(&self, prediction: &DMatrix<T>, target: Target<'_, T>) -> Result<T, LossError>;
 

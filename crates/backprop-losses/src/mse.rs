@@ -95,6 +95,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn takes_values_not_logits() {
+        assert!(!Loss::<f32>::takes_logits(&Mse));
+        assert!(!Loss::<f64>::takes_logits(&Mse));
+    }
+
+    #[test]
     fn hand_computed_values() {
         // Column 1: ŷ = (0.5, −1), y = (1, 1): errors −0.5, −2 → 0.25 + 4.
         // Column 2: ŷ = (2, 0),   y = (0, 0): errors 2, 0     → 4.

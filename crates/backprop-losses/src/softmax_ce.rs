@@ -120,6 +120,10 @@ impl<T: Scalar> Loss<T> for SoftmaxCrossEntropy {
         Self::NAME
     }
 
+    fn takes_logits(&self) -> bool {
+        true
+    }
+
     fn loss(&self, prediction: &DMatrix<T>, target: Target<'_, T>) -> Result<T, LossError> {
         let b = Batch::new(Self::NAME, prediction, target)?;
         let mut total = 0.0;
@@ -165,6 +169,12 @@ impl<T: Scalar> Loss<T> for SoftmaxCrossEntropy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn takes_logits() {
+        assert!(Loss::<f32>::takes_logits(&SoftmaxCrossEntropy));
+        assert!(Loss::<f64>::takes_logits(&SoftmaxCrossEntropy));
+    }
 
     /// −Σ y ln softmax(z), the textbook way (safe for moderate logits).
     fn textbook(z: &[f64], y: &[f64]) -> (f64, Vec<f64>) {

@@ -143,6 +143,7 @@ fn kind_dispatches_to_the_structs<T: Scalar>() {
     ];
     for (kind, direct) in LossKind::ALL.into_iter().zip(structs) {
         assert_eq!(Loss::<T>::name(&kind), direct.name());
+        assert_eq!(Loss::<T>::takes_logits(&kind), direct.takes_logits());
         let p = prediction::<T>(kind, 4, 6, &mut r);
         let y = dense_target::<T>(kind, 4, 6, &mut r);
         let (mut g1, mut g2) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
@@ -507,4 +508,46 @@ fn accuracy_of_logits_and_probabilities() {
     );
     let y = one_hot::<f64>(&[0, 0, 0], 3);
     assert_eq!(accuracy(&z, Target::Dense(&y)).unwrap(), 1.0 / 3.0);
+}
+
+/// A loss defined outside the crate that says nothing about its input.
+#[derive(Debug)]
+struct Halved;
+
+impl<T: Scalar> Loss<T> for Halved {
+    fn name(&self) -> &'static str {
+        "halved_mse"
+    }
+    fn loss(&self, prediction: &DMatrix<T>, target: Target<'_, T>) -> Result<T, LossError> {
+        Ok(Mse.loss(prediction, target)? * T::of(0.5))
+    }
+    fn gradient(
+        &self,
+        prediction: &DMatrix<T>,
+        target: Target<'_, T>,
+        grad: &mut DMatrix<T>,
+    ) -> Result<(), LossError> {
+        Mse.gradient(prediction, target, grad)?;
+        grad.scale_mut(T::of(0.5));
+        Ok(())
+    }
+}
+
+#[test]
+fn takes_logits_defaults_to_false_and_survives_boxing() {
+    let losses: [(Box<dyn Loss<f64>>, bool); 5] = [
+        (Box::new(Halved), false),
+        (Box::new(Mse), false),
+        (Box::new(BinaryCrossEntropy), false),
+        (Box::new(BinaryCrossEntropyWithLogits), true),
+        (Box::new(SoftmaxCrossEntropy), true),
+    ];
+    for (loss, expected) in &losses {
+        assert_eq!(loss.takes_logits(), *expected, "{}", loss.name());
+        let kind = LossKind::from_name(loss.name());
+        if let Ok(kind) = kind {
+            let boxed: Box<dyn Loss<f64>> = Box::new(kind);
+            assert_eq!(boxed.takes_logits(), *expected, "{kind}");
+        }
+    }
 }
