@@ -1,6 +1,6 @@
 //! A layer that applies an activation function: `A = g(Z)`, `dZ = dA ⊙ g′(Z)`.
 
-use crate::{Layer, LayerError, LayerSpec, Mode};
+use crate::{BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape};
 use backprop_activations::{Activation, ActivationKind};
 use backprop_tensor::{DMatrix, Scalar};
 
@@ -76,7 +76,44 @@ impl<T: Scalar> Layer<T> for ActivationLayer<T> {
     fn name(&self) -> &str {
         self.act.name()
     }
-    fn spec(&self) -> Option<LayerSpec> {
-        self.kind.map(LayerSpec::Activation)
+    fn kind(&self) -> &str {
+        "activation"
     }
+    fn config(&self) -> Option<Config> {
+        let kind = self.kind?;
+        let config = Config::new().with("name", kind.name());
+        Some(match kind.alpha() {
+            Some(alpha) => config.with("alpha", alpha),
+            None => config,
+        })
+    }
+}
+
+/// Saved as `{"name": "leaky_relu", "alpha": 0.01}` (`alpha` only for the
+/// activations that have one); owns no tensor; keeps the input's shape.
+impl<T: Scalar> LayerType for ActivationLayer<T> {
+    const KIND: &'static str = "activation";
+
+    fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
+        kind_of(config)?;
+        Ok(Plan::stateless(input.clone()))
+    }
+
+    fn build<S: Scalar>(
+        config: &Config,
+        _: &Shape,
+        _: &BuildContext<'_>,
+    ) -> Result<Box<dyn Layer<S>>, LayerError> {
+        Ok(Box::new(ActivationLayer::<S>::new(kind_of(config)?)))
+    }
+}
+
+fn kind_of(config: &Config) -> Result<ActivationKind, LayerError> {
+    config.only("activation", &["name", "alpha"])?;
+    let name = config.str("activation", "name")?;
+    let alpha = config.opt_f64("activation", "alpha")?;
+    ActivationKind::from_name(name, alpha).map_err(|e| LayerError::InvalidConfig {
+        layer: "activation".into(),
+        message: e.to_string(),
+    })
 }

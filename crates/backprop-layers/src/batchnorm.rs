@@ -11,7 +11,9 @@
 //! Evaluation uses the running statistics: `y = γ·(x − r_μ)/√(r_σ² + ε) + β`,
 //! so `dx = dy·γ/√(r_σ² + ε)`.
 
-use crate::{Layer, LayerError, LayerSpec, Mode};
+use crate::{
+    BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape, TensorInfo,
+};
 use backprop_tensor::{DMatrix, Param, Scalar, ops};
 
 /// Batch normalisation of each feature over the batch.
@@ -50,11 +52,31 @@ impl<T: Scalar> BatchNorm1d<T> {
 
     /// With explicit `eps > 0` and `momentum` in `[0, 1]`.
     pub fn with_config(features: usize, eps: f64, momentum: f64) -> Result<Self, LayerError> {
+        Self::check(features, eps, momentum)?;
+        let col = |v: f64| DMatrix::from_element(features, 1, T::of(v));
+        let [weight, bias] = PARAMS;
+        Ok(Self {
+            gamma: Param::new(weight, col(1.0)),
+            beta: Param::new(bias, col(0.0)),
+            running_mean: col(0.0),
+            running_var: col(1.0),
+            num_batches_tracked: DMatrix::from_element(1, 1, T::zero()),
+            eps,
+            momentum,
+            x_hat: DMatrix::zeros(0, 0),
+            inv_std: col(0.0),
+            last_mode: Mode::Eval,
+        })
+    }
+
+    /// `features > 0`, `eps > 0` (and positive in `T`, so that `1/√(σ²+ε)`
+    /// stays finite), `momentum` in `[0, 1]`.
+    fn check(features: usize, eps: f64, momentum: f64) -> Result<(), LayerError> {
         let layer = || "batch_norm1d".to_string();
         if features == 0 {
             return Err(LayerError::ZeroWidth { layer: layer() });
         }
-        if !(eps > 0.0 && eps.is_finite()) {
+        if !(eps > 0.0 && eps.is_finite() && T::of(eps) > T::zero()) {
             return Err(LayerError::InvalidConfig {
                 layer: layer(),
                 message: format!("eps must be positive, found {eps}"),
@@ -66,19 +88,7 @@ impl<T: Scalar> BatchNorm1d<T> {
                 message: format!("momentum must be in [0, 1], found {momentum}"),
             });
         }
-        let col = |v: f64| DMatrix::from_element(features, 1, T::of(v));
-        Ok(Self {
-            gamma: Param::new("weight", col(1.0)),
-            beta: Param::new("bias", col(0.0)),
-            running_mean: col(0.0),
-            running_var: col(1.0),
-            num_batches_tracked: DMatrix::from_element(1, 1, T::zero()),
-            eps,
-            momentum,
-            x_hat: DMatrix::zeros(0, 0),
-            inv_std: col(0.0),
-            last_mode: Mode::Eval,
-        })
+        Ok(())
     }
 
     /// Number of features.
@@ -222,15 +232,16 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
     fn name(&self) -> &str {
         "batch_norm1d"
     }
-    fn output_size(&self, input_size: usize) -> Result<usize, LayerError> {
-        if input_size != self.features() {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, LayerError> {
+        let found = input.features("batch_norm1d")?;
+        if found != self.features() {
             return Err(LayerError::InputSize {
                 layer: "batch_norm1d".into(),
                 expected: self.features(),
-                found: input_size,
+                found,
             });
         }
-        Ok(input_size)
+        Ok(input.clone())
     }
     fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
         f(&self.gamma);
@@ -241,20 +252,80 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
         f(&mut self.beta);
     }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<T>)) {
-        f("running_mean", &self.running_mean);
-        f("running_var", &self.running_var);
-        f("num_batches_tracked", &self.num_batches_tracked);
+        let [mean, var, count] = BUFFERS;
+        f(mean, &self.running_mean);
+        f(var, &self.running_var);
+        f(count, &self.num_batches_tracked);
     }
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<T>)) {
-        f("running_mean", &mut self.running_mean);
-        f("running_var", &mut self.running_var);
-        f("num_batches_tracked", &mut self.num_batches_tracked);
+        let [mean, var, count] = BUFFERS;
+        f(mean, &mut self.running_mean);
+        f(var, &mut self.running_var);
+        f(count, &mut self.num_batches_tracked);
     }
-    fn spec(&self) -> Option<LayerSpec> {
-        Some(LayerSpec::BatchNorm1d {
-            features: self.features(),
-            eps: self.eps,
-            momentum: self.momentum,
+    fn config(&self) -> Option<Config> {
+        Some(
+            Config::new()
+                .with("features", self.features())
+                .with("eps", self.eps)
+                .with("momentum", self.momentum),
+        )
+    }
+}
+
+/// The parameters' names, as PyTorch's `BatchNorm1d` (`γ`, `β`).
+const PARAMS: [&str; 2] = ["weight", "bias"];
+/// The buffers' names; the count is an `i64` in files.
+const BUFFERS: [&str; 3] = ["running_mean", "running_var", "num_batches_tracked"];
+
+/// Saved as `{"features": f, "eps": 1e-5, "momentum": 0.1}`; owns `weight`,
+/// `bias`, `running_mean`, `running_var` `[features]` and
+/// `num_batches_tracked` (`i64 []`), PyTorch's names and layouts.
+impl<T: Scalar> LayerType for BatchNorm1d<T> {
+    const KIND: &'static str = "batch_norm1d";
+
+    fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
+        let (features, eps, momentum) = settings(config)?;
+        Self::check(features, eps, momentum)?;
+        let found = input.features("batch_norm1d")?;
+        if found != features {
+            return Err(LayerError::InputSize {
+                layer: "batch_norm1d".into(),
+                expected: features,
+                found,
+            });
+        }
+        let [mean, var, count] = BUFFERS;
+        let mut tensors: Vec<TensorInfo> = PARAMS
+            .iter()
+            .chain([mean, var].iter())
+            .map(|name| TensorInfo::vector(name, features))
+            .collect();
+        tensors.push(TensorInfo::count(count));
+        Ok(Plan {
+            output: input.clone(),
+            tensors,
         })
     }
+
+    fn build<S: Scalar>(
+        config: &Config,
+        _: &Shape,
+        _: &BuildContext<'_>,
+    ) -> Result<Box<dyn Layer<S>>, LayerError> {
+        let (features, eps, momentum) = settings(config)?;
+        Ok(Box::new(BatchNorm1d::<S>::with_config(
+            features, eps, momentum,
+        )?))
+    }
+}
+
+fn settings(config: &Config) -> Result<(usize, f64, f64), LayerError> {
+    const L: &str = "batch_norm1d";
+    config.only(L, &["features", "eps", "momentum"])?;
+    Ok((
+        config.usize(L, "features")?,
+        config.f64(L, "eps")?,
+        config.f64(L, "momentum")?,
+    ))
 }

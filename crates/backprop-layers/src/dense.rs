@@ -8,7 +8,9 @@
 //! `dW += dZ·A[l−1]ᵀ`, `db += Σⱼ dZ[:, j]`, `dA[l−1] = Wᵀ·dZ`.
 //! Both transposed products read their operand through strides.
 
-use crate::{Layer, LayerError, LayerSpec, Mode};
+use crate::{
+    BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape, TensorInfo,
+};
 use backprop_tensor::{DMatrix, Init, Op, Param, Scalar, ops};
 use rand::Rng;
 
@@ -163,15 +165,23 @@ impl<T: Scalar> Layer<T> for Dense<T> {
     fn name(&self) -> &str {
         "dense"
     }
-    fn output_size(&self, input_size: usize) -> Result<usize, LayerError> {
-        if input_size != self.inputs() {
+    fn output_shape(&self, input: &Shape) -> Result<Shape, LayerError> {
+        let found = input.features("dense")?;
+        if found != self.inputs() {
             return Err(LayerError::InputSize {
                 layer: format!("dense {}→{}", self.inputs(), self.outputs()),
                 expected: self.inputs(),
-                found: input_size,
+                found,
             });
         }
-        Ok(self.outputs())
+        Ok(Shape::flat(self.outputs()))
+    }
+    fn config(&self) -> Option<Config> {
+        Some(
+            Config::new()
+                .with("inputs", self.inputs())
+                .with("outputs", self.outputs()),
+        )
     }
     fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
         f(&self.weight);
@@ -181,10 +191,49 @@ impl<T: Scalar> Layer<T> for Dense<T> {
         f(&mut self.weight);
         f(&mut self.bias);
     }
-    fn spec(&self) -> Option<LayerSpec> {
-        Some(LayerSpec::Dense {
-            inputs: self.inputs(),
-            outputs: self.outputs(),
+}
+
+/// Saved as `{"inputs": n, "outputs": m}`; owns `weight` `[outputs, inputs]`
+/// and `bias` `[outputs]` (PyTorch's `nn.Linear`).
+impl<T: Scalar> LayerType for Dense<T> {
+    const KIND: &'static str = "dense";
+
+    fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
+        config.only("dense", &["inputs", "outputs"])?;
+        let inputs = config.usize("dense", "inputs")?;
+        let outputs = config.usize("dense", "outputs")?;
+        if outputs == 0 || inputs == 0 {
+            return Err(LayerError::ZeroWidth {
+                layer: format!("dense {inputs}→{outputs}"),
+            });
+        }
+        let found = input.features("dense")?;
+        if found != inputs {
+            return Err(LayerError::InputSize {
+                layer: format!("dense {inputs}→{outputs}"),
+                expected: inputs,
+                found,
+            });
+        }
+        Ok(Plan {
+            output: Shape::flat(outputs),
+            tensors: vec![
+                TensorInfo::matrix("weight", [outputs, inputs]),
+                TensorInfo::vector("bias", outputs),
+            ],
         })
+    }
+
+    fn build<S: Scalar>(
+        config: &Config,
+        _: &Shape,
+        _: &BuildContext<'_>,
+    ) -> Result<Box<dyn Layer<S>>, LayerError> {
+        let inputs = config.usize("dense", "inputs")?;
+        let outputs = config.usize("dense", "outputs")?;
+        Ok(Box::new(Dense::<S>::from_weights(
+            DMatrix::zeros(outputs, inputs),
+            DMatrix::zeros(outputs, 1),
+        )?))
     }
 }

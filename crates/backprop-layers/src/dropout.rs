@@ -8,7 +8,7 @@
 //! Masks are drawn from stream `(seed, n)` for the `n`-th training forward
 //! pass, so a run is reproducible from its seed, and resumable from `n`.
 
-use crate::{Layer, LayerError, LayerSpec, Mode};
+use crate::{BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape};
 use backprop_tensor::{DMatrix, Scalar, ops, rng};
 use rand::Rng;
 
@@ -40,12 +40,7 @@ impl<T: Scalar> Dropout<T> {
     /// Dropout with probability `p`, its masks seeded by `seed`. Errors unless
     /// `0 ≤ p < 1`.
     pub fn new(p: f64, seed: u64) -> Result<Self, LayerError> {
-        if !(0.0..1.0).contains(&p) {
-            return Err(LayerError::InvalidConfig {
-                layer: "dropout".into(),
-                message: format!("drop probability must be in [0, 1), found {p}"),
-            });
-        }
+        Self::check_p(p)?;
         Ok(Self {
             p,
             seed,
@@ -54,6 +49,15 @@ impl<T: Scalar> Dropout<T> {
             mask: DMatrix::zeros(0, 0),
             last_mode: Mode::Eval,
         })
+    }
+    fn check_p(p: f64) -> Result<(), LayerError> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(LayerError::InvalidConfig {
+                layer: "dropout".into(),
+                message: format!("drop probability must be in [0, 1), found {p}"),
+            });
+        }
+        Ok(())
     }
     /// The drop probability.
     pub fn p(&self) -> f64 {
@@ -143,8 +147,8 @@ impl<T: Scalar> Layer<T> for Dropout<T> {
     fn name(&self) -> &str {
         "dropout"
     }
-    fn spec(&self) -> Option<LayerSpec> {
-        Some(LayerSpec::Dropout { p: self.p })
+    fn config(&self) -> Option<Config> {
+        Some(Config::new().with("p", self.p))
     }
     fn rng_state(&self) -> Option<(u64, u64)> {
         Some((self.seed, self.draws))
@@ -152,5 +156,29 @@ impl<T: Scalar> Layer<T> for Dropout<T> {
     fn set_rng_state(&mut self, seed: u64, draws: u64) {
         self.seed = seed;
         self.draws = draws;
+    }
+}
+
+/// Saved as `{"p": 0.2}`; owns no tensor (its random stream's position is
+/// part of a checkpoint); keeps the input's shape. Built with the seed
+/// [`BuildContext::derived_seed`].
+impl<T: Scalar> LayerType for Dropout<T> {
+    const KIND: &'static str = "dropout";
+
+    fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
+        config.only("dropout", &["p"])?;
+        Dropout::<f32>::check_p(config.f64("dropout", "p")?)?;
+        Ok(Plan::stateless(input.clone()))
+    }
+
+    fn build<S: Scalar>(
+        config: &Config,
+        _: &Shape,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn Layer<S>>, LayerError> {
+        Ok(Box::new(Dropout::<S>::new(
+            config.f64("dropout", "p")?,
+            ctx.derived_seed(),
+        )?))
     }
 }

@@ -1,11 +1,13 @@
 //! Errors of layers and networks.
 
+use crate::Shape;
 use backprop_tensor::TensorError;
 use thiserror::Error;
 
 /// What can go wrong building or running a layer or a network. Every message
 /// names the layer and the sizes involved.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum LayerError {
     /// A layer was given an input with the wrong number of features (rows).
     #[error("{layer}: expected an input with {expected} features (rows), found {found}")]
@@ -53,6 +55,46 @@ pub enum LayerError {
         /// Batch size given to backward.
         found: usize,
     },
+    /// A layer that takes flat vectors was given samples of another shape.
+    #[error(
+        "{layer}: expected flat input (one dimension), found samples of shape {found}; put a flatten layer before it"
+    )]
+    NotFlat {
+        /// The layer.
+        layer: String,
+        /// The sample shape it was given.
+        found: Shape,
+    },
+    /// A layer was given samples of the wrong shape.
+    #[error("{layer}: expected samples of shape {expected}, found {found}")]
+    InputShape {
+        /// The layer.
+        layer: String,
+        /// The shape it takes.
+        expected: Shape,
+        /// The shape it was given.
+        found: Shape,
+    },
+    /// A model file or configuration names a layer kind nobody registered.
+    #[error(
+        "unknown layer kind {kind:?} (registered: {known}); register your own with backprop_layers::register"
+    )]
+    UnknownKind {
+        /// The kind found.
+        kind: String,
+        /// The registered kinds.
+        known: String,
+    },
+    /// An error inside layer `index` of a network.
+    #[error("layer {index} ({kind}): {source}")]
+    At {
+        /// The layer's position.
+        index: usize,
+        /// Its kind.
+        kind: String,
+        /// What went wrong there.
+        source: Box<LayerError>,
+    },
     /// A matrix had the wrong shape inside a pass.
     #[error("{layer}: {source}")]
     Shape {
@@ -69,6 +111,30 @@ impl LayerError {
         move |source| LayerError::Shape {
             layer: layer.to_string(),
             source,
+        }
+    }
+}
+
+impl LayerError {
+    /// This error, as raised by layer `index` (of kind `kind`) of a network:
+    /// an input-size error becomes a [`SizeMismatch`](LayerError::SizeMismatch)
+    /// between neighbours, anything else is wrapped in
+    /// [`At`](LayerError::At).
+    pub fn at(self, index: usize, kind: &str) -> LayerError {
+        match self {
+            LayerError::InputSize {
+                expected, found, ..
+            } => LayerError::SizeMismatch {
+                index,
+                name: kind.to_string(),
+                expected,
+                found,
+            },
+            e => LayerError::At {
+                index,
+                kind: kind.to_string(),
+                source: Box::new(e),
+            },
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The [`Layer`] trait.
 
-use crate::LayerError;
-use backprop_activations::ActivationKind;
+use crate::{Config, LayerError, Shape};
 use backprop_tensor::{DMatrix, Param, Scalar};
 use std::fmt::Debug;
 
@@ -15,39 +14,15 @@ pub enum Mode {
     Eval,
 }
 
-/// A serialisable description of a built-in layer (what a model file stores).
-#[derive(Debug, Clone, PartialEq)]
-pub enum LayerSpec {
-    /// A fully connected layer `inputs → outputs`.
-    Dense {
-        /// Input features.
-        inputs: usize,
-        /// Output units.
-        outputs: usize,
-    },
-    /// An element-wise (or column-wise, for softmax) activation.
-    Activation(ActivationKind),
-    /// Inverted dropout with drop probability `p`.
-    Dropout {
-        /// Probability of zeroing a unit.
-        p: f64,
-    },
-    /// Batch normalisation over the batch, per feature.
-    BatchNorm1d {
-        /// Number of features.
-        features: usize,
-        /// Added to the variance.
-        eps: f64,
-        /// Weight of the newest batch in the running statistics.
-        momentum: f64,
-    },
-}
-
 /// One stage of a network: `output = f(input)` on a batch (features × batch),
 /// and its backward pass.
 ///
 /// Only [`forward`](Layer::forward) and [`backward`](Layer::backward) are
-/// required. The caller owns the cache the tutorial forgot: it passes the
+/// required; the rest describe the layer (its [`kind`](Layer::kind),
+/// [`output_shape`](Layer::output_shape), [`config`](Layer::config)) and its
+/// state (parameters, buffers, random stream, children). A layer with a
+/// `config` whose kind is registered (see [`LayerType`](crate::LayerType))
+/// is saved and loaded like a built-in. The caller owns the cache the tutorial forgot: it passes the
 /// layer's own input and output back into `backward`, so a layer stores only
 /// what cannot be recomputed (a dropout mask, BatchNorm's normalised input).
 ///
@@ -74,15 +49,28 @@ pub trait Layer<T: Scalar>: Debug + Send {
         grad_input: Option<&mut DMatrix<T>>,
     ) -> Result<(), LayerError>;
 
-    /// Lower-case kind, as in summaries (`"dense"`, `"relu"`).
+    /// Lower-case name, as in summaries (`"dense"`, `"relu"`; default
+    /// `"layer"`).
     fn name(&self) -> &str {
         "layer"
     }
-    /// The output size for an input size, or an error if the input size does
-    /// not fit. Lets a network be validated when it is built. Default: same
-    /// size.
-    fn output_size(&self, input_size: usize) -> Result<usize, LayerError> {
-        Ok(input_size)
+    /// The kind under which the layer is registered and saved
+    /// ([`LayerType::KIND`](crate::LayerType::KIND); default: the
+    /// [`name`](Layer::name)).
+    fn kind(&self) -> &str {
+        self.name()
+    }
+    /// The shape of one output sample for an input sample of shape `input`,
+    /// or an error if the input does not fit. Lets a network be checked when
+    /// it is built. Default: the input's shape.
+    fn output_shape(&self, input: &Shape) -> Result<Shape, LayerError> {
+        Ok(input.clone())
+    }
+    /// The configuration that rebuilds this layer (with
+    /// [`LayerType::build`](crate::LayerType::build)); `None` (the default)
+    /// for a layer that cannot be saved.
+    fn config(&self) -> Option<Config> {
+        None
     }
     /// Calls `f` on each trainable parameter (default: none).
     fn visit_params(&self, _f: &mut dyn FnMut(&Param<T>)) {}
@@ -93,11 +81,6 @@ pub trait Layer<T: Scalar>: Debug + Send {
     fn visit_buffers(&self, _f: &mut dyn FnMut(&str, &DMatrix<T>)) {}
     /// Calls `f` on each non-trainable state tensor mutably (default: none).
     fn visit_buffers_mut(&mut self, _f: &mut dyn FnMut(&str, &mut DMatrix<T>)) {}
-    /// A serialisable description, for built-in layers (default: `None`,
-    /// a custom layer that cannot be saved by description).
-    fn spec(&self) -> Option<LayerSpec> {
-        None
-    }
     /// The position of the layer's random stream as `(seed, draws)`, for
     /// checkpoints (Dropout; default: `None`, a layer that draws nothing).
     ///
@@ -124,4 +107,14 @@ pub trait Layer<T: Scalar>: Debug + Send {
     /// resumed run draws what the uninterrupted run would have (default:
     /// ignored).
     fn set_rng_state(&mut self, _seed: u64, _draws: u64) {}
+    /// The layers this one contains, in order (a container such as
+    /// [`Sequential`](crate::Sequential); default: none). Their parameter
+    /// and buffer names are prefixed with their position.
+    fn children(&self) -> &[Box<dyn Layer<T>>] {
+        &[]
+    }
+    /// The contained layers, mutably (default: none).
+    fn children_mut(&mut self) -> &mut [Box<dyn Layer<T>>] {
+        &mut []
+    }
 }

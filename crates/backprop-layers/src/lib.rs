@@ -29,16 +29,31 @@
 
 mod activation;
 mod batchnorm;
+mod builder;
+mod config;
 mod dense;
+mod describe;
 mod dropout;
 mod error;
+mod flatten;
 mod layer;
+mod model;
+mod registry;
 mod sequential;
+mod shape;
+mod summary;
 
 pub use activation::ActivationLayer;
 pub use batchnorm::BatchNorm1d;
+pub use builder::SequentialBuilder;
+pub use config::{Config, Value};
 pub use dense::Dense;
+pub use describe::{BuildContext, LayerType, Layout, Plan, TensorInfo};
 pub use dropout::Dropout;
 pub use error::LayerError;
-pub use layer::{Layer, LayerSpec, Mode};
-pub use sequential::{Sequential, SequentialBuilder};
+pub use flatten::Flatten;
+pub use layer::{Layer, Mode};
+pub use model::{Model, ModelInfo, OutputKind, Preprocess, Scratch, class_of};
+pub use registry::{Registry, register, registry};
+pub use sequential::Sequential;
+pub use shape::Shape;

@@ -3,12 +3,16 @@
 //! The network owns the tutorial's caches: `outputs[l]` is `A[l]`, the output
 //! of layer `l`, and `grads[l]` is `dA[l]`. Both are sized on the first pass
 //! and reused afterwards, so a training step at a steady batch size does not
-//! allocate.
+//! allocate. A `Sequential` is itself a [`Layer`], so networks nest; its
+//! parameters are named by path (`"0.weight"`, `"3.1.weight"`), PyTorch's
+//! `nn.Sequential` names.
 
-use crate::{ActivationLayer, BatchNorm1d, Dense, Dropout, Layer, LayerError, LayerSpec, Mode};
+use crate::{
+    BuildContext, Config, Layer, LayerError, LayerType, Mode, Model, ModelInfo, OutputKind, Plan,
+    Registry, Scratch, SequentialBuilder, Shape, Value,
+};
 use backprop_activations::ActivationKind;
-use backprop_tensor::{DMatrix, Init, Param, Parameters, Scalar, rng};
-use std::fmt::Write as _;
+use backprop_tensor::{DMatrix, Param, Parameters, Scalar, TensorError, ops};
 
 /// Layers applied in order: `A[0] = X`, `A[l] = layer_l(A[l−1])`.
 ///
@@ -25,17 +29,20 @@ use std::fmt::Write as _;
 /// ```
 #[derive(Debug)]
 pub struct Sequential<T: Scalar> {
-    input_size: usize,
+    input_shape: Shape,
     layers: Vec<Box<dyn Layer<T>>>,
-    sizes: Vec<usize>,
+    shapes: Vec<Shape>,
     outputs: Vec<DMatrix<T>>,
     grads: Vec<DMatrix<T>>,
+    info: ModelInfo,
+    scratch: Scratch<T>,
 }
 
 impl<T: Scalar> Sequential<T> {
-    /// Starts a builder for a network taking `input_size` features.
-    pub fn builder(input_size: usize) -> SequentialBuilder<T> {
-        SequentialBuilder::new(input_size)
+    /// Starts a builder for a network taking samples of `input` shape (a
+    /// feature count, or `[channels, height, width]`).
+    pub fn builder(input: impl Into<Shape>) -> SequentialBuilder<T> {
+        SequentialBuilder::new(input.into())
     }
 
     /// A network from ready layers, checking that each fits the one before.
@@ -51,49 +58,75 @@ impl<T: Scalar> Sequential<T> {
     /// assert_eq!(err.to_string(), "layer 1 (dense) takes 6 inputs but the previous layer gives 8");
     /// ```
     pub fn from_layers(
-        input_size: usize,
+        input: impl Into<Shape>,
         layers: Vec<Box<dyn Layer<T>>>,
     ) -> Result<Self, LayerError> {
-        if input_size == 0 {
+        let input_shape = input.into();
+        if input_shape.is_empty() {
             return Err(LayerError::ZeroWidth {
                 layer: "input".into(),
             });
         }
-        let mut sizes = Vec::with_capacity(layers.len());
-        let mut size = input_size;
+        input_shape.validate("input")?;
+        let mut shapes = Vec::with_capacity(layers.len());
+        let mut shape = input_shape.clone();
         for (index, layer) in layers.iter().enumerate() {
-            size = output_size_at(index, layer.as_ref(), size)?;
-            sizes.push(size);
+            shape = output_shape_at(index, layer.as_ref(), &shape)?;
+            shapes.push(shape.clone());
         }
         let n = layers.len();
+        let ends_in = |k: ActivationKind| {
+            layers
+                .last()
+                .is_some_and(|l| l.kind() == "activation" && l.name() == k.name())
+        };
+        let output = if ends_in(ActivationKind::Softmax) || ends_in(ActivationKind::Sigmoid) {
+            OutputKind::Probabilities
+        } else {
+            OutputKind::Logits
+        };
         let mut net = Self {
-            input_size,
+            input_shape,
             layers,
-            sizes,
+            shapes,
             outputs: (0..n).map(|_| DMatrix::zeros(0, 0)).collect(),
             grads: (0..n).map(|_| DMatrix::zeros(0, 0)).collect(),
+            info: ModelInfo {
+                output,
+                ..ModelInfo::default()
+            },
+            scratch: Scratch::new(),
         };
         net.name_params();
         Ok(net)
     }
 
-    /// Names every parameter `"{index}.{local}"`, as PyTorch's `nn.Sequential`.
+    /// Prefixes every parameter name with its layer's position, as PyTorch's
+    /// `nn.Sequential` (a nested network's are already prefixed by it).
     fn name_params(&mut self) {
         for (i, layer) in self.layers.iter_mut().enumerate() {
             layer.visit_params_mut(&mut |p| {
-                let local = p.name().rsplit('.').next().unwrap_or("").to_string();
-                p.set_name(format!("{i}.{local}"));
+                let name = format!("{i}.{}", p.name());
+                p.set_name(name);
             });
         }
     }
 
-    /// Number of input features.
-    pub fn input_size(&self) -> usize {
-        self.input_size
+    /// The shape of one input sample.
+    pub fn input_shape(&self) -> &Shape {
+        &self.input_shape
     }
-    /// Number of outputs of the last layer (the input size if there are none).
+    /// Number of input values per sample (rows of a batch).
+    pub fn input_size(&self) -> usize {
+        self.input_shape.len()
+    }
+    /// The shape of one output sample (the input's if there are no layers).
+    pub fn output_shape(&self) -> &Shape {
+        self.shapes.last().unwrap_or(&self.input_shape)
+    }
+    /// Number of outputs per sample.
     pub fn output_size(&self) -> usize {
-        self.sizes.last().copied().unwrap_or(self.input_size)
+        self.output_shape().len()
     }
     /// The layers, in order.
     pub fn layers(&self) -> &[Box<dyn Layer<T>>] {
@@ -103,9 +136,17 @@ impl<T: Scalar> Sequential<T> {
     pub fn layers_mut(&mut self) -> &mut [Box<dyn Layer<T>>] {
         &mut self.layers
     }
-    /// Output size of each layer.
-    pub fn sizes(&self) -> &[usize] {
-        &self.sizes
+    /// The output shape of each layer.
+    pub fn shapes(&self) -> &[Shape] {
+        &self.shapes
+    }
+    /// What the model says about itself (see [`Model::info`]).
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+    /// What the model says about itself, mutably.
+    pub fn info_mut(&mut self) -> &mut ModelInfo {
+        &mut self.info
     }
 
     /// Forward pass over a batch `X` (features × batch), returning the last
@@ -115,10 +156,10 @@ impl<T: Scalar> Sequential<T> {
         input: &'a DMatrix<T>,
         mode: Mode,
     ) -> Result<&'a DMatrix<T>, LayerError> {
-        if input.nrows() != self.input_size {
+        if input.nrows() != self.input_size() {
             return Err(LayerError::InputSize {
                 layer: "network input".into(),
-                expected: self.input_size,
+                expected: self.input_size(),
                 found: input.nrows(),
             });
         }
@@ -169,13 +210,19 @@ impl<T: Scalar> Sequential<T> {
         if grad_output.shape() != expected {
             return Err(LayerError::Shape {
                 layer: "network output".into(),
-                source: backprop_tensor::TensorError::ShapeMismatch {
+                source: TensorError::ShapeMismatch {
                     op: "backward",
                     operand: "dA[L]",
                     expected,
                     found: grad_output.shape(),
                 },
             });
+        }
+        if n == 0 {
+            if let Some(dx) = grad_input {
+                ops::copy_into(grad_output, dx);
+            }
+            return Ok(());
         }
         for i in (0..n).rev() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
@@ -203,54 +250,33 @@ impl<T: Scalar> Sequential<T> {
         Ok(())
     }
 
-    /// A Keras-style table: each layer, its output shape and parameter count.
+    /// A Keras-style table: each layer, its output shape and parameter count
+    /// (nested networks indented under theirs).
     ///
     /// ```
     /// use backprop_layers::Sequential;
     /// let net = Sequential::<f32>::builder(4).dense(3).relu().build()?;
     /// let s = net.summary();
-    /// assert!(s.contains("dense") && s.contains("Total params: 15"), "{s}");
+    /// assert!(s.contains("dense") && s.contains("(batch, 3)") && s.contains("Total params: 15"), "{s}");
     /// # Ok::<(), backprop_layers::LayerError>(())
     /// ```
     pub fn summary(&self) -> String {
-        let mut s = String::new();
-        let rule = "─".repeat(52);
-        let _ = writeln!(
-            s,
-            "{:<4} {:<16} {:<16} {:>12}",
-            "#", "Layer (type)", "Output shape", "Param #"
-        );
-        let _ = writeln!(s, "{rule}");
-        let _ = writeln!(
-            s,
-            "{:<4} {:<16} {:<16} {:>12}",
-            "",
-            "input",
-            format!("(batch, {})", self.input_size),
-            0
-        );
-        let mut total = 0;
-        for (i, (layer, size)) in self.layers.iter().zip(&self.sizes).enumerate() {
-            let mut count = 0;
-            layer.visit_params(&mut |p| count += p.len());
-            total += count;
-            let _ = writeln!(
-                s,
-                "{:<4} {:<16} {:<16} {:>12}",
-                i,
-                layer.name(),
-                format!("(batch, {size})"),
-                count
-            );
-        }
-        let _ = writeln!(s, "{rule}");
-        let _ = writeln!(s, "Total params: {total}");
-        s
+        crate::summary::table(&self.input_shape, &self.layers, &self.shapes)
     }
 
-    /// Descriptions of every layer, or `None` if a custom layer has none.
-    pub fn specs(&self) -> Option<Vec<LayerSpec>> {
-        self.layers.iter().map(|l| l.spec()).collect()
+    /// Calls `f` on every trainable parameter, by full name (`"0.weight"`).
+    /// (The same as [`Parameters::visit_params`]; inherent so that a call
+    /// is not ambiguous with [`Layer::visit_params`].)
+    pub fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        for layer in &self.layers {
+            layer.visit_params(f);
+        }
+    }
+    /// Calls `f` on every trainable parameter mutably.
+    pub fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        for layer in &mut self.layers {
+            layer.visit_params_mut(f);
+        }
     }
 
     /// Calls `f` on every non-trainable buffer with its full name
@@ -271,25 +297,21 @@ impl<T: Scalar> Sequential<T> {
 
 impl<T: Scalar> Parameters<T> for Sequential<T> {
     fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
-        for layer in &self.layers {
-            layer.visit_params(f);
-        }
+        Sequential::visit_params(self, f);
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
-        for layer in &mut self.layers {
-            layer.visit_params_mut(f);
-        }
+        Sequential::visit_params_mut(self, f);
     }
 }
 
-/// The output size of `layer` at position `index` given `size` inputs, or
-/// the error that names the layer: sizes that do not fit, or no units.
-fn output_size_at<T: Scalar>(
+/// The output shape of `layer` at position `index` given `input`, or the
+/// error that names the layer: sizes that do not fit, or no units.
+fn output_shape_at<T: Scalar>(
     index: usize,
     layer: &dyn Layer<T>,
-    size: usize,
-) -> Result<usize, LayerError> {
-    let out = match layer.output_size(size) {
+    input: &Shape,
+) -> Result<Shape, LayerError> {
+    let out = match layer.output_shape(input) {
         Ok(s) => s,
         Err(LayerError::InputSize {
             expected, found, ..
@@ -303,7 +325,7 @@ fn output_size_at<T: Scalar>(
         }
         Err(e) => return Err(e),
     };
-    if out == 0 {
+    if out.is_empty() {
         return Err(LayerError::ZeroWidth {
             layer: format!("layer {index} ({})", layer.name()),
         });
@@ -311,124 +333,196 @@ fn output_size_at<T: Scalar>(
     Ok(out)
 }
 
-enum Pending<T: Scalar> {
-    Dense { units: usize, init: Init },
-    Activation(ActivationKind),
-    Dropout(f64),
-    BatchNorm,
-    Custom(Box<dyn Layer<T>>),
-}
-
-/// Builds a [`Sequential`] layer by layer; sizes are checked in
-/// [`build`](SequentialBuilder::build).
-///
-/// One seed (default 0) fixes every layer's initialisation and dropout
-/// masks: layer `l` draws from stream `(seed, l)`.
-pub struct SequentialBuilder<T: Scalar> {
-    input_size: usize,
-    seed: u64,
-    init: Init,
-    pending: Vec<Pending<T>>,
-}
-
-impl<T: Scalar> SequentialBuilder<T> {
-    fn new(input_size: usize) -> Self {
-        Self {
-            input_size,
-            seed: 0,
-            init: Init::HeNormal,
-            pending: Vec::new(),
+/// A nested network: runs its layers on the input and hands the last output
+/// on (one copy), and back.
+impl<T: Scalar> Layer<T> for Sequential<T> {
+    fn forward(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        mode: Mode,
+    ) -> Result<(), LayerError> {
+        let y = Sequential::forward(self, input, mode)?;
+        ops::copy_into(y, output);
+        Ok(())
+    }
+    fn backward(
+        &mut self,
+        input: &DMatrix<T>,
+        _output: &DMatrix<T>,
+        grad_output: &DMatrix<T>,
+        grad_input: Option<&mut DMatrix<T>>,
+    ) -> Result<(), LayerError> {
+        self.backward_impl(input, grad_output, grad_input)
+    }
+    fn name(&self) -> &str {
+        "sequential"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, LayerError> {
+        if input != &self.input_shape {
+            return Err(LayerError::InputShape {
+                layer: "sequential".into(),
+                expected: self.input_shape.clone(),
+                found: input.clone(),
+            });
         }
+        Ok(Sequential::output_shape(self).clone())
     }
-    /// The seed for initialisation and dropout (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+    /// `{"layers": [{"type": kind, …config}, …]}`, or `None` if a layer has
+    /// no configuration.
+    fn config(&self) -> Option<Config> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let mut c = l.config()?;
+                c.insert("type", l.kind());
+                Some(Value::Map(c))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Config::new().with("layers", Value::List(layers)))
     }
-    /// The initialiser of the dense layers added after this call (default He
-    /// normal).
-    pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
-        self
+    fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
+        Sequential::visit_params(self, f);
     }
-    /// A dense layer with `units` outputs.
-    pub fn dense(mut self, units: usize) -> Self {
-        let init = self.init;
-        self.pending.push(Pending::Dense { units, init });
-        self
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        Sequential::visit_params_mut(self, f);
     }
-    /// A dense layer with its own initialiser.
-    pub fn dense_with(mut self, units: usize, init: Init) -> Self {
-        self.pending.push(Pending::Dense { units, init });
-        self
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<T>)) {
+        Sequential::visit_buffers(self, f);
     }
-    /// An activation layer.
-    pub fn activation(mut self, kind: ActivationKind) -> Self {
-        self.pending.push(Pending::Activation(kind));
-        self
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<T>)) {
+        Sequential::visit_buffers_mut(self, f);
     }
-    /// ReLU.
-    pub fn relu(self) -> Self {
-        self.activation(ActivationKind::Relu)
+    fn children(&self) -> &[Box<dyn Layer<T>>] {
+        &self.layers
     }
-    /// Sigmoid.
-    pub fn sigmoid(self) -> Self {
-        self.activation(ActivationKind::Sigmoid)
+    fn children_mut(&mut self) -> &mut [Box<dyn Layer<T>>] {
+        &mut self.layers
     }
-    /// Tanh.
-    pub fn tanh(self) -> Self {
-        self.activation(ActivationKind::Tanh)
-    }
-    /// Softmax over each column.
-    pub fn softmax(self) -> Self {
-        self.activation(ActivationKind::Softmax)
-    }
-    /// Inverted dropout with drop probability `p`.
-    pub fn dropout(mut self, p: f64) -> Self {
-        self.pending.push(Pending::Dropout(p));
-        self
-    }
-    /// Batch normalisation of the previous layer's outputs.
-    pub fn batch_norm(mut self) -> Self {
-        self.pending.push(Pending::BatchNorm);
-        self
-    }
-    /// Any layer, e.g. one of your own.
-    pub fn layer(mut self, layer: impl Layer<T> + 'static) -> Self {
-        self.pending.push(Pending::Custom(Box::new(layer)));
-        self
+}
+
+/// Saved as `{"layers": [{"type": "dense", …}, …]}`; owns its layers'
+/// tensors under `"{position}.{name}"`.
+impl<T: Scalar> LayerType for Sequential<T> {
+    const KIND: &'static str = "sequential";
+
+    fn plan(config: &Config, input: &Shape, registry: &Registry) -> Result<Plan, LayerError> {
+        config.only("sequential", &["layers"])?;
+        let mut shape = input.clone();
+        let mut tensors = Vec::new();
+        for (i, item) in config.list("sequential", "layers")?.iter().enumerate() {
+            let (kind, child) = child_config(i, item)?;
+            let plan = registry
+                .plan(&kind, &child, &shape)
+                .map_err(|e| e.at(i, &kind))?;
+            if plan.output.is_empty() {
+                return Err(LayerError::ZeroWidth {
+                    layer: format!("layer {i} ({kind})"),
+                });
+            }
+            tensors.extend(plan.tensors.into_iter().map(|t| t.prefixed(&i.to_string())));
+            shape = plan.output;
+        }
+        Ok(Plan {
+            output: shape,
+            tensors,
+        })
     }
 
-    /// Builds the network, or names the first layer whose sizes do not fit.
-    pub fn build(self) -> Result<Sequential<T>, LayerError> {
-        let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(self.pending.len());
-        let mut size = self.input_size;
-        for (index, p) in self.pending.into_iter().enumerate() {
-            let stream = index as u64;
-            let layer: Box<dyn Layer<T>> = match p {
-                Pending::Dense { units, init } => {
-                    if units == 0 {
-                        return Err(LayerError::ZeroWidth {
-                            layer: format!("layer {index} (dense)"),
-                        });
-                    }
-                    Box::new(Dense::new(
-                        size,
-                        units,
-                        init,
-                        &mut rng::stream(self.seed, stream),
-                    ))
-                }
-                Pending::Activation(kind) => Box::new(ActivationLayer::new(kind)),
-                Pending::Dropout(p) => {
-                    Box::new(Dropout::new(p, rng::derive_seed(self.seed, stream))?)
-                }
-                Pending::BatchNorm => Box::new(BatchNorm1d::new(size)?),
-                Pending::Custom(layer) => layer,
-            };
-            size = output_size_at(index, layer.as_ref(), size)?;
+    fn build<S: Scalar>(
+        config: &Config,
+        input: &Shape,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn Layer<S>>, LayerError> {
+        Ok(Box::new(Sequential::<S>::from_config(config, input, ctx)?))
+    }
+}
+
+impl<T: Scalar> Sequential<T> {
+    /// Builds the network a [`Config`] describes (as
+    /// [`Layer::config`] gives it) on `input`, its layers' kinds looked up
+    /// in the context's registry, their tensors zero.
+    pub fn from_config(
+        config: &Config,
+        input: &Shape,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Self, LayerError> {
+        let registry = ctx.registry();
+        <Self as LayerType>::plan(config, input, registry)?;
+        let items = config.list("sequential", "layers")?;
+        let mut layers = Vec::with_capacity(items.len());
+        let mut shape = input.clone();
+        for (i, item) in items.iter().enumerate() {
+            let (kind, child) = child_config(i, item)?;
+            let layer = registry
+                .build::<T>(&kind, &child, &shape, &ctx.child(i))
+                .map_err(|e| e.at(i, &kind))?;
+            shape = output_shape_at(i, layer.as_ref(), &shape)?;
             layers.push(layer);
         }
-        Sequential::from_layers(self.input_size, layers)
+        Sequential::from_layers(input.clone(), layers)
+    }
+}
+
+/// The kind and configuration of item `i` of a `layers` list.
+fn child_config(i: usize, item: &Value) -> Result<(String, Config), LayerError> {
+    let Value::Map(c) = item else {
+        return Err(LayerError::InvalidConfig {
+            layer: format!("layer {i}"),
+            message: format!("expected a map with a \"type\", found {}", item.describe()),
+        });
+    };
+    let mut c = c.clone();
+    match c.remove("type") {
+        Some(Value::Str(kind)) => Ok((kind, c)),
+        Some(other) => Err(LayerError::InvalidConfig {
+            layer: format!("layer {i}"),
+            message: format!("\"type\" must be text, found {}", other.describe()),
+        }),
+        None => Err(LayerError::InvalidConfig {
+            layer: format!("layer {i}"),
+            message: "configuration has no \"type\" (the layer's kind)".into(),
+        }),
+    }
+}
+
+impl<T: Scalar> Model<T> for Sequential<T> {
+    fn input_shape(&self) -> &Shape {
+        &self.input_shape
+    }
+    fn output_shape(&self) -> &Shape {
+        Sequential::output_shape(self)
+    }
+    fn forward<'a>(
+        &'a mut self,
+        input: &'a DMatrix<T>,
+        mode: Mode,
+    ) -> Result<&'a DMatrix<T>, LayerError> {
+        Sequential::forward(self, input, mode)
+    }
+    fn backward(&mut self, input: &DMatrix<T>, grad_output: &DMatrix<T>) -> Result<(), LayerError> {
+        Sequential::backward(self, input, grad_output)
+    }
+    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<T>)) {
+        Sequential::visit_buffers(self, f);
+    }
+    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<T>)) {
+        Sequential::visit_buffers_mut(self, f);
+    }
+    fn as_layer(&self) -> &dyn Layer<T> {
+        self
+    }
+    fn as_layer_mut(&mut self) -> &mut dyn Layer<T> {
+        self
+    }
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+    fn info_mut(&mut self) -> &mut ModelInfo {
+        &mut self.info
+    }
+    fn scratch(&mut self) -> &mut Scratch<T> {
+        &mut self.scratch
     }
 }
