@@ -1,0 +1,186 @@
+//! Our own matrix product, `C ← α·A·B + β·C`, for `f32` and `f64`.
+//!
+//! It is the classic packed, blocked algorithm (Goto; BLIS; `matrixmultiply`):
+//!
+//! ```text
+//! for jc in 0..n step NC            columns of C and B
+//!   for pc in 0..k step KC          the shared dimension
+//!     pack B[pc.., jc..]  → B̃  (KC×NC, in NR-wide micro-panels)
+//!     for ic in 0..m step MC        rows of C and A
+//!       pack A[ic.., pc..] → Ã (MC×KC, in MR-tall micro-panels)
+//!       for jr in 0..NC step NR
+//!         for ir in 0..MC step MR
+//!           micro-kernel: C[MR×NR] (+)= α·Ã[ir]·B̃[jr]
+//! ```
+//!
+//! One departure: when `B`'s columns are contiguous (a column-major `B`, as
+//! in every forward product `W·A` and every `Wᵀ·dZ`), whole micro-panels of
+//! `B` are not packed: the kernel reads their `NR` columns where they are, as
+//! `NR` sequential streams, and the kernels of one panel prefetch the next
+//! panel's columns. Only a last, partial panel is packed. The arithmetic is
+//! the same either way (the kernel takes the panel's depth and column
+//! strides), so results do not depend on it.
+//!
+//! Every operand is read through a row and a column stride, so transposes are
+//! free: they only change how the packing reads memory. The packed buffers
+//! come from a per-thread workspace that grows on first use and is reused by
+//! every later call of the same or smaller size: after warm-up a product
+//! never allocates (unlike `matrixmultiply`, which allocates its packing
+//! buffer on every call).
+//!
+//! Matrix-vector products (`n == 1`, and `m == 1` read as `Cᵀ = Bᵀ·Aᵀ`) skip
+//! packing altogether; they are single-sample inference. Products with fewer
+//! rows than one micro-panel (the 10 classes of an output layer) are computed
+//! as `Cᵀ = Bᵀ·Aᵀ`, so that whole micro-panels are not mostly padding.
+//! Transposed operands are packed through in-register `LANES×LANES`
+//! transposes.
+//!
+//! The arithmetic is written once, generically over a small vector trait
+//! ([`Simd`](simd::Simd)): on x86-64 CPUs with AVX2 and FMA (detected at run time, once)
+//! it is instantiated with 256-bit registers and fused multiply-adds (`f32`:
+//! a 16×6 micro-kernel, `f64`: 8×6); everywhere else with plain arrays that
+//! the compiler vectorises for the baseline target (unfused `a·b + c`).
+//!
+//! With `β = 0` the old contents of `C` are never read (NaN or garbage in `C`
+//! does not leak into the result), and with `k = 0` or `α = 0` neither `A`
+//! nor `B` is read.
+//!
+//! Where each part lives:
+//!
+//! - this file: the entry points [`sgemm`] and [`dgemm`], and the choice of
+//!   instantiation for the CPU (AVX2+FMA or portable) made at run time;
+//! - `product`: what one product is ([`Gemm`]) and the element types
+//!   ([`Elem`](product::Elem));
+//! - `parallel`: cutting a large product into slices for the pool's threads;
+//! - `generic`: the path a product takes for one instantiation (scaling
+//!   only, matrix-vector, transposed, blocked);
+//! - `sizes`: block and micro-panel sizes, and the workspace bound;
+//! - `blocked`: the packed, blocked loop nest;
+//! - `pack`: packing blocks of `A` and `B` into micro-panels;
+//! - `kernel`: the micro-kernel and its update of `C`;
+//! - `matvec`: matrix-vector products, unpacked;
+//! - `simd`: the vector trait the arithmetic is written against;
+//! - `portable`, `x86`: its instantiations (arrays; AVX2+FMA registers);
+//! - `workspace`: each thread's packing buffers;
+//! - `tests`: every path against a naive product.
+
+mod blocked;
+mod generic;
+mod kernel;
+mod matvec;
+mod pack;
+mod parallel;
+mod portable;
+mod product;
+mod simd;
+mod sizes;
+#[cfg(test)]
+mod tests;
+mod workspace;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+pub(crate) use product::Gemm;
+pub(crate) use workspace::{Line, install_workspace, new_workspace};
+
+use generic::gemm_generic;
+use pack::pack_whole_a;
+use parallel::parallel;
+
+/// `f32` product.
+///
+/// # Safety
+/// As [`Scalar::gemm_raw`](crate::Scalar::gemm_raw): the pointers are valid for
+/// every index their strides describe, `c` aliases neither `a` nor `b`, and
+/// distinct `(i, j)` of `C` are distinct elements.
+pub(crate) unsafe fn sgemm(g: Gemm<f32>) {
+    // SAFETY: the caller upholds the pointer contract.
+    unsafe { parallel(g, sgemm_on_this_thread, spack_whole_a) }
+}
+
+/// [`sgemm`] on the calling thread alone.
+///
+/// # Safety
+/// As [`sgemm`].
+unsafe fn sgemm_on_this_thread(g: Gemm<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (just checked); the caller upholds
+        // the pointer contract.
+        return unsafe { x86::sgemm_avx2(g) };
+    }
+    // SAFETY: the caller upholds the pointer contract.
+    unsafe { gemm_generic::<portable::F32x4>(g) }
+}
+
+/// [`pack_whole_a`] for `f32`, with the instantiation [`sgemm_on_this_thread`]
+/// picks.
+///
+/// # Safety
+/// As [`pack_whole_a`].
+unsafe fn spack_whole_a(g: &Gemm<f32>, dst: *mut f32, room: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA; forwarded contract.
+        return unsafe { x86::spack_whole_a_avx2(g, dst, room) };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { pack_whole_a::<portable::F32x4>(g, dst, room) }
+}
+
+/// `f64` product.
+///
+/// # Safety
+/// As [`sgemm`].
+pub(crate) unsafe fn dgemm(g: Gemm<f64>) {
+    // SAFETY: the caller upholds the pointer contract.
+    unsafe { parallel(g, dgemm_on_this_thread, dpack_whole_a) }
+}
+
+/// [`dgemm`] on the calling thread alone.
+///
+/// # Safety
+/// As [`sgemm`].
+unsafe fn dgemm_on_this_thread(g: Gemm<f64>) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (just checked); the caller upholds
+        // the pointer contract.
+        return unsafe { x86::dgemm_avx2(g) };
+    }
+    // SAFETY: the caller upholds the pointer contract.
+    unsafe { gemm_generic::<portable::F64x2>(g) }
+}
+
+/// [`pack_whole_a`] for `f64`, with the instantiation [`dgemm_on_this_thread`]
+/// picks.
+///
+/// # Safety
+/// As [`pack_whole_a`].
+unsafe fn dpack_whole_a(g: &Gemm<f64>, dst: *mut f64, room: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA; forwarded contract.
+        return unsafe { x86::dpack_whole_a_avx2(g, dst, room) };
+    }
+    // SAFETY: forwarded contract.
+    unsafe { pack_whole_a::<portable::F64x2>(g, dst, room) }
+}
+
+/// Whether the AVX2+FMA kernels can run, detected once and cached.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn avx2_fma() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    // 0: not yet known, 1: no, 2: yes.
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+    match LEVEL.load(Ordering::Relaxed) {
+        0 => {
+            let yes = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma");
+            LEVEL.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+        l => l == 2,
+    }
+}

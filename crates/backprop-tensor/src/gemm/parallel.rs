@@ -1,0 +1,152 @@
+//! Large products on several threads: `C` cut into slices of whole columns
+//! (or rows) for the pool of [`crate::threads`], each slice computed exactly
+//! as the whole product would compute it; the packing workspaces sized
+//! beforehand, and `A` packed once for column slices that share it.
+
+use super::product::{Elem, Gemm};
+use super::sizes::{MAX_MR, MC, NR, workspace_bound};
+use super::workspace::{PACKED_A, give_back, reserve_workspace, take};
+
+/// Smallest slice of columns (a multiple of `NR`) and of rows (of every
+/// micro-panel height) that a parallel product hands to one thread: each
+/// slice packs its own copy of the other operand (except an `A` shared by
+/// column slices, see [`pack_whole_a`](super::pack::pack_whole_a)), which must stay small next to the
+/// slice's arithmetic.
+const MIN_SLICE_COLS: usize = 8 * NR;
+const MIN_SLICE_ROWS: usize = 4 * MAX_MR;
+
+/// Matrix-vector products `y = A·x` with at least this many entries in `A`
+/// (the MLP's `128×784` first layer has 100,352) are cut by rows for
+/// threads like large products.
+const PARALLEL_MIN_GEMV: usize = 1 << 16;
+
+/// Row slices of a matrix-vector product start at multiples of this: eight
+/// vectors of the widest kernel (8 `f32` lanes), the block `gemv_columns`
+/// sums a row in.
+const GEMV_ROW_ALIGN: usize = 64;
+
+/// A product whose pointers may be shared with the pool's threads.
+struct Shared<T>(Gemm<T>);
+
+// SAFETY: the slices handed to different threads write disjoint parts of
+// `C` and only read `A` and `B`; `threads::run` returns only after every
+// thread is done with them.
+unsafe impl<T> Sync for Shared<T> {}
+
+impl<T: Copy> Shared<T> {
+    /// The product (a method, so that closures capture the whole `Shared`).
+    fn get(&self) -> Gemm<T> {
+        self.0
+    }
+}
+
+/// Runs a large product on several threads (see [`crate::threads`]): cuts
+/// `C` into slices of whole columns (or whole rows, when it has more rows
+/// than columns), each computed by `on_thread` exactly as the whole product
+/// would compute it, so the result does not depend on the thread count.
+///
+/// # Safety
+/// As [`sgemm`](super::sgemm).
+pub(super) unsafe fn parallel<T: Elem>(
+    g: Gemm<T>,
+    on_thread: unsafe fn(Gemm<T>),
+    pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
+) {
+    let flops =
+        g.m.saturating_mul(g.n)
+            .saturating_mul(g.k)
+            .saturating_mul(2);
+    // A matrix-vector product (single-sample inference) is bound by reading
+    // the matrix: two threads read half each, from their own caches.
+    let big_gemv = g.n == 1 && g.m.saturating_mul(g.k) >= PARALLEL_MIN_GEMV;
+    let threads = if g.alpha == T::ZERO || (flops < crate::threads::PARALLEL_MIN_FLOPS && !big_gemv)
+    {
+        1
+    } else {
+        crate::threads::num_threads()
+    };
+    // SAFETY: the caller's contract.
+    unsafe { parallel_with(g, on_thread, pack_a, threads) }
+}
+
+/// [`parallel`] on at most `threads` threads, whatever the product's size.
+///
+/// # Safety
+/// As [`sgemm`](super::sgemm).
+pub(super) unsafe fn parallel_with<T: Elem>(
+    g: Gemm<T>,
+    on_thread: unsafe fn(Gemm<T>),
+    pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
+    threads: usize,
+) {
+    let by_columns = g.n >= g.m;
+    let (len, align, min) = if by_columns {
+        (g.n, NR, MIN_SLICE_COLS)
+    } else if g.n == 1 {
+        // A matrix-vector product: slices of whole 8-vector row blocks, so
+        // every row is summed by the same loop as without slicing (the
+        // rows after the last whole block take another path).
+        (g.m, GEMV_ROW_ALIGN, GEMV_ROW_ALIGN)
+    } else {
+        (g.m, MAX_MR, MIN_SLICE_ROWS)
+    };
+    let Some(cut) = crate::threads::Slices::new(len, align, min, threads) else {
+        // SAFETY: the caller's contract.
+        return unsafe { on_thread(g) };
+    };
+    // Every thread's packing buffers are sized before the work starts, for
+    // the largest slice, so that no thread allocates inside the product (the
+    // helpers' buffers are allocated here, on the calling thread).
+    let (sm, sn) = if by_columns {
+        (g.m, cut.largest())
+    } else {
+        (cut.largest(), g.n)
+    };
+    let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
+    reserve_workspace(lines);
+    // Slices of columns all need the whole of A: packed once here, not once
+    // per slice (the same packing, so the same result), when it is one block
+    // of rows (`pack_whole_a` decides; no buffer is taken when it cannot).
+    let mut g = g;
+    let a_ws = (by_columns && g.m <= MC).then(|| {
+        let size = std::mem::size_of::<T>();
+        let mut ws = take(
+            &PACKED_A,
+            (g.m.next_multiple_of(MAX_MR) * g.k * size).div_ceil(64),
+        );
+        let room = ws.len() * 64 / size;
+        // SAFETY: the buffer holds `room` elements; A is the caller's.
+        if unsafe { pack_a(&g, ws.as_mut_ptr().cast(), room) } {
+            g.a_packed = ws.as_ptr().cast();
+        }
+        ws
+    });
+    let shared = Shared(g);
+    cut.run(threads, lines, &|lo, hi| {
+        let g = shared.get();
+        // SAFETY: `lo < hi <= len`, so the offsets stay inside the operands
+        // the caller vouched for, and the slices of `C` of different calls
+        // are disjoint.
+        unsafe {
+            let part = if by_columns {
+                Gemm {
+                    n: hi - lo,
+                    b: g.b.offset(lo as isize * g.csb),
+                    c: g.c.offset(lo as isize * g.csc),
+                    ..g
+                }
+            } else {
+                Gemm {
+                    m: hi - lo,
+                    a: g.a.offset(lo as isize * g.rsa),
+                    c: g.c.offset(lo as isize * g.rsc),
+                    ..g
+                }
+            };
+            on_thread(part);
+        }
+    });
+    if let Some(ws) = a_ws {
+        give_back(&PACKED_A, ws);
+    }
+}

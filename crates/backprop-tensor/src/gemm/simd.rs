@@ -1,0 +1,64 @@
+//! The small vector trait the arithmetic is written against once ([`Simd`]),
+//! and the one CPU hint used outside it (a prefetch).
+
+use super::product::Elem;
+
+/// A short vector of `LANES` elements: a register, or an array the compiler
+/// vectorises.
+///
+/// Every method is `unsafe`: the AVX2 implementations may only run on CPUs
+/// that have AVX2 and FMA, and the loads and stores read and write `LANES`
+/// elements through raw pointers.
+pub(crate) trait Simd {
+    /// The element.
+    type T: Elem;
+    /// The vector.
+    type V: Copy;
+    /// Elements per vector.
+    const LANES: usize;
+    /// Rows of the micro-kernel: two vectors.
+    const MR: usize = 2 * Self::LANES;
+
+    /// All zeros.
+    unsafe fn zero() -> Self::V;
+    /// Every lane `x`.
+    unsafe fn splat(x: Self::T) -> Self::V;
+    /// Reads `LANES` consecutive elements (no alignment needed).
+    unsafe fn load(p: *const Self::T) -> Self::V;
+    /// Writes `LANES` consecutive elements (no alignment needed).
+    unsafe fn store(p: *mut Self::T, v: Self::V);
+    /// `a·b + c` (fused where the CPU has it).
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// `a·b`.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// `a + b`.
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// The sum of the lanes.
+    unsafe fn hsum(v: Self::V) -> Self::T;
+    /// Transposes a `LANES×LANES` block: `dst[j·ds + i] = src[i·rs + j]` for
+    /// `i, j < LANES` (rows of `src` and of `dst` are contiguous).
+    #[inline(always)]
+    unsafe fn transpose(src: *const Self::T, rs: isize, dst: *mut Self::T, ds: usize) {
+        for j in 0..Self::LANES {
+            for i in 0..Self::LANES {
+                // SAFETY: the caller guarantees both blocks.
+                unsafe { *dst.add(j * ds + i) = *src.offset(i as isize * rs + j as isize) };
+            }
+        }
+    }
+}
+
+/// Asks the CPU to bring the cache line holding `p` into L1 (a hint: no
+/// fault, whatever `p` is).
+#[inline(always)]
+pub(super) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch never
+        // faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
