@@ -47,6 +47,7 @@ mod param;
 pub mod rng;
 mod scalar;
 pub mod threads;
+mod workspace;
 
 pub use error::{Result, TensorError};
 pub use init::Init;

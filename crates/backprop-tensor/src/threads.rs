@@ -33,7 +33,7 @@
 //! # Ok::<(), backprop_tensor::TensorError>(())
 //! ```
 
-use crate::gemm::{Line, install_workspace, new_workspace};
+use crate::workspace::{Line, install_workspace, new_workspace};
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};

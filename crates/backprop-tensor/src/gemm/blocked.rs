@@ -7,7 +7,7 @@ use super::pack::{pack_a, pack_b};
 use super::product::{Elem, Gemm};
 use super::simd::{Simd, prefetch};
 use super::sizes::{MAX_MR, MC, NR, block_sizes, packed_lines};
-use super::workspace::{WORKSPACE, give_back, take};
+use crate::workspace::{WORKSPACE, give_back, take};
 
 /// The packed, blocked product for `m, n ≥ 1`, `k ≥ 1`.
 ///

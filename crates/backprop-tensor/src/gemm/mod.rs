@@ -61,8 +61,10 @@
 //! - `matvec`: matrix-vector products, unpacked;
 //! - `simd`: the vector trait the arithmetic is written against;
 //! - `portable`, `x86`: its instantiations (arrays; AVX2+FMA registers);
-//! - `workspace`: each thread's packing buffers;
 //! - `tests`: every path against a naive product.
+//!
+//! Each thread's packing buffers live in [`crate::workspace`], which the
+//! thread pool also uses to size its helpers' before a parallel product.
 
 mod blocked;
 mod generic;
@@ -76,12 +78,10 @@ mod simd;
 mod sizes;
 #[cfg(test)]
 mod tests;
-mod workspace;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 pub(crate) use product::Gemm;
-pub(crate) use workspace::{Line, install_workspace, new_workspace};
 
 use generic::gemm_generic;
 use pack::pack_whole_a;

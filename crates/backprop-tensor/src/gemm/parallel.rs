@@ -1,17 +1,19 @@
 //! Large products on several threads: `C` cut into slices of whole columns
 //! (or rows) for the pool of [`crate::threads`], each slice computed exactly
 //! as the whole product would compute it; the packing workspaces sized
-//! beforehand, and `A` packed once for column slices that share it.
+//! beforehand, and `A` packed once for column slices that share it (in this
+//! thread's [`PACKED_A`]).
 
 use super::product::{Elem, Gemm};
 use super::sizes::{MAX_MR, MC, NR, workspace_bound};
-use super::workspace::{PACKED_A, give_back, reserve_workspace, take};
+use crate::workspace::{Line, give_back, reserve_workspace, take};
+use std::cell::Cell;
 
 /// Smallest slice of columns (a multiple of `NR`) and of rows (of every
 /// micro-panel height) that a parallel product hands to one thread: each
 /// slice packs its own copy of the other operand (except an `A` shared by
-/// column slices, see [`pack_whole_a`](super::pack::pack_whole_a)), which must stay small next to the
-/// slice's arithmetic.
+/// column slices, see [`pack_whole_a`](super::pack::pack_whole_a)), which
+/// must stay small next to the slice's arithmetic.
 const MIN_SLICE_COLS: usize = 8 * NR;
 const MIN_SLICE_ROWS: usize = 4 * MAX_MR;
 
@@ -24,6 +26,12 @@ const PARALLEL_MIN_GEMV: usize = 1 << 16;
 /// vectors of the widest kernel (8 `f32` lanes), the block `gemv_columns`
 /// sums a row in.
 const GEMV_ROW_ALIGN: usize = 64;
+
+thread_local! {
+    /// The whole of `A`, packed by this thread for the slices of a product it
+    /// shares with the pool (see [`parallel_with`]): grown on first use.
+    static PACKED_A: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
+}
 
 /// A product whose pointers may be shared with the pool's threads.
 struct Shared<T>(Gemm<T>);

@@ -8,10 +8,10 @@ use super::parallel::parallel_with;
 use super::portable;
 use super::product::{Elem, Gemm};
 use super::sizes::{block_sizes, packed_lines, workspace_bound};
-use super::workspace::WORKSPACE;
 use super::{
     dgemm, dgemm_on_this_thread, dpack_whole_a, sgemm, sgemm_on_this_thread, spack_whole_a,
 };
+use crate::workspace::WORKSPACE;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::cell::Cell;
 

@@ -1,8 +1,12 @@
-//! Each thread's packing buffers: cache-line-aligned scratch memory, grown
-//! on first use and then reused, so that after warm-up a product allocates
-//! nothing. A buffer is taken out of its thread-local slot for the duration
-//! of a product and given back after; the pool's helpers receive theirs from
-//! the calling thread ([`new_workspace`], [`install_workspace`]).
+//! Each thread's scratch memory (the packing buffers of the matrix
+//! products): cache-line-aligned, grown on first use and then reused, so
+//! that after warm-up a product allocates nothing. A buffer is taken out of
+//! its thread-local slot for the duration of a product and given back after;
+//! the pool's helpers receive theirs from the calling thread
+//! ([`new_workspace`], [`install_workspace`]).
+//!
+//! It depends on no other module of the crate: both the products and the
+//! thread pool ([`crate::threads`]) use it.
 
 use std::cell::Cell;
 
@@ -16,7 +20,8 @@ thread_local! {
     pub(crate) static WORKSPACE: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
 }
 
-/// One of this thread's buffers of cache lines ([`WORKSPACE`], [`PACKED_A`]).
+/// One of this thread's buffers of cache lines ([`WORKSPACE`], or another
+/// slot of the same type).
 type Slot = std::thread::LocalKey<Cell<Vec<Line>>>;
 
 /// At least `lines` cache lines of scratch memory, 64-byte aligned: this
@@ -58,12 +63,6 @@ pub(crate) fn install_workspace(ws: Vec<Line>) {
             current
         },
     );
-}
-
-thread_local! {
-    /// The whole of `A`, packed by this thread for the slices of a product it
-    /// shares with the pool (see [`parallel_with`](super::parallel::parallel_with)): grown on first use.
-    pub(crate) static PACKED_A: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
 }
 
 /// Returns a buffer taken by [`take`] to its slot.
