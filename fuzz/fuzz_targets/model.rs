@@ -44,7 +44,7 @@ fn load<T: Scalar>(data: &[u8]) {
             && opt.load_state(ck.state.optimizer.clone()).is_ok()
         {
             ck.model.zero_grad();
-            let _ = opt.step(T::of(0.01), &mut ck.model);
+            let _ = opt.step(0.01, &mut ck.model);
         }
     }
     static ARCH: OnceLock<Architecture> = OnceLock::new();

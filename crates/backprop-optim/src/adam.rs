@@ -2,7 +2,7 @@
 //! [`AdamW`](crate::AdamW).
 
 use crate::error::{check_lr, check_non_negative, check_unit};
-use crate::kernel::{Decay, DecayKind, Lerp, LerpKind, with_decay_and_lerp};
+use crate::kernel::{Decay, DecayKind, Lerp, LerpKind, element_lr, with_decay_and_lerp};
 use crate::state::Slots;
 use crate::{OptimError, Optimizer, OptimizerState};
 use backprop_tensor::ops::simd;
@@ -41,10 +41,10 @@ impl AdamConfig {
     pub(crate) fn step<T: Scalar>(
         &self,
         state: &mut Slots<T>,
-        lr: T,
+        lr: f64,
         params: &mut dyn Parameters<T>,
     ) -> Result<(), OptimError> {
-        let lr = lr.as_f64();
+        let lr = element_lr::<T>(lr);
         self.validate(lr)?;
         state.begin_step(params, ADAM_BUFFERS)?;
         // Scalar coefficients in f64, as PyTorch computes them in Python floats.
@@ -223,7 +223,7 @@ impl<T: Scalar> Adam<T> {
 }
 
 impl<T: Scalar> Optimizer<T> for Adam<T> {
-    fn step(&mut self, lr: T, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
+    fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
         self.config.step(&mut self.state, lr, params)
     }
 

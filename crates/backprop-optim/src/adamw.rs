@@ -88,7 +88,7 @@ impl<T: Scalar> AdamW<T> {
 }
 
 impl<T: Scalar> Optimizer<T> for AdamW<T> {
-    fn step(&mut self, lr: T, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
+    fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
         self.config.step(&mut self.state, lr, params)
     }
 

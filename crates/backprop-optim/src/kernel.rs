@@ -4,6 +4,14 @@
 
 use backprop_tensor::Scalar;
 
+/// The learning rate as a step uses it: rounded once to the element type
+/// (the value a `T` holds, as when callers passed `T::of(lr)`), then widened
+/// back to `f64`, in which the step's scalar coefficients are computed. For
+/// `f64` this is `lr` itself.
+pub(crate) fn element_lr<T: Scalar>(lr: f64) -> f64 {
+    T::of(lr).as_f64()
+}
+
 /// How weight decay enters an update, applied to one entry: returns the
 /// gradient to use, possibly after changing the weight.
 pub(crate) trait Decay<T>: Copy {

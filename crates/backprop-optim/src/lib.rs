@@ -7,7 +7,8 @@
 //! above it.
 //!
 //! - [`Optimizer`]: `step(lr, params)`. The learning rate is an argument of
-//!   each step (as in burn), so schedules stay out of optimizers.
+//!   each step (as in burn), an `f64` like [`Schedule::lr`]'s, so schedules
+//!   stay out of optimizers.
 //!   Implementations, each matching its `torch.optim` counterpart operation by
 //!   operation (checked against PyTorch-generated fixtures to 1e-12):
 //!   [`Sgd`] (momentum, dampening, Nesterov, L2 weight decay), [`RmsProp`]

@@ -36,10 +36,15 @@ use std::str::FromStr;
 pub trait Optimizer<T: Scalar> {
     /// Updates every parameter from its gradient with learning rate `lr`.
     ///
+    /// `lr` is an `f64` whatever `T` is, like every hyper-parameter and like
+    /// [`Schedule::lr`](crate::Schedule::lr), so a schedule's value is passed
+    /// as it is. It is rounded once to `T` before the step's coefficients are
+    /// computed (in `f64`).
+    ///
     /// Gradients are read, not cleared. Fails, changing nothing, if `lr` or a
     /// hyper-parameter is out of range or the parameters do not match the
     /// state of earlier steps.
-    fn step(&mut self, lr: T, params: &mut dyn Parameters<T>) -> Result<(), OptimError>;
+    fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError>;
 
     /// The optimizer's name, as accepted by [`by_name`]: `"sgd"`,
     /// `"momentum"`, `"nesterov"`, `"rmsprop"`, `"adam"` or `"adamw"`.

@@ -1,7 +1,7 @@
 //! RMSprop, optionally centered and with momentum: `torch.optim.RMSprop`.
 
 use crate::error::{check_lr, check_non_negative};
-use crate::kernel::{Decay, DecayKind, Lerp, LerpKind, with_decay_and_lerp};
+use crate::kernel::{Decay, DecayKind, Lerp, LerpKind, element_lr, with_decay_and_lerp};
 use crate::state::Slots;
 use crate::{OptimError, Optimizer, OptimizerState};
 use backprop_tensor::{Parameters, Scalar};
@@ -203,8 +203,8 @@ impl<T: Scalar, D: Decay<T>, L: Lerp<T>> RmsKernel<T, D, L> {
 }
 
 impl<T: Scalar> Optimizer<T> for RmsProp<T> {
-    fn step(&mut self, lr: T, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
-        let lr = lr.as_f64();
+    fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
+        let lr = element_lr::<T>(lr);
         self.validate(lr)?;
         self.state.begin_step(params, self.kinds())?;
         let decay = DecayKind::<T>::l2(self.weight_decay);

@@ -17,7 +17,7 @@
 //! let mut opt = Sgd::new();
 //! let mut w = Param::new("w", DMatrix::from_element(1, 1, 1.0_f32));
 //! for epoch in 0..10 {
-//!     let lr = schedule.lr(epoch) as f32;
+//!     let lr = schedule.lr(epoch);
 //!     for _batch in 0..3 {
 //!         w.grad.fill(2.0 * w.value[0]);
 //!         opt.step(lr, &mut w)?;

@@ -2,7 +2,7 @@
 //! momentum and L2 weight decay: `torch.optim.SGD`.
 
 use crate::error::{check_lr, check_non_negative, check_range};
-use crate::kernel::{Decay, DecayKind, with_decay};
+use crate::kernel::{Decay, DecayKind, element_lr, with_decay};
 use crate::state::Slots;
 use crate::{OptimError, Optimizer, OptimizerState};
 use backprop_tensor::{Parameters, Scalar};
@@ -196,8 +196,8 @@ impl<T: Scalar, D: Decay<T>> SgdKernel<T, D> {
 }
 
 impl<T: Scalar> Optimizer<T> for Sgd<T> {
-    fn step(&mut self, lr: T, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
-        let lr = lr.as_f64();
+    fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
+        let lr = element_lr::<T>(lr);
         self.validate(lr)?;
         let first = self.state.begin_step(params, self.kinds())?;
         let decay = DecayKind::<T>::l2(self.weight_decay);

@@ -97,7 +97,7 @@ fn decreases_quadratic<T: Scalar>() {
         let mut q = Quadratic::<T>::new();
         let initial = q.loss();
         q.gradients();
-        opt.step(T::of(lr), &mut q.params).unwrap();
+        opt.step(lr, &mut q.params).unwrap();
         let after_one = q.loss();
         assert!(
             after_one < initial,
@@ -106,7 +106,7 @@ fn decreases_quadratic<T: Scalar>() {
         );
         for _ in 0..299 {
             q.gradients();
-            opt.step(T::of(lr), &mut q.params).unwrap();
+            opt.step(lr, &mut q.params).unwrap();
         }
         let last = q.loss();
         assert!(
@@ -326,7 +326,7 @@ fn round_trip<T: Scalar>(
     let mut q = Quadratic::<T>::new();
     for _ in 0..2 {
         q.gradients();
-        opt.step(T::of(lr), &mut q.params).unwrap();
+        opt.step(lr, &mut q.params).unwrap();
     }
     let state = opt.state();
     assert_eq!(state.step, 2, "{label}");
@@ -340,8 +340,8 @@ fn round_trip<T: Scalar>(
     for _ in 0..3 {
         q.gradients();
         q2.gradients();
-        opt.step(T::of(lr), &mut q.params).unwrap();
-        fresh.step(T::of(lr), &mut q2.params).unwrap();
+        opt.step(lr, &mut q.params).unwrap();
+        fresh.step(lr, &mut q2.params).unwrap();
         assert_eq!(q.params, q2.params, "{label}: continued steps differ");
     }
     assert_eq!(opt.state(), fresh.state());

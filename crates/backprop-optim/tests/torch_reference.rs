@@ -182,7 +182,7 @@ fn run<T: Scalar>(
     (0..3)
         .map(|_| {
             gradients(&mut params, &x, &y);
-            opt.step(T::of(lr), &mut params).unwrap();
+            opt.step(lr, &mut params).unwrap();
             (ops::cast(&params[0].value), ops::cast(&params[1].value))
         })
         .collect()

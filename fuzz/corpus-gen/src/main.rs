@@ -102,7 +102,7 @@ fn csv_seeds(dir: &Path) -> Res {
 
 fn checkpoint<T: Scalar>(net: &mut Sequential<T>, opt: &mut dyn Optimizer<T>) -> Res<Vec<u8>> {
     net.visit_params_mut(&mut |p| p.grad.fill(T::of(0.25)));
-    opt.step(T::of(0.01), net)?;
+    opt.step(0.01, net)?;
     let state = TrainingState {
         epoch: 1,
         seed: 7,
