@@ -1,18 +1,19 @@
-//! [`Architecture`]: a network's input size and layer descriptions, as stored
-//! in a model file's metadata, and the tensors it owns in PyTorch's
-//! `nn.Sequential` state-dict layout.
+//! [`Architecture`]: what a network is made of without its weights — the
+//! shape of its input and its root layer's kind and configuration — as a
+//! model file stores it, and what the caller gives to load a PyTorch state
+//! dict. Planned and built through the layer registry; nothing here knows
+//! any particular kind of layer.
 
 use crate::{IoError, Result};
 use backprop_activations::ActivationKind;
-use backprop_layers::{ActivationLayer, BatchNorm1d, Dense, Dropout, Layer, LayerSpec, Sequential};
-use backprop_tensor::{DMatrix, Scalar, rng};
-use serde::{Deserialize, Serialize};
+use backprop_layers::{
+    BuildContext, Config, Layer, LayerType, Model, Plan, Registry, Sequential, Shape, TensorInfo,
+    Value,
+};
+use backprop_tensor::Scalar;
 use std::fmt;
 
-/// What a network is made of, without its weights: the number of input
-/// features and one [`LayerSpec`] per layer. It is what a model file stores
-/// as JSON, and what the caller gives to load a PyTorch state dict
-/// ([`load_state_dict`](crate::load_state_dict)).
+/// A network's input shape and its root layer (kind and configuration).
 ///
 /// ```
 /// use backprop_io::Architecture;
@@ -26,13 +27,36 @@ use std::fmt;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Architecture {
-    /// Number of input features.
-    pub input_size: usize,
-    /// The layers, in order.
-    pub layers: Vec<LayerSpec>,
+    input: Shape,
+    kind: String,
+    config: Config,
 }
 
 impl Architecture {
+    /// A network of `input` shape made of the root layer `kind` with
+    /// `config` (for a [`Sequential`], `{"layers": [{"type": …}, …]}`).
+    pub fn new(input: impl Into<Shape>, kind: &str, config: Config) -> Self {
+        Self {
+            input: input.into(),
+            kind: kind.to_string(),
+            config,
+        }
+    }
+
+    /// A [`Sequential`] of the given layers, each a kind and its
+    /// configuration.
+    pub fn sequential(input: impl Into<Shape>, layers: Vec<(&str, Config)>) -> Self {
+        let items = layers
+            .into_iter()
+            .map(|(kind, c)| Value::Map(c.with("type", kind)))
+            .collect::<Vec<_>>();
+        Self::new(
+            input,
+            <Sequential<f32> as LayerType>::KIND,
+            Config::new().with("layers", Value::List(items)),
+        )
+    }
+
     /// A multi-layer perceptron: dense layers of the given sizes (the first is
     /// the input size), `hidden` after every dense layer but the last, and
     /// `output` (if any) after the last — PyTorch's
@@ -45,13 +69,13 @@ impl Architecture {
         hidden: ActivationKind,
         output: Option<ActivationKind>,
     ) -> Result<Self> {
-        let (&input_size, rest) = sizes.split_first().ok_or_else(|| IoError::Architecture {
+        let (&input, rest) = sizes.split_first().ok_or_else(|| IoError::Architecture {
             reason: "an MLP needs at least an input and an output size, found none".into(),
         })?;
         if rest.is_empty() {
             return Err(IoError::Architecture {
                 reason: format!(
-                    "an MLP needs at least an input and an output size, found only {input_size}"
+                    "an MLP needs at least an input and an output size, found only {input}"
                 ),
             });
         }
@@ -62,175 +86,168 @@ impl Architecture {
                 ),
             });
         }
+        let act = |k: ActivationKind| {
+            let c = Config::new().with("name", k.name());
+            match k.alpha() {
+                Some(a) => c.with("alpha", a),
+                None => c,
+            }
+        };
         let mut layers = Vec::new();
-        let mut inputs = input_size;
+        let mut inputs = input;
         for (i, &outputs) in rest.iter().enumerate() {
-            layers.push(LayerSpec::Dense { inputs, outputs });
+            let dense = Config::new()
+                .with("inputs", inputs)
+                .with("outputs", outputs);
+            layers.push(("dense", dense));
             if i + 1 < rest.len() {
-                layers.push(LayerSpec::Activation(hidden));
+                layers.push(("activation", act(hidden)));
             } else if let Some(out) = output {
-                layers.push(LayerSpec::Activation(out));
+                layers.push(("activation", act(out)));
             }
             inputs = outputs;
         }
-        Ok(Self { input_size, layers })
+        Ok(Self::sequential(input, layers))
     }
 
     /// The architecture of a model, or an error naming the first layer that
-    /// has no description (a custom layer).
-    pub fn of<T: Scalar>(model: &Sequential<T>) -> Result<Self> {
-        let mut layers = Vec::with_capacity(model.layers().len());
-        for (i, layer) in model.layers().iter().enumerate() {
-            layers.push(layer.spec().ok_or_else(|| IoError::Architecture {
-                reason: format!(
-                    "layer {i} ({}) is a custom layer without a description (Layer::spec), so it cannot be saved",
-                    layer.name()
-                ),
-            })?);
-        }
-        Ok(Self {
-            input_size: model.input_size(),
-            layers,
-        })
+    /// cannot be described (a layer without a [`Layer::config`]).
+    pub fn of<T: Scalar, M: Model<T> + ?Sized>(model: &M) -> Result<Self> {
+        let root = model.as_layer();
+        let config = root.config().ok_or_else(|| IoError::Architecture {
+            reason: undescribed(root, ""),
+        })?;
+        Ok(Self::new(model.input_shape().clone(), root.kind(), config))
     }
 
-    /// The network, with every weight zero and BatchNorm1d's defaults, ready
-    /// to be filled by a loader. Dropout layer `l` draws from
-    /// `derive_seed(seed, l)`, as [`Sequential::builder`] seeds it.
-    pub fn build<T: Scalar>(&self, seed: u64) -> Result<Sequential<T>> {
-        let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(self.layers.len());
-        for (index, spec) in self.layers.iter().enumerate() {
-            let layer: Box<dyn Layer<T>> = match *spec {
-                LayerSpec::Dense { inputs, outputs } => Box::new(Dense::from_weights(
-                    DMatrix::zeros(outputs, inputs),
-                    DMatrix::zeros(outputs, 1),
-                )?),
-                LayerSpec::Activation(kind) => Box::new(ActivationLayer::new(kind)),
-                LayerSpec::Dropout { p } => {
-                    Box::new(Dropout::new(p, rng::derive_seed(seed, index as u64))?)
-                }
-                LayerSpec::BatchNorm1d {
-                    features,
-                    eps,
-                    momentum,
-                } => Box::new(BatchNorm1d::with_config(features, eps, momentum)?),
-            };
-            layers.push(layer);
-        }
-        Ok(Sequential::from_layers(self.input_size, layers)?)
+    /// The shape of one input sample.
+    pub fn input_shape(&self) -> &Shape {
+        &self.input
+    }
+    /// The root layer's kind.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+    /// The root layer's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The output shape and every tensor, planned through `registry`
+    /// without allocating a tensor.
+    pub fn plan(&self, registry: &Registry) -> Result<Plan> {
+        self.input.validate("input").map_err(arch_error)?;
+        registry
+            .plan(&self.kind, &self.config, &self.input)
+            .map_err(arch_error)
     }
 
     /// The tensors the network owns, in PyTorch's state-dict names and
-    /// layouts, layer by layer: a dense layer `i` has `i.weight`
-    /// (`[outputs, inputs]`, row-major) and `i.bias` (`[outputs]`); a
-    /// BatchNorm1d `i` has `i.weight`, `i.bias`, `i.running_mean`,
-    /// `i.running_var` (`[features]`) and `i.num_batches_tracked` (an `i64`
-    /// scalar, shape `[]`). Activations and dropout own none.
+    /// layouts (planned with the program's [`registry`](backprop_layers::registry)).
     ///
     /// ```
-    /// use backprop_io::{Architecture, TensorKind};
+    /// use backprop_io::Architecture;
+    /// use backprop_layers::Layout;
     /// let arch: Architecture = "3,2".parse()?;
-    /// let t = arch.tensors();
+    /// let t = arch.tensors()?;
     /// assert_eq!((t[0].name.as_str(), t[0].shape.as_slice()), ("0.weight", &[2, 3][..]));
-    /// assert_eq!((t[1].name.as_str(), t[1].kind), ("0.bias", TensorKind::Vector));
+    /// assert_eq!((t[1].name.as_str(), t[1].layout), ("0.bias", Layout::Vector));
     /// # Ok::<(), backprop_io::IoError>(())
     /// ```
-    pub fn tensors(&self) -> Vec<TensorSpec> {
-        let mut out = Vec::new();
-        for (i, spec) in self.layers.iter().enumerate() {
-            match *spec {
-                LayerSpec::Dense { inputs, outputs } => {
-                    out.push(TensorSpec::new(
-                        format!("{i}.weight"),
-                        TensorKind::Matrix,
-                        vec![outputs, inputs],
-                    ));
-                    out.push(TensorSpec::new(
-                        format!("{i}.bias"),
-                        TensorKind::Vector,
-                        vec![outputs],
-                    ));
-                }
-                LayerSpec::BatchNorm1d { features, .. } => {
-                    for name in ["weight", "bias", "running_mean", "running_var"] {
-                        out.push(TensorSpec::new(
-                            format!("{i}.{name}"),
-                            TensorKind::Vector,
-                            vec![features],
-                        ));
-                    }
-                    out.push(TensorSpec::new(
-                        format!("{i}.num_batches_tracked"),
-                        TensorKind::Count,
-                        vec![],
-                    ));
-                }
-                LayerSpec::Activation(_) | LayerSpec::Dropout { .. } => {}
-            }
+    pub fn tensors(&self) -> Result<Vec<TensorInfo>> {
+        Ok(self.plan(&backprop_layers::registry())?.tensors)
+    }
+
+    /// The network, with every weight zero, ready to be filled by a loader.
+    /// Dropout layer `l` draws from `derive_seed(seed, l)`, as
+    /// [`Sequential::builder`] seeds it.
+    pub fn build<T: Scalar>(&self, seed: u64) -> Result<Sequential<T>> {
+        self.build_with(seed, &backprop_layers::registry())
+    }
+
+    /// [`build`](Self::build) with a given registry.
+    pub fn build_with<T: Scalar>(&self, seed: u64, registry: &Registry) -> Result<Sequential<T>> {
+        self.plan(registry)?;
+        if self.kind != <Sequential<f32> as LayerType>::KIND {
+            return Err(IoError::Architecture {
+                reason: format!(
+                    "the root layer is {:?}; a model loads as a Sequential, so its root must be \"sequential\"",
+                    self.kind
+                ),
+            });
         }
-        out
-    }
-
-    pub(crate) fn to_json(&self) -> Vec<LayerJson> {
-        self.layers.iter().map(LayerJson::from_spec).collect()
-    }
-
-    pub(crate) fn from_json(input_size: usize, layers: &[LayerJson]) -> Result<Self, String> {
-        let layers = layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| l.to_spec().map_err(|e| format!("layer {i}: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { input_size, layers })
+        let ctx = BuildContext::root(seed, registry);
+        Sequential::from_config(&self.config, &self.input, &ctx).map_err(arch_error)
     }
 }
 
-/// How a tensor of the state dict maps onto a matrix of this library.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TensorKind {
-    /// A weight: `[rows, cols]` row-major in the file, a `rows×cols`
-    /// (column-major) matrix here, so the bytes are transposed on the way.
-    Matrix,
-    /// A vector: `[n]` in the file, an `n×1` column here.
-    Vector,
-    /// A count (BatchNorm's `num_batches_tracked`): an `i64` scalar (`[]`) in
-    /// the file, a `1×1` matrix here.
-    Count,
-}
-
-/// One tensor of a state dict: its name, how it maps onto a matrix, and its
-/// shape in the file (PyTorch's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TensorSpec {
-    /// The name (`"0.weight"`).
-    pub name: String,
-    /// How it maps onto a matrix.
-    pub kind: TensorKind,
-    /// Its shape in the file.
-    pub shape: Vec<usize>,
-}
-
-impl TensorSpec {
-    fn new(name: String, kind: TensorKind, shape: Vec<usize>) -> Self {
-        Self { name, kind, shape }
+fn arch_error(e: backprop_layers::LayerError) -> IoError {
+    IoError::Architecture {
+        reason: e.to_string(),
     }
+}
+
+/// Why `layer` (at `path`) or one of its children cannot be described.
+fn undescribed<T: Scalar>(layer: &dyn Layer<T>, path: &str) -> String {
+    for (i, child) in layer.children().iter().enumerate() {
+        if child.config().is_none() {
+            return undescribed(child.as_ref(), &format!("{path}{i}."));
+        }
+    }
+    let at = path.trim_end_matches('.');
+    let at = if at.is_empty() {
+        String::new()
+    } else {
+        format!("layer {at} ")
+    };
+    format!(
+        "{at}({}) has no configuration (Layer::config), so it cannot be saved; give it one and register its LayerType",
+        layer.name()
+    )
 }
 
 impl fmt::Display for Architecture {
-    /// `784 → dense(128) → relu → dropout(0.2) → batch_norm1d(64) → dense(10)`.
+    /// `784 → dense(128) → relu → dropout(0.2) → batch_norm1d(64) → dense(10)`
+    /// (`(1, 28, 28) → flatten → …` for an image input):
+    /// each layer by its `name` if it has one, else its kind, with its main
+    /// size (`outputs`, `features`) or probability.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.input_size)?;
-        for spec in &self.layers {
-            match spec {
-                LayerSpec::Dense { outputs, .. } => write!(f, " → dense({outputs})")?,
-                LayerSpec::Activation(kind) => write!(f, " → {kind}")?,
-                LayerSpec::Dropout { p } => write!(f, " → dropout({p})")?,
-                LayerSpec::BatchNorm1d { features, .. } => {
-                    write!(f, " → batch_norm1d({features})")?
+        match self.input.dims() {
+            [n] => write!(f, "{n}")?,
+            _ => write!(f, "{}", self.input)?,
+        }
+        write_layer(f, &self.kind, &self.config)
+    }
+}
+
+fn write_layer(f: &mut fmt::Formatter<'_>, kind: &str, c: &Config) -> fmt::Result {
+    if let Ok(items) = c.list(kind, "layers") {
+        for item in items {
+            if let Value::Map(child) = item {
+                let k = child.str(kind, "type").unwrap_or("?");
+                if child.get("layers").is_some() {
+                    write!(f, " → [")?;
+                    write_layer(f, k, child)?;
+                    write!(f, " ]")?;
+                } else {
+                    write_layer(f, k, child)?;
                 }
             }
         }
-        Ok(())
+        return Ok(());
+    }
+    let name = c.str(kind, "name").unwrap_or(kind);
+    let main = ["outputs", "features", "p"]
+        .iter()
+        .find_map(|k| c.get(k))
+        .and_then(|v| match v {
+            Value::UInt(n) => Some(n.to_string()),
+            Value::Float(x) => Some(x.to_string()),
+            _ => None,
+        });
+    match main {
+        Some(m) => write!(f, " → {name}({m})"),
+        None => write!(f, " → {name}"),
     }
 }
 
@@ -255,73 +272,5 @@ impl std::str::FromStr for Architecture {
             })
             .collect::<Result<Vec<_>>>()?;
         Self::mlp(&sizes, ActivationKind::Relu, None)
-    }
-}
-
-/// A layer as stored in the JSON metadata.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum LayerJson {
-    Dense {
-        inputs: usize,
-        outputs: usize,
-    },
-    Activation {
-        name: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        alpha: Option<f64>,
-    },
-    Dropout {
-        p: f64,
-    },
-    #[serde(rename = "batch_norm1d")]
-    BatchNorm1d {
-        features: usize,
-        eps: f64,
-        momentum: f64,
-    },
-}
-
-impl LayerJson {
-    fn from_spec(spec: &LayerSpec) -> Self {
-        match *spec {
-            LayerSpec::Dense { inputs, outputs } => Self::Dense { inputs, outputs },
-            LayerSpec::Activation(kind) => Self::Activation {
-                name: kind.name().to_string(),
-                alpha: kind.alpha(),
-            },
-            LayerSpec::Dropout { p } => Self::Dropout { p },
-            LayerSpec::BatchNorm1d {
-                features,
-                eps,
-                momentum,
-            } => Self::BatchNorm1d {
-                features,
-                eps,
-                momentum,
-            },
-        }
-    }
-
-    fn to_spec(&self) -> Result<LayerSpec, String> {
-        Ok(match self {
-            Self::Dense { inputs, outputs } => LayerSpec::Dense {
-                inputs: *inputs,
-                outputs: *outputs,
-            },
-            Self::Activation { name, alpha } => LayerSpec::Activation(
-                ActivationKind::from_name(name, *alpha).map_err(|e| e.to_string())?,
-            ),
-            Self::Dropout { p } => LayerSpec::Dropout { p: *p },
-            Self::BatchNorm1d {
-                features,
-                eps,
-                momentum,
-            } => LayerSpec::BatchNorm1d {
-                features: *features,
-                eps: *eps,
-                momentum: *momentum,
-            },
-        })
     }
 }

@@ -3,30 +3,25 @@
 //! position and the batch order), the data seed and every dropout layer's
 //! random-stream position — in one safetensors file.
 
-use crate::architecture::{TensorKind, TensorSpec};
-use crate::model::{
-    BYTES_LABEL, MODEL_KEY, ModelMeta, encode_model, fill_model, metadata, model_meta, parse,
-    parse_description, read_bytes, write_tensors,
+use crate::container::{
+    BYTES_LABEL, fields, metadata, parse, parse_description, read_bytes, write_tensors,
 };
-use crate::tensors::{self, OwnedTensor};
-use crate::{Architecture, IoError, Result, write_atomic};
-use backprop_layers::Sequential;
+use crate::description::{CHECKPOINT_KEY, OPTIMIZER_PREFIX};
+use crate::model::{Encoded, encode, load_described, required_description};
+use crate::tensors;
+use crate::{IoError, Result, write_atomic};
+use backprop_layers::{Layer, Layout, Model, Sequential, TensorInfo, registry};
 use backprop_optim::OptimizerState;
 use backprop_tensor::Scalar;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The `__metadata__` key holding a checkpoint's training state (JSON).
-pub const CHECKPOINT_KEY: &str = "backprop.checkpoint";
 /// The format name written in the training-state description.
 pub const CHECKPOINT_FORMAT: &str = "backprop.checkpoint";
-/// The version of the checkpoint description this build writes and reads.
-pub const CHECKPOINT_FORMAT_VERSION: u64 = 1;
-/// Prefix of the optimizer's tensors: buffer `"0.weight.exp_avg"` is stored
-/// as `"optimizer.0.weight.exp_avg"`, in its parameter's layout.
-pub const OPTIMIZER_PREFIX: &str = "optimizer.";
+/// The version of the checkpoint description this build writes (it reads 1
+/// and 2; 2 names random streams by layer path, `"3"` or `"3.1"`).
+pub const CHECKPOINT_FORMAT_VERSION: u64 = 2;
 
 /// Everything about a training run, besides the model, that a resumed run
 /// needs to continue exactly where the saved one stopped.
@@ -65,10 +60,15 @@ struct OptimizerMeta {
     buffers: Vec<String>,
 }
 
+/// A random stream's position: version 2 names the layer by its path,
+/// version 1 by its index in a flat network.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RngMeta {
-    layer: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    layer: Option<usize>,
     seed: u64,
     draws: u64,
 }
@@ -86,7 +86,9 @@ pub(crate) struct CheckpointMeta {
 }
 
 pub(crate) fn parse_meta(file: &Path, json: &str) -> Result<CheckpointMeta> {
-    parse_description(file, json, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION)
+    let (_, value) =
+        parse_description(file, json, CHECKPOINT_FORMAT, 1, CHECKPOINT_FORMAT_VERSION)?;
+    fields(file, CHECKPOINT_FORMAT, value)
 }
 
 /// The file name of the checkpoint after `epoch` epochs in `dir`:
@@ -102,37 +104,54 @@ pub fn checkpoint_path(dir: impl AsRef<Path>, epoch: usize) -> PathBuf {
 
 /// The layout of optimizer buffer `name` (`"<parameter>.<kind>"`): its
 /// parameter's.
-fn buffer_spec(arch_specs: &[TensorSpec], name: &str) -> Option<TensorSpec> {
+fn buffer_spec(tensors: &[TensorInfo], name: &str) -> Option<TensorInfo> {
     let (param, _) = name.rsplit_once('.')?;
-    arch_specs
+    tensors
         .iter()
-        .find(|s| s.name == param && s.kind != TensorKind::Count)
-        .map(|s| TensorSpec {
+        .find(|s| s.name == param && s.layout != Layout::Count)
+        .map(|s| TensorInfo {
             name: format!("{OPTIMIZER_PREFIX}{name}"),
-            kind: s.kind,
-            shape: s.shape.clone(),
+            ..s.clone()
         })
 }
 
-/// Named tensors and `__metadata__`, ready to be serialised.
-type Encoded = (Vec<(String, OwnedTensor)>, HashMap<String, String>);
+/// Every layer's random-stream position, by path (`"3"`, `"3.1"`).
+fn rng_states<T: Scalar>(layer: &dyn Layer<T>, prefix: &str, out: &mut Vec<RngMeta>) {
+    for (i, child) in layer.children().iter().enumerate() {
+        let path = format!("{prefix}{i}");
+        if let Some((seed, draws)) = child.rng_state() {
+            out.push(RngMeta {
+                path: Some(path.clone()),
+                layer: None,
+                seed,
+                draws,
+            });
+        }
+        rng_states(child.as_ref(), &format!("{path}."), out);
+    }
+}
 
-fn encode_checkpoint<T: Scalar>(
-    model: &Sequential<T>,
+/// The layer at `path` below `root`.
+fn layer_at<'a, T: Scalar>(root: &'a mut dyn Layer<T>, path: &str) -> Option<&'a mut dyn Layer<T>> {
+    let mut layer = root;
+    for part in path.split('.') {
+        let i: usize = part.parse().ok()?;
+        layer = layer.children_mut().get_mut(i)?.as_mut();
+    }
+    Some(layer)
+}
+
+fn encode_checkpoint<T: Scalar, M: Model<T> + ?Sized>(
+    model: &M,
     state: &TrainingState<T>,
 ) -> Result<Encoded> {
-    let arch = Architecture::of(model)?;
-    let mut tensors = encode_model(model, &arch)?;
-    let specs = arch.tensors();
+    let (arch, (mut tensors, mut map)) = encode(model)?;
+    let specs = arch.plan(&registry())?.tensors;
     for (name, buf) in &state.optimizer.buffers {
         let spec = buffer_spec(&specs, name).ok_or_else(|| IoError::Architecture {
             reason: format!("optimizer buffer {name:?} belongs to no parameter of {arch}"),
         })?;
-        let expected = match spec.kind {
-            TensorKind::Matrix => (spec.shape.first().copied(), spec.shape.get(1).copied()),
-            _ => (spec.shape.first().copied(), Some(1)),
-        };
-        if (Some(buf.nrows()), Some(buf.ncols())) != expected {
+        if spec.matrix_shape() != Some(buf.shape()) {
             return Err(IoError::Architecture {
                 reason: format!(
                     "optimizer buffer {name:?} is {}×{}, but its parameter has shape {:?}",
@@ -142,20 +161,10 @@ fn encode_checkpoint<T: Scalar>(
                 ),
             });
         }
-        tensors.push((
-            spec.name.clone(),
-            tensors::encode(buf, spec.kind, &spec.shape),
-        ));
+        tensors.push((spec.name.clone(), tensors::encode(buf, &spec)));
     }
-    let rng = model
-        .layers()
-        .iter()
-        .enumerate()
-        .filter_map(|(layer, l)| {
-            l.rng_state()
-                .map(|(seed, draws)| RngMeta { layer, seed, draws })
-        })
-        .collect();
+    let mut rng = Vec::new();
+    rng_states(model.as_layer(), "", &mut rng);
     let meta = CheckpointMeta {
         format: CHECKPOINT_FORMAT.to_string(),
         format_version: CHECKPOINT_FORMAT_VERSION,
@@ -177,16 +186,13 @@ fn encode_checkpoint<T: Scalar>(
     let json = serde_json::to_string(&meta).map_err(|e| IoError::Architecture {
         reason: format!("cannot describe the training state as JSON: {e}"),
     })?;
-    let map = HashMap::from([
-        (MODEL_KEY.to_string(), ModelMeta::new::<T>(&arch).to_json()?),
-        (CHECKPOINT_KEY.to_string(), json),
-    ]);
+    map.insert(CHECKPOINT_KEY.to_string(), json);
     Ok((tensors, map))
 }
 
 /// Writes a checkpoint to `w` (see [`save_checkpoint`]).
-pub fn write_checkpoint<T: Scalar>(
-    model: &Sequential<T>,
+pub fn write_checkpoint<T: Scalar, M: Model<T> + ?Sized>(
+    model: &M,
     state: &TrainingState<T>,
     w: &mut dyn Write,
 ) -> Result<()> {
@@ -221,9 +227,9 @@ pub fn write_checkpoint<T: Scalar>(
 /// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn save_checkpoint<T: Scalar>(
+pub fn save_checkpoint<T: Scalar, M: Model<T> + ?Sized>(
     path: impl AsRef<Path>,
-    model: &Sequential<T>,
+    model: &M,
     state: &TrainingState<T>,
 ) -> Result<()> {
     let path = path.as_ref();
@@ -242,33 +248,32 @@ fn read_checkpoint_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Checkpoi
         });
     };
     let ck = parse_meta(file, json)?;
-    let Some((m, arch)) = model_meta(file, &meta)? else {
-        return Err(IoError::MissingMetadata {
+    let d = required_description(file, &meta)?;
+    d.check_dtype::<T>(file)?;
+    let reg = registry();
+    let specs = d
+        .arch
+        .plan(&reg)
+        .map_err(|e| IoError::Metadata {
             file: file.to_path_buf(),
-            what: "model",
-            key: MODEL_KEY,
-        });
-    };
-    if m.dtype != T::NAME {
-        return Err(IoError::ModelDtype {
-            file: file.to_path_buf(),
-            expected: T::NAME.to_string(),
-            found: m.dtype,
-        });
-    }
-    let specs = arch.tensors();
+            reason: format!("the architecture {} cannot be built: {e}", d.arch),
+        })?
+        .tensors;
     let mut buffer_specs = Vec::with_capacity(ck.optimizer.buffers.len());
     for name in &ck.optimizer.buffers {
         let spec = buffer_spec(&specs, name).ok_or_else(|| IoError::Metadata {
             file: file.to_path_buf(),
-            reason: format!("optimizer buffer {name:?} belongs to no parameter of {arch}"),
+            reason: format!(
+                "optimizer buffer {name:?} belongs to no parameter of {}",
+                d.arch
+            ),
         })?;
         tensors::check::<T>(file, &st, &spec, &spec.name)?;
         buffer_specs.push((name.clone(), spec));
     }
     let listed: std::collections::HashSet<&str> =
         buffer_specs.iter().map(|(_, s)| s.name.as_str()).collect();
-    let mut model = fill_model::<T>(file, &st, &arch, true, &|n| listed.contains(n))?;
+    let mut model = load_described::<T>(file, &st, &d, &reg, &|n| listed.contains(n))?;
     let mut buffers = Vec::with_capacity(buffer_specs.len());
     for (name, spec) in &buffer_specs {
         buffers.push((
@@ -277,15 +282,19 @@ fn read_checkpoint_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Checkpoi
         ));
     }
     for r in &ck.rng {
-        let layer = model.layers_mut().get_mut(r.layer);
-        match layer {
+        let path = match (&r.path, r.layer) {
+            (Some(p), _) => p.clone(),
+            (None, Some(i)) => i.to_string(),
+            (None, None) => String::new(),
+        };
+        match layer_at(&mut model, &path) {
             Some(l) if l.rng_state().is_some() => l.set_rng_state(r.seed, r.draws),
             _ => {
                 return Err(IoError::Metadata {
                     file: file.to_path_buf(),
                     reason: format!(
-                        "random-stream state for layer {}, which is not a dropout layer of {arch}",
-                        r.layer
+                        "random-stream state for layer {path:?}, which is not a dropout layer of {}",
+                        d.arch
                     ),
                 });
             }

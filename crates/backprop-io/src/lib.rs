@@ -1,6 +1,7 @@
 //! # backprop-io
 //!
-//! Model files, checkpoints and atomic writes. Depends on `backprop-tensor`,
+//! Model files, checkpoints and atomic writes, for any
+//! [`Model`](backprop_layers::Model). Depends on `backprop-tensor`,
 //! `backprop-activations`, `backprop-layers` and `backprop-optim` (and on
 //! `safetensors` and `serde`); `backprop-train` and the facade sit above it.
 //!
@@ -10,18 +11,24 @@
 //!   dict, so PyTorch reads them with `safetensors.torch.load_file` and
 //!   `load_state_dict`:
 //!
-//!   | layer `i` | tensors (PyTorch shape, row-major) |
+//!   | layer `i` (built-ins) | tensors (PyTorch shape, row-major) |
 //!   |---|---|
 //!   | dense `in → out` | `i.weight` `[out, in]`, `i.bias` `[out]` |
 //!   | BatchNorm1d(`f`) | `i.weight`, `i.bias`, `i.running_mean`, `i.running_var` `[f]`; `i.num_batches_tracked` `i64 []` |
-//!   | activation, dropout | none |
+//!   | activation, dropout, flatten | none |
+//!   | nested `Sequential` | its layers' tensors under `i.` (`3.1.weight`) |
 //!
 //!   Weights are stored in the model's element type (`F32` or `F64`) and
-//!   round-trip bit for bit. The architecture ([`Architecture`]: input size,
-//!   dense sizes, activations with their `α`, dropout `p`, BatchNorm's `eps`
-//!   and momentum) is stored as JSON in the file's `__metadata__` under
-//!   [`MODEL_KEY`], with a format name and version, so a model is rebuilt
-//!   from the file alone.
+//!   round-trip bit for bit. The description — input shape, the root
+//!   layer's kind and configuration with its children's inside it (any
+//!   layer kind in the [`registry`](backprop_layers::registry), a user's
+//!   own included), and the model's information (preprocessing, output
+//!   kind, class names, free-form metadata) — is stored as JSON in the
+//!   file's `__metadata__` under [`MODEL_KEY`], with a format name and
+//!   version (2; version 1 files still load), so a model is rebuilt from
+//!   the file alone. Nothing here matches on layer kinds: each layer's
+//!   [`LayerType`](backprop_layers::LayerType) plans its tensors, which are
+//!   checked against the file before anything is allocated.
 //! - **PyTorch state dicts** ([`load_state_dict`]): a file without that
 //!   metadata loads when the caller gives the architecture
 //!   (`"784,128,64,10".parse::<Architecture>()` for Linear/ReLU/…/Linear).
@@ -65,19 +72,27 @@
 mod architecture;
 mod atomic;
 mod checkpoint;
+mod container;
+mod description;
+mod encode;
 mod error;
+mod inspect;
+mod json;
 mod model;
 mod tensors;
 
-pub use architecture::{Architecture, TensorKind, TensorSpec};
+pub use architecture::Architecture;
 pub use atomic::write_atomic;
 pub use checkpoint::{
-    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, CHECKPOINT_KEY, Checkpoint, OPTIMIZER_PREFIX,
-    TrainingState, checkpoint_path, load_checkpoint, read_checkpoint, save_checkpoint,
-    write_checkpoint,
+    CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, Checkpoint, TrainingState, checkpoint_path,
+    load_checkpoint, read_checkpoint, save_checkpoint, write_checkpoint,
+};
+pub use description::{
+    CHECKPOINT_KEY, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_KEY, OPTIMIZER_PREFIX,
 };
 pub use error::{IoError, Result};
+pub use inspect::{FileInfo, inspect};
 pub use model::{
-    FileInfo, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_KEY, inspect, load_model, load_state_dict,
-    model_to_bytes, read_model, read_state_dict, save_model, write_model,
+    load_model, load_state_dict, model_to_bytes, read_model, read_state_dict, save_model,
+    write_model,
 };

@@ -1,8 +1,8 @@
 //! Conversion between matrices and safetensors tensors (little-endian bytes
 //! in PyTorch's row-major layout), and checked reading of named tensors.
 
-use crate::architecture::{TensorKind, TensorSpec};
 use crate::{IoError, Result};
+use backprop_layers::{Layout, TensorInfo};
 use backprop_tensor::{DMatrix, Scalar};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView, View};
 use std::borrow::Cow;
@@ -54,12 +54,13 @@ fn push_scalar<T: Scalar>(out: &mut Vec<u8>, v: T) {
     }
 }
 
-/// Encodes a matrix as the tensor `spec` describes. A count is written as
-/// `i64` (rounded; the count of a batch-norm layer is always integral).
-pub(crate) fn encode<T: Scalar>(m: &DMatrix<T>, kind: TensorKind, shape: &[usize]) -> OwnedTensor {
+/// Encodes a matrix as the tensor `spec` describes (the caller has checked
+/// that the matrix has `spec`'s shape). A count is written as `i64`
+/// (rounded; the count of a batch-norm layer is always integral).
+pub(crate) fn encode<T: Scalar>(m: &DMatrix<T>, spec: &TensorInfo) -> OwnedTensor {
     let mut data = Vec::with_capacity(m.len() * T::BYTES);
-    let dtype = match kind {
-        TensorKind::Matrix => {
+    let dtype = match spec.layout {
+        Layout::Matrix => {
             // Row-major: row by row of the column-major matrix.
             for r in 0..m.nrows() {
                 for v in m.row(r).iter() {
@@ -68,13 +69,13 @@ pub(crate) fn encode<T: Scalar>(m: &DMatrix<T>, kind: TensorKind, shape: &[usize
             }
             dtype_of::<T>()
         }
-        TensorKind::Vector => {
+        Layout::Vector => {
             for v in m.iter() {
                 push_scalar(&mut data, *v);
             }
             dtype_of::<T>()
         }
-        TensorKind::Count => {
+        _ => {
             let v = m.iter().next().map_or(0.0, |v| v.as_f64());
             data.extend_from_slice(&(v.round() as i64).to_le_bytes());
             Dtype::I64
@@ -82,7 +83,7 @@ pub(crate) fn encode<T: Scalar>(m: &DMatrix<T>, kind: TensorKind, shape: &[usize
     };
     OwnedTensor {
         dtype,
-        shape: shape.to_vec(),
+        shape: spec.shape.clone(),
         data,
     }
 }
@@ -110,11 +111,11 @@ fn floats<T: Scalar>(view: &TensorView<'_>) -> Vec<T> {
 pub(crate) fn check<T: Scalar>(
     file: &Path,
     st: &SafeTensors<'_>,
-    spec: &TensorSpec,
+    spec: &TensorInfo,
     name: &str,
 ) -> Result<()> {
-    let want = match spec.kind {
-        TensorKind::Count => Dtype::I64,
+    let want = match spec.layout {
+        Layout::Count => Dtype::I64,
         _ => dtype_of::<T>(),
     };
     let view = st.tensor(name).map_err(|_| IoError::MissingTensor {
@@ -146,7 +147,7 @@ pub(crate) fn check<T: Scalar>(
 pub(crate) fn decode<T: Scalar>(
     file: &Path,
     st: &SafeTensors<'_>,
-    spec: &TensorSpec,
+    spec: &TensorInfo,
     name: &str,
 ) -> Result<DMatrix<T>> {
     check::<T>(file, st, spec, name)?;
@@ -160,9 +161,9 @@ pub(crate) fn decode<T: Scalar>(
         expected: spec.shape.clone(),
         found: view.shape().to_vec(),
     };
-    Ok(match spec.kind {
-        TensorKind::Matrix => {
-            let [rows, cols] = spec.shape[..] else {
+    Ok(match spec.layout {
+        Layout::Matrix => {
+            let Some((rows, cols)) = spec.matrix_shape() else {
                 return Err(bad_shape());
             };
             let v = floats::<T>(&view);
@@ -171,14 +172,14 @@ pub(crate) fn decode<T: Scalar>(
             }
             DMatrix::from_row_slice(rows, cols, &v)
         }
-        TensorKind::Vector => {
+        Layout::Vector => {
             let v = floats::<T>(&view);
             if spec.shape != [v.len()] {
                 return Err(bad_shape());
             }
             DMatrix::from_column_slice(v.len(), 1, &v)
         }
-        TensorKind::Count => {
+        _ => {
             let [a, b, c, d, e, f, g, h] = view.data() else {
                 return Err(bad_shape());
             };

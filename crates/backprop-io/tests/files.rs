@@ -8,7 +8,7 @@ use backprop_io::{
     load_state_dict, model_to_bytes, read_checkpoint, read_model, read_state_dict, save_checkpoint,
     save_model, write_atomic, write_checkpoint, write_model,
 };
-use backprop_layers::{LayerSpec, Mode, Sequential};
+use backprop_layers::{Config, Layer, Mode, Sequential};
 use backprop_optim::{Adam, Optimizer};
 use backprop_tensor::{DMatrix, Parameters, Scalar};
 use safetensors::SafeTensors;
@@ -46,7 +46,7 @@ fn full_model<T: Scalar>() -> Sequential<T> {
         net.zero_grad();
         net.backward(&x, &DMatrix::from_element(3, 8, T::of(0.1)))
             .unwrap();
-        adam.step(T::of(0.01), &mut net).unwrap();
+        adam.step(0.01, &mut net).unwrap();
     }
     net
 }
@@ -76,7 +76,7 @@ fn round_trip<T: Scalar>() {
             .collect::<Vec<_>>()
     };
     assert_eq!(bits(values(&net)), bits(values(&back)));
-    assert_eq!(net.specs(), back.specs());
+    assert_eq!(Layer::config(&net), Layer::config(&back));
     let x = DMatrix::from_fn(6, 4, |i, j| T::of((i + 2 * j) as f64 * 0.1));
     assert_eq!(
         net.forward(&x, Mode::Eval).unwrap().clone(),
@@ -147,13 +147,17 @@ fn tensors_follow_pytorch_state_dict_layout() {
     let json: serde_json::Value =
         serde_json::from_str(&meta.metadata().as_ref().unwrap()[MODEL_KEY]).unwrap();
     assert_eq!(json["format"], "backprop.model");
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], 2);
     assert_eq!(json["dtype"], "f32");
-    assert_eq!(json["input_size"], 6);
-    assert_eq!(json["layers"][2]["name"], "leaky_relu");
-    assert_eq!(json["layers"][2]["alpha"], 0.05);
-    assert_eq!(json["layers"][3]["p"], 0.25);
-    assert_eq!(json["layers"][1]["type"], "batch_norm1d");
+    assert_eq!(json["input_shape"], serde_json::json!([6]));
+    assert_eq!(json["model"]["type"], "sequential");
+    let layers = &json["model"]["layers"];
+    assert_eq!(layers[2]["name"], "leaky_relu");
+    assert_eq!(layers[2]["alpha"], 0.05);
+    assert_eq!(layers[3]["p"], 0.25);
+    assert_eq!(layers[1]["type"], "batch_norm1d");
+    assert_eq!(json["info"]["output"], "probabilities"); // it ends in a sigmoid
+    assert_eq!(json["info"]["preprocess"]["type"], "none");
 }
 
 /// Builds a safetensors file from (name, dtype, shape, bytes) and metadata.
@@ -301,13 +305,13 @@ fn wrong_version_and_bad_metadata_are_typed_errors() {
         m.insert(MODEL_KEY.into(), json.replace(from, to));
         file_with(tensors.clone(), Some(m))
     };
-    let e = read_model::<f32>(&edit("\"format_version\":1", "\"format_version\":7")).unwrap_err();
+    let e = read_model::<f32>(&edit("\"format_version\":2", "\"format_version\":7")).unwrap_err();
     assert!(
         matches!(
             e,
             IoError::UnsupportedVersion {
                 found: 7,
-                supported: 1,
+                supported: 2,
                 ..
             }
         ),
@@ -324,7 +328,7 @@ fn wrong_version_and_bad_metadata_are_typed_errors() {
     let e = read_model::<f32>(&edit("{", "[")).unwrap_err();
     assert!(matches!(e, IoError::Metadata { .. }), "{e}");
     // An unknown field (deny_unknown_fields) is reported, not ignored.
-    let e = read_model::<f32>(&edit("\"input_size\"", "\"inputs_size\"")).unwrap_err();
+    let e = read_model::<f32>(&edit("\"input_shape\"", "\"inputs_shape\"")).unwrap_err();
     assert!(matches!(e, IoError::Metadata { .. }), "{e}");
     // A negative batch count in a BatchNorm file.
     let bn = Sequential::<f32>::builder(2)
@@ -620,32 +624,34 @@ fn checkpoints_round_trip_and_models_load_from_them() {
 
 #[test]
 fn load_state_dict_of_a_bn_dropout_architecture() {
-    let arch = Architecture {
-        input_size: 3,
-        layers: vec![
-            LayerSpec::Dense {
-                inputs: 3,
-                outputs: 4,
-            },
-            LayerSpec::BatchNorm1d {
-                features: 4,
-                eps: 1e-3,
-                momentum: 0.2,
-            },
-            LayerSpec::Activation(ActivationKind::Tanh),
-            LayerSpec::Dropout { p: 0.1 },
-            LayerSpec::Dense {
-                inputs: 4,
-                outputs: 1,
-            },
-            LayerSpec::Activation(ActivationKind::Sigmoid),
+    let arch = Architecture::sequential(
+        3,
+        vec![
+            (
+                "dense",
+                Config::new().with("inputs", 3usize).with("outputs", 4usize),
+            ),
+            (
+                "batch_norm1d",
+                Config::new()
+                    .with("features", 4usize)
+                    .with("eps", 1e-3)
+                    .with("momentum", 0.2),
+            ),
+            ("activation", Config::new().with("name", "tanh")),
+            ("dropout", Config::new().with("p", 0.1)),
+            (
+                "dense",
+                Config::new().with("inputs", 4usize).with("outputs", 1usize),
+            ),
+            ("activation", Config::new().with("name", "sigmoid")),
         ],
-    };
+    );
     let net = arch.build::<f32>(0).unwrap();
     let dir = temp_dir("bn-arch");
     let path = dir.join("m.safetensors");
     save_model(&net, &path).unwrap();
     let back = load_state_dict::<f32>(&path, &arch).unwrap();
-    assert_eq!(back.specs(), Some(arch.layers.clone()));
+    assert_eq!(Architecture::of(&back).unwrap(), arch);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,7 +21,7 @@
 
 use backprop_activations::ActivationKind;
 use backprop_io::{Architecture, read_state_dict};
-use backprop_layers::{LayerSpec, Mode, Sequential};
+use backprop_layers::{Config, Mode, Sequential};
 use backprop_losses::{BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, Target};
 use backprop_optim::{Adam, Optimizer, Sgd};
 use backprop_tensor::{DMatrix, Parameters, Scalar};
@@ -226,28 +226,35 @@ impl Case {
                 Some(ActivationKind::Sigmoid),
             )
             .unwrap(),
-            Case::Bn | Case::BnTrain => Architecture {
-                input_size: 784,
-                layers: vec![
-                    LayerSpec::Dense {
-                        inputs: 784,
-                        outputs: 32,
-                    },
-                    LayerSpec::BatchNorm1d {
-                        features: 32,
-                        eps: 1e-5,
-                        momentum: 0.1,
-                    },
-                    LayerSpec::Activation(ActivationKind::Relu),
-                    LayerSpec::Dropout {
-                        p: if self == Case::Bn { 0.5 } else { 0.0 },
-                    },
-                    LayerSpec::Dense {
-                        inputs: 32,
-                        outputs: 10,
-                    },
+            Case::Bn | Case::BnTrain => Architecture::sequential(
+                784,
+                vec![
+                    (
+                        "dense",
+                        Config::new()
+                            .with("inputs", 784usize)
+                            .with("outputs", 32usize),
+                    ),
+                    (
+                        "batch_norm1d",
+                        Config::new()
+                            .with("features", 32usize)
+                            .with("eps", 1e-5)
+                            .with("momentum", 0.1),
+                    ),
+                    ("activation", Config::new().with("name", "relu")),
+                    (
+                        "dropout",
+                        Config::new().with("p", if self == Case::Bn { 0.5 } else { 0.0 }),
+                    ),
+                    (
+                        "dense",
+                        Config::new()
+                            .with("inputs", 32usize)
+                            .with("outputs", 10usize),
+                    ),
                 ],
-            },
+            ),
         }
     }
     fn mode(self) -> Mode {
@@ -395,7 +402,7 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
             loss.loss_and_gradient(out, target, &mut grad).unwrap();
             net.zero_grad();
             net.backward(&x, &grad).unwrap();
-            opt.step(T::of(lr), &mut net).unwrap();
+            opt.step(lr, &mut net).unwrap();
         }
         for ((name, w, _), (_, w0, _)) in params(&net).into_iter().zip(before) {
             if structural_zero(&name) && opt_name == "adam" {

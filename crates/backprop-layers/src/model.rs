@@ -283,7 +283,7 @@ pub trait Model<T: Scalar>: Parameters<T> + Debug + Send {
     /// The outputs for one raw sample (preprocessed first).
     fn predict_raw(&mut self, sample: &[T]) -> Result<DMatrix<T>, LayerError> {
         let x = self.stage_raw(sample)?;
-        let out = self.forward(&x, Mode::Eval).map(|a| a.clone());
+        let out = self.forward(&x, Mode::Eval).cloned();
         self.scratch().input = x;
         out
     }
