@@ -35,6 +35,7 @@ use thiserror::Error;
 /// # Ok::<(), backprop_activations::ParseActivationError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum ActivationKind {
     /// [`Identity`]: `z`.
     Identity,
@@ -58,6 +59,7 @@ pub enum ActivationKind {
 
 /// Why a name (or a name and parameter) did not describe an activation.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum ParseActivationError {
     /// The name is not one of [`ActivationKind::NAMES`].
     #[error("unknown activation `{name}`; expected one of: {}", ActivationKind::NAMES.join(", "))]

@@ -27,6 +27,7 @@ pub const SPLIT_STREAM: u64 = u64::MAX;
 /// assert!((s - (-0.1307 / 0.3081)).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
 pub enum PixelScale {
     /// `x / 255`, into `[0, 1]` (the default).
     #[default]

@@ -8,6 +8,7 @@ use crate::{DataError, Dataset, Result};
 
 /// Which statistics a [`Scaler`] was fitted with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ScalerKind {
     /// `(x − mean) / std` (population std).
     Standardize,

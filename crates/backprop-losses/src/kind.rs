@@ -33,6 +33,7 @@ use std::str::FromStr;
 /// # Ok::<(), backprop_losses::LossError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LossKind {
     /// [`Mse`].
     Mse,

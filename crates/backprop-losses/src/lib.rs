@@ -85,6 +85,7 @@ pub enum Target<'a, T: Scalar> {
 
 /// Errors of loss computations.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum LossError {
     /// Prediction and target shapes disagree.
     #[error(transparent)]

@@ -49,6 +49,7 @@ fn dense_target<T: Scalar>(
             }
             y
         }
+        other => panic!("no dense target generator for the loss {other}"),
     }
 }
 

@@ -23,6 +23,7 @@ use thiserror::Error;
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum OptimError {
     /// A parameter's shape differs from the shape the optimizer's state for that
     /// position was created with (on the first step, or by

@@ -127,6 +127,7 @@ pub struct OptimizerState<T: Scalar> {
 /// # Ok::<(), backprop_optim::OptimError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OptimizerKind {
     /// `"sgd"`: [`Sgd::new()`].
     Sgd,

@@ -245,6 +245,7 @@ impl Schedule for CosineWithWarmup {
 /// # Ok::<(), backprop_optim::OptimError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum ScheduleKind {
     /// [`Constant`].
     Constant(Constant),

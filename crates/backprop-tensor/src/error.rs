@@ -11,6 +11,7 @@ use thiserror::Error;
 /// assert_eq!(e.to_string(), "shape mismatch in A·B: operand B expected 3×4, found 5×4");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum TensorError {
     /// An operand's shape disagrees with what the operation needs.
     #[error(

@@ -32,6 +32,7 @@ use rand_distr::{Distribution, StandardNormal, Uniform};
 /// assert_eq!(w, again); // same seed, same weights, bit for bit
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Init {
     /// All zeros.
     Zeros,
