@@ -24,7 +24,7 @@ mod exit;
 use backprop::data::PixelScale;
 use backprop::data::mnist::Mnist;
 use backprop::io::{load_checkpoint, save_model};
-use backprop::layers::Sequential;
+use backprop::layers::{Preprocess, Sequential};
 use backprop::losses::SoftmaxCrossEntropy;
 use backprop::optim::{CosineWithWarmup, OptimizerKind, ScheduleKind};
 use backprop::tensor::Init;
@@ -183,6 +183,16 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         )?;
         (trainer, net) = resume(trainer, checkpoint)?;
     }
+    // The model file says how its inputs were scaled and what its classes
+    // are, so that `predict` (or any user of the file) needs no flags.
+    let info = net.info_mut();
+    info.preprocess = match scale {
+        PixelScale::Standardize { mean, std } => Preprocess::Pixels { mean, std },
+        _ => Preprocess::UNIT_PIXELS,
+    };
+    info.class_names = Some((0..10).map(|d| d.to_string()).collect());
+    info.metadata
+        .insert("data".into(), args.data.display().to_string());
     let history = trainer.fit(&mut net, &train)?;
 
     let eval = trainer.evaluate(&mut net, &test)?;

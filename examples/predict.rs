@@ -9,9 +9,12 @@
 //! cargo run --release --example predict -- --model torch.safetensors --layers 784,128,64,10
 //! ```
 //!
-//! The model file's element type (f32 or f64) is read from the file. Outputs
-//! are turned into probabilities with a softmax, unless the model ends in a
-//! softmax or a sigmoid (then they are its outputs). With `--json` the last
+//! The model file's element type (f32 or f64) is read from the file, and so
+//! are its preprocessing (how pixels were scaled in training), the kind of
+//! its outputs (logits get a softmax, probabilities are used as they are)
+//! and its class names. A file that does not record them (a PyTorch state
+//! dict, a file from before format version 2) is read with stated
+//! assumptions: pixels `x/255`, logits out. With `--json` the last
 //! line is one JSON object: `test_accuracy` for the test set, `class` and
 //! `probabilities` for an image. Errors print one line `error: …` and exit
 //! with status 1; a closed stdout (`… | head -1`) ends it quietly with
@@ -20,11 +23,10 @@
 #[path = "support/exit.rs"]
 mod exit;
 
-use backprop::activations::{Activation, ActivationKind};
 use backprop::data::PixelScale;
 use backprop::data::mnist::Mnist;
 use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_atomic};
-use backprop::layers::{LayerSpec, Mode, Sequential};
+use backprop::layers::{Mode, Model, Preprocess, Sequential};
 use backprop::tensor::{DMatrix, Scalar};
 use clap::Parser;
 use std::io::{self, Write};
@@ -48,10 +50,11 @@ struct Args {
     /// Directory with the MNIST IDX files (for the test set).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
     data: PathBuf,
-    /// Pixel scaling the model was trained with: `unit` (x/255, examples/mnist's
-    /// default and PyTorch's ToTensor) or `standardize` ((x/255 − 0.1307)/0.3081).
-    #[arg(long, default_value = "unit")]
-    scale: String,
+    /// Pixel scaling the model was trained with: `unit` (x/255, PyTorch's
+    /// ToTensor) or `standardize` ((x/255 − 0.1307)/0.3081). Default: what
+    /// the model file records, else `unit` (said so on the first line).
+    #[arg(long)]
+    scale: Option<String>,
     /// Write the predicted class of every test image, one per line, to this file.
     #[arg(long)]
     predictions: Option<PathBuf>,
@@ -105,34 +108,72 @@ fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
         )
         .into());
     }
-    let scale = match args.scale.as_str() {
-        "unit" => PixelScale::Unit,
-        "standardize" => PixelScale::MNIST,
-        other => {
-            return Err(format!("--scale must be unit or standardize, found {other:?}").into());
-        }
-    };
-    // Probabilities: the outputs if the model ends in softmax or sigmoid,
-    // else a softmax of its logits.
-    let to_probabilities = !matches!(
-        net.specs().and_then(|s| s.last().cloned()),
-        Some(LayerSpec::Activation(
-            ActivationKind::Softmax | ActivationKind::Sigmoid
-        ))
-    );
+    let (scale, assumed) = pixel_scale(args.scale.as_deref(), &net.info().preprocess)?;
     let mut stdout = io::stdout();
     writeln!(
         stdout,
-        "model {} ({}, {} → {} outputs)",
+        "model {} ({}, {} → {} {}{})",
         model.display(),
         T::NAME,
-        net.input_size(),
-        net.output_size()
+        net.input_shape(),
+        net.output_size(),
+        net.info().output.name(),
+        match &net.info().class_names {
+            Some(names) => format!(": {}", names.join(", ")),
+            None => String::new(),
+        }
     )?;
+    if let Some(note) = assumed {
+        writeln!(stdout, "{note}")?;
+    }
+    // The network sees pixels as it saw them in training.
+    net.info_mut().preprocess = match scale {
+        PixelScale::Standardize { mean, std } => Preprocess::Pixels { mean, std },
+        _ => Preprocess::UNIT_PIXELS,
+    };
     match &args.image {
-        Some(image) => classify_image(args, &mut net, image, scale, to_probabilities),
+        Some(image) => classify_image(args, &mut net, image),
         None => test_set(args, &mut net, scale),
     }
+}
+
+/// The pixel scale: `--scale` if given, else the model's record, else
+/// `x/255` with a note saying it was assumed.
+fn pixel_scale(
+    flag: Option<&str>,
+    recorded: &Preprocess,
+) -> Result<(PixelScale, Option<String>), BoxError> {
+    Ok(match (flag, recorded) {
+        (Some("unit"), _) => (PixelScale::Unit, None),
+        (Some("standardize"), _) => (PixelScale::MNIST, None),
+        (Some(other), _) => {
+            return Err(format!("--scale must be unit or standardize, found {other:?}").into());
+        }
+        (None, Preprocess::Pixels { mean, std }) if *mean == 0.0 && *std == 1.0 => {
+            (PixelScale::Unit, None)
+        }
+        (None, Preprocess::Pixels { mean, std }) => (
+            PixelScale::Standardize {
+                mean: *mean,
+                std: *std,
+            }
+            .validate()?,
+            None,
+        ),
+        (None, Preprocess::None) => (
+            PixelScale::Unit,
+            Some(
+                "note: the model file does not record how its inputs were scaled; assuming x/255 (--scale standardize for (x/255 − 0.1307)/0.3081)"
+                    .to_string(),
+            ),
+        ),
+        (None, other) => {
+            return Err(format!(
+                "the model expects {other:?} preprocessing, not pixels; it is not an image classifier"
+            )
+            .into());
+        }
+    })
 }
 
 fn argmax<T: Scalar>(col: impl Iterator<Item = T>) -> usize {
@@ -150,6 +191,13 @@ fn test_set<T: Scalar>(
     net: &mut Sequential<T>,
     scale: PixelScale,
 ) -> Result<(), BoxError> {
+    if net.input_size() != 784 {
+        return Err(format!(
+            "the model takes inputs of shape {}, MNIST images have 784 pixels (28×28)",
+            net.input_shape()
+        )
+        .into());
+    }
     let mut mnist = Mnist::load(&args.data)?;
     mnist.set_pixel_scale(scale)?;
     let test = mnist.test;
@@ -206,31 +254,38 @@ fn classify_image<T: Scalar>(
     args: &Args,
     net: &mut Sequential<T>,
     image: &Path,
-    scale: PixelScale,
-    to_probabilities: bool,
 ) -> Result<(), BoxError> {
     let (width, height, pixels) = read_image(image)?;
-    if (width, height) != (28, 28) {
+    if width * height != net.input_size() {
         return Err(format!(
-            "{}: expected a 28×28 image, found {width}×{height}",
-            image.display()
+            "{}: expected an image of {} pixels ({}), found {width}×{height}",
+            image.display(),
+            net.input_size(),
+            net.input_shape()
         )
         .into());
     }
-    let x = DMatrix::from_iterator(784, 1, pixels.iter().map(|&p| T::of(scale.apply(p))));
-    let out = net.forward(&x, Mode::Eval)?.clone();
-    let probs = if to_probabilities {
-        let mut p = DMatrix::zeros(0, 0);
-        ActivationKind::Softmax.forward(&out, &mut p);
-        p
-    } else {
-        out
-    };
+    // The model's own preprocessing and output kind turn pixels into
+    // probabilities: no trainer, no labels.
+    let x = DMatrix::from_iterator(
+        pixels.len(),
+        1,
+        pixels
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| T::of(net.info().preprocess.apply(i, f64::from(p)))),
+    );
+    let probs = net.predict_proba(&x)?;
     let class = argmax(probs.iter().copied());
     let mut stdout = io::stdout();
-    writeln!(stdout, "{}: class {class}", image.display())?;
-    for (digit, p) in probs.iter().enumerate() {
-        writeln!(stdout, "  {digit}: {:.6}", p.as_f64())?;
+    let names = net.info().class_names.clone();
+    let label = |c: usize| match &names {
+        Some(n) => n.get(c).cloned().unwrap_or_else(|| c.to_string()),
+        None => c.to_string(),
+    };
+    writeln!(stdout, "{}: class {}", image.display(), label(class))?;
+    for (c, p) in probs.iter().enumerate() {
+        writeln!(stdout, "  {}: {:.6}", label(c), p.as_f64())?;
     }
     if args.json {
         let summary = serde_json::json!({

@@ -33,15 +33,30 @@ pub use backprop_optim as optim;
 pub use backprop_tensor as tensor;
 pub use backprop_train as train;
 
-/// The names most programs need, in one import.
+/// The names most programs need, in one import: the guide's programs use
+/// nothing else.
 pub mod prelude {
     pub use backprop_activations::{Activation, ActivationKind};
-    pub use backprop_data::{Batcher, Dataset, PixelScale, mnist::Mnist};
-    pub use backprop_layers::{Layer, LayerError, Mode, Sequential};
-    pub use backprop_losses::{Loss, LossKind, Target};
-    pub use backprop_optim::Optimizer;
+    pub use backprop_data::{Batcher, Dataset, PixelScale, Scaler, mnist::Mnist};
+    pub use backprop_io::{
+        Architecture, IoError, load_checkpoint, load_model, save_checkpoint, save_model,
+    };
+    pub use backprop_layers::{
+        ActivationLayer, BatchNorm1d, BuildContext, Config, Dense, Dropout, Flatten, Layer,
+        LayerError, LayerType, Mode, Model, ModelInfo, OutputKind, Plan, Preprocess, Registry,
+        Sequential, Shape, TensorInfo, register,
+    };
+    pub use backprop_losses::{
+        BinaryCrossEntropy, BinaryCrossEntropyWithLogits, Loss, LossKind, Mse, SoftmaxCrossEntropy,
+        Target,
+    };
+    pub use backprop_optim::{
+        Adam, AdamW, Constant, CosineWithWarmup, Optimizer, RmsProp, Schedule, Sgd,
+    };
     pub use backprop_tensor::{DMatrix, Init, Param, Parameters, Scalar};
-    pub use backprop_train::{EarlyStopping, History, ProgressMode, Trainer, Validation};
+    pub use backprop_train::{
+        Callback, Checkpointer, Control, EarlyStopping, History, ProgressMode, Trainer, Validation,
+    };
 }
 
 /// The code blocks of `README.md` and `docs/guide.md`, compiled (and, unless

@@ -10,7 +10,6 @@ use backprop::io::{checkpoint_path, load_checkpoint};
 use backprop::layers::Sequential;
 use backprop::losses::SoftmaxCrossEntropy;
 use backprop::optim::{Adam, CosineWithWarmup};
-use backprop::tensor::Parameters;
 use backprop::train::{Checkpointer, ProgressMode, Trainer, resume};
 
 const EPOCHS: usize = 4;

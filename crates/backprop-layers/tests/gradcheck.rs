@@ -145,3 +145,23 @@ fn sequential_mixed_stack() {
         check(&mut net, batch, Mode::Eval, 50);
     }
 }
+
+#[test]
+fn flatten_and_a_nested_network() {
+    let inner = Sequential::<f64>::builder(12)
+        .seed(3)
+        .dense(5)
+        .tanh()
+        .build()
+        .unwrap();
+    let mut net = Sequential::<f64>::builder([3, 2, 2])
+        .seed(4)
+        .flatten()
+        .layer(inner)
+        .dense(2)
+        .build()
+        .unwrap();
+    for batch in [1, 4] {
+        check(&mut net, batch, Mode::Train, 40 + batch as u64);
+    }
+}
