@@ -7,10 +7,11 @@ use super::product::{Elem, Gemm};
 use super::simd::Simd;
 use super::sizes::{MC, NR, block_sizes};
 
-/// Packs the whole of `A` as [`blocked`](super::blocked::blocked) would, block by block of depth, for
-/// slices of `C`'s columns that then share it ([`Gemm::a_packed`]): only
-/// when every such slice goes through [`blocked`](super::blocked::blocked) untransposed with one block
-/// of rows (`MR ≤ m ≤ MC`), and `dst` has room for it (`room` elements).
+/// Packs the whole of `A` as [`blocked`](super::blocked::blocked) would,
+/// block by block of depth, for slices of `C`'s columns that then share it
+/// ([`Gemm::a_packed`]): only when every such slice goes through
+/// [`blocked`](super::blocked::blocked) untransposed with one block of rows
+/// (`MR ≤ m ≤ MC`), and `dst` has room for it (`room` elements).
 /// Returns whether it packed.
 ///
 /// # Safety

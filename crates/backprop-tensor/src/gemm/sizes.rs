@@ -15,9 +15,10 @@ pub(super) const NC: usize = 1024;
 /// The largest `MR` of any instantiation (sizes the on-stack edge buffer).
 pub(super) const MAX_MR: usize = 16;
 
-/// The block sizes `(kc, mc, nc)` of [`blocked`](super::blocked::blocked) for an `m×k·k×n` product
-/// with micro-panels `mr` tall: each dimension cut into nearly equal blocks
-/// (784 = 4×196, not 3×256 + 16), rounded up to whole micro-panels.
+/// The block sizes `(kc, mc, nc)` of [`blocked`](super::blocked::blocked)
+/// for an `m×k·k×n` product with micro-panels `mr` tall: each dimension cut
+/// into nearly equal blocks (784 = 4×196, not 3×256 + 16), rounded up to
+/// whole micro-panels.
 pub(super) fn block_sizes(m: usize, k: usize, n: usize, mr: usize) -> (usize, usize, usize) {
     (
         k.div_ceil(k.div_ceil(KC)),
