@@ -1,7 +1,8 @@
-//! Hooks called after every epoch.
+//! Hooks called by [`Trainer::fit`](crate::Trainer::fit): before the first
+//! epoch, after every epoch, and after the last.
 
-use crate::EpochRecord;
-use backprop_layers::Sequential;
+use crate::{EpochRecord, TrainError};
+use backprop_layers::Model;
 use backprop_optim::Optimizer;
 use backprop_tensor::Scalar;
 
@@ -14,82 +15,73 @@ pub enum Control {
     Stop,
 }
 
-/// Called after every epoch with its record and the model. The default does
-/// nothing; return [`Control::Stop`] to end training early.
+/// Called by the trainer during [`fit`](crate::Trainer::fit): once before the
+/// first epoch, after every epoch with its record, the model and the
+/// optimizer, and once after the last epoch with the model, mutably.
+///
+/// Return [`Control::Stop`] from [`on_epoch_end`](Self::on_epoch_end) to end
+/// training after the epoch, or an error to end `fit` with it (the model
+/// keeps the epoch's weights; [`on_train_end`](Self::on_train_end) is not
+/// called). The epoch's callbacks run in the order they were added, the
+/// trainer's [`EarlyStopping`](crate::EarlyStopping) last; the first error
+/// is returned and the callbacks after it are not called.
 ///
 /// Any `FnMut(&EpochRecord) -> Control` closure is a callback.
+///
+/// ```
+/// use backprop_layers::Model;
+/// use backprop_optim::Optimizer;
+/// use backprop_train::{Callback, Control, EpochRecord, TrainError};
+/// /// Fails the run when the loss is above `limit` after epoch 5.
+/// struct Budget { limit: f64 }
+/// impl Callback<f32> for Budget {
+///     fn on_epoch_end(
+///         &mut self,
+///         record: &EpochRecord,
+///         _model: &dyn Model<f32>,
+///         _optimizer: &dyn Optimizer<f32>,
+///     ) -> Result<Control, TrainError> {
+///         if record.epoch >= 5 && record.train_loss > self.limit {
+///             return Err(TrainError::Callback(format!("loss {} after epoch {}", record.train_loss, record.epoch).into()));
+///         }
+///         Ok(Control::Continue)
+///     }
+/// }
+/// ```
 pub trait Callback<T: Scalar> {
-    /// After each epoch.
-    fn on_epoch_end(&mut self, record: &EpochRecord, model: &Sequential<T>) -> Control {
-        let _ = (record, model);
-        Control::Continue
+    /// Before the first epoch of every call of `fit` (reset per-run state
+    /// here). The default does nothing.
+    fn on_train_begin(&mut self, model: &dyn Model<T>) -> Result<(), TrainError> {
+        let _ = model;
+        Ok(())
     }
 
-    /// After each epoch, with the optimizer too (to save its state in a
-    /// checkpoint, as [`Checkpointer`](crate::Checkpointer) does). This is
-    /// what the trainer calls; the default calls
-    /// [`on_epoch_end`](Self::on_epoch_end).
-    fn on_epoch_end_with_optimizer(
+    /// After each epoch, with its record, the model and the optimizer (whose
+    /// state a checkpoint saves, as [`Checkpointer`](crate::Checkpointer)
+    /// does).
+    fn on_epoch_end(
         &mut self,
         record: &EpochRecord,
-        model: &Sequential<T>,
+        model: &dyn Model<T>,
         optimizer: &dyn Optimizer<T>,
-    ) -> Control {
-        let _ = optimizer;
-        self.on_epoch_end(record, model)
+    ) -> Result<Control, TrainError>;
+
+    /// After the last epoch of a run that did not fail, with the model
+    /// mutably (early stopping puts the best weights back here). The default
+    /// does nothing.
+    fn on_train_end(&mut self, model: &mut dyn Model<T>) -> Result<(), TrainError> {
+        let _ = model;
+        Ok(())
     }
 }
 
 impl<T: Scalar, F: FnMut(&EpochRecord) -> Control> Callback<T> for F {
-    fn on_epoch_end(&mut self, record: &EpochRecord, _model: &Sequential<T>) -> Control {
-        self(record)
-    }
-}
-
-/// Stops when the monitored loss (validation loss, or training loss without
-/// validation data) has not improved by more than `min_delta` for `patience`
-/// epochs; optionally restores the best weights at the end.
-///
-/// ```
-/// use backprop_train::EarlyStopping;
-/// let es = EarlyStopping::new(3).min_delta(1e-4).restore_best(true);
-/// assert_eq!(es.patience(), 3);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct EarlyStopping {
-    patience: usize,
-    min_delta: f64,
-    restore_best: bool,
-}
-
-impl EarlyStopping {
-    /// Stop after `patience` epochs without improvement.
-    pub fn new(patience: usize) -> Self {
-        Self {
-            patience,
-            min_delta: 0.0,
-            restore_best: true,
-        }
-    }
-    /// The smallest decrease that counts as an improvement (default 0).
-    pub fn min_delta(mut self, d: f64) -> Self {
-        self.min_delta = d;
-        self
-    }
-    /// Whether to put back the best epoch's weights when training ends
-    /// (default true).
-    pub fn restore_best(mut self, restore: bool) -> Self {
-        self.restore_best = restore;
-        self
-    }
-    /// The patience.
-    pub fn patience(&self) -> usize {
-        self.patience
-    }
-    pub(crate) fn restores(&self) -> bool {
-        self.restore_best
-    }
-    pub(crate) fn delta(&self) -> f64 {
-        self.min_delta
+    fn on_epoch_end(
+        &mut self,
+        record: &EpochRecord,
+        _model: &dyn Model<T>,
+        _optimizer: &dyn Optimizer<T>,
+    ) -> Result<Control, TrainError> {
+        Ok(self(record))
     }
 }

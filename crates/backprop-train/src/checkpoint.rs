@@ -1,9 +1,9 @@
 //! Checkpoints during training ([`Checkpointer`]) and resuming from one
 //! ([`resume`]). The files themselves are `backprop-io`'s.
 
-use crate::{Callback, Control, EpochRecord, TrainError, Trainer};
-use backprop_io::{Checkpoint, TrainingState, checkpoint_path, save_checkpoint};
-use backprop_layers::Sequential;
+use crate::{Callback, CheckpointError, Control, EpochRecord, TrainError, Trainer};
+use backprop_io::{Checkpoint, IoError, TrainingState, checkpoint_path, save_checkpoint};
+use backprop_layers::{Model, Sequential};
 use backprop_optim::Optimizer;
 use backprop_tensor::Scalar;
 use std::path::{Path, PathBuf};
@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 /// streams and a configuration of your choice (see
 /// [`backprop_io::save_checkpoint`]).
 ///
-/// A checkpoint that cannot be written is reported on standard error and
-/// training goes on (the previous checkpoints are intact).
+/// A checkpoint that cannot be written stops training with
+/// [`TrainError::Checkpoint`] (a [`CheckpointError`]: the epoch, the file,
+/// and `backprop-io`'s error as its source); the checkpoints written before are intact.
 ///
 /// ```no_run
 /// use backprop_train::{Checkpointer, Trainer};
@@ -63,14 +64,14 @@ impl Checkpointer {
 }
 
 impl<T: Scalar> Callback<T> for Checkpointer {
-    fn on_epoch_end_with_optimizer(
+    fn on_epoch_end(
         &mut self,
         record: &EpochRecord,
-        model: &Sequential<T>,
+        model: &dyn Model<T>,
         optimizer: &dyn Optimizer<T>,
-    ) -> Control {
+    ) -> Result<Control, TrainError> {
         if !record.epoch.is_multiple_of(self.every) {
-            return Control::Continue;
+            return Ok(Control::Continue);
         }
         let path = checkpoint_path(&self.dir, record.epoch);
         let state = TrainingState {
@@ -79,17 +80,22 @@ impl<T: Scalar> Callback<T> for Checkpointer {
             optimizer: optimizer.state(),
             config: self.config.clone(),
         };
-        let result = std::fs::create_dir_all(&self.dir)
-            .map_err(|e| format!("{}: {e}", self.dir.display()))
-            .and_then(|()| save_checkpoint(&path, model, &state).map_err(|e| e.to_string()));
-        match result {
-            Ok(()) => self.written.push(path),
-            Err(e) => eprintln!(
-                "warning: checkpoint after epoch {} not written: {e}",
-                record.epoch
-            ),
+        let written = std::fs::create_dir_all(&self.dir)
+            .map_err(|source| IoError::Io {
+                file: self.dir.clone(),
+                source,
+            })
+            .and_then(|()| save_checkpoint(&path, model, &state));
+        if let Err(source) = written {
+            return Err(CheckpointError {
+                epoch: record.epoch,
+                path,
+                source,
+            }
+            .into());
         }
-        Control::Continue
+        self.written.push(path);
+        Ok(Control::Continue)
     }
 }
 

@@ -1,10 +1,11 @@
 //! Errors of the training loop.
 
 use backprop_data::DataError;
+use backprop_io::IoError;
 use backprop_layers::LayerError;
 use backprop_losses::LossError;
 use backprop_optim::OptimError;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// What can stop training, evaluation or the saving of results.
@@ -45,6 +46,16 @@ pub enum TrainError {
     /// [`std::io::ErrorKind::BrokenPipe`]).
     #[error("could not write the progress line to stdout: {0}")]
     Progress(#[source] std::io::Error),
+    /// A checkpoint could not be written (its directory could not be
+    /// created, the disk is full, the model cannot be described): training
+    /// stops after that epoch, the checkpoints written before are intact.
+    /// Its source is `backprop-io`'s error.
+    #[error(transparent)]
+    Checkpoint(Box<CheckpointError>),
+    /// A callback failed (for one's own callbacks; the crate's return the
+    /// other variants).
+    #[error("callback failed: {0}")]
+    Callback(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Writing a results file failed.
     #[error("could not write {path}: {message}")]
     Io {
@@ -53,4 +64,49 @@ pub enum TrainError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// A checkpoint that could not be written: which, and why.
+///
+/// ```
+/// use backprop_io::IoError;
+/// use backprop_train::{CheckpointError, TrainError};
+/// let path = std::path::PathBuf::from("runs/epoch-3.safetensors");
+/// let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device");
+/// let source = IoError::Io { file: path.clone(), source: full };
+/// let e = TrainError::from(CheckpointError { epoch: 3, path, source });
+/// assert_eq!(
+///     e.to_string(),
+///     "could not write the checkpoint of epoch 3 to runs/epoch-3.safetensors: No space left on device"
+/// );
+/// let source = std::error::Error::source(&e).unwrap();
+/// assert!(source.downcast_ref::<IoError>().is_some());
+/// ```
+#[derive(Debug, Error)]
+#[error("{}", checkpoint_message(*epoch, path, source))]
+pub struct CheckpointError {
+    /// The epoch (counted from 1) after which it was taken.
+    pub epoch: usize,
+    /// The file it was to be written to.
+    pub path: PathBuf,
+    /// What `backprop-io` reported.
+    #[source]
+    pub source: IoError,
+}
+
+impl From<CheckpointError> for TrainError {
+    fn from(e: CheckpointError) -> Self {
+        TrainError::Checkpoint(Box::new(e))
+    }
+}
+
+/// The file named once, whether or not the source names it.
+fn checkpoint_message(epoch: usize, path: &Path, source: &IoError) -> String {
+    let file = path.display().to_string();
+    let detail = source.to_string();
+    let rest = detail
+        .strip_prefix(&file)
+        .and_then(|d| d.strip_prefix(": "))
+        .unwrap_or(&detail);
+    format!("could not write the checkpoint of epoch {epoch} to {file}: {rest}")
 }

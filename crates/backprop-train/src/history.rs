@@ -1,6 +1,6 @@
 //! The per-epoch record of a run, saved as CSV and JSON and drawn as a PNG.
 
-use crate::TrainError;
+use crate::{StopInfo, TrainError};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -34,15 +34,21 @@ pub struct EpochRecord {
     pub skipped_batches: usize,
 }
 
-/// Every epoch's record, in order.
+/// Every epoch's record, in order, and what early stopping did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// The records.
     pub epochs: Vec<EpochRecord>,
+    /// With [`Trainer::early_stopping`](crate::Trainer::early_stopping): its
+    /// best epoch, whether and when it stopped the run, whether it restored
+    /// the best weights ([`StopInfo::reason`] says it in a sentence). Absent
+    /// from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<StopInfo>,
 }
 
 /// Reads a number, or `null` (how serde_json writes NaN) as NaN.
-fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 

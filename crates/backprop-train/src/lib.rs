@@ -1,11 +1,12 @@
 //! # backprop-train
 //!
 //! The training loop and everything around it: [`Trainer`] (fit, evaluate,
-//! predict), metrics ([`ConfusionMatrix`]), callbacks ([`EarlyStopping`],
-//! [`Callback`]), progress (a bar on a terminal, plain lines otherwise) and
-//! the [`History`] of a run, saved as CSV and JSON and drawn as a PNG;
-//! checkpoints every few epochs ([`Checkpointer`]) and [`resume`] from one
-//! (files by `backprop-io`).
+//! predict) for any [`Model`](backprop_layers::Model), metrics
+//! ([`ConfusionMatrix`]), callbacks ([`Callback`]; [`EarlyStopping`], which
+//! reports what it did as a [`StopInfo`]), progress (a bar on a terminal,
+//! plain lines otherwise) and the [`History`] of a run, saved as CSV and JSON
+//! and drawn as a PNG; checkpoints every few epochs ([`Checkpointer`]) and
+//! [`resume`] from one (files by `backprop-io`).
 //!
 //! It is the top of the workspace: it depends on every other crate
 //! (tensor, activations, losses, layers, optim, data, io) and nothing depends on
@@ -13,7 +14,7 @@
 //!
 //! ```
 //! use backprop_data::Dataset;
-//! use backprop_layers::Sequential;
+//! use backprop_layers::{Model, OutputKind, Sequential};
 //! use backprop_losses::SoftmaxCrossEntropy;
 //! use backprop_optim::{Adam, CosineWithWarmup};
 //! use backprop_train::{EarlyStopping, ProgressMode, Trainer, Validation};
@@ -31,8 +32,13 @@
 //!     .progress(ProgressMode::Silent);
 //! let history = trainer.fit(&mut net, &data)?;
 //! assert!(history.best().is_some());
+//! let es = history.early_stopping.as_ref().unwrap();
+//! assert!(es.restored, "{}", es.reason());
 //! let eval = trainer.evaluate(&mut net, &data)?;
 //! assert!(eval.accuracy.unwrap() > 0.9, "{eval:?}");
+//! // The model knows it outputs logits, and predicts by itself.
+//! assert_eq!(net.info().output, OutputKind::Logits);
+//! assert_eq!(net.predict_class_raw(&[0.9])?, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -45,17 +51,22 @@
 
 mod callbacks;
 mod checkpoint;
+mod early_stopping;
 mod error;
+mod evaluate;
 mod history;
 mod metrics;
 mod plot;
 mod progress;
+mod step;
 mod trainer;
 
-pub use callbacks::{Callback, Control, EarlyStopping};
+pub use callbacks::{Callback, Control};
 pub use checkpoint::{Checkpointer, resume};
-pub use error::TrainError;
+pub use early_stopping::{EarlyStopping, StopInfo};
+pub use error::{CheckpointError, TrainError};
+pub use evaluate::Evaluation;
 pub use history::{EpochRecord, History};
 pub use metrics::ConfusionMatrix;
 pub use progress::{ProgressMode, format_record};
-pub use trainer::{Evaluation, Trainer, Validation};
+pub use trainer::{Trainer, Validation};

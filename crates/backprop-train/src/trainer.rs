@@ -1,22 +1,29 @@
 //! The training loop.
 //!
-//! One step, for a batch `X` (features × m) with labels `y`:
-//! forward `A[L] = net(X)`; loss and `dA[L]` from the loss; zero the
-//! gradients; backward through the network; check the gradients are finite;
-//! optionally clip; one optimizer step with the schedule's learning rate.
-//! Every buffer (the batch, the caches, the gradient of the loss) is owned by
-//! the trainer or the network and reused, so a step allocates nothing after
-//! the first at a steady batch size.
+//! [`Trainer::fit`] trains any [`Model`] in four parts: `prepare` checks the
+//! configuration and the data, splits off validation data and makes the
+//! batcher; `train_epoch` runs one epoch of [`step`](Trainer::step)s;
+//! `end_epoch` validates, records, reports progress and runs the callbacks;
+//! `finish` lets the callbacks (early stopping's restore) have the last word.
+//!
+//! One step, for a batch `X` (features × m) with labels `y`: forward
+//! `A[L] = net(X)`; loss and `dA[L]` from the loss; zero the gradients;
+//! backward through the network; check the gradients are finite; optionally
+//! clip; one optimizer step with the schedule's learning rate. Every buffer
+//! (the batch, the caches, the gradient of the loss) is owned by the trainer
+//! or the network and reused, so a step allocates nothing after the first at
+//! a steady batch size.
 
-use crate::callbacks::{Callback, Control, EarlyStopping};
+use crate::early_stopping::EarlyStopping;
 use crate::progress::{Progress, ProgressMode};
-use crate::{ConfusionMatrix, EpochRecord, History, TrainError};
-use backprop_activations::{Activation, ActivationKind};
-use backprop_data::{Batcher, Dataset, Targets};
-use backprop_layers::{Mode, Sequential};
-use backprop_losses::{Loss, Target};
-use backprop_optim::{Constant, Optimizer, Schedule, clip_grad_norm};
-use backprop_tensor::{DMatrix, Parameters, Scalar};
+use crate::step::{At, Batch, TargetKind};
+use crate::{Callback, Control, EpochRecord, History, TrainError};
+use backprop_data::{Batcher, Dataset};
+use backprop_layers::Model;
+use backprop_losses::Loss;
+use backprop_optim::{Constant, Optimizer, Schedule};
+use backprop_tensor::Scalar;
+use std::borrow::Cow;
 use std::time::Instant;
 
 /// Where validation data comes from.
@@ -29,18 +36,6 @@ pub enum Validation {
     Split(f64),
     /// A separate dataset.
     Data(Dataset),
-}
-
-/// How targets are presented to the loss, decided from the data and the
-/// model's output size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TargetKind {
-    /// One output per class; the loss gets class indices.
-    Classes,
-    /// Two classes and a single output; the loss gets a 1×m matrix of 0/1.
-    Binary,
-    /// Regression targets.
-    Values,
 }
 
 /// Configures and runs training: loss, optimizer, schedule, epochs, batch
@@ -65,40 +60,24 @@ enum TargetKind {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Trainer<T: Scalar> {
-    loss: Box<dyn Loss<T>>,
-    optimizer: Box<dyn Optimizer<T> + Send>,
+    pub(crate) loss: Box<dyn Loss<T>>,
+    pub(crate) optimizer: Box<dyn Optimizer<T> + Send>,
     schedule: Box<dyn Schedule>,
     epochs: usize,
     initial_epoch: usize,
     batch_size: usize,
-    eval_batch_size: usize,
+    pub(crate) eval_batch_size: usize,
     seed: u64,
     validation: Validation,
-    early_stopping: Option<EarlyStopping>,
+    early_stopping: Option<EarlyStopping<T>>,
     callbacks: Vec<Box<dyn Callback<T>>>,
     progress: ProgressMode,
     /// Where plain progress lines go instead of stdout.
     progress_out: Option<Box<dyn std::io::Write>>,
-    skip_non_finite: bool,
-    clip_norm: Option<f64>,
-    // Reused buffers.
-    x: DMatrix<T>,
-    y: DMatrix<T>,
-    labels: Vec<usize>,
-    grad: DMatrix<T>,
-}
-
-/// The result of evaluating a model on a dataset.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
-    /// Mean loss over all samples.
-    pub loss: f64,
-    /// Accuracy (classification).
-    pub accuracy: Option<f64>,
-    /// Confusion matrix (classification).
-    pub confusion: Option<ConfusionMatrix>,
-    /// Root mean squared error (regression).
-    pub rmse: Option<f64>,
+    pub(crate) skip_non_finite: bool,
+    pub(crate) clip_norm: Option<f64>,
+    /// Reused buffers.
+    pub(crate) batch: Batch<T>,
 }
 
 impl<T: Scalar> Trainer<T> {
@@ -135,10 +114,7 @@ impl<T: Scalar> Trainer<T> {
             progress_out: None,
             skip_non_finite: false,
             clip_norm: None,
-            x: DMatrix::zeros(0, 0),
-            y: DMatrix::zeros(0, 0),
-            labels: Vec::new(),
-            grad: DMatrix::zeros(0, 0),
+            batch: Batch::new(),
         }
     }
 
@@ -175,12 +151,15 @@ impl<T: Scalar> Trainer<T> {
         self.validation = validation;
         self
     }
-    /// Early stopping on the validation (or training) loss.
-    pub fn early_stopping(mut self, es: EarlyStopping) -> Self {
+    /// Early stopping on the validation (or training) loss: a callback that
+    /// runs after the others at the end of each epoch, and first when
+    /// training ends (so theirs see the restored weights). What it did is in
+    /// the run's [`History::early_stopping`].
+    pub fn early_stopping(mut self, es: EarlyStopping<T>) -> Self {
         self.early_stopping = Some(es);
         self
     }
-    /// A callback after every epoch.
+    /// A callback (see [`Callback`] for when it is called).
     pub fn callback(mut self, cb: impl Callback<T> + 'static) -> Self {
         self.callbacks.push(Box::new(cb));
         self
@@ -226,16 +205,44 @@ impl<T: Scalar> Trainer<T> {
     pub fn optimizer_mut(&mut self) -> &mut (dyn Optimizer<T> + Send) {
         self.optimizer.as_mut()
     }
-    /// Whether the loss takes logits (so probabilities need a softmax or
-    /// sigmoid).
-    fn takes_logits(&self) -> bool {
-        matches!(
-            self.loss.name(),
-            "softmax_cross_entropy" | "binary_cross_entropy_with_logits"
-        )
+
+    /// Trains `model` on `train`, returning the per-epoch history.
+    ///
+    /// Any [`Model`] trains: a [`Sequential`](backprop_layers::Sequential)
+    /// (`&mut net`), a model of one's own, a `Box<dyn Model<T>>`
+    /// (`net.as_mut()`). First the model's
+    /// [`info().output`](backprop_layers::ModelInfo::output) is set to what
+    /// it will output: [`Values`](backprop_layers::OutputKind::Values) for
+    /// regression targets, [`Logits`](backprop_layers::OutputKind::Logits)
+    /// when the loss takes logits ([`Loss::takes_logits`]),
+    /// [`Probabilities`](backprop_layers::OutputKind::Probabilities)
+    /// otherwise — so a saved model predicts by itself.
+    ///
+    /// A configuration that trains nothing (`epochs(0)`, or a run started at
+    /// an epoch at or past `epochs`) is a [`TrainError::Config`]; an error
+    /// from a callback ends the run with that error.
+    pub fn fit(
+        &mut self,
+        model: &mut dyn Model<T>,
+        train: &Dataset,
+    ) -> Result<History, TrainError> {
+        let mut run = self.prepare(model, train)?;
+        model.info_mut().output = run.kind.output(self.loss.takes_logits());
+        for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
+            cb.on_train_begin(model)?;
+        }
+        for epoch in self.initial_epoch..self.epochs {
+            let sums = self.train_epoch(model, &mut run, epoch)?;
+            if self.end_epoch(model, &mut run, epoch, sums)? == Control::Stop {
+                break;
+            }
+        }
+        self.finish(model, run.history)
     }
 
-    fn check(&self, model: &Sequential<T>, data: &Dataset) -> Result<TargetKind, TrainError> {
+    /// Checks the configuration and the data, splits off the validation
+    /// data, and makes the batcher.
+    fn prepare<'d>(&self, model: &dyn Model<T>, train: &'d Dataset) -> Result<Run<'d>, TrainError> {
         if self.batch_size == 0 {
             return Err(TrainError::Config(
                 "batch size must be at least 1, found 0".into(),
@@ -248,19 +255,7 @@ impl<T: Scalar> Trainer<T> {
                 "validation split must be in (0, 1), found {f}"
             )));
         }
-        target_kind(model, data)
-    }
-
-    /// Trains `model` on `train`, returning the per-epoch history.
-    ///
-    /// A configuration that trains nothing (`epochs(0)`, or a run started at
-    /// an epoch at or past `epochs`) is a [`TrainError::Config`].
-    pub fn fit(
-        &mut self,
-        model: &mut Sequential<T>,
-        train: &Dataset,
-    ) -> Result<History, TrainError> {
-        let kind = self.check(model, train)?;
+        let kind = TargetKind::of(model, train)?;
         if self.epochs <= self.initial_epoch {
             return Err(TrainError::Config(if self.initial_epoch == 0 {
                 "epochs must be at least 1, found 0".into()
@@ -271,401 +266,173 @@ impl<T: Scalar> Trainer<T> {
                 )
             }));
         }
-        let split;
-        let (train, val): (&Dataset, Option<&Dataset>) = match &self.validation {
-            Validation::None => (train, None),
+        let (train, val) = match &self.validation {
+            Validation::None => (Cow::Borrowed(train), None),
             Validation::Data(v) => {
-                target_kind(model, v)?;
-                (train, Some(v))
+                TargetKind::of(model, v)?;
+                // A copy, so that evaluation (which needs &mut self) can
+                // borrow it.
+                (Cow::Borrowed(train), Some(v.clone()))
             }
             Validation::Split(f) => {
-                split = train.split(*f, self.seed)?;
-                (&split.0, Some(&split.1))
+                let (t, v) = train.split(*f, self.seed)?;
+                (Cow::Owned(t), Some(v))
             }
         };
-        // A clone so that evaluation (which needs &mut self) can borrow it.
-        let val = val.cloned();
-        let mut batcher = Batcher::new(train.len(), self.batch_size, true, self.seed)?;
-        let mut progress = Progress::new(self.progress, self.epochs);
-        let mut history = History::default();
-        let from_logits = self.takes_logits();
-        let mut best: Option<(f64, Vec<DMatrix<T>>)> = None;
-        let mut since_best = 0;
-
-        for epoch in self.initial_epoch..self.epochs {
-            let lr = self.schedule.lr(epoch);
-            let lr_t = T::of(lr);
-            batcher.epoch(epoch);
-            progress.start_epoch(epoch + 1, batcher.batches_per_epoch());
-            let start = Instant::now();
-            let (mut loss_sum, mut seen, mut correct, mut skipped) = (0.0, 0usize, 0usize, 0usize);
-            let mut step = 0;
-            while let Some(indices) = batcher.next_batch() {
-                step += 1;
-                let m = indices.len();
-                fill(
-                    train,
-                    indices,
-                    kind,
-                    &mut self.x,
-                    &mut self.y,
-                    &mut self.labels,
-                )?;
-                let out = model.forward(&self.x, Mode::Train)?;
-                // Counted only once the batch is used (not skipped below).
-                let batch_correct = if kind == TargetKind::Values {
-                    0
-                } else {
-                    count_correct(out, &self.labels, from_logits)
-                };
-                let target = match kind {
-                    TargetKind::Classes => Target::Classes(&self.labels),
-                    _ => Target::Dense(&self.y),
-                };
-                let loss = self
-                    .loss
-                    .loss_and_gradient(out, target, &mut self.grad)?
-                    .as_f64();
-                if !loss.is_finite() {
-                    if self.skip_non_finite {
-                        skipped += 1;
-                        continue;
-                    }
-                    return Err(TrainError::NonFinite {
-                        what: "loss",
-                        epoch: epoch + 1,
-                        step,
-                        layer: None,
-                    });
-                }
-                model.zero_grad();
-                model.backward(&self.x, &self.grad)?;
-                if !model.grads_finite()
-                    && let Some(name) = model.first_non_finite_grad()
-                {
-                    if self.skip_non_finite {
-                        skipped += 1;
-                        continue;
-                    }
-                    return Err(TrainError::NonFinite {
-                        what: "gradient",
-                        epoch: epoch + 1,
-                        step,
-                        layer: Some(name),
-                    });
-                }
-                if let Some(max) = self.clip_norm {
-                    clip_grad_norm(model, T::of(max))?;
-                }
-                self.optimizer.step(lr_t, model)?;
-                loss_sum += loss * m as f64;
-                seen += m;
-                correct += batch_correct;
-                if step % 25 == 0 {
-                    let secs = start.elapsed().as_secs_f64();
-                    let acc =
-                        (kind != TargetKind::Values).then(|| correct as f64 / seen.max(1) as f64);
-                    progress.update(
-                        step,
-                        loss_sum / seen.max(1) as f64,
-                        acc,
-                        seen as f64 / secs.max(1e-9),
-                    );
-                }
-            }
-            let seconds = start.elapsed().as_secs_f64();
-            let (val_loss, val_accuracy) = match &val {
-                Some(v) => {
-                    let e = self.evaluate(model, v)?;
-                    (Some(e.loss), e.accuracy)
-                }
-                None => (None, None),
-            };
-            let record = EpochRecord {
-                epoch: epoch + 1,
-                train_loss: if seen > 0 {
-                    loss_sum / seen as f64
-                } else {
-                    f64::NAN
-                },
-                train_accuracy: (kind != TargetKind::Values)
-                    .then(|| correct as f64 / seen.max(1) as f64),
-                val_loss,
-                val_accuracy,
-                learning_rate: lr,
-                seconds,
-                samples_per_second: seen as f64 / seconds.max(1e-9),
-                skipped_batches: skipped,
-            };
-            let printed = progress.end_epoch(&record, self.progress_out.as_deref_mut());
-            let mut stop = false;
-            for cb in &mut self.callbacks {
-                stop |= cb.on_epoch_end_with_optimizer(&record, model, self.optimizer.as_ref())
-                    == Control::Stop;
-            }
-            // The epoch's callbacks (a checkpoint) ran; nobody reads on.
-            printed.map_err(TrainError::Progress)?;
-            if let Some(es) = &self.early_stopping {
-                let monitored = record.val_loss.unwrap_or(record.train_loss);
-                let improved = best
-                    .as_ref()
-                    .is_none_or(|(b, _)| monitored < b - es.delta());
-                if improved {
-                    best = Some((
-                        monitored,
-                        if es.restores() {
-                            snapshot(model)
-                        } else {
-                            Vec::new()
-                        },
-                    ));
-                    since_best = 0;
-                } else {
-                    since_best += 1;
-                    stop |= since_best >= es.patience();
-                }
-            }
-            history.epochs.push(record);
-            if stop {
-                break;
-            }
-        }
-        if let (Some(es), Some((_, weights))) = (&self.early_stopping, best)
-            && es.restores()
-        {
-            restore(model, weights);
-        }
-        Ok(history)
-    }
-
-    /// Loss, accuracy and confusion matrix (or RMSE) of `model` on `data`, in
-    /// evaluation mode.
-    pub fn evaluate(
-        &mut self,
-        model: &mut Sequential<T>,
-        data: &Dataset,
-    ) -> Result<Evaluation, TrainError> {
-        let kind = target_kind(model, data)?;
-        let from_logits = self.takes_logits();
-        let n_classes = if kind == TargetKind::Values {
-            0
-        } else {
-            data.n_classes()
-        };
-        let mut cm = ConfusionMatrix::new(n_classes);
-        let (mut loss_sum, mut sq_sum) = (0.0, 0.0);
-        let all: Vec<usize> = (0..data.len()).collect();
-        for indices in all.chunks(self.eval_batch_size.max(1)) {
-            fill(
-                data,
-                indices,
-                kind,
-                &mut self.x,
-                &mut self.y,
-                &mut self.labels,
-            )?;
-            let out = model.forward(&self.x, Mode::Eval)?;
-            let target = match kind {
-                TargetKind::Classes => Target::Classes(&self.labels),
-                _ => Target::Dense(&self.y),
-            };
-            loss_sum += self.loss.loss(out, target)?.as_f64() * indices.len() as f64;
-            match kind {
-                TargetKind::Values => {
-                    sq_sum += out
-                        .iter()
-                        .zip(self.y.iter())
-                        .map(|(a, b)| (a.as_f64() - b.as_f64()).powi(2))
-                        .sum::<f64>();
-                }
-                _ => {
-                    for (j, &label) in self.labels.iter().enumerate() {
-                        cm.add(label, predicted_class(out, j, from_logits));
-                    }
-                }
-            }
-        }
-        let n = data.len().max(1) as f64;
-        let classification = kind != TargetKind::Values;
-        Ok(Evaluation {
-            loss: loss_sum / n,
-            accuracy: classification.then(|| cm.accuracy()),
-            rmse: (!classification).then(|| (sq_sum / (n * data.n_outputs().max(1) as f64)).sqrt()),
-            confusion: classification.then_some(cm),
+        Ok(Run {
+            kind,
+            batcher: Batcher::new(train.len(), self.batch_size, true, self.seed)?,
+            train,
+            val,
+            progress: Progress::new(self.progress, self.epochs),
+            history: History::default(),
         })
     }
 
-    /// The predicted class of every sample of `data`.
-    pub fn predict(
+    /// One epoch of steps (`epoch` counted from 0), with the progress bar's
+    /// updates.
+    fn train_epoch(
         &mut self,
-        model: &mut Sequential<T>,
-        data: &Dataset,
-    ) -> Result<Vec<usize>, TrainError> {
-        check_features(model, data)?;
-        let from_logits = self.takes_logits();
-        let mut out = Vec::with_capacity(data.len());
-        let all: Vec<usize> = (0..data.len()).collect();
-        for indices in all.chunks(self.eval_batch_size.max(1)) {
-            data.fill_features(indices, &mut self.x)?;
-            let a = model.forward(&self.x, Mode::Eval)?;
-            out.extend((0..a.ncols()).map(|j| predicted_class(a, j, from_logits)));
-        }
-        Ok(out)
-    }
-
-    /// Class probabilities (classes × samples) for every sample of `data`:
-    /// the softmax (or sigmoid, for one output) of the model's logits when the
-    /// loss takes logits, the model's outputs otherwise.
-    pub fn predict_proba(
-        &mut self,
-        model: &mut Sequential<T>,
-        data: &Dataset,
-    ) -> Result<DMatrix<T>, TrainError> {
-        check_features(model, data)?;
-        let from_logits = self.takes_logits();
-        let rows = model.output_size();
-        let mut probs = DMatrix::zeros(rows, data.len());
-        let mut tmp = DMatrix::zeros(0, 0);
-        let all: Vec<usize> = (0..data.len()).collect();
-        let mut col = 0;
-        for indices in all.chunks(self.eval_batch_size.max(1)) {
-            data.fill_features(indices, &mut self.x)?;
-            let a = model.forward(&self.x, Mode::Eval)?;
-            let p = if from_logits {
-                let act = if rows == 1 {
-                    ActivationKind::Sigmoid
-                } else {
-                    ActivationKind::Softmax
-                };
-                act.forward(a, &mut tmp);
-                &tmp
-            } else {
-                a
+        model: &mut dyn Model<T>,
+        run: &mut Run<'_>,
+        epoch: usize,
+    ) -> Result<EpochSums, TrainError> {
+        let lr = self.schedule.lr(epoch);
+        run.batcher.epoch(epoch);
+        run.progress
+            .start_epoch(epoch + 1, run.batcher.batches_per_epoch());
+        let start = Instant::now();
+        let mut sums = EpochSums {
+            lr,
+            ..EpochSums::default()
+        };
+        let mut step = 0;
+        while let Some(indices) = run.batcher.next_batch() {
+            step += 1;
+            let at = At {
+                epoch: epoch + 1,
+                step,
             };
-            probs.columns_mut(col, p.ncols()).copy_from(p);
-            col += p.ncols();
-        }
-        Ok(probs)
-    }
-}
-
-fn check_features<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<(), TrainError> {
-    if model.input_size() != data.n_features() {
-        return Err(TrainError::Mismatch(format!(
-            "the model takes {} features, the dataset has {}",
-            model.input_size(),
-            data.n_features()
-        )));
-    }
-    Ok(())
-}
-
-fn target_kind<T: Scalar>(model: &Sequential<T>, data: &Dataset) -> Result<TargetKind, TrainError> {
-    check_features(model, data)?;
-    let outputs = model.output_size();
-    match data.targets() {
-        Targets::Classes { n_classes, .. } => {
-            if outputs == *n_classes {
-                Ok(TargetKind::Classes)
-            } else if outputs == 1 && *n_classes == 2 {
-                Ok(TargetKind::Binary)
-            } else {
-                Err(TrainError::Mismatch(format!(
-                    "the model has {}, the dataset has {n_classes} classes (expected {n_classes} outputs, or 1 for two classes)",
-                    counted(outputs, "output")
-                )))
+            let Some(used) = self.step(model, &run.train, indices, run.kind, lr, at)? else {
+                sums.skipped += 1;
+                continue;
+            };
+            sums.loss += used.loss * indices.len() as f64;
+            sums.seen += indices.len();
+            sums.correct += used.correct;
+            if step % 25 == 0 {
+                let secs = start.elapsed().as_secs_f64();
+                let seen = sums.seen.max(1) as f64;
+                let acc = (run.kind != TargetKind::Values).then(|| sums.correct as f64 / seen);
+                let speed = sums.seen as f64 / secs.max(1e-9);
+                run.progress.update(step, sums.loss / seen, acc, speed);
             }
         }
-        Targets::Values { n_outputs, .. } => {
-            if outputs == *n_outputs {
-                Ok(TargetKind::Values)
+        sums.seconds = start.elapsed().as_secs_f64();
+        Ok(sums)
+    }
+
+    /// After an epoch: validation, its record, the progress line and the
+    /// callbacks. Whether a callback asked to stop.
+    fn end_epoch(
+        &mut self,
+        model: &mut dyn Model<T>,
+        run: &mut Run<'_>,
+        epoch: usize,
+        sums: EpochSums,
+    ) -> Result<Control, TrainError> {
+        let (val_loss, val_accuracy) = match &run.val {
+            Some(v) => {
+                let e = self.evaluate(model, v)?;
+                (Some(e.loss), e.accuracy)
+            }
+            None => (None, None),
+        };
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train_loss: if sums.seen > 0 {
+                sums.loss / sums.seen as f64
             } else {
-                Err(TrainError::Mismatch(format!(
-                    "the model has {}, the dataset has {} per sample",
-                    counted(outputs, "output"),
-                    counted(*n_outputs, "target")
-                )))
+                f64::NAN
+            },
+            train_accuracy: (run.kind != TargetKind::Values)
+                .then(|| sums.correct as f64 / sums.seen.max(1) as f64),
+            val_loss,
+            val_accuracy,
+            learning_rate: sums.lr,
+            seconds: sums.seconds,
+            samples_per_second: sums.seen as f64 / sums.seconds.max(1e-9),
+            skipped_batches: sums.skipped,
+        };
+        let printed = run
+            .progress
+            .end_epoch(&record, self.progress_out.as_deref_mut());
+        let optimizer = self.optimizer.as_ref();
+        let mut control = Control::Continue;
+        for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
+            if cb.on_epoch_end(&record, model, optimizer)? == Control::Stop {
+                control = Control::Stop;
             }
         }
+        // The epoch's callbacks (a checkpoint) ran; nobody reads on.
+        printed.map_err(TrainError::Progress)?;
+        run.history.epochs.push(record);
+        Ok(control)
+    }
+
+    /// After the last epoch: early stopping restores the best weights, then
+    /// the other callbacks' `on_train_end`.
+    fn finish(
+        &mut self,
+        model: &mut dyn Model<T>,
+        mut history: History,
+    ) -> Result<History, TrainError> {
+        if let Some(es) = &mut self.early_stopping {
+            es.on_train_end(model)?;
+            history.early_stopping = es.report().cloned();
+        }
+        for cb in &mut self.callbacks {
+            cb.on_train_end(model)?;
+        }
+        Ok(history)
     }
 }
 
-/// `"1 output"`, `"3 outputs"`.
-fn counted(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-fn fill<T: Scalar>(
-    data: &Dataset,
-    indices: &[usize],
+/// What [`Trainer::fit`] works with, settled before the first epoch.
+struct Run<'d> {
     kind: TargetKind,
-    x: &mut DMatrix<T>,
-    y: &mut DMatrix<T>,
-    labels: &mut Vec<usize>,
-) -> Result<(), TrainError> {
-    match kind {
-        TargetKind::Classes => data.fill_batch(indices, x, labels)?,
-        TargetKind::Binary => {
-            data.fill_batch(indices, x, labels)?;
-            backprop_tensor::ops::resize(y, 1, labels.len());
-            for (v, &l) in y.iter_mut().zip(labels.iter()) {
-                *v = T::of_usize(l);
-            }
-        }
-        TargetKind::Values => {
-            data.fill_features(indices, x)?;
-            data.fill_targets(indices, y)?;
-        }
-    }
-    Ok(())
+    /// The training data (without the validation split).
+    train: Cow<'d, Dataset>,
+    val: Option<Dataset>,
+    batcher: Batcher,
+    progress: Progress,
+    history: History,
 }
 
-/// The predicted class of column `j`: the arg-max over rows, or for a single
-/// output the threshold (0 for logits, ½ for probabilities).
-fn predicted_class<T: Scalar>(out: &DMatrix<T>, j: usize, from_logits: bool) -> usize {
-    let col = out.column(j);
-    if col.len() == 1 {
-        let threshold = if from_logits { T::zero() } else { T::of(0.5) };
-        return usize::from(col[0] >= threshold);
-    }
-    let mut best = 0;
-    for (i, &v) in col.iter().enumerate() {
-        if v > col[best] {
-            best = i;
-        }
-    }
-    best
+/// An epoch's running sums.
+#[derive(Debug, Default)]
+struct EpochSums {
+    /// The learning rate of the epoch.
+    lr: f64,
+    /// Sum of the used batches' mean losses, each times its size.
+    loss: f64,
+    /// Samples in the used batches.
+    seen: usize,
+    /// Correct predictions in them.
+    correct: usize,
+    /// Batches skipped (non-finite loss or gradient).
+    skipped: usize,
+    /// Time in the step loop.
+    seconds: f64,
 }
 
-fn count_correct<T: Scalar>(out: &DMatrix<T>, labels: &[usize], from_logits: bool) -> usize {
-    labels
-        .iter()
-        .enumerate()
-        .filter(|&(j, &l)| predicted_class(out, j, from_logits) == l)
-        .count()
-}
-
-fn snapshot<T: Scalar>(model: &Sequential<T>) -> Vec<DMatrix<T>> {
-    let mut out = Vec::new();
-    model.visit_params(&mut |p| out.push(p.value.clone()));
-    model.visit_buffers(&mut |_, b| out.push(b.clone()));
-    out
-}
-
-fn restore<T: Scalar>(model: &mut Sequential<T>, weights: Vec<DMatrix<T>>) {
-    let mut it = weights.into_iter();
-    model.visit_params_mut(&mut |p| {
-        if let Some(w) = it.next() {
-            p.value = w;
-        }
-    });
-    model.visit_buffers_mut(&mut |_, b| {
-        if let Some(w) = it.next() {
-            *b = w;
-        }
-    });
+/// The user's callbacks in order, then early stopping.
+fn callbacks<'a, T: Scalar>(
+    list: &'a mut [Box<dyn Callback<T>>],
+    early_stopping: &'a mut Option<EarlyStopping<T>>,
+) -> impl Iterator<Item = &'a mut (dyn Callback<T> + 'static)> {
+    let es = early_stopping
+        .iter_mut()
+        .map(|e| e as &mut (dyn Callback<T> + 'static));
+    list.iter_mut().map(|c| c.as_mut()).chain(es)
 }

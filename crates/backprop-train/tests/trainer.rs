@@ -1,19 +1,22 @@
 //! The trainer on small synthetic tasks: configuration errors, the
 //! non-finite guard, early stopping and callbacks, and the agreement of
 //! `evaluate`, `predict` and `predict_proba` for multiclass, binary and
-//! regression tasks.
+//! regression tasks. Models of one's own and losses of one's own are in
+//! `custom.rs`.
 
 mod common;
 
 use backprop_data::{DataError, Dataset};
-use backprop_layers::Sequential;
+use backprop_io::IoError;
+use backprop_layers::{Model, OutputKind, Sequential};
 use backprop_losses::{BinaryCrossEntropyWithLogits, Mse, SoftmaxCrossEntropy};
-use backprop_optim::{Adam, Sgd};
+use backprop_optim::{Adam, Optimizer, Sgd};
 use backprop_tensor::{DMatrix, rng};
 use backprop_train::{
-    Callback, Control, EarlyStopping, EpochRecord, ProgressMode, TrainError, Trainer, Validation,
+    Callback, Checkpointer, Control, EarlyStopping, EpochRecord, ProgressMode, TrainError, Trainer,
+    Validation,
 };
-use common::{bit_identical, blobs, normal, overflowing_gradient_model, weights};
+use common::{bit_identical, blobs, normal, overflowing_gradient_model, temp_dir, weights};
 use rand::Rng;
 use std::sync::{Arc, Mutex};
 
@@ -322,12 +325,17 @@ struct Recorder {
 }
 
 impl Callback<f32> for Recorder {
-    fn on_epoch_end(&mut self, record: &EpochRecord, model: &Sequential<f32>) -> Control {
+    fn on_epoch_end(
+        &mut self,
+        record: &EpochRecord,
+        model: &dyn Model<f32>,
+        _optimizer: &dyn Optimizer<f32>,
+    ) -> Result<Control, TrainError> {
         self.seen
             .lock()
             .expect("not poisoned")
             .push((record.epoch, weights(model)));
-        Control::Continue
+        Ok(Control::Continue)
     }
 }
 
@@ -395,6 +403,26 @@ fn early_stopping_stops_when_validation_loss_rises_and_restores_the_best_weights
     // Evaluating the restored model gives the best epoch's validation loss.
     let eval = trainer.evaluate(&mut model, &val).unwrap();
     assert_eq!(eval.loss, best.val_loss.unwrap());
+
+    // The history says what early stopping did, and why.
+    let report = history.early_stopping.as_ref().expect("a report");
+    assert_eq!(report.monitor, "val_loss");
+    assert_eq!(report.best_epoch, best.epoch);
+    assert_eq!(report.best_loss, best_loss);
+    assert_eq!(report.stopped_epoch, Some(n));
+    assert_eq!(report.last_epoch, n);
+    assert!(report.restored);
+    assert_eq!((report.patience, report.min_delta), (patience, 0.0));
+    assert_eq!(
+        report.reason(),
+        format!(
+            "val_loss did not improve for 10 epochs after epoch {} ({best_loss}); stopped after epoch {n} and restored the weights of epoch {}",
+            best.epoch, best.epoch
+        )
+    );
+    // And the JSON keeps it.
+    let back: backprop_train::History = serde_json::from_str(&history.to_json()).unwrap();
+    assert_eq!(back.early_stopping.as_ref(), Some(report));
 }
 
 #[test]
@@ -412,6 +440,83 @@ fn early_stopping_without_restore_keeps_the_last_weights() {
     assert!(n < 500);
     let seen = recorder.seen.lock().unwrap();
     assert!(bit_identical(&weights(&model), &seen[n - 1].1));
+    let report = history.early_stopping.as_ref().expect("a report");
+    assert_eq!(report.best_epoch, history.best().unwrap().epoch);
+    assert_eq!((report.stopped_epoch, report.restored), (Some(n), false));
+    assert!(
+        report.reason().ends_with(&format!(
+            "stopped after epoch {n}; the model keeps the weights of epoch {n}"
+        )),
+        "{}",
+        report.reason()
+    );
+}
+
+#[test]
+fn early_stopping_that_never_triggers_still_restores_and_says_so() {
+    // Training loss on an easy task keeps falling: patience is never
+    // exhausted, but the best epoch's weights are put back.
+    let data = blobs(64, 2, 3.0, 5);
+    let mut model = net(2, 8, 2, 0);
+    let history = adam_trainer(1e-2, 6, 16)
+        .early_stopping(EarlyStopping::new(3))
+        .fit(&mut model, &data)
+        .unwrap();
+    assert_eq!(history.epochs.len(), 6);
+    let report = history.early_stopping.as_ref().expect("a report");
+    assert_eq!(report.monitor, "train_loss");
+    assert_eq!(report.stopped_epoch, None);
+    assert_eq!(report.last_epoch, 6);
+    assert_eq!(report.best_epoch, history.best().unwrap().epoch);
+    assert!(report.restored);
+    assert!(
+        report
+            .reason()
+            .contains("not stopped early, the run ended after epoch 6"),
+        "{}",
+        report.reason()
+    );
+    // Without early stopping there is no report, and none in the JSON.
+    let history = adam_trainer(1e-2, 2, 16)
+        .fit(&mut net(2, 8, 2, 0), &data)
+        .unwrap();
+    assert_eq!(history.early_stopping, None);
+    assert!(!history.to_json().contains("early_stopping"));
+}
+
+#[test]
+fn early_stopping_starts_afresh_in_every_run() {
+    // Called directly: a first run stops at epoch 4 (best 0.5 at epoch 2)…
+    let net = net(2, 8, 2, 0);
+    let opt = Sgd::new();
+    let record = |epoch, loss| EpochRecord {
+        epoch,
+        train_loss: loss,
+        train_accuracy: None,
+        val_loss: None,
+        val_accuracy: None,
+        learning_rate: 0.1,
+        seconds: 1.0,
+        samples_per_second: 1.0,
+        skipped_batches: 0,
+    };
+    let mut es = EarlyStopping::<f32>::new(2).restore_best(false);
+    es.on_train_begin(&net).unwrap();
+    let controls: Vec<Control> = [(1, 0.9), (2, 0.5), (3, 0.6), (4, 0.5)]
+        .into_iter()
+        .map(|(e, l)| es.on_epoch_end(&record(e, l), &net, &opt).unwrap())
+        .collect();
+    assert_eq!(controls.last(), Some(&Control::Stop));
+    assert_eq!(es.report().unwrap().stopped_epoch, Some(4));
+    // …a second run's first epoch is its best, though worse than 0.5.
+    es.on_train_begin(&net).unwrap();
+    assert_eq!(es.report(), None);
+    let c = es.on_epoch_end(&record(1, 0.7), &net, &opt).unwrap();
+    assert_eq!(c, Control::Continue);
+    let report = es.report().unwrap();
+    assert_eq!((report.best_epoch, report.best_loss), (1, 0.7));
+    assert_eq!((report.stopped_epoch, report.last_epoch), (None, 1));
+    assert_eq!(report.monitor, "train_loss");
 }
 
 #[test]
@@ -435,6 +540,174 @@ fn a_callback_returning_stop_ends_training_after_that_epoch() {
     assert_eq!(calls, [1, 2, 3]);
     let epochs: Vec<usize> = history.epochs.iter().map(|r| r.epoch).collect();
     assert_eq!(epochs, [1, 2, 3]);
+}
+
+/// Logs every call it gets as `"<name> begin"`, `"<name> epoch K"`,
+/// `"<name> end"`; fails after epoch `fail_at` if set.
+struct Logger {
+    name: &'static str,
+    log: Arc<Mutex<Vec<String>>>,
+    fail_at: Option<usize>,
+}
+
+impl Callback<f32> for Logger {
+    fn on_train_begin(&mut self, model: &dyn Model<f32>) -> Result<(), TrainError> {
+        assert_eq!(model.input_shape().len(), 2);
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{} begin", self.name));
+        Ok(())
+    }
+    fn on_epoch_end(
+        &mut self,
+        record: &EpochRecord,
+        _model: &dyn Model<f32>,
+        optimizer: &dyn Optimizer<f32>,
+    ) -> Result<Control, TrainError> {
+        assert_eq!(optimizer.name(), "adam");
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{} epoch {}", self.name, record.epoch));
+        if self.fail_at == Some(record.epoch) {
+            return Err(TrainError::Callback(
+                format!("{} gave up after epoch {}", self.name, record.epoch).into(),
+            ));
+        }
+        Ok(Control::Continue)
+    }
+    fn on_train_end(&mut self, _model: &mut dyn Model<f32>) -> Result<(), TrainError> {
+        self.log.lock().unwrap().push(format!("{} end", self.name));
+        Ok(())
+    }
+}
+
+#[test]
+fn callbacks_are_called_in_order_before_after_every_epoch_and_at_the_end() {
+    let data = blobs(64, 3, 3.0, 2);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let logger = |name| Logger {
+        name,
+        log: Arc::clone(&log),
+        fail_at: None,
+    };
+    adam_trainer(1e-2, 2, 16)
+        .callback(logger("a"))
+        .callback(logger("b"))
+        .fit(&mut net(2, 8, 3, 0), &data)
+        .unwrap();
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "a begin",
+            "b begin",
+            "a epoch 1",
+            "b epoch 1",
+            "a epoch 2",
+            "b epoch 2",
+            "a end",
+            "b end"
+        ]
+    );
+}
+
+#[test]
+fn a_callback_returning_an_error_ends_fit_with_that_error() {
+    let data = blobs(64, 3, 3.0, 2);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder::default();
+    let mut model = net(2, 8, 3, 0);
+    let err = adam_trainer(1e-2, 10, 16)
+        .callback(recorder.clone())
+        .callback(Logger {
+            name: "a",
+            log: Arc::clone(&log),
+            fail_at: Some(2),
+        })
+        .callback(Logger {
+            name: "b",
+            log: Arc::clone(&log),
+            fail_at: None,
+        })
+        .early_stopping(EarlyStopping::new(1))
+        .fit(&mut model, &data)
+        .unwrap_err();
+    let TrainError::Callback(source) = &err else {
+        panic!("expected TrainError::Callback, found {err:?}")
+    };
+    assert_eq!(source.to_string(), "a gave up after epoch 2");
+    assert_eq!(err.to_string(), "callback failed: a gave up after epoch 2");
+    // The callbacks after the failing one were not called for its epoch, and
+    // none was told that training ended.
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["a begin", "b begin", "a epoch 1", "b epoch 1", "a epoch 2"]
+    );
+    // The model keeps epoch 2's weights (early stopping restores nothing).
+    let seen = recorder.seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    assert!(bit_identical(&weights(&model), &seen[1].1));
+}
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_ends_fit_with_a_typed_error() {
+    let data = blobs(64, 3, 3.0, 2);
+    let dir = temp_dir("checkpoint-error");
+    // A file where the checkpoint directory should be.
+    let blocker = dir.join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let ckpt_dir = blocker.join("checkpoints");
+    let recorder = Recorder::default();
+    let err = adam_trainer(1e-2, 10, 16)
+        .callback(recorder.clone())
+        .callback(Checkpointer::new(&ckpt_dir, 2))
+        .fit(&mut net(2, 8, 3, 0), &data)
+        .unwrap_err();
+    let expected = ckpt_dir.join("epoch-2.safetensors");
+    let TrainError::Checkpoint(e) = &err else {
+        panic!("expected TrainError::Checkpoint, found {err:?}")
+    };
+    assert_eq!((e.epoch, &e.path), (2, &expected));
+    match &e.source {
+        IoError::Io { file, source } => {
+            assert_eq!(file, &ckpt_dir, "the directory could not be made");
+            assert_eq!(source.kind(), std::io::ErrorKind::NotADirectory);
+        }
+        other => panic!("expected IoError::Io, found {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!(
+            "could not write the checkpoint of epoch 2 to {}: {}: ",
+            expected.display(),
+            ckpt_dir.display()
+        )),
+        "{msg}"
+    );
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(source.downcast_ref::<IoError>().is_some(), "{source:?}");
+    // Training stopped after the epoch whose checkpoint failed.
+    assert_eq!(recorder.seen.lock().unwrap().len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn checkpoints_are_written_every_k_epochs() {
+    let data = blobs(64, 3, 3.0, 2);
+    let dir = temp_dir("checkpoints");
+    let mut model = net(2, 8, 3, 0);
+    adam_trainer(1e-2, 5, 16)
+        .callback(Checkpointer::new(dir.join("ck"), 2))
+        .fit(&mut model, &data)
+        .unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("ck"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["epoch-2.safetensors", "epoch-4.safetensors"]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 // ----- progress lines -----
@@ -598,6 +871,7 @@ fn regression_with_mse_reports_rmse() {
         .progress(ProgressMode::Silent);
     let history = trainer.fit(&mut model, &data).unwrap();
     assert!(history.epochs.iter().all(|r| r.train_accuracy.is_none()));
+    assert_eq!(model.info().output, OutputKind::Values);
 
     let eval = trainer.evaluate(&mut model, &data).unwrap();
     assert_eq!(eval.accuracy, None);
@@ -635,6 +909,7 @@ fn binary_with_one_output_and_bce_with_logits() {
     let history = trainer.fit(&mut model, &data).unwrap();
     let last = history.epochs.last().unwrap();
     assert!(last.train_accuracy.unwrap() > 0.95, "{last:?}");
+    assert_eq!(model.info().output, OutputKind::Logits);
 
     let eval = trainer.evaluate(&mut model, &data).unwrap();
     let accuracy = eval.accuracy.unwrap();

@@ -64,8 +64,9 @@ pub fn overflowing_gradient_model() -> (Sequential<f32>, Dataset) {
     (model, data)
 }
 
-/// Every parameter's name and value, in the network's order.
-pub fn weights<T: Scalar>(net: &Sequential<T>) -> Vec<(String, DMatrix<T>)> {
+/// Every parameter's name and value, in the network's order (of a
+/// `Sequential`, any `Model`, a `&dyn Model`).
+pub fn weights<T: Scalar, M: Parameters<T> + ?Sized>(net: &M) -> Vec<(String, DMatrix<T>)> {
     let mut out = Vec::new();
     net.visit_params(&mut |p| out.push((p.name().to_string(), p.value.clone())));
     out
