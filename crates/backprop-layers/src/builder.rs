@@ -32,8 +32,16 @@ pub struct SequentialBuilder<T: Scalar> {
     pending: Vec<Make<T>>,
 }
 
+impl<T: Scalar> Sequential<T> {
+    /// Starts a builder for a network taking samples of `input` shape (a
+    /// feature count, or `[channels, height, width]`).
+    pub fn builder(input: impl Into<Shape>) -> SequentialBuilder<T> {
+        SequentialBuilder::new(input.into())
+    }
+}
+
 impl<T: Scalar> SequentialBuilder<T> {
-    pub(crate) fn new(input: Shape) -> Self {
+    fn new(input: Shape) -> Self {
         Self {
             input,
             seed: 0,

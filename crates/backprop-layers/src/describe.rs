@@ -1,12 +1,10 @@
-//! How a layer kind describes itself: [`LayerType`] (its kind name, what a
-//! configuration plans — output shape and tensors — and how to build it),
-//! [`Plan`] and [`TensorInfo`]. A model file stores each layer's kind and
-//! [`Config`]; a loader plans the whole network from those first, checks the
-//! file's tensors against the plan, and only then builds (allocates).
+//! What a configuration plans before anything is allocated: a [`Plan`]
+//! (output shape and tensors) of [`TensorInfo`]s with their [`Layout`]. A
+//! model file stores each layer's kind and configuration; a loader plans the
+//! whole network first, checks the file's tensors against the plan, and only
+//! then builds (allocates).
 
-use crate::{Config, Layer, LayerError, Registry, Shape};
-use backprop_tensor::{Scalar, rng};
-use rand::rngs::StdRng;
+use crate::Shape;
 
 /// How a tensor is held here and stored in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,83 +99,4 @@ impl Plan {
             tensors: Vec::new(),
         }
     }
-}
-
-/// Where a layer being built sits: the seed and its position, from which it
-/// draws its initialisation or its dropout masks, and the registry (for
-/// containers, which build their children).
-#[derive(Debug, Clone, Copy)]
-pub struct BuildContext<'a> {
-    seed: u64,
-    index: u64,
-    root: bool,
-    registry: &'a Registry,
-}
-
-impl<'a> BuildContext<'a> {
-    /// The context of a whole network built with `seed`.
-    pub fn root(seed: u64, registry: &'a Registry) -> Self {
-        Self {
-            seed,
-            index: 0,
-            root: true,
-            registry,
-        }
-    }
-    /// The context of child `index` of a container built in this context.
-    /// The children of the root draw from streams `(seed, index)`, as
-    /// [`SequentialBuilder`](crate::SequentialBuilder) seeds them; those of
-    /// a nested container from `(derived_seed(), index)`.
-    pub fn child(&self, index: usize) -> Self {
-        Self {
-            seed: if self.root {
-                self.seed
-            } else {
-                self.derived_seed()
-            },
-            index: index as u64,
-            root: false,
-            registry: self.registry,
-        }
-    }
-    /// This layer's own random stream (initialisers).
-    pub fn stream(&self) -> StdRng {
-        rng::stream(self.seed, self.index)
-    }
-    /// A seed of this layer's own (dropout masks).
-    pub fn derived_seed(&self) -> u64 {
-        rng::derive_seed(self.seed, self.index)
-    }
-    /// The registry, to build children.
-    pub fn registry(&self) -> &'a Registry {
-        self.registry
-    }
-}
-
-/// A kind of layer that can be saved and rebuilt: its name in model files,
-/// what a configuration plans, and how to build it.
-///
-/// Implement it next to your [`Layer`], register it once with
-/// [`register`](crate::register), and model files, checkpoints and
-/// `load_model` handle it like a built-in. [`Layer::kind`] must return
-/// [`KIND`](Self::KIND) and [`Layer::config`] a configuration that
-/// [`plan`](Self::plan) and [`build`](Self::build) accept.
-pub trait LayerType: 'static {
-    /// The kind name stored in model files (`"dense"`); unique per registry.
-    const KIND: &'static str;
-
-    /// The output shape and tensors of a layer of this configuration on
-    /// `input`, or a typed error (a missing or out-of-range setting, an input
-    /// that does not fit). Must not allocate in proportion to any size in
-    /// the configuration: it runs on untrusted files.
-    fn plan(config: &Config, input: &Shape, registry: &Registry) -> Result<Plan, LayerError>;
-
-    /// The layer, its tensors zero (a loader fills them), its random stream
-    /// from `ctx`. Called only after [`plan`](Self::plan) succeeded on the same
-    /// configuration and input.
-    fn build<T: Scalar>(
-        config: &Config,
-        input: &Shape,
-        ctx: &BuildContext<'_>,
-    ) -> Result<Box<dyn Layer<T>>, LayerError>;
 }

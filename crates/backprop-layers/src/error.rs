@@ -139,6 +139,34 @@ impl LayerError {
     }
 }
 
+/// The shape checks that fail with a [`LayerError`].
+impl Shape {
+    /// The number of features of a flat shape, or an error naming `layer`
+    /// and the shape found (a layer that needs flat input was given an
+    /// image: put a `flatten` before it).
+    pub fn features(&self, layer: &str) -> Result<usize, LayerError> {
+        match self.dims() {
+            &[n] => Ok(n),
+            _ => Err(LayerError::NotFlat {
+                layer: layer.to_string(),
+                found: self.clone(),
+            }),
+        }
+    }
+    /// Checks that no dimension is 0 and that the product fits in `usize`.
+    pub fn validate(&self, layer: &str) -> Result<(), LayerError> {
+        if self.is_empty() || self.checked_len().is_none() {
+            return Err(LayerError::InvalidConfig {
+                layer: layer.to_string(),
+                message: format!(
+                    "a sample shape needs one or more dimensions, each positive, with a product that fits in memory; found {self}"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 fn no_forward_message(expected: usize, found: usize) -> String {
     if expected == 0 {
         format!(

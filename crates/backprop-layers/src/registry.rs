@@ -1,15 +1,14 @@
-//! The [`Registry`] of layer kinds: built-ins, and any the user registers
-//! with [`register`]. A model file names each layer's kind; the registry
-//! turns the name and a [`Config`] back into a plan and a layer.
+//! How a layer kind describes itself, [`LayerType`] (its kind name, what a
+//! configuration plans — output shape and tensors — and how to build it),
+//! the [`BuildContext`] it is built in, and the [`Registry`] of kinds that
+//! turns a kind's name and a [`Config`] back into a plan and a layer. The
+//! built-in kinds and the program-wide registry are in global.rs.
 
-use crate::{
-    ActivationLayer, BatchNorm1d, BuildContext, Config, Dense, Dropout, Flatten, Layer, LayerError,
-    LayerType, Plan, Sequential, Shape,
-};
-use backprop_tensor::Scalar;
+use crate::{Config, Layer, LayerError, Plan, Shape};
+use backprop_tensor::{Scalar, rng};
+use rand::rngs::StdRng;
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::{OnceLock, PoisonError, RwLock};
 
 type PlanFn = fn(&Config, &Shape, &Registry) -> Result<Plan, LayerError>;
 type BuildFn<T> = fn(&Config, &Shape, &BuildContext<'_>) -> Result<Box<dyn Layer<T>>, LayerError>;
@@ -45,21 +44,15 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// The built-in layers. A new built-in is one line here.
-    pub fn builtin() -> Self {
-        let mut r = Self {
+    /// An empty registry (see [`builtin`](Self::builtin) for one with the
+    /// built-in layers).
+    pub fn empty() -> Self {
+        Self {
             entries: BTreeMap::new(),
-        };
-        r.add::<Dense<f32>>(true);
-        r.add::<ActivationLayer<f32>>(true);
-        r.add::<Dropout<f32>>(true);
-        r.add::<BatchNorm1d<f32>>(true);
-        r.add::<Flatten>(true);
-        r.add::<Sequential<f32>>(true);
-        r
+        }
     }
 
-    fn add<L: LayerType>(&mut self, builtin: bool) {
+    pub(crate) fn add<L: LayerType>(&mut self, builtin: bool) {
         self.entries.insert(
             L::KIND,
             Entry {
@@ -130,45 +123,81 @@ impl Registry {
     }
 }
 
-fn global() -> &'static RwLock<Registry> {
-    static GLOBAL: OnceLock<RwLock<Registry>> = OnceLock::new();
-    GLOBAL.get_or_init(|| RwLock::new(Registry::builtin()))
+/// Where a layer being built sits: the seed and its position, from which it
+/// draws its initialisation or its dropout masks, and the registry (for
+/// containers, which build their children).
+#[derive(Debug, Clone, Copy)]
+pub struct BuildContext<'a> {
+    seed: u64,
+    index: u64,
+    root: bool,
+    registry: &'a Registry,
 }
 
-/// Registers a layer kind for the whole program, so that `backprop-io` saves
-/// and loads it like a built-in. One line, once, before loading:
+impl<'a> BuildContext<'a> {
+    /// The context of a whole network built with `seed`.
+    pub fn root(seed: u64, registry: &'a Registry) -> Self {
+        Self {
+            seed,
+            index: 0,
+            root: true,
+            registry,
+        }
+    }
+    /// The context of child `index` of a container built in this context.
+    /// The children of the root draw from streams `(seed, index)`, as
+    /// [`SequentialBuilder`](crate::SequentialBuilder) seeds them; those of
+    /// a nested container from `(derived_seed(), index)`.
+    pub fn child(&self, index: usize) -> Self {
+        Self {
+            seed: if self.root {
+                self.seed
+            } else {
+                self.derived_seed()
+            },
+            index: index as u64,
+            root: false,
+            registry: self.registry,
+        }
+    }
+    /// This layer's own random stream (initialisers).
+    pub fn stream(&self) -> StdRng {
+        rng::stream(self.seed, self.index)
+    }
+    /// A seed of this layer's own (dropout masks).
+    pub fn derived_seed(&self) -> u64 {
+        rng::derive_seed(self.seed, self.index)
+    }
+    /// The registry, to build children.
+    pub fn registry(&self) -> &'a Registry {
+        self.registry
+    }
+}
+
+/// A kind of layer that can be saved and rebuilt: its name in model files,
+/// what a configuration plans, and how to build it.
 ///
-/// ```
-/// # use backprop_layers::*;
-/// # use backprop_tensor::{DMatrix, Scalar};
-/// # #[derive(Debug)] struct Twice;
-/// # impl<T: Scalar> Layer<T> for Twice {
-/// #   fn forward(&mut self, x: &DMatrix<T>, y: &mut DMatrix<T>, _: Mode) -> Result<(), LayerError> { *y = x * T::of(2.0); Ok(()) }
-/// #   fn backward(&mut self, _: &DMatrix<T>, _: &DMatrix<T>, dy: &DMatrix<T>, dx: Option<&mut DMatrix<T>>) -> Result<(), LayerError> { if let Some(dx) = dx { *dx = dy * T::of(2.0); } Ok(()) }
-/// #   fn kind(&self) -> &str { "twice" }
-/// #   fn config(&self) -> Option<Config> { Some(Config::new()) }
-/// # }
-/// # impl LayerType for Twice {
-/// #   const KIND: &'static str = "twice";
-/// #   fn plan(_: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> { Ok(Plan::stateless(input.clone())) }
-/// #   fn build<T: Scalar>(_: &Config, _: &Shape, _: &BuildContext<'_>) -> Result<Box<dyn Layer<T>>, LayerError> { Ok(Box::new(Twice)) }
-/// # }
-/// backprop_layers::register::<Twice>()?;
-/// assert!(backprop_layers::registry().kinds().contains(&"twice"));
-/// # Ok::<(), LayerError>(())
-/// ```
-pub fn register<L: LayerType>() -> Result<(), LayerError> {
-    global()
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .register::<L>()
-}
+/// Implement it next to your [`Layer`], register it once with
+/// [`register`](crate::register), and model files, checkpoints and
+/// `load_model` handle it like a built-in. [`Layer::kind`] must return
+/// [`KIND`](Self::KIND) and [`Layer::config`] a configuration that
+/// [`plan`](Self::plan) and [`build`](Self::build) accept.
+pub trait LayerType: 'static {
+    /// The kind name stored in model files (`"dense"`); unique per registry.
+    const KIND: &'static str;
 
-/// The program's registry: the built-ins and every kind passed to
-/// [`register`].
-pub fn registry() -> Registry {
-    global()
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
+    /// The output shape and tensors of a layer of this configuration on
+    /// `input`, or a typed error (a missing or out-of-range setting, an input
+    /// that does not fit). Must not allocate in proportion to any size in
+    /// the configuration: it runs on untrusted files.
+    fn plan(config: &Config, input: &Shape, registry: &Registry) -> Result<Plan, LayerError>;
+
+    /// The layer, its tensors zero (a loader fills them), its random stream
+    /// from `ctx`. Called only after [`plan`](Self::plan) succeeded on the same
+    /// configuration and input.
+    fn build<T: Scalar>(
+        config: &Config,
+        input: &Shape,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Box<dyn Layer<T>>, LayerError>;
 }

@@ -9,7 +9,7 @@
 
 use crate::{
     BuildContext, Config, Layer, LayerError, LayerType, Mode, Model, ModelInfo, OutputKind, Plan,
-    Registry, Scratch, SequentialBuilder, Shape, Value,
+    Registry, Scratch, Shape, Value,
 };
 use backprop_activations::ActivationKind;
 use backprop_tensor::{DMatrix, Param, Parameters, Scalar, TensorError, ops};
@@ -39,12 +39,6 @@ pub struct Sequential<T: Scalar> {
 }
 
 impl<T: Scalar> Sequential<T> {
-    /// Starts a builder for a network taking samples of `input` shape (a
-    /// feature count, or `[channels, height, width]`).
-    pub fn builder(input: impl Into<Shape>) -> SequentialBuilder<T> {
-        SequentialBuilder::new(input.into())
-    }
-
     /// A network from ready layers, checking that each fits the one before.
     ///
     /// ```

@@ -5,8 +5,11 @@
 //! vector, `[1, 28, 28]` an image with one channel. A sample's values sit in
 //! its column in the order PyTorch flattens NCHW tensors (channel, then row,
 //! then column), so a weight or a feature map lines up with PyTorch's.
+//!
+//! The checks that fail with a [`LayerError`](crate::LayerError)
+//! (`Shape::features`, `Shape::validate`) live with the error type, in
+//! error.rs, so that this file depends on nothing.
 
-use crate::LayerError;
 use std::fmt;
 
 /// The shape of one sample: `[features]`, `[channels, height, width]`, …
@@ -57,30 +60,6 @@ impl Shape {
     /// Whether this is a flat vector (one dimension).
     pub fn is_flat(&self) -> bool {
         self.dims.len() == 1
-    }
-    /// The number of features of a flat shape, or an error naming `layer`
-    /// and the shape found (a layer that needs flat input was given an
-    /// image: put a `flatten` before it).
-    pub fn features(&self, layer: &str) -> Result<usize, LayerError> {
-        match self.dims[..] {
-            [n] => Ok(n),
-            _ => Err(LayerError::NotFlat {
-                layer: layer.to_string(),
-                found: self.clone(),
-            }),
-        }
-    }
-    /// Checks that no dimension is 0 and that the product fits in `usize`.
-    pub fn validate(&self, layer: &str) -> Result<(), LayerError> {
-        if self.is_empty() || self.checked_len().is_none() {
-            return Err(LayerError::InvalidConfig {
-                layer: layer.to_string(),
-                message: format!(
-                    "a sample shape needs one or more dimensions, each positive, with a product that fits in memory; found {self}"
-                ),
-            });
-        }
-        Ok(())
     }
 }
 
