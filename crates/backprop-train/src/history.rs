@@ -1,5 +1,6 @@
 //! The per-epoch record of a run, saved as CSV and JSON and drawn as a PNG.
 
+use crate::json::nan_if_null;
 use crate::{StopInfo, TrainError};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -45,11 +46,6 @@ pub struct History {
     /// from the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<StopInfo>,
-}
-
-/// Reads a number, or `null` (how serde_json writes NaN) as NaN.
-pub(crate) fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -128,40 +124,16 @@ impl History {
     pub fn save_json(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
         save_bytes(path.as_ref(), self.to_json().as_bytes())
     }
-
-    /// Draws the training curves (loss, and accuracy when known, per epoch) as a
-    /// PNG. The image is rendered to a temporary file and renamed into place.
-    pub fn plot_png(&self, path: impl AsRef<Path>, title: &str) -> Result<(), TrainError> {
-        let path = path.as_ref();
-        // The drawing backend reports a missing directory as its own Debug
-        // text; ask the OS first, so the message is the one the other
-        // writers give.
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::metadata(dir).map_err(|e| io_error(path, e))?;
-        }
-        let tmp = temp_path(path);
-        let result = crate::plot::draw(self, &tmp, title);
-        match result {
-            Ok(()) => std::fs::rename(&tmp, path).map_err(|e| io_error(path, e)),
-            Err(message) => {
-                let _ = std::fs::remove_file(&tmp);
-                Err(TrainError::Io {
-                    path: path.to_path_buf(),
-                    message,
-                })
-            }
-        }
-    }
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> TrainError {
+pub(crate) fn io_error(path: &Path, e: std::io::Error) -> TrainError {
     TrainError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
 }
 
-fn temp_path(path: &Path) -> PathBuf {
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -1,6 +1,7 @@
 //! Training curves with plotters.
 
-use crate::History;
+use crate::history::{io_error, temp_path};
+use crate::{History, TrainError};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -77,4 +78,30 @@ pub(crate) fn draw(history: &History, path: &Path, title: &str) -> Result<(), St
             .map_err(|e| err(&e))?;
     }
     root.present().map_err(|e| err(&e))
+}
+
+impl History {
+    /// Draws the training curves (loss, and accuracy when known, per epoch) as a
+    /// PNG. The image is rendered to a temporary file and renamed into place.
+    pub fn plot_png(&self, path: impl AsRef<Path>, title: &str) -> Result<(), TrainError> {
+        let path = path.as_ref();
+        // The drawing backend reports a missing directory as its own Debug
+        // text; ask the OS first, so the message is the one the other
+        // writers give.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::metadata(dir).map_err(|e| io_error(path, e))?;
+        }
+        let tmp = temp_path(path);
+        let result = draw(self, &tmp, title);
+        match result {
+            Ok(()) => std::fs::rename(&tmp, path).map_err(|e| io_error(path, e)),
+            Err(message) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(TrainError::Io {
+                    path: path.to_path_buf(),
+                    message,
+                })
+            }
+        }
+    }
 }

@@ -1,12 +1,12 @@
-//! One training step and what it works on: how the data's targets are
-//! presented to the loss ([`TargetKind`]), the reused batch buffers
-//! ([`Batch`]), and the step itself ([`Trainer::step`]).
+//! What one training step works on: how the data's targets are presented
+//! to the loss ([`TargetKind`]), the reused batch buffers ([`Batch`]), where
+//! the step is ([`At`]) and what a used batch gave ([`Used`]). The step
+//! itself is `Trainer::step`, in trainer.rs.
 
-use crate::{TrainError, Trainer};
+use crate::TrainError;
 use backprop_data::{Dataset, Targets};
-use backprop_layers::{Mode, Model, OutputKind, class_of};
+use backprop_layers::{Model, OutputKind, class_of};
 use backprop_losses::Target;
-use backprop_optim::clip_grad_norm;
 use backprop_tensor::{DMatrix, Scalar, ops};
 
 /// How targets are presented to the loss, decided from the data and the
@@ -180,68 +180,4 @@ pub(crate) struct At {
 pub(crate) struct Used {
     pub(crate) loss: f64,
     pub(crate) correct: usize,
-}
-
-impl<T: Scalar> Trainer<T> {
-    /// One step on the samples `indices` of `data`: forward; loss and
-    /// `dA[L]`; zero the gradients; backward; check they are finite;
-    /// optionally clip; one optimizer step with `lr`. `None` for a batch
-    /// skipped because its loss or gradient is not finite (with
-    /// [`skip_non_finite`](Trainer::skip_non_finite); otherwise that is an
-    /// error). Allocates nothing at a batch size seen before.
-    pub(crate) fn step(
-        &mut self,
-        model: &mut dyn Model<T>,
-        data: &Dataset,
-        indices: &[usize],
-        kind: TargetKind,
-        lr: f64,
-        at: At,
-    ) -> Result<Option<Used>, TrainError> {
-        self.batch.fill(data, indices, kind)?;
-        let Batch { x, y, labels, grad } = &mut self.batch;
-        let out = model.forward(x, Mode::Train)?;
-        // Counted only once the batch is used (not skipped below).
-        let correct = match kind {
-            TargetKind::Values => 0,
-            _ => count_correct(out, labels, kind.output(self.loss.takes_logits())),
-        };
-        let loss = self
-            .loss
-            .loss_and_gradient(out, target(kind, y, labels), grad)?
-            .as_f64();
-        if !loss.is_finite() {
-            return self.non_finite("loss", at, None);
-        }
-        model.zero_grad();
-        model.backward(x, grad)?;
-        if !model.grads_finite()
-            && let Some(name) = model.first_non_finite_grad()
-        {
-            return self.non_finite("gradient", at, Some(name));
-        }
-        if let Some(max) = self.clip_norm {
-            clip_grad_norm(model, T::of(max))?;
-        }
-        self.optimizer.step(lr, model)?;
-        Ok(Some(Used { loss, correct }))
-    }
-
-    /// A skipped batch, or the error that stops training.
-    fn non_finite(
-        &self,
-        what: &'static str,
-        at: At,
-        layer: Option<String>,
-    ) -> Result<Option<Used>, TrainError> {
-        if self.skip_non_finite {
-            return Ok(None);
-        }
-        Err(TrainError::NonFinite {
-            what,
-            epoch: at.epoch,
-            step: at.step,
-            layer,
-        })
-    }
 }
