@@ -116,10 +116,13 @@ impl fmt::Display for ConfusionMatrix {
         }
         write!(
             f,
-            "accuracy {:.4}, macro F1 {:.4}, {} samples",
+            "accuracy {:.4}, macro F1 {:.4}, {}",
             self.accuracy(),
             self.macro_f1(),
-            self.total()
+            match self.total() {
+                1 => "1 sample".to_string(),
+                n => format!("{n} samples"),
+            }
         )
     }
 }
@@ -147,5 +150,8 @@ mod tests {
             text.contains("precision") && text.contains("7 samples"),
             "{text}"
         );
+        let mut one = ConfusionMatrix::new(1);
+        one.add(0, 0);
+        assert!(one.to_string().ends_with(", 1 sample"), "{one}");
     }
 }

@@ -34,8 +34,10 @@ impl TargetKind {
                     Ok(TargetKind::Binary)
                 } else {
                     Err(TrainError::Mismatch(format!(
-                        "the model has {}, the dataset has {n_classes} classes (expected {n_classes} outputs, or 1 for two classes)",
-                        counted(outputs, "output")
+                        "the model has {}, the dataset has {} (expected {}, or 1 for two classes)",
+                        counted(outputs, "output"),
+                        counted(*n_classes, "class"),
+                        counted(*n_classes, "output")
                     )))
                 }
             }
@@ -81,17 +83,20 @@ pub(crate) fn check_features<T: Scalar>(
     let inputs = model.input_shape().len();
     if inputs != data.n_features() {
         return Err(TrainError::Mismatch(format!(
-            "the model takes {inputs} features, the dataset has {}",
+            "the model takes {}, the dataset has {}",
+            counted(inputs, "feature"),
             data.n_features()
         )));
     }
     Ok(())
 }
 
-/// `"1 output"`, `"3 outputs"`.
-fn counted(n: usize, noun: &str) -> String {
+/// `"1 output"`, `"3 outputs"`, `"1 class"`, `"2 classes"`.
+pub(crate) fn counted(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
+    } else if noun.ends_with('s') {
+        format!("{n} {noun}es")
     } else {
         format!("{n} {noun}s")
     }

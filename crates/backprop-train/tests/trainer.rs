@@ -151,12 +151,28 @@ fn class_count_mismatch_is_a_typed_error() {
         let msg = err.to_string();
         assert!(
             msg.starts_with(&format!(
-                "the data does not fit the model: the model has {outputs} output{}, the dataset has 4 classes",
+                "the data does not fit the model: the model has {outputs} output{}, the dataset has 4 classes (expected 4 outputs,",
                 if outputs == 1 { "" } else { "s" }
             )),
             "{msg}"
         );
     }
+    // One class, and a model of one feature: singular nouns, never "1 classes".
+    let one = Dataset::from_f32(vec![0.5; 8], 2, vec![0; 4], 1).unwrap();
+    let err = adam_trainer(1e-2, 3, 8)
+        .fit(&mut net(2, 8, 3, 0), &one)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the data does not fit the model: the model has 3 outputs, the dataset has 1 class (expected 1 output, or 1 for two classes)"
+    );
+    let err = adam_trainer(1e-2, 3, 8)
+        .fit(&mut net(1, 8, 2, 0), &blobs(40, 2, 3.0, 1))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the data does not fit the model: the model takes 1 feature, the dataset has 2"
+    );
     // A regression target count that is not the output count.
     let reg = Dataset::regression(vec![0.0; 20], 2, vec![0.0; 20], 2).unwrap();
     let err = Trainer::new(Mse, Adam::new(), 1e-2)
