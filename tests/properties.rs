@@ -363,6 +363,8 @@ proptest! {
             seed,
             optimizer: adam.state(),
             config: serde_json::json!({ "lr": 1e-3, "batch": batch }),
+            history: serde_json::Value::Null,
+            data: serde_json::Value::Null,
         };
         let mut bytes = Vec::new();
         write_checkpoint(&model, &state, &mut bytes).unwrap();

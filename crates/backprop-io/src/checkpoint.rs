@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 
 /// The format name written in the training-state description.
 pub const CHECKPOINT_FORMAT: &str = "backprop.checkpoint";
-/// The version of the checkpoint description this build writes (it reads 1
-/// and 2; 2 names random streams by layer path, `"3"` or `"3.1"`).
-pub const CHECKPOINT_FORMAT_VERSION: u64 = 2;
+/// The version of the checkpoint description this build writes (it reads 1,
+/// 2 and 3; 2 names random streams by layer path, `"3"` or `"3.1"`; 3 adds
+/// the run's history and data fingerprint, read as `null` from older files).
+pub const CHECKPOINT_FORMAT_VERSION: u64 = 3;
 
 /// Everything about a training run, besides the model, that a resumed run
 /// needs to continue exactly where the saved one stopped.
@@ -39,6 +40,14 @@ pub struct TrainingState<T: Scalar> {
     /// (learning rate, schedule, batch size…), stored verbatim as JSON; a
     /// resuming program should check them against its own.
     pub config: serde_json::Value,
+    /// The run's history so far (one record per epoch), stored verbatim as
+    /// JSON so that a resumed run's history covers the whole run;
+    /// `Value::Null` when absent (and in files older than format version 3).
+    pub history: serde_json::Value,
+    /// A fingerprint of the training data (file names, sizes, checksums),
+    /// stored verbatim as JSON so that a resume can refuse different data;
+    /// `Value::Null` when absent (and in files older than format version 3).
+    pub data: serde_json::Value,
 }
 
 /// A loaded checkpoint: the model (with its dropout layers' random streams
@@ -83,6 +92,12 @@ pub(crate) struct CheckpointMeta {
     optimizer: OptimizerMeta,
     rng: Vec<RngMeta>,
     config: serde_json::Value,
+    /// Version 3; `null` when read from versions 1 and 2.
+    #[serde(default)]
+    history: serde_json::Value,
+    /// Version 3; `null` when read from versions 1 and 2.
+    #[serde(default)]
+    data: serde_json::Value,
 }
 
 pub(crate) fn parse_meta(file: &Path, json: &str) -> Result<CheckpointMeta> {
@@ -182,6 +197,8 @@ fn encode_checkpoint<T: Scalar, M: Model<T> + ?Sized>(
         },
         rng,
         config: state.config.clone(),
+        history: state.history.clone(),
+        data: state.data.clone(),
     };
     let json = serde_json::to_string(&meta).map_err(|e| IoError::Architecture {
         reason: format!("cannot describe the training state as JSON: {e}"),
@@ -204,8 +221,8 @@ pub fn write_checkpoint<T: Scalar, M: Model<T> + ?Sized>(
 /// writes it (so [`load_model`](crate::load_model) reads a checkpoint's model
 /// too), plus the optimizer's buffers as tensors `"optimizer.<buffer>"` and,
 /// under the metadata key [`CHECKPOINT_KEY`], the epoch, the seed, the
-/// optimizer's name and step count, each dropout layer's `(seed, draws)` and
-/// `state.config`.
+/// optimizer's name and step count, each dropout layer's `(seed, draws)`,
+/// `state.config`, `state.history` and `state.data` (the last three verbatim).
 ///
 /// A resumed run ([`load_checkpoint`], then `Trainer::initial_epoch`,
 /// `Optimizer::load_state`) reproduces the uninterrupted run bit for bit.
@@ -219,7 +236,14 @@ pub fn write_checkpoint<T: Scalar, M: Model<T> + ?Sized>(
 /// let mut adam = Adam::new();
 /// net.visit_params_mut(&mut |p| p.grad.fill(0.5));
 /// adam.step(0.01, &mut net)?;
-/// let state = TrainingState { epoch: 1, seed: 7, optimizer: adam.state(), config: serde_json::json!({"lr": 0.01}) };
+/// let state = TrainingState {
+///     epoch: 1,
+///     seed: 7,
+///     optimizer: adam.state(),
+///     config: serde_json::json!({"lr": 0.01}),
+///     history: serde_json::json!([{"epoch": 1, "loss": 0.25}]),
+///     data: serde_json::json!({"train": {"file": "train.csv", "bytes": 1234}}),
+/// };
 /// let path = std::env::temp_dir().join(format!("backprop-io-ckpt-doc-{}.safetensors", std::process::id()));
 /// save_checkpoint(&path, &net, &state)?;
 /// let back = load_checkpoint::<f32>(&path)?;
@@ -311,6 +335,8 @@ fn read_checkpoint_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Checkpoi
                 buffers,
             },
             config: ck.config,
+            history: ck.history,
+            data: ck.data,
         },
     })
 }

@@ -8,7 +8,7 @@ use backprop_io::{
 };
 use backprop_layers::{Layer, LayerError, Mode, Model, OutputKind, Preprocess, Sequential, Shape};
 use backprop_optim::{Adam, Optimizer};
-use backprop_tensor::{DMatrix, Scalar};
+use backprop_tensor::{DMatrix, Parameters, Scalar};
 use safetensors::SafeTensors;
 use std::collections::HashMap;
 
@@ -147,6 +147,9 @@ fn as_version_1(bytes: &[u8], checkpoint_rng_by_index: bool) -> Vec<u8> {
         let key = backprop_io::CHECKPOINT_KEY;
         let mut ck: serde_json::Value = serde_json::from_str(&meta[key]).unwrap();
         ck["format_version"] = 1.into();
+        let fields = ck.as_object_mut().unwrap();
+        fields.remove("history");
+        fields.remove("data");
         for r in ck["rng"].as_array_mut().unwrap() {
             let path: usize = r["path"].as_str().unwrap().parse().unwrap();
             r.as_object_mut().unwrap().remove("path");
@@ -187,6 +190,8 @@ fn version_1_models_and_checkpoints_still_load() {
         seed: 1,
         optimizer: adam.state(),
         config: serde_json::json!({}),
+        history: serde_json::Value::Null,
+        data: serde_json::Value::Null,
     };
     let mut bytes = Vec::new();
     write_checkpoint(&net, &state, &mut bytes).unwrap();
@@ -197,6 +202,49 @@ fn version_1_models_and_checkpoints_still_load() {
         ck.model.layers()[2].rng_state(),
         net.layers()[2].rng_state()
     );
+}
+
+#[test]
+fn version_2_checkpoints_load_with_no_history_or_data() {
+    let mut net = Sequential::<f64>::builder(3)
+        .seed(4)
+        .dense(2)
+        .build()
+        .unwrap();
+    let mut adam = Adam::new();
+    net.visit_params_mut(&mut |p| p.grad.fill(0.5));
+    adam.step(0.01, &mut net).unwrap();
+    let state = TrainingState {
+        epoch: 2,
+        seed: 9,
+        optimizer: adam.state(),
+        config: serde_json::json!({"lr": 0.01}),
+        history: serde_json::json!([{"epoch": 1}, {"epoch": 2}]),
+        data: serde_json::json!({"train": "a.csv"}),
+    };
+    let mut bytes = Vec::new();
+    write_checkpoint(&net, &state, &mut bytes).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    let mut meta: HashMap<String, String> = meta.metadata().clone().unwrap();
+    let key = backprop_io::CHECKPOINT_KEY;
+    let mut ck: serde_json::Value = serde_json::from_str(&meta[key]).unwrap();
+    assert_eq!(ck["format_version"], 3);
+    assert_eq!(ck["history"], state.history);
+    ck["format_version"] = 2.into();
+    let fields = ck.as_object_mut().unwrap();
+    fields.remove("history");
+    fields.remove("data");
+    meta.insert(key.into(), ck.to_string());
+    meta.retain(|k, _| !k.starts_with("backprop.checksum"));
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
+        st.tensors().into_iter().collect();
+    let old = safetensors::serialize(views, Some(meta)).unwrap();
+    let back = read_checkpoint::<f64>(&old).unwrap();
+    assert_eq!(back.state.history, serde_json::Value::Null);
+    assert_eq!(back.state.data, serde_json::Value::Null);
+    assert_eq!(back.state.epoch, 2);
+    assert_eq!(back.state.optimizer, state.optimizer);
 }
 
 #[test]
@@ -216,6 +264,8 @@ fn nested_dropout_streams_resume_from_a_checkpoint() {
         seed: 0,
         optimizer: Adam::<f64>::new().state(),
         config: serde_json::Value::Null,
+        history: serde_json::Value::Null,
+        data: serde_json::Value::Null,
     };
     save_checkpoint(&path, &net, &state).unwrap();
     let mut back = load_checkpoint::<f64>(&path).unwrap().model;

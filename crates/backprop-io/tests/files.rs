@@ -473,6 +473,8 @@ fn a_write_that_fails_half_way_leaves_the_previous_file_intact() {
         seed: 5,
         optimizer: Adam::new().state(),
         config: serde_json::json!({}),
+        history: serde_json::Value::Null,
+        data: serde_json::Value::Null,
     };
     let r = write_atomic(&path, |w| {
         let mut failing = FailAfter {
@@ -581,6 +583,14 @@ fn checkpoints_round_trip_and_models_load_from_them() {
         seed: 42,
         optimizer: adam.state(),
         config: serde_json::json!({"lr": 0.01, "schedule": "constant", "batch": 8}),
+        history: serde_json::json!([
+            {"epoch": 1, "loss": 0.6931471805599453, "lr": 1e-3, "val_loss": null},
+            {"epoch": 2, "loss": 0.1, "lr": 5e-4, "note": "µ ünïcode"},
+        ]),
+        data: serde_json::json!({
+            "train": {"file": "data/train.csv", "bytes": 18446744073709551615u64, "crc32": "0f1e2d3c"},
+            "test": null,
+        }),
     };
     save_checkpoint(&path, &net, &state).unwrap();
     let back = load_checkpoint::<f64>(&path).unwrap();

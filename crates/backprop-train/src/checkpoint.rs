@@ -79,6 +79,8 @@ impl<T: Scalar> Callback<T> for Checkpointer {
             seed: self.seed,
             optimizer: optimizer.state(),
             config: self.config.clone(),
+            history: serde_json::Value::Null,
+            data: serde_json::Value::Null,
         };
         let written = std::fs::create_dir_all(&self.dir)
             .map_err(|source| IoError::Io {

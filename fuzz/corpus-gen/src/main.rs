@@ -108,6 +108,8 @@ fn checkpoint<T: Scalar>(net: &mut Sequential<T>, opt: &mut dyn Optimizer<T>) ->
         seed: 7,
         optimizer: opt.state(),
         config: serde_json::json!({ "lr": 0.01, "batch_size": 4 }),
+        history: serde_json::Value::Null,
+        data: serde_json::Value::Null,
     };
     let mut bytes = Vec::new();
     write_checkpoint(net, &state, &mut bytes)?;
