@@ -18,7 +18,10 @@
 //!
 //! The number of threads is [`num_threads`]: the `BACKPROP_NUM_THREADS`
 //! environment variable if set, else the machine's available parallelism. Set
-//! it with [`set_num_threads`] (`1` turns parallel products off).
+//! it with [`set_num_threads`] (`1` turns parallel products off). Either way
+//! it is at most [`max_threads`]: four times the available parallelism, and
+//! never more than [`MAX_THREADS`] (each thread is a helper started once and
+//! kept; thousands of them only make every product slower).
 //!
 //! ```
 //! use backprop_tensor::{DMatrix, ops, threads};
@@ -46,8 +49,32 @@ use std::time::{Duration, Instant};
 /// `64 → 10` layers are not.
 pub const PARALLEL_MIN_FLOPS: usize = 4 << 20;
 
+/// The most threads [`set_num_threads`] or `BACKPROP_NUM_THREADS` can ask
+/// for on any machine (see [`max_threads`]).
+pub const MAX_THREADS: usize = 256;
+
+/// How many times the available parallelism a product may use at most.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
 /// 0 until first asked: then the configured count (at least 1).
 static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// The largest thread count accepted: [`MAX_THREADS_PER_CORE`] times the
+/// machine's available parallelism (1 if unknown), at most [`MAX_THREADS`].
+/// More threads than cores never makes a product faster; a few more are
+/// allowed for machines whose reported parallelism is too low.
+///
+/// ```
+/// use backprop_tensor::threads;
+/// let cap = threads::max_threads();
+/// assert!((threads::MAX_THREADS_PER_CORE..=threads::MAX_THREADS).contains(&cap));
+/// ```
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores
+        .saturating_mul(MAX_THREADS_PER_CORE)
+        .clamp(1, MAX_THREADS)
+}
 
 /// The number of threads a large product may use (the caller included).
 pub fn num_threads() -> usize {
@@ -64,12 +91,25 @@ pub fn num_threads() -> usize {
     }
 }
 
-/// Sets the number of threads a large product may use, the caller included
-/// (`0` is taken as 1; `1` runs every product on its caller). Takes effect
-/// for the next product; helper threads already started stay asleep when not
-/// needed.
-pub fn set_num_threads(n: usize) {
-    THREADS.store(n.max(1), Ordering::Relaxed);
+/// Sets the number of threads a large product may use, the caller included,
+/// and returns the number that will be used: `n` clamped to
+/// `1..=`[`max_threads`] (`0` is taken as 1; `1` runs every product on its
+/// caller). A caller that took `n` from a user can compare the two and say
+/// so. Takes effect for the next product; helper threads already started
+/// stay asleep when not needed.
+///
+/// ```
+/// use backprop_tensor::threads;
+/// assert_eq!(threads::set_num_threads(1), 1);
+/// assert_eq!(threads::set_num_threads(0), 1);
+/// assert_eq!(threads::set_num_threads(usize::MAX), threads::max_threads());
+/// assert_eq!(threads::num_threads(), threads::max_threads());
+/// threads::set_num_threads(1);
+/// ```
+pub fn set_num_threads(n: usize) -> usize {
+    let n = n.clamp(1, max_threads());
+    THREADS.store(n, Ordering::Relaxed);
+    n
 }
 
 fn default_threads() -> usize {
@@ -78,6 +118,7 @@ fn default_threads() -> usize {
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(max_threads())
 }
 
 /// Runs `f` over equal-length mutable slices cut into aligned chunks, on up
@@ -143,7 +184,9 @@ impl Slices {
     /// that leaves fewer than two, or there is one thread.
     pub(crate) fn new(len: usize, align: usize, min_slice: usize, threads: usize) -> Option<Self> {
         let align = align.max(1);
-        let mut parts = (len / min_slice.max(1)).min(4 * threads).min(len / align);
+        let mut parts = (len / min_slice.max(1))
+            .min(threads.saturating_mul(4))
+            .min(len / align);
         // A whole number of slices per thread: 5 slices on 2 threads leave
         // one thread 3 of them to finish while the other waits.
         if parts > threads {
@@ -557,6 +600,13 @@ mod tests {
             let cut = Slices::new(len, align, min, threads);
             assert_eq!(cut.map(|c| c.parts), parts, "{len} {align} {min} {threads}");
         }
+    }
+
+    #[test]
+    fn huge_thread_counts_do_not_overflow_the_slice_count() {
+        // 4 · usize::MAX overflowed (a panic in debug builds).
+        let cut = Slices::new(1000, 6, 48, usize::MAX).unwrap();
+        assert!(cut.parts >= 2 && cut.parts <= 1000 / 48, "{cut:?}");
     }
 
     #[test]
