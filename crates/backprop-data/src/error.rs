@@ -60,6 +60,15 @@ pub enum DataError {
         source: io::Error,
     },
 
+    /// An image file that cannot be decoded (see [`crate::image`]).
+    #[error("{}: {source}", .path.display())]
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: crate::image::ImageError,
+    },
+
     // ----- IDX -----
     /// The first two bytes of an IDX file are not zero.
     #[error(

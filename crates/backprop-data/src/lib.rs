@@ -7,6 +7,8 @@
 //!   was expected against what was found.
 //! - [`Mnist`]: the four MNIST files of a directory (also Fashion-MNIST,
 //!   KMNIST) as training and test [`Dataset`]s.
+//! - [`image`]: grey-level PGM and PNG images (one picture to classify),
+//!   with the declared size checked before anything is allocated.
 //! - [`csv`]: a hand-written loader for numeric CSV tables, with errors that
 //!   name the file, line and column; into classification or regression
 //!   datasets.
@@ -55,6 +57,7 @@ pub mod csv;
 mod dataset;
 mod error;
 pub mod idx;
+pub mod image;
 pub mod mnist;
 mod scaler;
 
@@ -62,5 +65,6 @@ pub use batcher::{Batcher, SHUFFLE_STREAM};
 pub use csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_str};
 pub use dataset::{Dataset, Features, MAX_CLASSES, PixelScale, SPLIT_STREAM, Targets, one_hot};
 pub use error::{CsvColumn, DataError, Result};
+pub use image::{GrayImage, ImageError, read_image};
 pub use mnist::Mnist;
 pub use scaler::{Scaler, ScalerKind};
