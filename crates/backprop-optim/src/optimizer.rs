@@ -65,8 +65,12 @@ pub trait Optimizer<T: Scalar> {
     ///
     /// The buffers' shapes are checked against the parameters at the next
     /// step, as if that state had been built by earlier steps. Fails, changing
-    /// nothing, if the state was exported by another kind of optimizer or its
-    /// buffers do not have the expected names and layout.
+    /// nothing, if the state was exported by another kind of optimizer, its
+    /// buffers do not have the expected names and layout, or it cannot come
+    /// from a run: a step count of 2^53 or more (`u64::MAX` would overflow
+    /// the next step), a non-finite buffer value, or a negative value in an
+    /// average of squares (`exp_avg_sq`, `square_avg`). The error names the
+    /// buffer and the value.
     fn load_state(&mut self, state: OptimizerState<T>) -> Result<(), OptimError>;
 }
 

@@ -4,6 +4,18 @@
 use crate::{OptimError, OptimizerState};
 use backprop_tensor::{DMatrix, Param, Parameters, Scalar};
 
+/// The largest step count a state may reach: 2^53, up to which an `f64`
+/// holds every integer exactly (Adam raises β₁ and β₂ to the step count).
+/// No run comes near it (at a million steps a second it takes 285 years),
+/// so a loaded state at or beyond it is corrupt, and a step that would pass
+/// it is refused rather than overflow (a panic in debug builds; in release,
+/// a wrap to 0 that makes Adam's bias corrections divide by zero).
+pub(crate) const MAX_STEPS: u64 = 1 << 53;
+
+/// Buffer kinds that hold running averages of squares, never negative (the
+/// optimizers take their square roots).
+const NON_NEGATIVE: [&str; 2] = ["exp_avg_sq", "square_avg"];
+
 /// The buffers of one parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Slot<T: Scalar> {
@@ -59,6 +71,16 @@ impl<T: Scalar> Slots<T> {
         params: &dyn Parameters<T>,
         kinds: &[&str],
     ) -> Result<bool, OptimError> {
+        let next = self
+            .step
+            .checked_add(1)
+            .filter(|&n| n <= MAX_STEPS)
+            .ok_or_else(|| OptimError::InvalidState {
+                reason: format!(
+                    "the step count {} has reached the limit of {MAX_STEPS} steps (2^53); no run takes that many, so the state is corrupt",
+                    self.step
+                ),
+            })?;
         let mut error: Option<OptimError> = None;
         let mut count = 0usize;
         let existing = self.slots.as_deref();
@@ -123,7 +145,7 @@ impl<T: Scalar> Slots<T> {
                         ),
                     });
                 }
-                self.step += 1;
+                self.step = next;
                 Ok(false)
             }
             None => {
@@ -137,7 +159,7 @@ impl<T: Scalar> Slots<T> {
                     });
                 });
                 self.slots = Some(slots);
-                self.step += 1;
+                self.step = next;
                 Ok(true)
             }
         }
@@ -193,6 +215,33 @@ impl<T: Scalar> Slots<T> {
                 "it was saved by {:?}, not {optimizer:?}",
                 state.optimizer
             ));
+        }
+        if state.step >= MAX_STEPS {
+            return invalid(format!(
+                "it records {} steps, but a state holds fewer than {MAX_STEPS} (2^53); no run takes that many, so the state is corrupt",
+                state.step
+            ));
+        }
+        for (name, buf) in &state.buffers {
+            let non_negative = NON_NEGATIVE
+                .iter()
+                .any(|k| name.strip_suffix(k).is_some_and(|p| p.ends_with('.')));
+            let bad = buf
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.as_f64().is_finite() || (non_negative && v.as_f64() < 0.0));
+            if let Some((i, v)) = bad {
+                let (r, c) = (i % buf.nrows().max(1), i / buf.nrows().max(1));
+                let must = if non_negative {
+                    "finite and non-negative (a running average of squares)"
+                } else {
+                    "finite"
+                };
+                return invalid(format!(
+                    "buffer {name:?} holds {} at ({r}, {c}); its values must be {must}, so the state is corrupt",
+                    v.as_f64()
+                ));
+            }
         }
         if state.buffers.is_empty() {
             if state.step > 0 && !kinds.is_empty() {
