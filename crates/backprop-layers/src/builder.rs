@@ -29,7 +29,8 @@ pub struct SequentialBuilder<T: Scalar> {
     input: Shape,
     seed: u64,
     init: Init,
-    pending: Vec<Make<T>>,
+    /// Each pending layer's kind (for messages) and how to make it.
+    pending: Vec<(&'static str, Make<T>)>,
 }
 
 impl<T: Scalar> Sequential<T> {
@@ -67,7 +68,15 @@ impl<T: Scalar> SequentialBuilder<T> {
         mut self,
         make: impl FnOnce(&Shape, u64, u64) -> Result<Box<dyn Layer<T>>, LayerError> + 'static,
     ) -> Self {
-        self.pending.push(Box::new(make));
+        self.pending.push(("layer", Box::new(make)));
+        self
+    }
+    fn named(
+        mut self,
+        kind: &'static str,
+        make: impl FnOnce(&Shape, u64, u64) -> Result<Box<dyn Layer<T>>, LayerError> + 'static,
+    ) -> Self {
+        self.pending.push((kind, Box::new(make)));
         self
     }
     /// A dense layer with `units` outputs.
@@ -77,7 +86,7 @@ impl<T: Scalar> SequentialBuilder<T> {
     }
     /// A dense layer with its own initialiser.
     pub fn dense_with(self, units: usize, init: Init) -> Self {
-        self.with(move |input, seed, index| {
+        self.named("dense", move |input, seed, index| {
             let inputs = input.features("dense")?;
             if units == 0 {
                 return Err(LayerError::ZeroWidth {
@@ -90,7 +99,9 @@ impl<T: Scalar> SequentialBuilder<T> {
     }
     /// An activation layer.
     pub fn activation(self, kind: ActivationKind) -> Self {
-        self.with(move |_, _, _| Ok(Box::new(ActivationLayer::new(kind))))
+        self.named(kind.name(), move |_, _, _| {
+            Ok(Box::new(ActivationLayer::new(kind)))
+        })
     }
     /// ReLU.
     pub fn relu(self) -> Self {
@@ -110,17 +121,19 @@ impl<T: Scalar> SequentialBuilder<T> {
     }
     /// Inverted dropout with drop probability `p`.
     pub fn dropout(self, p: f64) -> Self {
-        self.with(move |_, seed, index| {
+        self.named("dropout", move |_, seed, index| {
             Ok(Box::new(Dropout::new(p, rng::derive_seed(seed, index))?))
         })
     }
     /// Batch normalisation of the previous layer's outputs.
     pub fn batch_norm(self) -> Self {
-        self.with(|input, _, _| Ok(Box::new(BatchNorm1d::new(input.features("batch_norm1d")?)?)))
+        self.named("batch_norm1d", |input, _, _| {
+            Ok(Box::new(BatchNorm1d::new(input.features("batch_norm1d")?)?))
+        })
     }
     /// Flattens each sample into a vector (before a dense layer).
     pub fn flatten(self) -> Self {
-        self.with(|_, _, _| Ok(Box::new(Flatten)))
+        self.named("flatten", |_, _, _| Ok(Box::new(Flatten)))
     }
     /// Any layer, e.g. one of your own, or a nested [`Sequential`].
     pub fn layer(self, layer: impl Layer<T> + 'static) -> Self {
@@ -137,10 +150,10 @@ impl<T: Scalar> SequentialBuilder<T> {
         self.input.validate("input")?;
         let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(self.pending.len());
         let mut shape = self.input.clone();
-        for (index, make) in self.pending.into_iter().enumerate() {
+        for (index, (kind, make)) in self.pending.into_iter().enumerate() {
             let layer = make(&shape, self.seed, index as u64).map_err(|e| match e {
                 LayerError::NotFlat { .. } | LayerError::ZeroWidth { .. } => e,
-                e => e.at(index, "layer"),
+                e => e.at(index, kind),
             })?;
             shape = layer
                 .output_shape(&shape)

@@ -254,10 +254,7 @@ pub trait Model<T: Scalar>: Parameters<T> + Debug + Send {
     ) -> Result<(), LayerError> {
         let kind = self.info().output;
         if kind == OutputKind::Values {
-            return Err(LayerError::InvalidConfig {
-                layer: "model".into(),
-                message: "a regression model predicts values, not classes".into(),
-            });
+            return Err(not_a_classifier());
         }
         let a = self.forward(input, Mode::Eval)?;
         classes.clear();
@@ -305,10 +302,7 @@ pub trait Model<T: Scalar>: Parameters<T> + Debug + Send {
         let x = self.stage_raw(sample)?;
         let kind = self.info().output;
         let r = match kind {
-            OutputKind::Values => Err(LayerError::InvalidConfig {
-                layer: "model".into(),
-                message: "a regression model predicts values, not classes".into(),
-            }),
+            OutputKind::Values => Err(not_a_classifier()),
             _ => self.forward(&x, Mode::Eval).map(|a| class_of(a, 0, kind)),
         };
         self.scratch().input = x;
@@ -319,6 +313,10 @@ pub trait Model<T: Scalar>: Parameters<T> + Debug + Send {
     /// preprocessing of a model trained on pixels maps them, `p/255` if it
     /// has none); allocates nothing after the first call.
     fn predict_pixels(&mut self, pixels: &[u8]) -> Result<usize, LayerError> {
+        let kind = self.info().output;
+        if kind == OutputKind::Values {
+            return Err(not_a_classifier());
+        }
         let n = self.input_shape().len();
         check_len(pixels.len(), n, self.input_shape())?;
         let pre = match &self.info().preprocess {
@@ -330,10 +328,16 @@ pub trait Model<T: Scalar>: Parameters<T> + Debug + Send {
         for (i, (dst, &p)) in x.iter_mut().zip(pixels).enumerate() {
             *dst = T::of(pre.apply(i, f64::from(p)));
         }
-        let kind = self.info().output;
         let r = self.forward(&x, Mode::Eval).map(|a| class_of(a, 0, kind));
         self.scratch().input = x;
         r
+    }
+}
+
+fn not_a_classifier() -> LayerError {
+    LayerError::InvalidConfig {
+        layer: "model".into(),
+        message: "a regression model predicts values, not classes".into(),
     }
 }
 

@@ -94,3 +94,31 @@ fn backward_without_a_matching_forward_says_to_run_forward_first() {
         "layer 2 (dense): backward called with a batch of 8 samples, but the last forward pass had 5: run forward on this batch first"
     );
 }
+
+#[test]
+fn a_builder_error_names_the_layer_kind_and_position() {
+    let e = Sequential::<f32>::builder(3)
+        .dense(2)
+        .dropout(1.5)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "layer 1 (dropout): dropout: drop probability must be in [0, 1), found 1.5"
+    );
+}
+
+#[test]
+fn a_regression_model_predicts_no_class() {
+    use backprop_layers::{Model, OutputKind};
+    let mut net = Sequential::<f32>::builder(4).dense(1).build().unwrap();
+    net.info_mut().output = OutputKind::Values;
+    for e in [
+        net.predict_pixels(&[0, 1, 2, 3]).unwrap_err(),
+        net.predict_class_raw(&[0.0; 4]).unwrap_err(),
+        net.predict_proba_raw(&[0.0; 4]).unwrap_err(),
+    ] {
+        assert!(e.to_string().contains("regression model"), "{e}");
+    }
+    assert_eq!(net.predict_raw(&[0.0; 4]).unwrap().shape(), (1, 1));
+}
