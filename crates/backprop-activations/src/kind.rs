@@ -75,8 +75,12 @@ pub enum ParseActivationError {
         /// The parameter given.
         value: f64,
     },
-    /// The parameter is NaN or infinite.
-    #[error("parameter α of `{name}` must be finite, got {value}")]
+    /// The parameter is NaN, infinite, or larger in magnitude than
+    /// [`ActivationKind::MAX_ALPHA`].
+    #[error(
+        "parameter α of `{name}` must be finite with |α| ≤ {:e}, got {value:?}",
+        ActivationKind::MAX_ALPHA
+    )]
     InvalidParameter {
         /// The activation's name.
         name: &'static str,
@@ -130,25 +134,35 @@ impl ActivationKind {
         }
     }
 
+    /// The largest `|α|` of [`LeakyRelu`](Self::LeakyRelu) and
+    /// [`Elu`](Self::Elu): `1e6`. Useful slopes and scales are near 1
+    /// (PyTorch's defaults are 0.01 and 1); a larger one only turns
+    /// negative inputs into values that overflow `f32` (`α = 1e308` makes
+    /// every negative output infinite), so a model file holding one is
+    /// refused.
+    pub const MAX_ALPHA: f64 = 1e6;
+
     /// The activation called `name` (ASCII case ignored, surrounding spaces
     /// trimmed), with parameter `alpha`.
     ///
-    /// `leaky_relu` and `elu` take an optional finite `α` (default `0.01` and
-    /// `1`); the others take none, and giving one is an error rather than
-    /// silently ignored.
+    /// `leaky_relu` and `elu` take an optional finite `α` with
+    /// `|α| ≤` [`MAX_ALPHA`](Self::MAX_ALPHA) (default `0.01` and `1`); the
+    /// others take none, and giving one is an error rather than silently
+    /// ignored.
+    ///
+    /// ```
+    /// use backprop_activations::{ActivationKind, ParseActivationError};
+    /// assert!(ActivationKind::from_name("elu", Some(1e6)).is_ok());
+    /// let e = ActivationKind::from_name("elu", Some(1e308)).unwrap_err();
+    /// assert_eq!(e, ParseActivationError::InvalidParameter { name: "elu", value: 1e308 });
+    /// assert_eq!(e.to_string(), "parameter α of `elu` must be finite with |α| ≤ 1e6, got 1e308");
+    /// ```
     pub fn from_name(name: &str, alpha: Option<f64>) -> Result<Self, ParseActivationError> {
         let key = name.trim().to_ascii_lowercase();
         let with_alpha = |default: f64, make: fn(f64) -> Self| {
             let value = alpha.unwrap_or(default);
             let kind = make(value);
-            if value.is_finite() {
-                Ok(kind)
-            } else {
-                Err(ParseActivationError::InvalidParameter {
-                    name: kind.name(),
-                    value,
-                })
-            }
+            check_alpha(kind.name(), value).map(|()| kind)
         };
         let kind = match key.as_str() {
             "leaky_relu" => return with_alpha(LeakyRelu::DEFAULT_ALPHA, Self::LeakyRelu),
@@ -173,6 +187,15 @@ impl ActivationKind {
                 value,
             }),
         }
+    }
+}
+
+/// `Ok` if `alpha` is finite with `|α| ≤ MAX_ALPHA`.
+pub(crate) fn check_alpha(name: &'static str, alpha: f64) -> Result<(), ParseActivationError> {
+    if alpha.is_finite() && alpha.abs() <= ActivationKind::MAX_ALPHA {
+        Ok(())
+    } else {
+        Err(ParseActivationError::InvalidParameter { name, value: alpha })
     }
 }
 
@@ -413,6 +436,23 @@ mod tests {
                 value: f64::INFINITY
             }
         );
+        for alpha in [1e308, -1e308, 1.000001e6, -2e6, f64::MAX, f64::MIN] {
+            for name in ["elu", "leaky_relu"] {
+                assert!(
+                    matches!(
+                        ActivationKind::from_name(name, Some(alpha)),
+                        Err(ParseActivationError::InvalidParameter { value, .. }) if value == alpha
+                    ),
+                    "{name}({alpha})"
+                );
+            }
+        }
+        for alpha in [1e6, -1e6, 0.0, -0.0, 5e-324] {
+            assert_eq!(
+                ActivationKind::from_name("elu", Some(alpha)),
+                Ok(ActivationKind::Elu(alpha))
+            );
+        }
         assert!(matches!(
             "leaky_relu(NaN)".parse::<ActivationKind>(),
             Err(ParseActivationError::InvalidParameter {
