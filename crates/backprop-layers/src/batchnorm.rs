@@ -263,6 +263,27 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
         f(var, &mut self.running_var);
         f(count, &mut self.num_batches_tracked);
     }
+    /// Every `running_var` non-negative: a variance is never negative, and
+    /// `1/√(σ² + ε)` of a negative one is NaN or infinite. (`eps` is checked
+    /// when the layer is built: positive, and positive in `T`, so a file's
+    /// `1e-50` is refused in `f32`, where it is 0.)
+    fn check_values(&self) -> Result<(), LayerError> {
+        if let Some((i, v)) = self
+            .running_var
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.as_f64() < 0.0)
+        {
+            return Err(LayerError::InvalidConfig {
+                layer: "running_var".into(),
+                message: format!(
+                    "holds {:?} at [{i}]; a variance is never negative",
+                    v.as_f64()
+                ),
+            });
+        }
+        Ok(())
+    }
     fn config(&self) -> Option<Config> {
         Some(
             Config::new()

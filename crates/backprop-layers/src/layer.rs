@@ -107,6 +107,31 @@ pub trait Layer<T: Scalar>: Debug + Send {
     /// resumed run draws what the uninterrupted run would have (default:
     /// ignored).
     fn set_rng_state(&mut self, _seed: u64, _draws: u64) {}
+    /// Checks that the layer's values can be used: called by loaders once a
+    /// file's tensors are in place, before the model is handed out, so that
+    /// a file whose values no training could produce is refused instead of
+    /// predicting garbage. Default: `Ok` (a loader already checks that every
+    /// parameter and buffer is finite).
+    ///
+    /// Report a bad value as [`LayerError::InvalidConfig`] whose `layer` is
+    /// the local name of the tensor or setting (`"running_var"`) and
+    /// whose `message` says what is wrong, with the value and its index. A
+    /// container checks its children and wraps their errors with their
+    /// position ([`LayerError::at`]), so the path can be rebuilt
+    /// (`"3.1.running_var"`).
+    ///
+    /// ```
+    /// use backprop_layers::{BatchNorm1d, Layer, LayerError};
+    /// let mut bn = BatchNorm1d::<f32>::new(2)?;
+    /// assert_eq!(bn.check_values(), Ok(()));
+    /// bn.visit_buffers_mut(&mut |name, b| if name == "running_var" { b[1] = -0.5 });
+    /// let e = bn.check_values().unwrap_err();
+    /// assert!(matches!(&e, LayerError::InvalidConfig { layer, .. } if layer == "running_var"), "{e}");
+    /// # Ok::<(), LayerError>(())
+    /// ```
+    fn check_values(&self) -> Result<(), LayerError> {
+        Ok(())
+    }
     /// The layers this one contains, in order (a container such as
     /// [`Sequential`](crate::Sequential); default: none). Their parameter
     /// and buffer names are prefixed with their position.

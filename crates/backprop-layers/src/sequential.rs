@@ -388,6 +388,15 @@ impl<T: Scalar> Layer<T> for Sequential<T> {
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<T>)) {
         Sequential::visit_buffers_mut(self, f);
     }
+    /// Every layer's [`check_values`](Layer::check_values), in order; the
+    /// first error is wrapped with the layer's position
+    /// ([`LayerError::At`]).
+    fn check_values(&self) -> Result<(), LayerError> {
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.check_values().map_err(|e| e.at(i, layer.kind()))?;
+        }
+        Ok(())
+    }
     fn children(&self) -> &[Box<dyn Layer<T>>] {
         &self.layers
     }
