@@ -123,7 +123,11 @@ pub enum DataError {
         found: u64,
     },
     /// The file holds more data than its header declares.
-    #[error("{}: trailing data: expected {expected} bytes of {what}, found {extra} more", .path.display())]
+    #[error(
+        "{}: trailing data: expected {expected} bytes of {what}, found {}{extra} more",
+        .path.display(),
+        if *.extra >= crate::idx::TRAILING_COUNT_LIMIT { "at least " } else { "" }
+    )]
     IdxTrailing {
         /// The file.
         path: PathBuf,
@@ -131,8 +135,27 @@ pub enum DataError {
         what: &'static str,
         /// Bytes the header declared.
         expected: u64,
-        /// Bytes found after them.
+        /// Bytes found after them, counted up to
+        /// [`TRAILING_COUNT_LIMIT`](crate::idx::TRAILING_COUNT_LIMIT).
         extra: u64,
+    },
+    /// The header declares more data than
+    /// [`IdxLimits::max_bytes`](crate::idx::IdxLimits::max_bytes) allows:
+    /// refused before decompressing any of it.
+    #[error(
+        "{}: the header declares dimensions {dims:?}, {declared} bytes of data, more than the limit of {max_bytes} bytes \
+         (IdxLimits::max_bytes raises it; IdxLimits::max_samples reads only the first samples)",
+        .path.display()
+    )]
+    IdxLimit {
+        /// The file.
+        path: PathBuf,
+        /// The declared dimensions.
+        dims: Vec<u32>,
+        /// Bytes of data the samples to be read need.
+        declared: u64,
+        /// The limit.
+        max_bytes: u64,
     },
     /// An IDX file whose dimensions hold no samples or no features.
     #[error("{}: empty: dimensions {dims:?} hold no data", .path.display())]

@@ -12,6 +12,14 @@
 //! reader panic, and a header declaring absurd sizes cannot make it allocate
 //! more than [`PREALLOCATION_LIMIT`] bytes before the data is actually there.
 //!
+//! Memory is bounded by what the header declares, and the header by
+//! [`IdxLimits`]: at most [`MAX_IDX_BYTES`] (2 GiB) of data by default, and,
+//! with [`IdxLimits::max_samples`], only the first samples are decompressed
+//! (the rest of the file is never read). A gzip bomb (megabytes expanding to
+//! gigabytes) is therefore refused from its header, or read no further than
+//! the samples asked for; data after what the header declares is counted
+//! only up to [`TRAILING_COUNT_LIMIT`] bytes.
+//!
 //! ```
 //! use backprop_data::idx::read_idx_bytes;
 //! // Two 1×2 "images": magic, dims 2, 1, 2, then four pixels.
@@ -34,6 +42,47 @@ pub const IDX_U8: u8 = 0x08;
 /// The most bytes reserved up front from a header's declared size; beyond it
 /// the buffer grows only as data actually arrives.
 pub const PREALLOCATION_LIMIT: usize = 64 << 20;
+
+/// The most data bytes (the product of the dimensions) an IDX file may
+/// declare by default: 2 GiB, forty times MNIST's training images. Raise it
+/// with [`IdxLimits::max_bytes`].
+pub const MAX_IDX_BYTES: u64 = 2 << 30;
+
+/// Trailing data after what the header declares is an error; this many
+/// bytes of it are counted for the message, and no more are decompressed.
+pub const TRAILING_COUNT_LIMIT: u64 = 1 << 20;
+
+/// Bounds on what an IDX file may make the reader decompress and hold.
+///
+/// ```
+/// use backprop_data::idx::{IdxLimits, MAX_IDX_BYTES, read_idx_bytes_with};
+/// // Three 1×2 images, of which only the first two are read.
+/// let bytes = [0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6];
+/// let limits = IdxLimits { max_samples: Some(2), ..IdxLimits::default() };
+/// assert_eq!(limits.max_bytes, MAX_IDX_BYTES);
+/// let idx = read_idx_bytes_with(&bytes, "demo", &limits)?;
+/// assert_eq!((idx.dims, idx.data), (vec![2, 1, 2], vec![1, 2, 3, 4]));
+/// # Ok::<(), backprop_data::DataError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdxLimits {
+    /// The most data bytes read (after decompression): a header declaring
+    /// more, for the samples to be read, is [`DataError::IdxLimit`] before
+    /// anything is decompressed. Default [`MAX_IDX_BYTES`].
+    pub max_bytes: u64,
+    /// Read only the first this many samples (the first dimension), leaving
+    /// the rest of the file unread and unchecked; `None` reads them all.
+    pub max_samples: Option<usize>,
+}
+
+impl Default for IdxLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: MAX_IDX_BYTES,
+            max_samples: None,
+        }
+    }
+}
 
 /// An IDX array of unsigned bytes: its dimensions and its elements, row-major.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,28 +119,58 @@ pub fn element_type_name(t: u8) -> &'static str {
     }
 }
 
-/// Reads an IDX file of unsigned bytes with any number (≥ 1) of dimensions.
+/// Reads an IDX file of unsigned bytes with any number (≥ 1) of dimensions,
+/// within the default [`IdxLimits`].
 pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
     let path = path.as_ref();
-    read_file(path, Shape::Any, "data")
+    read_file(path, Shape::Any, "data", &IdxLimits::default())
 }
 
-/// Reads an IDX3 image file (`count × rows × cols` unsigned bytes).
+/// Reads an IDX3 image file (`count × rows × cols` unsigned bytes), within
+/// the default [`IdxLimits`].
 pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages> {
-    let path = path.as_ref();
-    images_from(read_file(path, Shape::Images, "pixel data")?, path)
+    read_idx_images_with(path, &IdxLimits::default())
 }
 
-/// Reads an IDX1 label file (`count` unsigned bytes).
-pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+/// [`read_idx_images`] within `limits`: with `max_samples`, `count` is at
+/// most that and only those images are read.
+pub fn read_idx_images_with(path: impl AsRef<Path>, limits: &IdxLimits) -> Result<IdxImages> {
     let path = path.as_ref();
-    Ok(read_file(path, Shape::Labels, "label data")?.data)
+    images_from(read_file(path, Shape::Images, "pixel data", limits)?, path)
+}
+
+/// Reads an IDX1 label file (`count` unsigned bytes), within the default
+/// [`IdxLimits`].
+pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    read_idx_labels_with(path, &IdxLimits::default())
+}
+
+/// [`read_idx_labels`] within `limits`: with `max_samples`, at most that
+/// many labels are read.
+pub fn read_idx_labels_with(path: impl AsRef<Path>, limits: &IdxLimits) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    Ok(read_file(path, Shape::Labels, "label data", limits)?.data)
 }
 
 /// Decodes an IDX array held in memory (raw or gzip), naming it `name` in
 /// errors. The entry point for fuzzing.
 pub fn read_idx_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<IdxArray> {
-    read_from(bytes, name.as_ref(), Shape::Any, "data")
+    read_from(
+        bytes,
+        name.as_ref(),
+        Shape::Any,
+        "data",
+        &IdxLimits::default(),
+    )
+}
+
+/// [`read_idx_bytes`] within `limits`.
+pub fn read_idx_bytes_with(
+    bytes: &[u8],
+    name: impl AsRef<Path>,
+    limits: &IdxLimits,
+) -> Result<IdxArray> {
+    read_from(bytes, name.as_ref(), Shape::Any, "data", limits)
 }
 
 /// Which dimensionality a caller needs.
@@ -135,8 +214,13 @@ fn images_from(idx: IdxArray, path: &Path) -> Result<IdxImages> {
     }
 }
 
-fn read_file(path: &Path, shape: Shape, what: &'static str) -> Result<IdxArray> {
-    read_from(open(path)?, path, shape, what)
+fn read_file(
+    path: &Path,
+    shape: Shape,
+    what: &'static str,
+    limits: &IdxLimits,
+) -> Result<IdxArray> {
+    read_from(open(path)?, path, shape, what, limits)
 }
 
 /// Opens a file, turning "not found" into [`DataError::FileNotFound`].
@@ -189,7 +273,13 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-fn read_from<R: Read>(r: R, path: &Path, shape: Shape, what: &'static str) -> Result<IdxArray> {
+fn read_from<R: Read>(
+    r: R,
+    path: &Path,
+    shape: Shape,
+    what: &'static str,
+    limits: &IdxLimits,
+) -> Result<IdxArray> {
     let (mut r, gz) = decompressed(r, path)?;
     let io_err = |source: io::Error| {
         if gz {
@@ -257,7 +347,28 @@ fn read_from<R: Read>(r: R, path: &Path, shape: Shape, what: &'static str) -> Re
         total = total.checked_mul(d).ok_or_else(too_large)?;
         dims.push(d);
     }
+    // Only the first `max_samples` samples are read.
+    let declared_count = dims.first().copied().unwrap_or(0);
+    let cut = limits
+        .max_samples
+        .filter(|&m| m < declared_count)
+        .and_then(|m| {
+            let per_sample = dims.get(1..).unwrap_or_default().iter().product::<usize>();
+            Some((m, m.checked_mul(per_sample)?))
+        });
+    if let (Some((count, bytes)), Some(first)) = (cut, dims.first_mut()) {
+        *first = count;
+        total = bytes;
+    }
     let expected = u64::try_from(total).map_err(|_| too_large())?;
+    if expected > limits.max_bytes {
+        return Err(DataError::IdxLimit {
+            path: path.to_path_buf(),
+            dims: raw_dims,
+            declared: expected,
+            max_bytes: limits.max_bytes,
+        });
+    }
 
     // Reserve no more than the limit up front: the buffer only grows further
     // if the data is really there.
@@ -269,14 +380,18 @@ fn read_from<R: Read>(r: R, path: &Path, shape: Shape, what: &'static str) -> Re
     if data.len() < total {
         return Err(truncated(what, total, data.len()));
     }
-    let extra = io::copy(&mut r, &mut io::sink()).map_err(io_err)?;
-    if extra > 0 {
-        return Err(DataError::IdxTrailing {
-            path: path.to_path_buf(),
-            what,
-            expected,
-            extra,
-        });
+    if cut.is_none() {
+        // Count what follows, but decompress no more than the limit of it.
+        let extra =
+            io::copy(&mut (&mut r).take(TRAILING_COUNT_LIMIT), &mut io::sink()).map_err(io_err)?;
+        if extra > 0 {
+            return Err(DataError::IdxTrailing {
+                path: path.to_path_buf(),
+                what,
+                expected,
+                extra,
+            });
+        }
     }
     Ok(IdxArray { dims, data })
 }
@@ -300,6 +415,12 @@ mod tests {
         assert!(matches!(e, DataError::IdxTooLarge { .. }), "{e}");
         let bytes = header(8, &[u32::MAX, 1 << 20]);
         let e = read_idx_bytes(&bytes, "x").unwrap_err();
+        assert!(matches!(e, DataError::IdxLimit { .. }), "{e}");
+        let no_limit = IdxLimits {
+            max_bytes: u64::MAX,
+            max_samples: None,
+        };
+        let e = read_idx_bytes_with(&bytes, "x", &no_limit).unwrap_err();
         assert!(
             e.to_string()
                 .contains("truncated: expected 4503599626321920 bytes of data, found 0"),

@@ -1,7 +1,7 @@
 //! Loading MNIST (and anything with the same four IDX files: Fashion-MNIST,
 //! KMNIST) into two [`Dataset`]s.
 
-use crate::idx::{read_idx_images, read_idx_labels};
+use crate::idx::{IdxLimits, read_idx_images_with, read_idx_labels_with};
 use crate::{DataError, Dataset, PixelScale, Result};
 use std::path::{Path, PathBuf};
 
@@ -47,14 +47,35 @@ impl Mnist {
     /// gzip is detected by content). The number of classes is the largest
     /// label in either set plus one (10 for MNIST).
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::load_with(dir, &IdxLimits::default())
+    }
+
+    /// [`Mnist::load`] within `limits`: `max_bytes` bounds each of the four
+    /// files, and `max_samples` the **training** pair only, of which just
+    /// the first `max_samples` images and labels are decompressed (the test
+    /// set is read whole). A program training on the first `n` images
+    /// (`--limit n`) reads no more of a large, or hostile, file than that.
+    ///
+    /// ```no_run
+    /// use backprop_data::{Mnist, idx::IdxLimits};
+    /// let limits = IdxLimits { max_samples: Some(500), ..IdxLimits::default() };
+    /// let mnist = Mnist::load_with("data/mnist", &limits)?;
+    /// assert_eq!((mnist.train.len(), mnist.test.len()), (500, 10_000));
+    /// # Ok::<(), backprop_data::DataError>(())
+    /// ```
+    pub fn load_with(dir: impl AsRef<Path>, limits: &IdxLimits) -> Result<Self> {
         let dir = dir.as_ref();
         if !dir.is_dir() {
             return Err(DataError::MissingDataDir {
                 dir: dir.to_path_buf(),
             });
         }
-        let train = load_part(dir, TRAIN_IMAGES, TRAIN_LABELS)?;
-        let test = load_part(dir, TEST_IMAGES, TEST_LABELS)?;
+        let train = load_part(dir, TRAIN_IMAGES, TRAIN_LABELS, limits)?;
+        let whole = IdxLimits {
+            max_samples: None,
+            ..*limits
+        };
+        let test = load_part(dir, TEST_IMAGES, TEST_LABELS, &whole)?;
         if train.shape != test.shape {
             return Err(DataError::IdxShapeMismatch {
                 train: train.images_path,
@@ -130,17 +151,22 @@ impl Part {
     }
 }
 
-fn load_part(dir: &Path, images_name: &'static str, labels_name: &'static str) -> Result<Part> {
+fn load_part(
+    dir: &Path,
+    images_name: &'static str,
+    labels_name: &'static str,
+    limits: &IdxLimits,
+) -> Result<Part> {
     let images_path = Mnist::find_file(dir, images_name)?;
     let labels_path = Mnist::find_file(dir, labels_name)?;
-    let images = read_idx_images(&images_path)?;
+    let images = read_idx_images_with(&images_path, limits)?;
     if images.count == 0 || images.rows == 0 || images.cols == 0 {
         return Err(DataError::IdxEmpty {
             path: images_path,
             dims: vec![images.count, images.rows, images.cols],
         });
     }
-    let labels = read_idx_labels(&labels_path)?;
+    let labels = read_idx_labels_with(&labels_path, limits)?;
     if labels.len() != images.count {
         return Err(DataError::IdxCountMismatch {
             images: images_path,
