@@ -84,8 +84,16 @@ fn resuming_after_epoch_k_gives_the_uninterrupted_weights_bit_for_bit() {
         assert_ne!(bits(&ckpt.model), expected, "epoch {k}");
         let (mut resumed, mut net2) = resume(trainer(), ckpt).unwrap();
         let h = resumed.fit(&mut net2, &train).unwrap();
-        assert_eq!(h.epochs.len(), EPOCHS - k);
-        assert_eq!(h.epochs[0].epoch, k + 1);
+        // The whole run's history: the checkpoint's epochs, then the new ones.
+        assert_eq!(h.epochs.len(), EPOCHS);
+        let epochs: Vec<usize> = h.epochs.iter().map(|r| r.epoch).collect();
+        assert_eq!(epochs, (1..=EPOCHS).collect::<Vec<_>>());
+        assert_eq!(
+            h.epochs[..k],
+            history.epochs[..k],
+            "the checkpoint's records"
+        );
+        assert_eq!(h.epochs[k].train_loss, history.epochs[k].train_loss);
         assert_eq!(bits(&net2), expected, "resumed after epoch {k}");
         assert_eq!(resumed.optimizer().state(), expected_opt, "after epoch {k}");
         let draws2: Vec<_> = net2.layers().iter().filter_map(|l| l.rng_state()).collect();

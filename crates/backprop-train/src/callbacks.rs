@@ -1,10 +1,13 @@
 //! Hooks called by [`Trainer::fit`](crate::Trainer::fit): before the first
-//! epoch, after every epoch, and after the last.
+//! epoch, after every epoch, after the last, and when the run is
+//! interrupted; and the [`RunState`] they are shown.
 
-use crate::{EpochRecord, TrainError};
+use crate::{EpochRecord, History, Interruption, TrainError};
+use backprop_data::Dataset;
 use backprop_layers::Model;
 use backprop_optim::Optimizer;
 use backprop_tensor::Scalar;
+use std::cell::OnceCell;
 
 /// What a callback asks of the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +20,10 @@ pub enum Control {
 
 /// Called by the trainer during [`fit`](crate::Trainer::fit): once before the
 /// first epoch, after every epoch with its record, the model and the
-/// optimizer, and once after the last epoch with the model, mutably.
+/// optimizer, and once after the last epoch with the model, mutably. When
+/// the trainer's [stop flag](crate::Trainer::stop_flag) ends the run early,
+/// [`on_interrupt`](Self::on_interrupt) is called instead of
+/// [`on_train_end`](Self::on_train_end).
 ///
 /// Return [`Control::Stop`] from [`on_epoch_end`](Self::on_epoch_end) to end
 /// training after the epoch, or an error to end `fit` with it (the model
@@ -26,7 +32,9 @@ pub enum Control {
 /// trainer's [`EarlyStopping`](crate::EarlyStopping) last; the first error
 /// is returned and the callbacks after it are not called.
 ///
-/// Any `FnMut(&EpochRecord) -> Control` closure is a callback.
+/// Every method has a default that does nothing, so a callback implements
+/// only what it needs. Any `FnMut(&EpochRecord) -> Control` closure is a
+/// callback.
 ///
 /// ```
 /// use backprop_layers::Model;
@@ -57,14 +65,51 @@ pub trait Callback<T: Scalar> {
     }
 
     /// After each epoch, with its record, the model and the optimizer (whose
-    /// state a checkpoint saves, as [`Checkpointer`](crate::Checkpointer)
-    /// does).
+    /// state a checkpoint saves). The default goes on training.
     fn on_epoch_end(
         &mut self,
         record: &EpochRecord,
         model: &dyn Model<T>,
         optimizer: &dyn Optimizer<T>,
-    ) -> Result<Control, TrainError>;
+    ) -> Result<Control, TrainError> {
+        let _ = (record, model, optimizer);
+        Ok(Control::Continue)
+    }
+
+    /// After each epoch, with the whole [`RunState`] (the history so far,
+    /// the seed, the training data): what the trainer calls. The default
+    /// calls [`on_epoch_end`](Self::on_epoch_end) with the epoch's record;
+    /// override this one instead when a callback needs more, as
+    /// [`Checkpointer`](crate::Checkpointer) does to store the history in
+    /// its checkpoints.
+    fn on_epoch_state(
+        &mut self,
+        run: &RunState<'_>,
+        model: &dyn Model<T>,
+        optimizer: &dyn Optimizer<T>,
+    ) -> Result<Control, TrainError> {
+        match run.record() {
+            Some(record) => self.on_epoch_end(record, model, optimizer),
+            None => Ok(Control::Continue),
+        }
+    }
+
+    /// When the trainer's [stop flag](crate::Trainer::stop_flag) ended the
+    /// run, after the step that saw it (or between two epochs), with the
+    /// run's state ([`RunState::interruption`] says where it stopped), the
+    /// model and the optimizer: the place for a last checkpoint, as
+    /// [`Checkpointer`](crate::Checkpointer) writes. The callbacks run in
+    /// the order they were added; the first error ends `fit` with it. The
+    /// default does nothing.
+    fn on_interrupt(
+        &mut self,
+        run: &RunState<'_>,
+        model: &dyn Model<T>,
+        optimizer: &dyn Optimizer<T>,
+    ) -> Result<(), TrainError> {
+        let _ = (run, model, optimizer);
+        Ok(())
+    }
 
     /// After the last epoch of a run that did not fail, with the model
     /// mutably (early stopping puts the best weights back here). The default
@@ -83,5 +128,76 @@ impl<T: Scalar, F: FnMut(&EpochRecord) -> Control> Callback<T> for F {
         _optimizer: &dyn Optimizer<T>,
     ) -> Result<Control, TrainError> {
         Ok(self(record))
+    }
+}
+
+/// A run as [`Trainer::fit`](crate::Trainer::fit) shows it to
+/// [`Callback::on_epoch_state`] and [`Callback::on_interrupt`]: the history
+/// so far, where the run is, its seed and its training data.
+#[derive(Debug)]
+pub struct RunState<'a> {
+    history: &'a History,
+    epoch: usize,
+    seed: u64,
+    data: &'a Dataset,
+    fingerprint: &'a OnceCell<serde_json::Value>,
+}
+
+impl<'a> RunState<'a> {
+    pub(crate) fn new(
+        history: &'a History,
+        epoch: usize,
+        seed: u64,
+        data: &'a Dataset,
+        fingerprint: &'a OnceCell<serde_json::Value>,
+    ) -> Self {
+        Self {
+            history,
+            epoch,
+            seed,
+            data,
+            fingerprint,
+        }
+    }
+
+    /// Every epoch's record so far, those trained before a
+    /// [`resume`](crate::resume) included (the epoch just finished is the
+    /// last), and, when the run was interrupted, where
+    /// ([`History::interrupted`]).
+    pub fn history(&self) -> &'a History {
+        self.history
+    }
+
+    /// The record of the epoch just finished (`None` in
+    /// [`on_interrupt`](Callback::on_interrupt) before any epoch ended).
+    pub fn record(&self) -> Option<&'a EpochRecord> {
+        self.history.epochs.last()
+    }
+
+    /// Epochs completed.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Where the run stopped, when its stop flag ended it.
+    pub fn interruption(&self) -> Option<&'a Interruption> {
+        self.history.interrupted.as_ref()
+    }
+
+    /// The trainer's seed (the batch order's), which a checkpoint records.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The training data given to `fit` (before any validation split).
+    pub fn data(&self) -> &'a Dataset {
+        self.data
+    }
+
+    /// The training data's fingerprint ([`data_fingerprint`](crate::data_fingerprint)),
+    /// computed on first use and kept for the rest of the run.
+    pub fn data_fingerprint(&self) -> &'a serde_json::Value {
+        self.fingerprint
+            .get_or_init(|| crate::data_fingerprint(self.data))
     }
 }

@@ -41,6 +41,13 @@ pub enum TrainError {
     /// The dataset does not fit the model.
     #[error("the data does not fit the model: {0}")]
     Mismatch(String),
+    /// A run [`resume`](crate::resume)d from a checkpoint was given other
+    /// training data than the checkpoint's: what differs
+    /// ([`data_fingerprint`](crate::data_fingerprint)'s keys, then and now).
+    #[error(
+        "the checkpoint was trained on other data ({0}): resume on the data it was trained on, or force the resume (Trainer::force_resume)"
+    )]
+    DataChanged(String),
     /// The per-epoch progress line could not be written to stdout (when
     /// stdout is a pipe whose reader has gone, the source's kind is
     /// [`std::io::ErrorKind::BrokenPipe`]).

@@ -1,7 +1,7 @@
 //! The per-epoch record of a run, saved as CSV and JSON and drawn as a PNG.
 
 use crate::json::nan_if_null;
-use crate::{StopInfo, TrainError};
+use crate::{Interruption, StopInfo, TrainError};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -46,6 +46,11 @@ pub struct History {
     /// from the JSON when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_stopping: Option<StopInfo>,
+    /// When the trainer's [stop flag](crate::Trainer::stop_flag) ended the
+    /// run early: where (the epochs completed are in `epochs`; the
+    /// unfinished one is not). Absent from the JSON when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interruption>,
 }
 
 fn opt(v: Option<f64>) -> String {

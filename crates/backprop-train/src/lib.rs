@@ -54,22 +54,31 @@ mod checkpoint;
 mod early_stopping;
 mod error;
 mod evaluate;
+mod fingerprint;
 mod history;
+mod interruption;
 mod json;
 mod metrics;
 mod plot;
 mod progress;
+mod run_dir;
 mod step;
 mod stop_info;
 mod trainer;
 
-pub use callbacks::{Callback, Control};
+pub use callbacks::{Callback, Control, RunState};
 pub use checkpoint::{Checkpointer, resume};
 pub use early_stopping::EarlyStopping;
 pub use error::{CheckpointError, TrainError};
 pub use evaluate::Evaluation;
+pub use fingerprint::{data_fingerprint, file_checksum};
 pub use history::{EpochRecord, History};
+pub use interruption::{Interruption, PartialEpoch};
 pub use metrics::ConfusionMatrix;
 pub use progress::{ProgressMode, format_record};
+pub use run_dir::{
+    LOCK_FILE, LockHolder, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, Manifest,
+    ManifestEntry, RunDir, RunDirError,
+};
 pub use stop_info::StopInfo;
 pub use trainer::{Trainer, Validation};

@@ -41,7 +41,9 @@ impl Progress {
         }
     }
 
-    pub(crate) fn start_epoch(&mut self, epoch: usize, batches: usize) {
+    /// A bar for epoch `epoch` of `batches` steps, `done` of them already
+    /// (a run resumed in the middle of the epoch).
+    pub(crate) fn start_epoch(&mut self, epoch: usize, batches: usize, done: usize) {
         if self.mode == ProgressMode::Bar {
             let bar =
                 ProgressBar::with_draw_target(Some(batches as u64), ProgressDrawTarget::stdout());
@@ -52,7 +54,15 @@ impl Progress {
             .progress_chars("=> ");
             bar.set_style(style);
             bar.set_prefix(format!("{epoch:>2}/{}", self.epochs));
+            bar.set_position(done as u64);
             self.bar = Some(bar);
+        }
+    }
+
+    /// The run stopped in the middle of an epoch: the bar goes.
+    pub(crate) fn stop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
     }
 

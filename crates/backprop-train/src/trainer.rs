@@ -5,6 +5,8 @@
 //! batcher; `train_epoch` runs one epoch of [`step`](Trainer::step)s;
 //! `end_epoch` validates, records, reports progress and runs the callbacks;
 //! `finish` lets the callbacks (early stopping's restore) have the last word.
+//! A raised [stop flag](Trainer::stop_flag) ends the run after the current
+//! step instead, in `interrupt`.
 //!
 //! One step, for a batch `X` (features × m) with labels `y`: forward
 //! `A[L] = net(X)`; loss and `dA[L]` from the loss; zero the gradients;
@@ -14,16 +16,24 @@
 //! or the network and reused, so a step allocates nothing after the first at
 //! a steady batch size.
 
+use crate::checkpoint::Resumed;
 use crate::early_stopping::EarlyStopping;
+use crate::fingerprint::differences;
 use crate::progress::{Progress, ProgressMode};
 use crate::step::{At, Batch, TargetKind, Used, count_correct, target};
-use crate::{Callback, Control, EpochRecord, History, TrainError};
+use crate::{
+    Callback, Control, EpochRecord, History, Interruption, PartialEpoch, RunState, TrainError,
+    data_fingerprint,
+};
 use backprop_data::{Batcher, Dataset};
 use backprop_layers::{Mode, Model};
 use backprop_losses::Loss;
 use backprop_optim::{Constant, Optimizer, Schedule, clip_grad_norm};
 use backprop_tensor::Scalar;
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Where validation data comes from.
@@ -76,6 +86,14 @@ pub struct Trainer<T: Scalar> {
     progress_out: Option<Box<dyn std::io::Write>>,
     pub(crate) skip_non_finite: bool,
     pub(crate) clip_norm: Option<f64>,
+    /// Raised (by a signal handler, a callback, another thread) to end the
+    /// run after the current step.
+    stop: Option<Arc<AtomicBool>>,
+    /// Resume on data whose fingerprint differs from the checkpoint's.
+    force_resume: bool,
+    /// Set by [`resume`](crate::resume): the history so far, where the
+    /// checkpoint stopped and the data it was trained on.
+    pub(crate) resumed: Option<Resumed>,
     /// Reused buffers.
     pub(crate) batch: Batch<T>,
 }
@@ -114,6 +132,9 @@ impl<T: Scalar> Trainer<T> {
             progress_out: None,
             skip_non_finite: false,
             clip_norm: None,
+            stop: None,
+            force_resume: false,
+            resumed: None,
             batch: Batch::new(),
         }
     }
@@ -197,6 +218,55 @@ impl<T: Scalar> Trainer<T> {
         self.clip_norm = Some(max_norm);
         self
     }
+    /// A flag that ends [`fit`](Self::fit) early when raised: it is read
+    /// after every step (one relaxed atomic load), and once it is `true` the
+    /// run stops before the next step — the callbacks'
+    /// [`on_interrupt`](Callback::on_interrupt) run ([`Checkpointer`](crate::Checkpointer)
+    /// writes a checkpoint there, which [`resume`](crate::resume)s at the
+    /// next step, bit-exactly) and `fit` returns the history so far, with
+    /// [`History::interrupted`] saying where it stopped.
+    ///
+    /// The library never installs signal handlers; a program raises the
+    /// flag from its own (`examples/mnist` does, with `signal-hook`), a
+    /// callback, or another thread. The flag is not lowered by `fit`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// # use backprop_data::Dataset; use backprop_layers::Sequential;
+    /// # use backprop_losses::SoftmaxCrossEntropy; use backprop_optim::Sgd;
+    /// use backprop_train::{Control, EpochRecord, ProgressMode, Trainer};
+    /// # let data = Dataset::from_f32(vec![0.0, 1.0, 1.0, 0.0], 2, vec![0, 1], 2)?;
+    /// # let mut net = Sequential::<f32>::builder(2).dense(2).build()?;
+    /// let stop = Arc::new(AtomicBool::new(false));
+    /// let raise = stop.clone();
+    /// let mut trainer = Trainer::new(SoftmaxCrossEntropy, Sgd::new(), 0.1)
+    ///     .epochs(10)
+    ///     .batch_size(1)
+    ///     .progress(ProgressMode::Silent)
+    ///     .stop_flag(stop)
+    ///     // As a signal handler would, after epoch 2.
+    ///     .callback(move |r: &EpochRecord| {
+    ///         raise.store(r.epoch == 2, Ordering::Relaxed);
+    ///         Control::Continue
+    ///     });
+    /// let history = trainer.fit(&mut net, &data)?;
+    /// assert_eq!(history.epochs.len(), 2);
+    /// assert_eq!(history.interrupted.unwrap().to_string(), "after epoch 2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stop_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
+        self
+    }
+    /// Resume from a checkpoint ([`resume`](crate::resume)) even when the
+    /// training data's fingerprint ([`data_fingerprint`]) differs from the
+    /// one the checkpoint recorded (default `false`: such a run is refused
+    /// with [`TrainError::DataChanged`]).
+    pub fn force_resume(mut self, force: bool) -> Self {
+        self.force_resume = force;
+        self
+    }
     /// The optimizer (e.g. to save its state).
     pub fn optimizer(&self) -> &dyn Optimizer<T> {
         self.optimizer.as_ref()
@@ -221,6 +291,13 @@ impl<T: Scalar> Trainer<T> {
     /// A configuration that trains nothing (`epochs(0)`, or a run started at
     /// an epoch at or past `epochs`) is a [`TrainError::Config`]; an error
     /// from a callback ends the run with that error.
+    ///
+    /// A run [`resume`](crate::resume)d from a checkpoint returns the whole
+    /// run's history (the checkpoint's epochs, then the new ones), and
+    /// refuses data other than the checkpoint's
+    /// ([`TrainError::DataChanged`], unless [forced](Self::force_resume)).
+    /// A raised [stop flag](Self::stop_flag) ends it after the current step
+    /// with [`History::interrupted`] set.
     pub fn fit(
         &mut self,
         model: &mut dyn Model<T>,
@@ -232,12 +309,24 @@ impl<T: Scalar> Trainer<T> {
             cb.on_train_begin(model)?;
         }
         for epoch in self.initial_epoch..self.epochs {
-            let sums = self.train_epoch(model, &mut run, epoch)?;
+            let sums = match self.train_epoch(model, &mut run, epoch)? {
+                EpochEnd::Done(sums) => sums,
+                EpochEnd::Stopped { step, sums } => {
+                    return self.interrupt(model, run, epoch, step, sums);
+                }
+            };
             if self.end_epoch(model, &mut run, epoch, sums)? == Control::Stop {
                 break;
             }
         }
         self.finish(model, run.history)
+    }
+
+    /// Whether the stop flag is raised.
+    fn stop_requested(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
     /// Checks the configuration and the data, splits off the validation
@@ -266,7 +355,8 @@ impl<T: Scalar> Trainer<T> {
                 )
             }));
         }
-        let (train, val) = match &self.validation {
+        let (history, start) = self.resumed_history(train)?;
+        let (train_part, val) = match &self.validation {
             Validation::None => (Cow::Borrowed(train), None),
             Validation::Data(v) => {
                 TargetKind::of(model, v)?;
@@ -279,35 +369,92 @@ impl<T: Scalar> Trainer<T> {
                 (Cow::Owned(t), Some(v))
             }
         };
+        let batcher = Batcher::new(train_part.len(), self.batch_size, true, self.seed)?;
+        if let Some(at) = &start
+            && at.steps_per_epoch != batcher.batches_per_epoch()
+        {
+            return Err(TrainError::Config(format!(
+                "the checkpoint stopped {at}, but this run has {} steps per epoch: resume with the batch size and data it was trained with",
+                batcher.batches_per_epoch()
+            )));
+        }
         Ok(Run {
             kind,
-            batcher: Batcher::new(train.len(), self.batch_size, true, self.seed)?,
-            train,
+            batcher,
+            train: train_part,
+            full: train,
+            fingerprint: OnceCell::new(),
             val,
             progress: Progress::new(self.progress, self.epochs),
-            history: History::default(),
+            history,
+            start,
         })
     }
 
+    /// The history a run starts from (the checkpoint's epochs when resumed,
+    /// else none), and the step to start at when the checkpoint was taken in
+    /// the middle of an epoch. Refuses data other than the checkpoint's
+    /// unless forced.
+    fn resumed_history(
+        &self,
+        train: &Dataset,
+    ) -> Result<(History, Option<Interruption>), TrainError> {
+        let Some(resumed) = &self.resumed else {
+            return Ok((History::default(), None));
+        };
+        if !resumed.data.is_null() && !self.force_resume {
+            let found = differences(&resumed.data, &data_fingerprint(train));
+            if !found.is_empty() {
+                return Err(TrainError::DataChanged(found.join("; ")));
+            }
+        }
+        let mut history = History {
+            epochs: resumed.history.epochs.clone(),
+            ..History::default()
+        };
+        history.epochs.retain(|r| r.epoch <= self.initial_epoch);
+        let start = resumed
+            .history
+            .interrupted
+            .clone()
+            .filter(|at| at.epoch == self.initial_epoch && at.step > 0);
+        Ok((history, start))
+    }
+
     /// One epoch of steps (`epoch` counted from 0), with the progress bar's
-    /// updates.
+    /// updates; from the checkpoint's step when a resumed run starts in the
+    /// middle of this epoch. Stops before a step when the stop flag is
+    /// raised.
     fn train_epoch(
         &mut self,
         model: &mut dyn Model<T>,
         run: &mut Run<'_>,
         epoch: usize,
-    ) -> Result<EpochSums, TrainError> {
+    ) -> Result<EpochEnd, TrainError> {
         let lr = self.schedule.lr(epoch);
         run.batcher.epoch(epoch);
-        run.progress
-            .start_epoch(epoch + 1, run.batcher.batches_per_epoch());
-        let start = Instant::now();
         let mut sums = EpochSums {
             lr,
             ..EpochSums::default()
         };
         let mut step = 0;
-        while let Some(indices) = run.batcher.next_batch() {
+        if let Some(at) = run.start.take() {
+            run.batcher.skip_batches(at.step);
+            step = at.step;
+            sums.add(at.partial.unwrap_or_default());
+        }
+        run.progress
+            .start_epoch(epoch + 1, run.batcher.batches_per_epoch(), step);
+        let (start, before) = (Instant::now(), sums.seconds);
+        loop {
+            if self.stop_requested() {
+                sums.seconds = before + start.elapsed().as_secs_f64();
+                run.progress.stop();
+                return Ok(EpochEnd::Stopped { step, sums });
+            }
+            let Some(indices) = run.batcher.next_batch() else {
+                break;
+            };
             step += 1;
             let at = At {
                 epoch: epoch + 1,
@@ -328,8 +475,8 @@ impl<T: Scalar> Trainer<T> {
                 run.progress.update(step, sums.loss / seen, acc, speed);
             }
         }
-        sums.seconds = start.elapsed().as_secs_f64();
-        Ok(sums)
+        sums.seconds = before + start.elapsed().as_secs_f64();
+        Ok(EpochEnd::Done(sums))
     }
 
     /// After an epoch: validation, its record, the progress line and the
@@ -367,17 +514,54 @@ impl<T: Scalar> Trainer<T> {
         let printed = run
             .progress
             .end_epoch(&record, self.progress_out.as_deref_mut());
+        run.history.epochs.push(record);
+        let state = RunState::new(
+            &run.history,
+            epoch + 1,
+            self.seed,
+            run.full,
+            &run.fingerprint,
+        );
         let optimizer = self.optimizer.as_ref();
         let mut control = Control::Continue;
         for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
-            if cb.on_epoch_end(&record, model, optimizer)? == Control::Stop {
+            if cb.on_epoch_state(&state, model, optimizer)? == Control::Stop {
                 control = Control::Stop;
             }
         }
         // The epoch's callbacks (a checkpoint) ran; nobody reads on.
         printed.map_err(TrainError::Progress)?;
-        run.history.epochs.push(record);
         Ok(control)
+    }
+
+    /// The stop flag ended the run before step `step + 1` of epoch
+    /// `epoch + 1`: the history says where, the callbacks'
+    /// `on_interrupt` run (a last checkpoint), early stopping reports what
+    /// it saw (and restores nothing: the model keeps the weights the
+    /// checkpoint holds).
+    fn interrupt(
+        &mut self,
+        model: &mut dyn Model<T>,
+        mut run: Run<'_>,
+        epoch: usize,
+        step: usize,
+        sums: EpochSums,
+    ) -> Result<History, TrainError> {
+        run.history.interrupted = Some(Interruption {
+            epoch,
+            step,
+            steps_per_epoch: run.batcher.batches_per_epoch(),
+            partial: (step > 0).then(|| sums.partial()),
+        });
+        if let Some(es) = &self.early_stopping {
+            run.history.early_stopping = es.report().cloned();
+        }
+        let state = RunState::new(&run.history, epoch, self.seed, run.full, &run.fingerprint);
+        let optimizer = self.optimizer.as_ref();
+        for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
+            cb.on_interrupt(&state, model, optimizer)?;
+        }
+        Ok(run.history)
     }
 
     /// After the last epoch: early stopping restores the best weights, then
@@ -403,10 +587,23 @@ struct Run<'d> {
     kind: TargetKind,
     /// The training data (without the validation split).
     train: Cow<'d, Dataset>,
+    /// The data given to `fit`, and its fingerprint once a callback asked.
+    full: &'d Dataset,
+    fingerprint: OnceCell<serde_json::Value>,
     val: Option<Dataset>,
     batcher: Batcher,
     progress: Progress,
     history: History,
+    /// Where a resumed run starts in its first epoch, taken by it.
+    start: Option<Interruption>,
+}
+
+/// How an epoch's steps ended.
+enum EpochEnd {
+    /// All of them ran.
+    Done(EpochSums),
+    /// The stop flag was raised after `step` of them.
+    Stopped { step: usize, sums: EpochSums },
 }
 
 /// An epoch's running sums.
@@ -424,6 +621,28 @@ struct EpochSums {
     skipped: usize,
     /// Time in the step loop.
     seconds: f64,
+}
+
+impl EpochSums {
+    /// Adds the sums of an interrupted epoch's first steps.
+    fn add(&mut self, p: PartialEpoch) {
+        self.loss += p.loss_sum;
+        self.seen += p.samples;
+        self.correct += p.correct;
+        self.skipped += p.skipped_batches;
+        self.seconds += p.seconds;
+    }
+
+    /// The sums so far, to finish the epoch in a resumed run.
+    fn partial(&self) -> PartialEpoch {
+        PartialEpoch {
+            loss_sum: self.loss,
+            samples: self.seen,
+            correct: self.correct,
+            skipped_batches: self.skipped,
+            seconds: self.seconds,
+        }
+    }
 }
 
 /// The user's callbacks in order, then early stopping.

@@ -23,7 +23,7 @@ fn synthetic(n: usize) -> Dataset {
 }
 
 /// Allocations of three epochs on `n` samples (batches of 64), with
-/// validation data, gradient clipping and early stopping.
+/// validation data, gradient clipping, early stopping and a stop flag.
 fn fit_allocations(n: usize) -> usize {
     let data = synthetic(n);
     let mut net = Sequential::<f32>::builder(784)
@@ -41,6 +41,10 @@ fn fit_allocations(n: usize) -> usize {
         .clip_grad_norm(5.0)
         .validation(Validation::Data(synthetic(100)))
         .early_stopping(EarlyStopping::new(5))
+        // Read after every step, never raised.
+        .stop_flag(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+            false,
+        )))
         .progress(ProgressMode::Silent);
     allocations(|| {
         let history = trainer.fit(&mut net, &data).unwrap();
