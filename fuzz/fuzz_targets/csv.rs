@@ -63,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
         has_header,
         delimiter,
         label,
+        ..CsvOptions::default()
     };
     let Ok(table) = load_csv_str(&text, "fuzz.csv", &opts) else {
         return;

@@ -3,13 +3,19 @@
 //! Every cell must be a finite number (the label column included). The
 //! format handled:
 //!
-//! - one row per line (`\n` or `\r\n`); blank lines are skipped; a UTF-8 BOM
-//!   is ignored; the file may be gzip-compressed (detected by content);
+//! - UTF-8 text (a byte that is not is an error naming its line), at most
+//!   [`CsvOptions::max_bytes`] of it ([`MAX_CSV_BYTES`], 1 GiB, by default,
+//!   counted after decompression, so a gzip bomb stops there);
+//! - one row per line (`\n`, `\r\n` or a lone `\r`, as old Mac files
+//!   have); blank lines are skipped; a UTF-8 BOM is ignored; the file may be
+//!   gzip-compressed (detected by content);
 //! - cells separated by [`CsvOptions::delimiter`] and trimmed of whitespace;
 //!   a cell may be double-quoted (`"3.5"`, `"a ""name"""`), but a quoted
 //!   cell cannot span lines;
 //! - an optional header row: with [`CsvOptions::has_header`] `None` the first
-//!   row is a header if any of its cells is not a number;
+//!   row is a header when at least half of its cells are not numbers, so a
+//!   first data row with one typo (`1,abc,0`) is read as data and its typo
+//!   reported, not taken for a header;
 //! - every row has as many cells as the first.
 //!
 //! Errors name the file, the 1-based line and the 1-based column (with its
@@ -56,17 +62,29 @@ pub enum LabelColumn {
     Name(String),
 }
 
+/// The most bytes of CSV text read by default (1 GiB), counted after
+/// decompression; see [`CsvOptions::max_bytes`].
+pub const MAX_CSV_BYTES: u64 = 1 << 30;
+
 /// How to read a CSV file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvOptions {
-    /// Whether the first row is a header; `None` detects it (a header if any
-    /// cell of the first row is not a number).
+    /// Whether the first row is a header (`Some(true)`), data
+    /// (`Some(false)`), or detected (`None`, the default): a header when at
+    /// least half of its cells are not numbers. A detected data row with a
+    /// cell that is not a number is [`DataError::CsvFirstRow`], which says
+    /// how to declare a header.
     pub has_header: Option<bool>,
     /// The cell separator, an ASCII character other than `"` or a line break
     /// (default `b','`).
     pub delimiter: u8,
     /// The label column.
     pub label: LabelColumn,
+    /// The most bytes of text read (after decompression): a file holding
+    /// more is [`DataError::CsvTooLarge`], and no more of it is read or
+    /// decompressed. Default [`MAX_CSV_BYTES`]. Parsed, a table takes up to
+    /// about twice its text in memory (`1,` is two bytes, its `f32` four).
+    pub max_bytes: u64,
 }
 
 impl Default for CsvOptions {
@@ -75,6 +93,7 @@ impl Default for CsvOptions {
             has_header: None,
             delimiter: b',',
             label: LabelColumn::Last,
+            max_bytes: MAX_CSV_BYTES,
         }
     }
 }
@@ -267,27 +286,98 @@ impl ClassMap {
 /// Reads a CSV file (raw or gzip); see the [module docs](self).
 pub fn load_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<CsvTable> {
     let path = path.as_ref();
-    let (mut reader, gz) = decompressed(open(path)?, path)?;
-    let mut text = String::new();
-    reader.read_to_string(&mut text).map_err(|source| {
-        if gz {
-            DataError::Gzip {
-                path: path.to_path_buf(),
-                source,
+    let file = path.display().to_string();
+    let (reader, gz) = decompressed(open(path)?, path)?;
+    let mut bytes = Vec::new();
+    reader
+        .take(opts.max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|source| {
+            if gz {
+                DataError::Gzip {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            } else {
+                DataError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
             }
-        } else {
-            DataError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        }
-    })?;
-    parse(&text, path.display().to_string(), opts)
+        })?;
+    if bytes.len() as u64 > opts.max_bytes {
+        return Err(DataError::CsvTooLarge {
+            file,
+            max_bytes: opts.max_bytes,
+            gzip: gz,
+        });
+    }
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        Err(e) => return Err(encoding_error(&bytes, e.valid_up_to(), file)),
+    };
+    parse(text, file, opts)
 }
 
 /// Parses CSV text, calling it `source` in error messages.
 pub fn load_csv_str(text: &str, source: &str, opts: &CsvOptions) -> Result<CsvTable> {
+    if text.len() as u64 > opts.max_bytes {
+        return Err(DataError::CsvTooLarge {
+            file: source.to_string(),
+            max_bytes: opts.max_bytes,
+            gzip: false,
+        });
+    }
     parse(text, source.to_string(), opts)
+}
+
+/// The error for the first byte, at `at`, that is not UTF-8: its line and
+/// its byte position on that line, both 1-based.
+fn encoding_error(bytes: &[u8], at: usize, file: String) -> DataError {
+    let before = bytes.get(..at).unwrap_or_default();
+    let (mut line, mut line_start) = (1, 0);
+    for (i, &b) in before.iter().enumerate() {
+        let crlf = b == b'\r' && before.get(i + 1) == Some(&b'\n');
+        if (b == b'\n' || b == b'\r') && !crlf {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    DataError::CsvEncoding {
+        file,
+        line,
+        byte: at - line_start + 1,
+        found: bytes.get(at).copied().unwrap_or(0),
+    }
+}
+
+/// The lines of `text` with their 1-based numbers; a line ends at `\n`,
+/// `\r\n` or a lone `\r`.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest = Some(text);
+    let mut number = 0;
+    std::iter::from_fn(move || {
+        let t = rest?;
+        number += 1;
+        match t.find(['\n', '\r']) {
+            None => {
+                rest = None;
+                Some((number, t))
+            }
+            Some(end) => {
+                let skip = if t[end..].starts_with("\r\n") { 2 } else { 1 };
+                rest = t.get(end + skip..);
+                t.get(..end).map(|line| (number, line))
+            }
+        }
+    })
+}
+
+/// Whether a detected first row is a header: at least half its cells are
+/// not numbers (a data row with one typo stays data).
+fn looks_like_header(fields: &[Cow<'_, str>]) -> bool {
+    let numbers = fields.iter().filter(|f| f.parse::<f64>().is_ok()).count();
+    numbers < fields.len() && 2 * numbers <= fields.len()
 }
 
 fn parse(text: &str, file: String, opts: &CsvOptions) -> Result<CsvTable> {
@@ -303,11 +393,7 @@ fn parse(text: &str, file: String, opts: &CsvOptions) -> Result<CsvTable> {
     }
     let delim = char::from(d);
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty());
+    let mut rows = lines(text).filter(|(_, l)| !l.trim().is_empty());
     let Some((first_line, first)) = rows.next() else {
         return Err(DataError::Csv {
             file,
@@ -334,7 +420,7 @@ fn parse(text: &str, file: String, opts: &CsvOptions) -> Result<CsvTable> {
     }
     let has_header = opts
         .has_header
-        .unwrap_or_else(|| fields.iter().any(|f| f.parse::<f64>().is_err()));
+        .unwrap_or_else(|| looks_like_header(&fields));
     let names: Option<Vec<String>> =
         has_header.then(|| fields.iter().map(|f| f.to_string()).collect());
     let label_column = resolve_label(&opts.label, names.as_deref(), n_cols, &file)?;
@@ -357,7 +443,20 @@ fn parse(text: &str, file: String, opts: &CsvOptions) -> Result<CsvTable> {
     };
     let names = names.as_deref();
     if !has_header {
-        parse_row(&mut table, names, first_line, &fields)?;
+        parse_row(&mut table, names, first_line, &fields).map_err(|e| match e {
+            DataError::CsvValue {
+                file,
+                line,
+                column,
+                found,
+            } if opts.has_header.is_none() => DataError::CsvFirstRow {
+                file,
+                line,
+                column,
+                found,
+            },
+            e => e,
+        })?;
     }
     for (line, text) in rows {
         if split_fields(text, delim, &mut fields).is_err() {
@@ -562,6 +661,7 @@ mod tests {
                 has_header: None,
                 delimiter: if round % 2 == 0 { b',' } else { b';' },
                 label,
+                ..CsvOptions::default()
             };
             if let Ok(t) = load_csv_str(&text, "fuzz", &opts) {
                 assert_eq!(t.features().len(), t.len() * t.n_features());
@@ -569,6 +669,29 @@ mod tests {
                 let _ = t.into_regression();
             }
         }
+    }
+
+    #[test]
+    fn line_endings_and_header_detection() {
+        fn all(t: &str) -> Vec<(usize, &str)> {
+            lines(t).collect()
+        }
+        assert_eq!(
+            all("a\rb\r\nc\nd"),
+            [(1, "a"), (2, "b"), (3, "c"), (4, "d")]
+        );
+        assert_eq!(all("a\n"), [(1, "a"), (2, "")]);
+        assert_eq!(all("\r\r"), [(1, ""), (2, ""), (3, "")]);
+        let header = |cells: &[&str]| {
+            let cells: Vec<Cow<'_, str>> = cells.iter().map(|&c| Cow::Borrowed(c)).collect();
+            looks_like_header(&cells)
+        };
+        assert!(header(&["a", "b", "label"]));
+        assert!(header(&["x1", "2", "y"]));
+        assert!(header(&["id", "5"]));
+        assert!(!header(&["1", "abc", "0"]));
+        assert!(!header(&["1", "2", "3"]));
+        assert!(!header(&["1", "2", "x", "4", ""]));
     }
 
     #[test]

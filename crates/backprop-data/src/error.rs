@@ -371,6 +371,55 @@ pub enum DataError {
         /// The cell's text.
         found: String,
     },
+    /// A cell of a first row read as data (most of its cells are numbers,
+    /// and [`CsvOptions::has_header`](crate::CsvOptions::has_header) is
+    /// `None`) that is not a number: a typo, or a header that looks like data.
+    #[error(
+        "{file}:{line}: {column}: expected a number, found {found:?} (the first row was read as data \
+         because most of its cells are numbers; if it is a header, say so with --header yes, \
+         CsvOptions::has_header = Some(true))"
+    )]
+    CsvFirstRow {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The column.
+        column: CsvColumn,
+        /// The cell's text.
+        found: String,
+    },
+    /// A CSV file that is not UTF-8 text.
+    #[error(
+        "{file}:{line}: not UTF-8 text: byte {found:#04x} at byte {byte} of the line \
+         (save the file as UTF-8)"
+    )]
+    CsvEncoding {
+        /// The file.
+        file: String,
+        /// 1-based line number of the first byte that is not UTF-8.
+        line: usize,
+        /// Its 1-based byte position on the line.
+        byte: usize,
+        /// The byte.
+        found: u8,
+    },
+    /// A CSV file holding more text than
+    /// [`CsvOptions::max_bytes`](crate::CsvOptions::max_bytes): reading
+    /// (and decompressing) stopped there.
+    #[error(
+        "{file}: more than {max_bytes} bytes of CSV text{}, the limit \
+         (raise it with --max-bytes, CsvOptions::max_bytes)",
+        if *.gzip { " after decompression" } else { "" }
+    )]
+    CsvTooLarge {
+        /// The file.
+        file: String,
+        /// The limit.
+        max_bytes: u64,
+        /// Whether the file is gzip-compressed.
+        gzip: bool,
+    },
     /// A CSV cell holding NaN or an infinity (or a number beyond `f32`'s range).
     #[error("{file}:{line}: {column}: expected a finite number, found {found:?}")]
     CsvNonFinite {

@@ -62,7 +62,7 @@ pub mod mnist;
 mod scaler;
 
 pub use batcher::{Batcher, SHUFFLE_STREAM};
-pub use csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, load_csv, load_csv_str};
+pub use csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, MAX_CSV_BYTES, load_csv, load_csv_str};
 pub use dataset::{Dataset, Features, MAX_CLASSES, PixelScale, SPLIT_STREAM, Targets, one_hot};
 pub use error::{CsvColumn, DataError, Result};
 pub use image::{GrayImage, ImageError, read_image};

@@ -299,9 +299,130 @@ fn load_from_files_raw_and_gzip_and_missing() {
     let missing = dir.join("missing.csv");
     let e = load_csv(&missing, &CsvOptions::default()).unwrap_err();
     assert!(matches!(e, DataError::FileNotFound { .. }), "{e}");
+    // Not UTF-8: the line and the byte on it (it was a bare "stream did
+    // not contain valid UTF-8" without a line).
     let p = dir.write("latin1.csv", b"a,b\xff,y\n1,2,0\n");
-    assert!(matches!(
-        load_csv(&p, &CsvOptions::default()),
-        Err(DataError::Io { .. })
-    ));
+    let e = load_csv(&p, &CsvOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DataError::CsvEncoding {
+                line: 1,
+                byte: 4,
+                found: 0xff,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let p = dir.write("latin1-later.csv", b"a,b,y\r\n1,2,0\r\n3,4,1\n5,\xe96,0\n");
+    let e = load_csv(&p, &CsvOptions::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}:4: not UTF-8 text: byte 0xe9 at byte 3 of the line (save the file as UTF-8)",
+            p.display()
+        )
+    );
+}
+
+#[test]
+fn a_first_data_row_with_a_typo_is_an_error_not_a_header() {
+    // It was taken as a header, and the row was lost without a word.
+    let text = "1,abc,0\n2,3,1\n4,5,0\n";
+    let e = load_csv_str(text, "typo.csv", &CsvOptions::default()).unwrap_err();
+    assert!(
+        matches!(&e, DataError::CsvFirstRow { line: 1, found, .. } if found == "abc"),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "typo.csv:1: column 2: expected a number, found \"abc\" (the first row was read as data because \
+         most of its cells are numbers; if it is a header, say so with --header yes, \
+         CsvOptions::has_header = Some(true))"
+    );
+    // Declared a header, it is one; declared data, the typo is a plain error.
+    let yes = CsvOptions {
+        has_header: Some(true),
+        ..CsvOptions::default()
+    };
+    let t = load_csv_str(text, "typo.csv", &yes).unwrap();
+    assert_eq!((t.len(), t.label_name()), (2, Some("0")));
+    let no = CsvOptions {
+        has_header: Some(false),
+        ..CsvOptions::default()
+    };
+    let e = load_csv_str(text, "typo.csv", &no).unwrap_err();
+    assert!(matches!(e, DataError::CsvValue { line: 1, .. }), "{e:?}");
+    // Headers with a numeric name or two are still headers.
+    let t = load_csv_str("x1,2,y\n1,2,0\n", "h.csv", &CsvOptions::default()).unwrap();
+    assert_eq!(t.feature_names().unwrap(), ["x1", "2"]);
+}
+
+#[test]
+fn cr_only_line_endings_are_rows() {
+    // Old Mac files: it was one line, reported as "no data rows, only a header".
+    let text = "a,b,y\r1,2,0\r3,4,1\r\r5,6,0";
+    let t = load_csv_str(text, "mac.csv", &CsvOptions::default()).unwrap();
+    assert_eq!(t.len(), 3);
+    assert_eq!(t.labels(), &[0.0, 1.0, 0.0]);
+    assert_eq!((t.line_of(0), t.line_of(2)), (Some(2), Some(5)));
+    let e = load_csv_str("a,b,y\r1,2,0\r3,x,1\r", "mac.csv", &CsvOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().starts_with("mac.csv:3: column 2 (\"b\")"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_size_limit() {
+    use std::io::Write;
+    let dir = TempDir::new("csv-bomb");
+    // 64 MiB of "0,0\n" in a few hundred KB of gzip, read with a 1 MiB limit:
+    // decompression stops after 1 MiB.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(b"a,y\n").unwrap();
+    let block = "0,0\n".repeat(1 << 16);
+    for _ in 0..64 {
+        enc.write_all(block.as_bytes()).unwrap();
+    }
+    let p = dir.write("bomb.csv.gz", &enc.finish().unwrap());
+    let limited = CsvOptions {
+        max_bytes: 1 << 20,
+        ..CsvOptions::default()
+    };
+    let e = load_csv(&p, &limited).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DataError::CsvTooLarge {
+                max_bytes: 1048576,
+                gzip: true,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: more than 1048576 bytes of CSV text after decompression, the limit \
+             (raise it with --max-bytes, CsvOptions::max_bytes)",
+            p.display()
+        )
+    );
+    let e = load_csv_str(
+        "a,y\n1,0\n",
+        "s.csv",
+        &CsvOptions {
+            max_bytes: 4,
+            ..CsvOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, DataError::CsvTooLarge { gzip: false, .. }),
+        "{e:?}"
+    );
+    assert_eq!(backprop_data::MAX_CSV_BYTES, 1 << 30);
 }
