@@ -26,6 +26,49 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp.{}.{n}", std::process::id()))
 }
 
+/// Removes the temporary files that writes of `path` killed before their
+/// rename left behind (`.{name}.tmp.{pid}.{n}` beside it), when process
+/// `pid` is no longer running. Linux only, where `/proc/{pid}` says whether
+/// a process runs; elsewhere nothing is removed. Best effort: a file that
+/// cannot be listed or removed is left. A process of another PID namespace
+/// writing into the same directory looks dead from here; its write then
+/// fails with an error and leaves its target file as it was.
+fn remove_stale_temporaries(path: &Path) {
+    if !cfg!(target_os = "linux") || !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{name}.tmp.");
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some((pid, n)) = rest.split_once('.') else {
+            continue;
+        };
+        let (Ok(pid), true) = (
+            pid.parse::<u32>(),
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+        ) else {
+            continue;
+        };
+        if pid != me && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes a file atomically: `write` fills a temporary file in `path`'s
 /// directory (through a buffered [`Write`]), which is then flushed, synced to
 /// disk and renamed over `path`; the directory is synced after the rename.
@@ -34,6 +77,10 @@ fn temp_path(path: &Path) -> PathBuf {
 /// `path` is left exactly as it was (absent, or its previous contents): a
 /// reader never sees a half-written file. The serialisers of this crate go
 /// through `write`, so a failing writer can be injected in tests.
+///
+/// A write killed before its rename (`kill -9`, a power cut) leaves its
+/// temporary file; the next write of the same file name in that directory
+/// removes those whose process is no longer running (on Linux).
 ///
 /// ```
 /// use backprop_io::{IoError, write_atomic};
@@ -57,6 +104,7 @@ pub fn write_atomic(
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
     let path = path.as_ref();
+    remove_stale_temporaries(path);
     let tmp = temp_path(path);
     let file = OpenOptions::new()
         .write(true)

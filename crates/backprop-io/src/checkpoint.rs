@@ -3,13 +3,12 @@
 //! position and the batch order), the data seed and every dropout layer's
 //! random-stream position — in one safetensors file.
 
-use crate::container::{
-    BYTES_LABEL, fields, metadata, parse, parse_description, read_bytes, write_tensors,
-};
+use crate::checks::Reading;
+use crate::container::{BYTES_LABEL, fields, open, parse_description, read_bytes, write_tensors};
 use crate::description::{CHECKPOINT_KEY, OPTIMIZER_PREFIX};
 use crate::model::{Encoded, encode, load_described, required_description};
 use crate::tensors;
-use crate::{IoError, Result, write_atomic};
+use crate::{IoError, LoadOptions, Result, write_atomic};
 use backprop_layers::{Layer, Layout, Model, Sequential, TensorInfo, registry};
 use backprop_optim::OptimizerState;
 use backprop_tensor::Scalar;
@@ -261,9 +260,12 @@ pub fn save_checkpoint<T: Scalar, M: Model<T> + ?Sized>(
     write_atomic(path, |w| write_tensors(&tensors, meta, w, path))
 }
 
-fn read_checkpoint_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Checkpoint<T>> {
-    let st = parse(file, bytes)?;
-    let meta = metadata(file, bytes)?;
+fn read_checkpoint_from<T: Scalar>(
+    file: &Path,
+    bytes: &[u8],
+    options: &LoadOptions,
+) -> Result<Checkpoint<T>> {
+    let (st, meta) = open(file, bytes, options)?;
     let Some(json) = meta.get(CHECKPOINT_KEY) else {
         return Err(IoError::MissingMetadata {
             file: file.to_path_buf(),
@@ -297,13 +299,17 @@ fn read_checkpoint_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Checkpoi
     }
     let listed: std::collections::HashSet<&str> =
         buffer_specs.iter().map(|(_, s)| s.name.as_str()).collect();
-    let mut model = load_described::<T>(file, &st, &d, &reg, &|n| listed.contains(n))?;
+    let reading = Reading {
+        file,
+        options,
+        checkpoint: true,
+    };
+    let mut model = load_described::<T>(&reading, &st, &d, &reg, &|n| listed.contains(n))?;
     let mut buffers = Vec::with_capacity(buffer_specs.len());
     for (name, spec) in &buffer_specs {
-        buffers.push((
-            name.clone(),
-            tensors::decode::<T>(file, &st, spec, &spec.name)?,
-        ));
+        let m = tensors::decode::<T>(file, &st, spec, &spec.name)?;
+        reading.check_finite(spec, &m)?;
+        buffers.push((name.clone(), m));
     }
     for r in &ck.rng {
         let path = match (&r.path, r.layer) {
@@ -342,15 +348,34 @@ fn read_checkpoint_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Checkpoi
 }
 
 /// Loads a checkpoint written by [`save_checkpoint`]. Typed errors as for
-/// [`load_model`](crate::load_model), and also when the training-state
-/// description is missing, of another version, or lists a buffer that is
-/// not in the file.
+/// [`load_model`](crate::load_model) (a checksum that does not match, the
+/// limits), and also when the training-state description is missing, of
+/// another version, or lists a buffer that is not in the file. A NaN or
+/// infinity in a weight or an optimizer moment, or a value a layer refuses,
+/// is [`IoError::InvalidValue`] saying that the checkpoint is corrupt and
+/// naming the tensor.
 pub fn load_checkpoint<T: Scalar>(path: impl AsRef<Path>) -> Result<Checkpoint<T>> {
+    load_checkpoint_with(path, &LoadOptions::DEFAULT)
+}
+
+/// [`load_checkpoint`] with the given checks and limits.
+pub fn load_checkpoint_with<T: Scalar>(
+    path: impl AsRef<Path>,
+    options: &LoadOptions,
+) -> Result<Checkpoint<T>> {
     let path = path.as_ref();
-    read_checkpoint_from(path, &read_bytes(path)?)
+    read_checkpoint_from(path, &read_bytes(path)?, options)
 }
 
 /// [`load_checkpoint`] from the bytes of a file.
 pub fn read_checkpoint<T: Scalar>(bytes: &[u8]) -> Result<Checkpoint<T>> {
-    read_checkpoint_from(Path::new(BYTES_LABEL), bytes)
+    read_checkpoint_with(bytes, &LoadOptions::DEFAULT)
+}
+
+/// [`load_checkpoint_with`] from the bytes of a file.
+pub fn read_checkpoint_with<T: Scalar>(
+    bytes: &[u8],
+    options: &LoadOptions,
+) -> Result<Checkpoint<T>> {
+    read_checkpoint_from(Path::new(BYTES_LABEL), bytes, options)
 }

@@ -3,11 +3,12 @@
 //! versioned JSON descriptions in it, and writing tensors and metadata.
 //! Nothing here knows what a model is.
 
+use crate::checksum::{self, CHECKSUM_KEY, TensorRef};
 use crate::tensors::OwnedTensor;
-use crate::{IoError, Result};
+use crate::{IoError, LoadOptions, Result};
 use safetensors::SafeTensors;
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -27,6 +28,21 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 
 pub(crate) fn parse<'a>(file: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
     SafeTensors::deserialize(bytes).map_err(|e| format_error(file, bytes, &e))
+}
+
+/// Parses a file, reads its `__metadata__` map and, unless `options` say
+/// not to, verifies its checksum (if it has one).
+pub(crate) fn open<'a>(
+    file: &Path,
+    bytes: &'a [u8],
+    options: &LoadOptions,
+) -> Result<(SafeTensors<'a>, HashMap<String, String>)> {
+    let st = parse(file, bytes)?;
+    let meta = metadata(file, bytes)?;
+    if options.verify_checksum {
+        checksum::verify(file, &st, &meta)?;
+    }
+    Ok((st, meta))
 }
 
 /// The `__metadata__` map of a file (empty if it has none).
@@ -134,17 +150,88 @@ pub(crate) fn fields<D: for<'de> Deserialize<'de>>(
     })
 }
 
-/// Serialises tensors and metadata and writes them to `w`.
+/// The most header bytes the safetensors parser reads.
+const MAX_HEADER: usize = 100_000_000;
+
+/// Writes tensors and metadata to `w` as a safetensors file, with the
+/// checksum of both under [`CHECKSUM_KEY`].
+///
+/// The header is written here rather than by `safetensors::serialize`,
+/// which takes the metadata as a `HashMap` with a random hasher and writes
+/// it in that map's iteration order: two saves of the same model, even in
+/// one process, gave different bytes. Here the metadata is written sorted
+/// by key and the tensors in `safetensors::serialize`'s order (descending
+/// dtype, then name), so the same model and state give the same bytes,
+/// which the safetensors parser (and PyTorch's) reads as before.
 pub(crate) fn write_tensors(
     tensors: &[(String, OwnedTensor)],
-    meta: HashMap<String, String>,
+    mut meta: HashMap<String, String>,
     w: &mut dyn Write,
     file: &Path,
 ) -> Result<()> {
-    let bytes = safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(meta))
-        .map_err(|e| IoError::Format {
-            file: file.to_path_buf(),
-            reason: format!("cannot serialise: {e}"),
+    let unwritable = |reason: String| IoError::Format {
+        file: file.to_path_buf(),
+        reason: format!("cannot serialise: {reason}"),
+    };
+    let mut refs: Vec<TensorRef<'_>> = tensors
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.dtype, t.shape.as_slice(), t.data.as_slice()))
+        .collect();
+    let mut seen = HashSet::new();
+    if let Some(twice) = refs.iter().find(|t| !seen.insert(t.0)) {
+        return Err(IoError::Architecture {
+            reason: format!(
+                "two tensors are named {:?}; every tensor needs its own name",
+                twice.0
+            ),
+        });
+    }
+    meta.insert(CHECKSUM_KEY.to_string(), checksum::checksum(&meta, &refs));
+    refs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let json = |v: Result<String, serde_json::Error>| v.map_err(|e| unwritable(e.to_string()));
+    let mut entries: Vec<(&String, &String)> = meta.iter().collect();
+    entries.sort_unstable();
+    let mut header = String::from("{\"__metadata__\":{");
+    for (i, (k, v)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            header.push(',');
+        }
+        header.push_str(&json(serde_json::to_string(k))?);
+        header.push(':');
+        header.push_str(&json(serde_json::to_string(v))?);
+    }
+    header.push('}');
+    let mut offset = 0usize;
+    for (name, dtype, shape, data) in &refs {
+        let end = offset.checked_add(data.len()).ok_or_else(|| {
+            unwritable("the tensors hold more bytes than memory can address".into())
         })?;
-    w.write_all(&bytes).map_err(io_err(file))
+        header.push(',');
+        header.push_str(&json(serde_json::to_string(name))?);
+        header.push_str(":{\"dtype\":");
+        header.push_str(&json(serde_json::to_string(dtype))?);
+        header.push_str(",\"shape\":");
+        header.push_str(&json(serde_json::to_string(shape))?);
+        header.push_str(&format!(",\"data_offsets\":[{offset},{end}]}}"));
+        offset = end;
+    }
+    header.push('}');
+    // The data starts 8-byte aligned, as safetensors writes it.
+    while !header.len().is_multiple_of(8) {
+        header.push(' ');
+    }
+    if header.len() > MAX_HEADER {
+        return Err(unwritable(format!(
+            "the header would take {} bytes; readers accept at most {MAX_HEADER}",
+            header.len()
+        )));
+    }
+    let io = io_err(file);
+    w.write_all(&(header.len() as u64).to_le_bytes())
+        .map_err(&io)?;
+    w.write_all(header.as_bytes()).map_err(&io)?;
+    for (_, _, _, data) in &refs {
+        w.write_all(data).map_err(&io)?;
+    }
+    Ok(())
 }

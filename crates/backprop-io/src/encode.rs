@@ -4,13 +4,13 @@
 //! file (presence, dtype, shape, nothing extra) before anything is
 //! allocated from the file's sizes.
 
+use crate::checks::Reading;
 use crate::tensors::{self, OwnedTensor};
 use crate::{Architecture, IoError, Result};
 use backprop_layers::{Model, Plan, Registry, Sequential, TensorInfo};
 use backprop_tensor::{DMatrix, Scalar};
 use safetensors::SafeTensors;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 
 /// Every tensor of `model`, encoded as `plan` lays it out, in the plan's
 /// order.
@@ -67,17 +67,21 @@ pub(crate) fn encode_model<T: Scalar, M: Model<T> + ?Sized>(
         .collect()
 }
 
-/// Checks every tensor of `plan` (presence, dtype, shape) and that the file
-/// has no other tensor than those and the ones `also_allowed` accepts, then
-/// builds the model and fills it.
+/// Checks the number of layers and values against the reading's limits,
+/// every tensor of `plan` (presence, dtype, shape) and that the file has no
+/// other tensor than those and the ones `also_allowed` accepts, then builds
+/// the model, checks the values it keeps per sample, and fills it, checking
+/// the values (finite, and each layer's own check) unless told not to.
 pub(crate) fn fill_model<T: Scalar>(
-    file: &Path,
+    reading: &Reading<'_>,
     st: &SafeTensors<'_>,
     arch: &Architecture,
     registry: &Registry,
     from_file: bool,
     also_allowed: &dyn Fn(&str) -> bool,
 ) -> Result<Sequential<T>> {
+    let file = reading.file;
+    reading.check_layer_count(arch.config())?;
     let in_file = |e: IoError| match (from_file, e) {
         (true, IoError::Architecture { reason }) => IoError::Metadata {
             file: file.to_path_buf(),
@@ -86,6 +90,7 @@ pub(crate) fn fill_model<T: Scalar>(
         (_, e) => e,
     };
     let plan = arch.plan(registry).map_err(in_file)?;
+    reading.check_param_count(&plan.tensors)?;
     for s in &plan.tensors {
         tensors::check::<T>(file, st, s, &s.name)?;
     }
@@ -104,9 +109,12 @@ pub(crate) fn fill_model<T: Scalar>(
         });
     }
     let mut model = arch.build_with::<T>(0, registry).map_err(in_file)?;
+    reading.check_activations(&model, arch.input_shape())?;
     let mut values: BTreeMap<String, DMatrix<T>> = BTreeMap::new();
     for s in &plan.tensors {
-        values.insert(s.name.clone(), tensors::decode::<T>(file, st, s, &s.name)?);
+        let m = tensors::decode::<T>(file, st, s, &s.name)?;
+        reading.check_finite(s, &m)?;
+        values.insert(s.name.clone(), m);
     }
     model.visit_params_mut(&mut |p| {
         if let Some(v) = values.remove(p.name()) {
@@ -125,5 +133,6 @@ pub(crate) fn fill_model<T: Scalar>(
             ),
         });
     }
+    reading.check_layers::<T>(&model)?;
     Ok(model)
 }

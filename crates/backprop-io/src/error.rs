@@ -142,6 +142,60 @@ pub enum IoError {
         /// What is wrong, with the value found.
         reason: String,
     },
+    /// The file's checksum (metadata key
+    /// [`CHECKSUM_KEY`](crate::CHECKSUM_KEY)) does not match its contents:
+    /// it was damaged or edited after it was written.
+    #[error(
+        "{}: the file is corrupt: its contents do not match the checksum it was written with ({stored} recorded under {:?}, {found} now); it was damaged or edited after it was saved. Use a copy, or save it again (if you edited it on purpose, e.g. in PyTorch, remove that metadata key)",
+        file.display(),
+        crate::CHECKSUM_KEY
+    )]
+    Checksum {
+        /// The file.
+        file: PathBuf,
+        /// The checksum recorded in the file (`"crc32:1a2b3c4d"`).
+        stored: String,
+        /// The checksum of its contents.
+        found: String,
+    },
+    /// A value loaded from the file cannot be used: a non-finite parameter,
+    /// buffer or optimizer moment, or a value a layer's
+    /// [`check_values`](backprop_layers::Layer::check_values) refuses (a
+    /// negative BatchNorm `running_var`). Turn
+    /// [`LoadOptions::check_values`](crate::LoadOptions::check_values) off to
+    /// load such a model for inspection.
+    #[error("{}: {}", file.display(), invalid_value(tensor, reason, *checkpoint))]
+    InvalidValue {
+        /// The file.
+        file: PathBuf,
+        /// The tensor, by its name in the file (`"0.weight"`,
+        /// `"optimizer.0.weight.exp_avg"`, `"3.1.running_var"`).
+        tensor: String,
+        /// What is wrong, with the value and its index in the file's layout
+        /// (`"holds NaN at [3, 17]"`).
+        reason: String,
+        /// Whether the file is a checkpoint (which then cannot be resumed).
+        checkpoint: bool,
+    },
+    /// The model in the file is larger than a limit of
+    /// [`LoadOptions`](crate::LoadOptions) allows (layers, values, values
+    /// kept per sample).
+    #[error(
+        "{}: the model has {found} {what}, more than the limit of {limit}; if you trust the file, raise LoadOptions::{option}",
+        file.display()
+    )]
+    Limit {
+        /// The file.
+        file: PathBuf,
+        /// What was counted (`"layers"`).
+        what: &'static str,
+        /// How many the file describes (`u64::MAX`: at least that many).
+        found: u64,
+        /// The limit.
+        limit: usize,
+        /// The [`LoadOptions`](crate::LoadOptions) field that sets it.
+        option: &'static str,
+    },
     /// The file holds a tensor the architecture has no place for.
     #[error(
         "{}: unexpected tensor {tensor:?} (the architecture {architecture} has no such parameter or buffer)",
@@ -182,3 +236,15 @@ pub enum IoError {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = IoError> = std::result::Result<T, E>;
+
+fn invalid_value(tensor: &str, reason: &str, checkpoint: bool) -> String {
+    if checkpoint {
+        format!(
+            "the checkpoint is corrupt: tensor {tensor:?} {reason}; it cannot be resumed from (use an earlier checkpoint)"
+        )
+    } else {
+        format!(
+            "tensor {tensor:?} {reason}; a model with it predicts garbage (to load it anyway for inspection, turn LoadOptions::check_values off)"
+        )
+    }
+}

@@ -39,7 +39,18 @@
 //!   resumed run is bit-identical to an uninterrupted one.
 //! - **Atomic writes** ([`write_atomic`]): a temporary file in the same
 //!   directory, flushed, synced and renamed; an error at any point leaves the
-//!   previous file intact.
+//!   previous file intact, and the next write of a file removes the
+//!   temporary files that killed writes of it left (on Linux).
+//! - **Integrity**: every file written carries a CRC-32 of its metadata and
+//!   tensors under [`CHECKSUM_KEY`], verified on load
+//!   ([`IoError::Checksum`]); files without one (PyTorch's) load as before.
+//!   The same model and state are written as the same bytes.
+//! - **Checked values and sizes** ([`LoadOptions`]): a loaded model's
+//!   values must be usable (finite; what each layer's
+//!   [`check_values`](backprop_layers::Layer::check_values) accepts), and its
+//!   layers, values and per-sample outputs within limits, before it is
+//!   handed out; the `_with` loaders ([`load_model_with`], …) turn the
+//!   checks off or raise the limits.
 //!
 //! Loading never panics on a bad file: a truncated, corrupt, wrong-version or
 //! wrong-architecture file, or a missing, extra, misshapen or mistyped tensor,
@@ -72,6 +83,8 @@
 mod architecture;
 mod atomic;
 mod checkpoint;
+mod checks;
+mod checksum;
 mod container;
 mod description;
 mod encode;
@@ -79,20 +92,24 @@ mod error;
 mod inspect;
 mod json;
 mod model;
+mod options;
 mod tensors;
 
 pub use architecture::Architecture;
 pub use atomic::write_atomic;
 pub use checkpoint::{
     CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, Checkpoint, TrainingState, checkpoint_path,
-    load_checkpoint, read_checkpoint, save_checkpoint, write_checkpoint,
+    load_checkpoint, load_checkpoint_with, read_checkpoint, read_checkpoint_with, save_checkpoint,
+    write_checkpoint,
 };
+pub use checksum::CHECKSUM_KEY;
 pub use description::{
     CHECKPOINT_KEY, MODEL_FORMAT, MODEL_FORMAT_VERSION, MODEL_KEY, OPTIMIZER_PREFIX,
 };
 pub use error::{IoError, Result};
 pub use inspect::{FileInfo, inspect};
 pub use model::{
-    load_model, load_state_dict, model_to_bytes, read_model, read_state_dict, save_model,
-    write_model,
+    load_model, load_model_with, load_state_dict, load_state_dict_with, model_to_bytes, read_model,
+    read_model_with, read_state_dict, read_state_dict_with, save_model, write_model,
 };
+pub use options::LoadOptions;

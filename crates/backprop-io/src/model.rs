@@ -3,13 +3,14 @@
 //! shape, layers, [`ModelInfo`](backprop_layers::ModelInfo)) as JSON in the
 //! metadata; and PyTorch state dicts loaded into a given architecture.
 
-use crate::container::{BYTES_LABEL, metadata, parse, read_bytes, write_tensors};
+use crate::checks::Reading;
+use crate::container::{BYTES_LABEL, open, read_bytes, write_tensors};
 use crate::description::{
     CHECKPOINT_KEY, Description, MODEL_KEY, OPTIMIZER_PREFIX, describe, read_description,
 };
 use crate::encode::{encode_model, fill_model};
 use crate::tensors::OwnedTensor;
-use crate::{Architecture, IoError, Result, write_atomic};
+use crate::{Architecture, IoError, LoadOptions, Result, write_atomic};
 use backprop_layers::{Model, Registry, Sequential, registry};
 use backprop_tensor::Scalar;
 use std::collections::HashMap;
@@ -104,26 +105,35 @@ pub(crate) fn required_description(
 
 /// Builds and fills the model `d` describes, with its information.
 pub(crate) fn load_described<T: Scalar>(
-    file: &Path,
+    reading: &Reading<'_>,
     st: &safetensors::SafeTensors<'_>,
     d: &Description,
     registry: &Registry,
     also_allowed: &dyn Fn(&str) -> bool,
 ) -> Result<Sequential<T>> {
+    let file = reading.file;
     d.check_dtype::<T>(file)?;
-    let mut model = fill_model::<T>(file, st, &d.arch, registry, true, also_allowed)?;
+    let mut model = fill_model::<T>(reading, st, &d.arch, registry, true, also_allowed)?;
     if let Some(info) = d.info(file, model.input_size(), model.output_size())? {
         *model.info_mut() = info;
     }
     Ok(model)
 }
 
-pub(crate) fn read_model_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Sequential<T>> {
-    let st = parse(file, bytes)?;
-    let meta = metadata(file, bytes)?;
+pub(crate) fn read_model_from<T: Scalar>(
+    file: &Path,
+    bytes: &[u8],
+    options: &LoadOptions,
+) -> Result<Sequential<T>> {
+    let (st, meta) = open(file, bytes, options)?;
     let d = required_description(file, &meta)?;
     let checkpoint = meta.contains_key(CHECKPOINT_KEY);
-    load_described(file, &st, &d, &registry(), &|n| {
+    let reading = Reading {
+        file,
+        options,
+        checkpoint,
+    };
+    load_described(&reading, &st, &d, &registry(), &|n| {
         checkpoint && is_optimizer_tensor(n)
     })
 }
@@ -142,23 +152,46 @@ pub(crate) fn read_model_from<T: Scalar>(file: &Path, bytes: &[u8]) -> Result<Se
 /// has another format version, stores another element type than `T`, names
 /// an unregistered layer kind, or a tensor is missing, extra, or of the wrong
 /// shape or dtype.
+///
+/// It also refuses, with the checks of [`LoadOptions::default()`]: a file
+/// whose checksum does not match its contents ([`IoError::Checksum`]: it was
+/// damaged or edited after it was saved; files without one, such as
+/// PyTorch's, load unverified), a value no training produces
+/// ([`IoError::InvalidValue`]: a NaN or infinite weight, a negative
+/// BatchNorm running variance, naming the tensor), and a model larger than
+/// the limits ([`IoError::Limit`]). [`load_model_with`] sets other options.
 pub fn load_model<T: Scalar>(path: impl AsRef<Path>) -> Result<Sequential<T>> {
+    load_model_with(path, &LoadOptions::DEFAULT)
+}
+
+/// [`load_model`] with the given checks and limits: for instance
+/// `LoadOptions { check_values: false, ..LoadOptions::default() }` loads a
+/// model with NaN weights for inspection.
+pub fn load_model_with<T: Scalar>(
+    path: impl AsRef<Path>,
+    options: &LoadOptions,
+) -> Result<Sequential<T>> {
     let path = path.as_ref();
-    read_model_from(path, &read_bytes(path)?)
+    read_model_from(path, &read_bytes(path)?, options)
 }
 
 /// [`load_model`] from the bytes of a file.
 pub fn read_model<T: Scalar>(bytes: &[u8]) -> Result<Sequential<T>> {
-    read_model_from(Path::new(BYTES_LABEL), bytes)
+    read_model_with(bytes, &LoadOptions::DEFAULT)
+}
+
+/// [`load_model_with`] from the bytes of a file.
+pub fn read_model_with<T: Scalar>(bytes: &[u8], options: &LoadOptions) -> Result<Sequential<T>> {
+    read_model_from(Path::new(BYTES_LABEL), bytes, options)
 }
 
 fn read_state_dict_from<T: Scalar>(
     file: &Path,
     bytes: &[u8],
     arch: &Architecture,
+    options: &LoadOptions,
 ) -> Result<Sequential<T>> {
-    let st = parse(file, bytes)?;
-    let meta = metadata(file, bytes)?;
+    let (st, meta) = open(file, bytes, options)?;
     if let Some(d) = read_description(file, &meta)? {
         if &d.arch != arch {
             return Err(IoError::ArchitectureMismatch {
@@ -169,7 +202,12 @@ fn read_state_dict_from<T: Scalar>(
         }
         d.check_dtype::<T>(file)?;
     }
-    fill_model(file, &st, arch, &registry(), false, &|_| false)
+    let reading = Reading {
+        file,
+        options,
+        checkpoint: false,
+    };
+    fill_model(&reading, &st, arch, &registry(), false, &|_| false)
 }
 
 /// Loads a state dict in PyTorch's `nn.Sequential` layout (as written by
@@ -192,11 +230,29 @@ pub fn load_state_dict<T: Scalar>(
     path: impl AsRef<Path>,
     arch: &Architecture,
 ) -> Result<Sequential<T>> {
+    load_state_dict_with(path, arch, &LoadOptions::DEFAULT)
+}
+
+/// [`load_state_dict`] with the given checks and limits.
+pub fn load_state_dict_with<T: Scalar>(
+    path: impl AsRef<Path>,
+    arch: &Architecture,
+    options: &LoadOptions,
+) -> Result<Sequential<T>> {
     let path = path.as_ref();
-    read_state_dict_from(path, &read_bytes(path)?, arch)
+    read_state_dict_from(path, &read_bytes(path)?, arch, options)
 }
 
 /// [`load_state_dict`] from the bytes of a file.
 pub fn read_state_dict<T: Scalar>(bytes: &[u8], arch: &Architecture) -> Result<Sequential<T>> {
-    read_state_dict_from(Path::new(BYTES_LABEL), bytes, arch)
+    read_state_dict_with(bytes, arch, &LoadOptions::DEFAULT)
+}
+
+/// [`load_state_dict_with`] from the bytes of a file.
+pub fn read_state_dict_with<T: Scalar>(
+    bytes: &[u8],
+    arch: &Architecture,
+    options: &LoadOptions,
+) -> Result<Sequential<T>> {
+    read_state_dict_from(Path::new(BYTES_LABEL), bytes, arch, options)
 }

@@ -11,9 +11,9 @@ use std::path::Path;
 /// An owned tensor, ready to be serialised.
 #[derive(Debug, Clone)]
 pub(crate) struct OwnedTensor {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    data: Vec<u8>,
+    pub(crate) dtype: Dtype,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) data: Vec<u8>,
 }
 
 impl View for &OwnedTensor {

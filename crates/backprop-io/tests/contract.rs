@@ -8,7 +8,7 @@ use backprop_io::{
 };
 use backprop_layers::{Layer, LayerError, Mode, Model, OutputKind, Preprocess, Sequential, Shape};
 use backprop_optim::{Adam, Optimizer};
-use backprop_tensor::{DMatrix, Parameters, Scalar};
+use backprop_tensor::{DMatrix, Scalar};
 use safetensors::SafeTensors;
 use std::collections::HashMap;
 
@@ -143,6 +143,8 @@ fn as_version_1(bytes: &[u8], checkpoint_rng_by_index: bool) -> Vec<u8> {
         "layers": v2["model"]["layers"],
     });
     meta.insert(MODEL_KEY.into(), v1.to_string());
+    // Version 1 files had no checksum.
+    meta.remove(backprop_io::CHECKSUM_KEY);
     if checkpoint_rng_by_index {
         let key = backprop_io::CHECKPOINT_KEY;
         let mut ck: serde_json::Value = serde_json::from_str(&meta[key]).unwrap();
@@ -236,7 +238,7 @@ fn version_2_checkpoints_load_with_no_history_or_data() {
     fields.remove("history");
     fields.remove("data");
     meta.insert(key.into(), ck.to_string());
-    meta.retain(|k, _| !k.starts_with("backprop.checksum"));
+    meta.remove(backprop_io::CHECKSUM_KEY);
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> =
         st.tensors().into_iter().collect();
     let old = safetensors::serialize(views, Some(meta)).unwrap();
