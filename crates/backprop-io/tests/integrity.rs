@@ -371,7 +371,7 @@ fn activation_parameters_and_eps_out_of_range_are_refused_naming_the_layer() {
     assert!(
         text.starts_with("<bytes>:")
             && text.contains("layer 2 (batch_norm1d)")
-            && text.contains("eps"),
+            && text.contains("eps = 1e-50 is 0 in f32"),
         "{text}"
     );
 }

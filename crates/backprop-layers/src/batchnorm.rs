@@ -76,10 +76,19 @@ impl<T: Scalar> BatchNorm1d<T> {
         if features == 0 {
             return Err(LayerError::ZeroWidth { layer: layer() });
         }
-        if !(eps > 0.0 && eps.is_finite() && T::of(eps) > T::zero()) {
+        if !(eps > 0.0 && eps.is_finite()) {
             return Err(LayerError::InvalidConfig {
                 layer: layer(),
                 message: format!("eps must be positive, found {eps}"),
+            });
+        }
+        if T::of(eps) <= T::zero() {
+            return Err(LayerError::InvalidConfig {
+                layer: layer(),
+                message: format!(
+                    "eps = {eps:e} is 0 in {}; it must be positive in the model's element type",
+                    T::NAME
+                ),
             });
         }
         if !(0.0..=1.0).contains(&momentum) {
