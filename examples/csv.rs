@@ -7,11 +7,16 @@
 //! cargo run --release --example csv -- --train train.csv --test test.csv --label 0 --task multiclass --layers 128,64
 //! ```
 //!
-//! Every cell must be a number (see `backprop::data::csv`); the first row is
-//! a header when any of its cells is not. `--label` names the label (or
-//! target) column by header name or 0-based index; every other column is a
-//! feature. The test set is `--test FILE` or a seeded `--test-split`
-//! fraction of the training file (0.2 by default).
+//! Every cell must be a number (see `backprop::data::csv`). `--header auto`
+//! (the default) takes the first row for a header when at least half of its
+//! cells are not numbers, so a first data row with a typo is reported, not
+//! dropped; `--header yes` or `no` says which it is. `--label` names the
+//! label (or target) column by header name or 0-based index; every other
+//! column is a feature. The test set is `--test FILE` or a seeded
+//! `--test-split` fraction of the training file (0.2 by default). A file
+//! may hold at most `--max-bytes` of text (1 GiB by default, counted after
+//! gzip decompression), and the network at most 2^28 parameters
+//! ([`MAX_PARAMETERS`]) and 2^28 activations per batch.
 //!
 //! Features are standardised with statistics of the training set only,
 //! then applied to the test set. Regression targets are standardised the
@@ -37,8 +42,8 @@
 #[path = "support/exit.rs"]
 mod exit;
 
-use backprop::data::csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, load_csv};
-use backprop::data::{Dataset, Features, Scaler, Targets};
+use backprop::data::csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, MAX_CSV_BYTES, load_csv};
+use backprop::data::{CsvColumn, DataError, Dataset, Features, Scaler, Targets};
 use backprop::layers::Sequential;
 use backprop::losses::{BinaryCrossEntropyWithLogits, Loss, Mse, SoftmaxCrossEntropy};
 use backprop::optim::OptimizerKind;
@@ -71,6 +76,38 @@ impl Task {
     }
 }
 
+/// The most parameters (weights and biases) a network of `--layers` may
+/// have: 2^28, a gigabyte of `f32` weights, four with their gradients and
+/// Adam's moments.
+pub const MAX_PARAMETERS: u64 = 1 << 28;
+
+/// The most activations (layer outputs, summed over the layers) one batch may
+/// produce: 2^28, a gigabyte of `f32` for each of the forward and backward
+/// buffers.
+pub const MAX_BATCH_ACTIVATIONS: u64 = 1 << 28;
+
+/// Whether the first row of a file is a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Header {
+    /// The first row is a header.
+    Yes,
+    /// The first row is data.
+    No,
+    /// A header when at least half of its cells are not numbers.
+    Auto,
+}
+
+impl Header {
+    /// As [`CsvOptions::has_header`].
+    pub fn has_header(self) -> Option<bool> {
+        match self {
+            Header::Yes => Some(true),
+            Header::No => Some(false),
+            Header::Auto => None,
+        }
+    }
+}
+
 /// The command line.
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -92,6 +129,13 @@ pub struct Args {
     /// column].
     #[arg(long, value_name = "COLUMN")]
     pub label: Option<String>,
+    /// Whether the first row of each file is a header: yes, no, or auto (a
+    /// header when at least half of its cells are not numbers).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub header: Header,
+    /// The most bytes of text read from a file, after gzip decompression.
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_CSV_BYTES)]
+    pub max_bytes: u64,
     /// Hidden layer widths, comma-separated ("" for none: a linear model).
     #[arg(long, default_value = "64,32")]
     pub layers: String,
@@ -179,6 +223,147 @@ impl Report {
 /// An error of this program's own checks.
 fn fail(message: String) -> Box<dyn Error> {
     message.into()
+}
+
+/// `n` and a noun, plural unless `n` is 1: `1 class`, `3 classes`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A loss or an error measure as a person reads it: four decimals in the
+/// usual range, scientific notation for very large or very small values
+/// (`1.2346e74`, never 78 digits).
+pub fn number(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
+        format!("{v:.4e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// Checks that the network fits: at most [`MAX_PARAMETERS`] parameters and
+/// [`MAX_BATCH_ACTIVATIONS`] activations per batch, in checked arithmetic,
+/// before anything is allocated.
+pub fn check_size(
+    inputs: usize,
+    layers: &[usize],
+    outputs: usize,
+    batch: usize,
+) -> Result<(), Box<dyn Error>> {
+    let widths: Vec<u64> = layers.iter().chain([&outputs]).map(|&w| w as u64).collect();
+    let mut params: Option<u64> = Some(0);
+    let mut fan_in = inputs as u64;
+    for &w in &widths {
+        params = params.and_then(|p| p.checked_add(fan_in.checked_add(1)?.checked_mul(w)?));
+        fan_in = w;
+    }
+    let show = |n: Option<u64>| n.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string());
+    if params.is_none_or(|p| p > MAX_PARAMETERS) {
+        let list = layers
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        return Err(fail(format!(
+            "--layers {list}: the network ({}, hidden layers {list}, {}) would have {} parameters, \
+             more than the {MAX_PARAMETERS} (2^28) this program trains; use fewer or narrower layers",
+            plural(inputs, "input", "inputs"),
+            plural(outputs, "output", "outputs"),
+            show(params)
+        )));
+    }
+    let activations = widths
+        .iter()
+        .try_fold(0u64, |sum, &w| sum.checked_add(w))
+        .and_then(|sum| sum.checked_mul(batch as u64));
+    if activations.is_none_or(|a| a > MAX_BATCH_ACTIVATIONS) {
+        return Err(fail(format!(
+            "--batch {batch} with these layers: one batch would hold {} activations, more than the \
+             {MAX_BATCH_ACTIVATIONS} (2^28) this program allows; use a smaller --batch or narrower layers",
+            show(activations)
+        )));
+    }
+    Ok(())
+}
+
+/// Where the rows of the `--test` file came from, to name the line of a
+/// value that goes out of range when scaled.
+struct TestRows {
+    file: String,
+    lines: Vec<usize>,
+    label_column: usize,
+    label_name: Option<String>,
+    feature_names: Option<Vec<String>>,
+}
+
+impl TestRows {
+    fn of(table: &CsvTable) -> Self {
+        Self {
+            file: table.source().to_string(),
+            lines: (0..table.len())
+                .map(|r| table.line_of(r).unwrap_or(0))
+                .collect(),
+            label_column: table.label_column(),
+            label_name: table.label_name().map(str::to_string),
+            feature_names: table.feature_names().map(<[String]>::to_vec),
+        }
+    }
+
+    /// The file column of feature `f` (every column but the label's).
+    fn feature_column(&self, f: usize) -> CsvColumn {
+        CsvColumn {
+            number: if f < self.label_column { f + 1 } else { f + 2 },
+            name: self.feature_names.as_ref().and_then(|n| n.get(f).cloned()),
+        }
+    }
+
+    /// `e`, for a non-finite scaled value of the test set, with the file,
+    /// line, column and raw value; any other error unchanged.
+    fn locate(rows: Option<&Self>, e: DataError, raw: &Dataset) -> Box<dyn Error> {
+        let nf = raw.n_features();
+        let (sample, column, value, scaled) = match (&e, rows) {
+            (
+                DataError::NonFiniteFeature {
+                    sample,
+                    feature,
+                    value,
+                },
+                Some(rows),
+            ) => {
+                let Features::F32(xs) = raw.features() else {
+                    return e.into();
+                };
+                let x = xs.get(sample * nf + feature).copied().unwrap_or(f32::NAN);
+                (*sample, rows.feature_column(*feature), x, *value)
+            }
+            (DataError::NonFiniteTarget { sample, value, .. }, Some(rows)) => {
+                let Targets::Values { values, .. } = raw.targets() else {
+                    return e.into();
+                };
+                let y = values.get(*sample).copied().unwrap_or(f32::NAN);
+                let column = CsvColumn {
+                    number: rows.label_column + 1,
+                    name: rows.label_name.clone(),
+                };
+                (*sample, column, y, *value)
+            }
+            _ => return e.into(),
+        };
+        let Some(rows) = rows else {
+            return e.into();
+        };
+        fail(format!(
+            "{}:{}: {column}: the value {} is out of range: scaled with the training file's \
+             mean and spread it becomes {scaled}; the test file must be on the training file's scale",
+            rows.file,
+            rows.lines.get(sample).copied().unwrap_or(0),
+            if value.abs() >= 1e6 {
+                format!("{value:e}")
+            } else {
+                value.to_string()
+            },
+        ))
+    }
 }
 
 /// `--label`: digits are a 0-based index, anything else a header name.
@@ -308,6 +493,8 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
 
     let opts = CsvOptions {
         label: label_column(args.label.as_deref()),
+        has_header: args.header.has_header(),
+        max_bytes: args.max_bytes,
         ..CsvOptions::default()
     };
     let train_table = load_csv(&args.train, &opts)?;
@@ -341,20 +528,28 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
         .map(|n| format!(" ({})", n.join(", ")))
         .unwrap_or_default();
     let n_features = train_table.n_features();
+    let test_rows = test_table.as_ref().map(TestRows::of);
 
     let (mut train, mut test, classes) = datasets(args, train_table, test_table)?;
+    let outputs = match (args.task, &classes) {
+        (Task::Multiclass, Some(c)) => c.len(),
+        _ => 1,
+    };
+    // A batch larger than the training set is the whole set.
+    check_size(n_features, &layers, outputs, args.batch.min(train.len()))?;
     writeln!(
         out,
-        "{}: {} training and {} test samples, {n_features} features{feature_names}, label {label_name}",
+        "{}: {} and {}, {}{feature_names}, label {label_name}",
         args.task.name(),
-        train.len(),
-        test.len(),
+        plural(train.len(), "training sample", "training samples"),
+        plural(test.len(), "test sample", "test samples"),
+        plural(n_features, "feature", "features"),
     )?;
     if let Some(c) = &classes {
         writeln!(
             out,
-            "{} classes; label values {:?} are classes 0..{}",
-            c.len(),
+            "{}; label values {:?} are classes 0..{}",
+            plural(c.len(), "class", "classes"),
             c.values(),
             c.len()
         )?;
@@ -363,7 +558,9 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
     // Scale features with the training set's statistics only.
     let scaler = Scaler::fit_standardize(&train)?;
     scaler.apply(&mut train)?;
-    scaler.apply(&mut test)?;
+    scaler
+        .apply(&mut test)
+        .map_err(|e| TestRows::locate(test_rows.as_ref(), e, &test))?;
     // Regression: standardise the target too, so the output layer starts
     // on the right scale whatever the units.
     let target_scale = if args.task == Task::Regression {
@@ -383,16 +580,16 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
             .sum::<f64>()
             / test.len() as f64)
             .sqrt();
-        test = standardize_targets(&test, mean, std)?;
+        test =
+            standardize_targets(&test, mean, std).map_err(|e| match e.downcast::<DataError>() {
+                Ok(e) => TestRows::locate(test_rows.as_ref(), *e, &test),
+                Err(e) => e,
+            })?;
         Some((std, baseline))
     } else {
         None
     };
 
-    let outputs = match (args.task, &classes) {
-        (Task::Multiclass, Some(c)) => c.len(),
-        _ => 1,
-    };
     let mut builder = Sequential::<f32>::builder(n_features).seed(args.seed);
     for &width in &layers {
         builder = builder.dense(width).relu();
@@ -407,11 +604,11 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
     };
     writeln!(
         out,
-        "loss {}, optimizer {optimizer}, lr {}, batch {}, {} epochs, seed {}",
+        "loss {}, optimizer {optimizer}, lr {}, batch {}, {}, seed {}",
         loss.name(),
         args.lr,
         args.batch,
-        args.epochs,
+        plural(args.epochs, "epoch", "epochs"),
         args.seed
     )?;
     let mut trainer = Trainer::with_boxed(loss, optimizer.build(), args.lr)
@@ -434,13 +631,19 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
         None => (eval.loss, None, None),
     };
     match (eval.accuracy, test_rmse) {
-        (Some(acc), _) => writeln!(out, "test loss {test_loss:.4}, test accuracy {acc:.4}")?,
+        (Some(acc), _) => writeln!(
+            out,
+            "test loss {}, test accuracy {acc:.4}",
+            number(test_loss)
+        )?,
         (None, Some(rmse)) => writeln!(
             out,
-            "test MSE {test_loss:.4}, test RMSE {rmse:.4} (predicting the training mean: {:.4})",
-            baseline_rmse.unwrap_or(f64::NAN)
+            "test MSE {}, test RMSE {} (predicting the training mean: {})",
+            number(test_loss),
+            number(rmse),
+            number(baseline_rmse.unwrap_or(f64::NAN))
         )?,
-        (None, None) => writeln!(out, "test loss {test_loss:.4}")?,
+        (None, None) => writeln!(out, "test loss {}", number(test_loss))?,
     }
     if let Some(cm) = &eval.confusion {
         writeln!(

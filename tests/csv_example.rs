@@ -250,3 +250,151 @@ fn label_and_layer_arguments() {
     assert!(parse_layers("64,0").is_err());
     assert!(parse_layers("a").is_err());
 }
+
+#[test]
+fn absurd_networks_are_refused_before_anything_is_allocated() {
+    use csv_example::{MAX_PARAMETERS, check_size};
+    let moons = sample("moons.csv");
+    // It grew to 24 GB and was killed; now an error before training.
+    let a = args(&[
+        "--train",
+        &moons,
+        "--task",
+        "binary",
+        "--layers",
+        "100000000",
+    ]);
+    let e = run(&a).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "--layers 100000000: the network (2 inputs, hidden layers 100000000, 1 output) would have \
+         400000001 parameters, more than the 268435456 (2^28) this program trains; use fewer or narrower layers"
+    );
+    // Widths whose product overflows u64, and the batch's activations.
+    let e = check_size(usize::MAX, &[usize::MAX], 1, 32)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("more than 2^64 parameters"), "{e}");
+    assert!(check_size(2, &[8192, 8192], 1, 32).is_ok());
+    assert!((2 * 8192 + 8192 * 8193 + 8193) as u64 <= MAX_PARAMETERS);
+    let e = check_size(2, &[8192, 8192], 1, 100_000)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("--batch 100000 with these layers"), "{e}");
+}
+
+#[test]
+fn header_flag_and_a_typo_in_the_first_row() {
+    let dir = temp_dir("header");
+    let mut text = String::from("1,abc,0\n");
+    for i in 0..20 {
+        text += &format!("{},{},{}\n", i, i % 5, i % 2);
+    }
+    let file = dir.join("typo.csv");
+    std::fs::write(&file, &text).unwrap();
+    let f = file.to_str().unwrap();
+    // auto: the row is data, and its typo is reported (it was a header, and
+    // the row was lost).
+    let e = run(&args(&["--train", f, "--task", "binary"]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!(
+            "{f}:1: column 2: expected a number, found \"abc\" (the first row was read as data"
+        )),
+        "{e}"
+    );
+    assert!(e.contains("--header yes"), "{e}");
+    // yes: the first row is the header, and the rest trains.
+    let r = run(&args(&[
+        "--train", f, "--task", "binary", "--header", "yes", "--epochs", "2",
+    ]))
+    .unwrap();
+    assert_eq!(r.train_samples + r.test_samples, 20);
+    // no: the typo is an error too.
+    let e = run(&args(&["--train", f, "--task", "binary", "--header", "no"]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(&format!("{f}:1: column 2: expected a number")),
+        "{e}"
+    );
+    assert!(
+        Args::try_parse_from(["csv", "--train", f, "--task", "binary", "--header", "maybe"])
+            .is_err()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_out_of_range_test_value_names_the_test_file_and_line() {
+    let dir = temp_dir("range");
+    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
+    let mut text = String::from("a,b,y\n");
+    for i in 0..20 {
+        text += &format!("{}.{},{},{}\n", 1 + i % 2, i, i % 3, i % 2);
+    }
+    std::fs::write(&train, &text).unwrap();
+    std::fs::write(&test, "a,b,y\n1,2,0\n\n3e38,1,1\n").unwrap();
+    let a = args(&[
+        "--train",
+        train.to_str().unwrap(),
+        "--test",
+        test.to_str().unwrap(),
+        "--task",
+        "binary",
+        "--epochs",
+        "1",
+    ]);
+    // It was "sample 1, feature 0: expected a finite value, found inf".
+    let e = run(&a).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}:4: column 1 (\"a\"): the value 3e38 is out of range: scaled with the training file's mean \
+             and spread it becomes inf; the test file must be on the training file's scale",
+            test.display()
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn numbers_and_counts_read_as_english() {
+    use csv_example::{number, plural};
+    // An MSE of 1.2e74 printed with 78 digits.
+    assert_eq!(number(1.2345678e74), "1.2346e74");
+    assert_eq!(number(0.25), "0.2500");
+    assert_eq!(number(123456.0), "123456.0000");
+    assert_eq!(number(2.5e-7), "2.5000e-7");
+    assert_eq!(number(0.0), "0.0000");
+    assert_eq!(number(f64::INFINITY), "inf");
+    assert_eq!(plural(1, "class", "classes"), "1 class");
+    assert_eq!(plural(3, "class", "classes"), "3 classes");
+
+    // What run prints: no "1 test samples".
+    let dir = temp_dir("plural");
+    let file = dir.join("two.csv");
+    std::fs::write(&file, "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n").unwrap();
+    let a = args(&[
+        "--train",
+        file.to_str().unwrap(),
+        "--task",
+        "binary",
+        "--epochs",
+        "1",
+        "--layers",
+        "",
+    ]);
+    let mut out = Vec::new();
+    run_to(&a, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.starts_with(
+            "binary: 4 training samples and 1 test sample, 1 feature (a), label \"y\"\n2 classes;"
+        ),
+        "{out}"
+    );
+    assert!(out.contains(", 1 epoch, seed 0"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
