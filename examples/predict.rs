@@ -24,6 +24,7 @@
 mod exit;
 
 use backprop::data::PixelScale;
+use backprop::data::image::{GrayImage, read_image};
 use backprop::data::mnist::Mnist;
 use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_atomic};
 use backprop::layers::{Mode, Model, Preprocess, Sequential};
@@ -69,7 +70,8 @@ struct Args {
     #[arg(long)]
     bench: bool,
     /// Threads for large matrix products (default: the BACKPROP_NUM_THREADS
-    /// environment variable, else every core). Results do not depend on it.
+    /// environment variable, else every core; at most 4 per core, and 256).
+    /// Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -77,7 +79,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(n) = args.threads {
-        backprop::tensor::threads::set_num_threads(n);
+        let used = backprop::tensor::threads::set_num_threads(n);
+        if used != n {
+            eprintln!("note: --threads {n}: using {used} ({})", threads_note(used));
+        }
     }
     let result = match &args.model {
         None => bench::<f32>(&args, None),
@@ -91,6 +96,22 @@ fn main() -> ExitCode {
 }
 
 type BoxError = Box<dyn std::error::Error>;
+
+/// Why `--threads` was changed: the least is 1, the most four threads per
+/// core (at most 256).
+fn threads_note(used: usize) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if used == 1 {
+        "the least is 1".into()
+    } else {
+        format!(
+            "the most this machine uses: {} per core × {cores} core{}, at most {}",
+            backprop::tensor::threads::MAX_THREADS_PER_CORE,
+            if cores == 1 { "" } else { "s" },
+            backprop::tensor::threads::MAX_THREADS
+        )
+    }
+}
 
 fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
     let mut net: Sequential<T> = match &args.layers {
@@ -255,8 +276,12 @@ fn classify_image<T: Scalar>(
     net: &mut Sequential<T>,
     image: &Path,
 ) -> Result<(), BoxError> {
-    let (width, height, pixels) = read_image(image)?;
-    if width * height != net.input_size() {
+    let GrayImage {
+        width,
+        height,
+        pixels,
+    } = read_image(image)?;
+    if pixels.len() != net.input_size() {
         return Err(format!(
             "{}: expected an image of {} pixels ({}), found {width}×{height}",
             image.display(),
@@ -296,142 +321,6 @@ fn classify_image<T: Scalar>(
         writeln!(stdout, "{summary}")?;
     }
     Ok(())
-}
-
-/// A grey-level image as (width, height, row-major 8-bit pixels): PGM (P5 or
-/// P2, any maxval up to 65535) or PNG (grey, grey+alpha, RGB or RGBA, 8 or 16
-/// bits; colour is converted to luminance, alpha ignored).
-fn read_image(path: &Path) -> Result<(usize, usize, Vec<u8>), BoxError> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let result = if bytes.starts_with(b"\x89PNG") {
-        read_png(&bytes)
-    } else if bytes.starts_with(b"P5") || bytes.starts_with(b"P2") {
-        read_pgm(&bytes)
-    } else {
-        Err("not a PGM (P5/P2) or PNG file".to_string())
-    };
-    result.map_err(|e| format!("{}: {e}", path.display()).into())
-}
-
-fn read_pgm(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), String> {
-    // Header: magic, width, height, maxval, separated by whitespace and
-    // comments (# to end of line); then one whitespace byte before P5 data.
-    let mut pos = 2;
-    let mut fields = [0usize; 3];
-    for field in &mut fields {
-        loop {
-            match bytes.get(pos) {
-                Some(b'#') => {
-                    while bytes.get(pos).is_some_and(|&b| b != b'\n') {
-                        pos += 1;
-                    }
-                }
-                Some(b) if b.is_ascii_whitespace() => pos += 1,
-                _ => break,
-            }
-        }
-        let start = pos;
-        while bytes.get(pos).is_some_and(|b| b.is_ascii_digit()) {
-            pos += 1;
-        }
-        *field = std::str::from_utf8(bytes.get(start..pos).unwrap_or_default())
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or("malformed PGM header: expected width, height and maxval")?;
-    }
-    let [width, height, maxval] = fields;
-    if maxval == 0 || maxval > 65535 {
-        return Err(format!("PGM maxval must be in 1..=65535, found {maxval}"));
-    }
-    let n = width.checked_mul(height).ok_or("PGM size overflows")?;
-    let to_u8 = |v: usize| ((v.min(maxval) * 255 + maxval / 2) / maxval) as u8;
-    let pixels = if bytes.starts_with(b"P5") {
-        let data = bytes.get(pos + 1..).unwrap_or_default();
-        let wide = maxval > 255;
-        let need = if wide { 2 * n } else { n };
-        if data.len() < need {
-            return Err(format!(
-                "PGM data: expected {need} bytes, found {}",
-                data.len()
-            ));
-        }
-        if wide {
-            data.chunks_exact(2)
-                .take(n)
-                .map(|c| to_u8(usize::from(u16::from_be_bytes([c[0], c[1]]))))
-                .collect()
-        } else {
-            data.iter()
-                .take(n)
-                .map(|&v| to_u8(usize::from(v)))
-                .collect()
-        }
-    } else {
-        let text = std::str::from_utf8(bytes.get(pos..).unwrap_or_default())
-            .map_err(|_| "P2 data is not ASCII")?;
-        let values: Vec<u8> = text
-            .split_ascii_whitespace()
-            .take(n)
-            .map(|t| t.parse::<usize>().map(to_u8))
-            .collect::<Result<_, _>>()
-            .map_err(|_| "P2 data: expected integers")?;
-        if values.len() < n {
-            return Err(format!(
-                "P2 data: expected {n} values, found {}",
-                values.len()
-            ));
-        }
-        values
-    };
-    Ok((width, height, pixels))
-}
-
-fn read_png(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), String> {
-    let mut decoder = png::Decoder::new(bytes);
-    // Expand palettes and low bit depths to 8 bits; 16 bits stay 16.
-    decoder.set_transformations(png::Transformations::EXPAND);
-    let mut reader = decoder.read_info().map_err(|e| format!("PNG: {e}"))?;
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let frame = reader
-        .next_frame(&mut buf)
-        .map_err(|e| format!("PNG: {e}"))?;
-    let data = buf.get(..frame.buffer_size()).unwrap_or_default();
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let channels = frame.color_type.samples();
-    let bytes_per_sample = if frame.bit_depth == png::BitDepth::Sixteen {
-        2
-    } else {
-        1
-    };
-    let sample = |px: &[u8], i: usize| -> f64 {
-        if bytes_per_sample == 2 {
-            f64::from(u16::from_be_bytes([px[2 * i], px[2 * i + 1]])) / 257.0
-        } else {
-            f64::from(px[i])
-        }
-    };
-    let step = channels * bytes_per_sample;
-    let pixels = data
-        .chunks_exact(step)
-        .take(w * h)
-        .map(|px| {
-            let v = match frame.color_type {
-                png::ColorType::Rgb | png::ColorType::Rgba => {
-                    0.299 * sample(px, 0) + 0.587 * sample(px, 1) + 0.114 * sample(px, 2)
-                }
-                _ => sample(px, 0),
-            };
-            v.round().clamp(0.0, 255.0) as u8
-        })
-        .collect::<Vec<u8>>();
-    if pixels.len() != w * h {
-        return Err(format!(
-            "PNG: expected {} pixels, decoded {}",
-            w * h,
-            pixels.len()
-        ));
-    }
-    Ok((w, h, pixels))
 }
 
 /// `--bench`: inference timings, measured as the peers measure them.
