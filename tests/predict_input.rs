@@ -1,0 +1,140 @@
+//! `examples/predict` on hostile images and thread counts, as a user runs
+//! it: a 588-byte PNG declaring 65535×65535 RGBA16 aborted on a 34 GB
+//! allocation; `--threads 100000` started 100,000 threads. Runs the example
+//! binary that `cargo test` builds next to the test binaries.
+
+use backprop::io::save_model;
+use backprop::layers::Sequential;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The built example (see tests/broken_pipe.rs): `target/<profile>/examples/predict`.
+fn predict() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in target/<profile>/deps");
+    let path = profile_dir
+        .join("examples")
+        .join(format!("predict{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} not found; run `cargo test` without --test, which builds the examples",
+        path.display()
+    );
+    path
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "backprop-predict-{tag}-{}-{nanos}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A PNG chunk: length, type, data, CRC-32.
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = 0xffff_ffffu32;
+    for &b in kind.iter().chain(data) {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    out.extend_from_slice(&(!crc).to_be_bytes());
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(predict())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("predict starts")
+}
+
+#[test]
+fn hostile_images_and_thread_counts() {
+    let dir = temp_dir("input");
+    let model = dir.join("m.safetensors");
+    let net = Sequential::<f32>::builder(784)
+        .seed(1)
+        .dense(10)
+        .build()
+        .unwrap();
+    save_model(&net, &model).unwrap();
+
+    // Signature, IHDR of 65535×65535, 16-bit RGBA, an empty IDAT, IEND.
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = [0u8; 13];
+    ihdr[..4].copy_from_slice(&65535u32.to_be_bytes());
+    ihdr[4..8].copy_from_slice(&65535u32.to_be_bytes());
+    ihdr[8..10].copy_from_slice(&[16, 6]);
+    chunk(&mut bomb, b"IHDR", &ihdr);
+    chunk(
+        &mut bomb,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    chunk(&mut bomb, b"IEND", &[]);
+    let bomb_path = dir.join("bomb.png");
+    std::fs::write(&bomb_path, &bomb).unwrap();
+    let out = run(&[
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--image".as_ref(),
+        bomb_path.as_os_str(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: {}: the image is 65535×65535 pixels (4294836225), more than the 16777216 \
+             (16 megapixels) accepted",
+            bomb_path.display()
+        )
+    );
+
+    // A 28×28 PGM on far too many threads: capped, said so, and classified.
+    let mut pgm = b"P5 28 28 255\n".to_vec();
+    pgm.extend((0..784).map(|i| (i % 256) as u8));
+    let pgm_path = dir.join("digit.pgm");
+    std::fs::write(&pgm_path, &pgm).unwrap();
+    let out = run(&[
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--image".as_ref(),
+        pgm_path.as_os_str(),
+        "--threads".as_ref(),
+        "100000".as_ref(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let cap = backprop::tensor::threads::max_threads();
+    assert!(
+        stderr.starts_with(&format!(
+            "note: --threads 100000: using {cap} (the most this machine uses: 4 per core"
+        )),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{}: class ", pgm_path.display())),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
