@@ -62,9 +62,62 @@ pub struct Args {
     /// The PNG to write.
     #[arg(long, default_value = "runs/spiral/spiral.png")]
     pub out: PathBuf,
-    /// Width and height of the picture in pixels.
+    /// Width and height of the picture in pixels (MIN_SIZE to MAX_SIZE).
     #[arg(long, default_value_t = 600)]
     pub size: u32,
+}
+
+/// The smallest picture drawn: its margins, caption and axis labels take
+/// about 70 pixels of each side.
+pub const MIN_SIZE: u32 = 100;
+/// The largest picture drawn (4096 × 4096, 48 MiB of pixels).
+pub const MAX_SIZE: u32 = 4096;
+
+/// Checks `--size` and `--out` before any training: the size within
+/// [`MIN_SIZE`]`..=`[`MAX_SIZE`], a `.png` file name that is not a
+/// directory, in a directory that exists (or is created now) and can be
+/// written.
+pub fn check_output(path: &Path, size: u32) -> Result<(), Box<dyn Error>> {
+    if !(MIN_SIZE..=MAX_SIZE).contains(&size) {
+        return Err(format!(
+            "--size {size}: expected a picture of {MIN_SIZE} to {MAX_SIZE} pixels a side"
+        )
+        .into());
+    }
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(format!("--out {shown}: is a directory; expected a .png file name").into());
+    }
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        return Err(format!("--out {shown}: expected a file name ending in .png").into());
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Some(file) = dir.ancestors().find(|a| a.exists() && !a.is_dir()) {
+        return Err(format!(
+            "--out {shown}: {} is a file, not a directory",
+            file.display()
+        )
+        .into());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        format!(
+            "--out {shown}: cannot create the directory {}: {e}",
+            dir.display()
+        )
+    })?;
+    // Write a probe file next to it, so that a read-only directory is found
+    // now and not after training.
+    let probe = dir.join(format!(".spiral-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .map_err(|e| format!("--out {shown}: cannot write in {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// A standard normal draw (Box–Muller).
@@ -203,9 +256,24 @@ pub fn draw(
     });
     let regions = predict_points(net, &grid)?;
 
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
+    check_output(path, size)?;
+    render(path, size, title, &regions, xs, data.labels())
+        .map_err(|e| format!("{}: cannot draw the picture: {e}", path.display()).into())
+}
+
+/// Draws the picture with plotters; its errors are turned into one line
+/// naming the file by [`draw`].
+fn render(
+    path: &Path,
+    size: u32,
+    title: &str,
+    regions: &[usize],
+    xs: &[f32],
+    labels: &[usize],
+) -> Result<(), Box<dyn Error>> {
+    const LIM: f64 = 1.1;
+    const GRID: usize = 200;
+    let cell = 2.0 * LIM / GRID as f64;
     let root = BitMapBackend::new(path, (size, size)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -230,7 +298,7 @@ pub fn draw(
         );
         Rectangle::new([(x, y), (x + cell, y + cell)], colours(c).0.filled())
     }))?;
-    chart.draw_series(xs.chunks_exact(2).zip(data.labels()).map(|(p, &c)| {
+    chart.draw_series(xs.chunks_exact(2).zip(labels).map(|(p, &c)| {
         Circle::new((f64::from(p[0]), f64::from(p[1])), 3, colours(c).1.filled())
     }))?;
     chart.draw_series(xs.chunks_exact(2).map(|p| {
@@ -247,6 +315,7 @@ pub fn draw(
 /// Trains, prints the accuracy and writes the picture. A failed write to
 /// stdout is an error (an `io::Error`).
 pub fn run(args: &Args) -> Result<f64, Box<dyn Error>> {
+    check_output(&args.out, args.size)?;
     let mut out = io::stdout();
     writeln!(
         out,
