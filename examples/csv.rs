@@ -257,7 +257,7 @@ pub fn check_size(
         params = params.and_then(|p| p.checked_add(fan_in.checked_add(1)?.checked_mul(w)?));
         fan_in = w;
     }
-    let show = |n: Option<u64>| n.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string());
+    let show = |n: Option<u64>| n.map_or_else(|| "2^64 or more".to_string(), |n| n.to_string());
     if params.is_none_or(|p| p > MAX_PARAMETERS) {
         let list = layers
             .iter()

@@ -142,7 +142,7 @@ fn hex_prefix(bytes: &[u8]) -> String {
 fn pixel_count(width: u64, height: u64) -> String {
     match width.checked_mul(height) {
         Some(n) => n.to_string(),
-        None => "more than 2^64".into(),
+        None => "2^64 or more".into(),
     }
 }
 
@@ -383,7 +383,7 @@ mod tests {
             Err(ImageError::TooLarge { .. })
         ));
         let e = decode_pgm(format!("P2 {} {} 1\n", u64::MAX, u64::MAX).as_bytes()).unwrap_err();
-        assert!(e.to_string().contains("more than 2^64"), "{e}");
+        assert!(e.to_string().contains("2^64 or more"), "{e}");
         assert_eq!(
             decode_pgm(b"P5 99999999999999999999999 1 1\n"),
             Err(ImageError::PgmHeader)
