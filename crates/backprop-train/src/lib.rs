@@ -64,6 +64,7 @@ mod progress;
 mod run_dir;
 mod step;
 mod stop_info;
+mod stopping;
 mod trainer;
 
 pub use callbacks::{Callback, Control, RunState};

@@ -6,7 +6,8 @@
 //! `end_epoch` validates, records, reports progress and runs the callbacks;
 //! `finish` lets the callbacks (early stopping's restore) have the last word.
 //! A raised [stop flag](Trainer::stop_flag) ends the run after the current
-//! step instead, in `interrupt`.
+//! step instead (`interrupt`, in stopping.rs, with how a resumed run
+//! starts).
 //!
 //! One step, for a batch `X` (features × m) with labels `y`: forward
 //! `A[L] = net(X)`; loss and `dA[L]` from the loss; zero the gradients;
@@ -18,13 +19,9 @@
 
 use crate::checkpoint::Resumed;
 use crate::early_stopping::EarlyStopping;
-use crate::fingerprint::differences;
 use crate::progress::{Progress, ProgressMode};
 use crate::step::{At, Batch, TargetKind, Used, count_correct, target};
-use crate::{
-    Callback, Control, EpochRecord, History, Interruption, PartialEpoch, RunState, TrainError,
-    data_fingerprint,
-};
+use crate::{Callback, Control, EpochRecord, History, Interruption, RunState, TrainError};
 use backprop_data::{Batcher, Dataset};
 use backprop_layers::{Mode, Model};
 use backprop_losses::Loss;
@@ -33,7 +30,7 @@ use backprop_tensor::Scalar;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// Where validation data comes from.
@@ -72,25 +69,25 @@ pub enum Validation {
 pub struct Trainer<T: Scalar> {
     pub(crate) loss: Box<dyn Loss<T>>,
     pub(crate) optimizer: Box<dyn Optimizer<T> + Send>,
-    schedule: Box<dyn Schedule>,
-    epochs: usize,
-    initial_epoch: usize,
-    batch_size: usize,
+    pub(crate) schedule: Box<dyn Schedule>,
+    pub(crate) epochs: usize,
+    pub(crate) initial_epoch: usize,
+    pub(crate) batch_size: usize,
     pub(crate) eval_batch_size: usize,
-    seed: u64,
-    validation: Validation,
-    early_stopping: Option<EarlyStopping<T>>,
-    callbacks: Vec<Box<dyn Callback<T>>>,
-    progress: ProgressMode,
+    pub(crate) seed: u64,
+    pub(crate) validation: Validation,
+    pub(crate) early_stopping: Option<EarlyStopping<T>>,
+    pub(crate) callbacks: Vec<Box<dyn Callback<T>>>,
+    pub(crate) progress: ProgressMode,
     /// Where plain progress lines go instead of stdout.
     progress_out: Option<Box<dyn std::io::Write>>,
     pub(crate) skip_non_finite: bool,
     pub(crate) clip_norm: Option<f64>,
     /// Raised (by a signal handler, a callback, another thread) to end the
     /// run after the current step.
-    stop: Option<Arc<AtomicBool>>,
+    pub(crate) stop: Option<Arc<AtomicBool>>,
     /// Resume on data whose fingerprint differs from the checkpoint's.
-    force_resume: bool,
+    pub(crate) force_resume: bool,
     /// Set by [`resume`](crate::resume): the history so far, where the
     /// checkpoint stopped and the data it was trained on.
     pub(crate) resumed: Option<Resumed>,
@@ -232,7 +229,7 @@ impl<T: Scalar> Trainer<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::atomic::AtomicBool;
     /// # use backprop_data::Dataset; use backprop_layers::Sequential;
     /// # use backprop_losses::SoftmaxCrossEntropy; use backprop_optim::Sgd;
     /// use backprop_train::{Control, EpochRecord, ProgressMode, Trainer};
@@ -260,7 +257,7 @@ impl<T: Scalar> Trainer<T> {
         self
     }
     /// Resume from a checkpoint ([`resume`](crate::resume)) even when the
-    /// training data's fingerprint ([`data_fingerprint`]) differs from the
+    /// training data's fingerprint ([`data_fingerprint`](crate::data_fingerprint)) differs from the
     /// one the checkpoint recorded (default `false`: such a run is refused
     /// with [`TrainError::DataChanged`]).
     pub fn force_resume(mut self, force: bool) -> Self {
@@ -320,13 +317,6 @@ impl<T: Scalar> Trainer<T> {
             }
         }
         self.finish(model, run.history)
-    }
-
-    /// Whether the stop flag is raised.
-    fn stop_requested(&self) -> bool {
-        self.stop
-            .as_ref()
-            .is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
     /// Checks the configuration and the data, splits off the validation
@@ -389,36 +379,6 @@ impl<T: Scalar> Trainer<T> {
             history,
             start,
         })
-    }
-
-    /// The history a run starts from (the checkpoint's epochs when resumed,
-    /// else none), and the step to start at when the checkpoint was taken in
-    /// the middle of an epoch. Refuses data other than the checkpoint's
-    /// unless forced.
-    fn resumed_history(
-        &self,
-        train: &Dataset,
-    ) -> Result<(History, Option<Interruption>), TrainError> {
-        let Some(resumed) = &self.resumed else {
-            return Ok((History::default(), None));
-        };
-        if !resumed.data.is_null() && !self.force_resume {
-            let found = differences(&resumed.data, &data_fingerprint(train));
-            if !found.is_empty() {
-                return Err(TrainError::DataChanged(found.join("; ")));
-            }
-        }
-        let mut history = History {
-            epochs: resumed.history.epochs.clone(),
-            ..History::default()
-        };
-        history.epochs.retain(|r| r.epoch <= self.initial_epoch);
-        let start = resumed
-            .history
-            .interrupted
-            .clone()
-            .filter(|at| at.epoch == self.initial_epoch && at.step > 0);
-        Ok((history, start))
     }
 
     /// One epoch of steps (`epoch` counted from 0), with the progress bar's
@@ -534,36 +494,6 @@ impl<T: Scalar> Trainer<T> {
         Ok(control)
     }
 
-    /// The stop flag ended the run before step `step + 1` of epoch
-    /// `epoch + 1`: the history says where, the callbacks'
-    /// `on_interrupt` run (a last checkpoint), early stopping reports what
-    /// it saw (and restores nothing: the model keeps the weights the
-    /// checkpoint holds).
-    fn interrupt(
-        &mut self,
-        model: &mut dyn Model<T>,
-        mut run: Run<'_>,
-        epoch: usize,
-        step: usize,
-        sums: EpochSums,
-    ) -> Result<History, TrainError> {
-        run.history.interrupted = Some(Interruption {
-            epoch,
-            step,
-            steps_per_epoch: run.batcher.batches_per_epoch(),
-            partial: (step > 0).then(|| sums.partial()),
-        });
-        if let Some(es) = &self.early_stopping {
-            run.history.early_stopping = es.report().cloned();
-        }
-        let state = RunState::new(&run.history, epoch, self.seed, run.full, &run.fingerprint);
-        let optimizer = self.optimizer.as_ref();
-        for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
-            cb.on_interrupt(&state, model, optimizer)?;
-        }
-        Ok(run.history)
-    }
-
     /// After the last epoch: early stopping restores the best weights, then
     /// the other callbacks' `on_train_end`.
     fn finish(
@@ -583,23 +513,23 @@ impl<T: Scalar> Trainer<T> {
 }
 
 /// What [`Trainer::fit`] works with, settled before the first epoch.
-struct Run<'d> {
-    kind: TargetKind,
+pub(crate) struct Run<'d> {
+    pub(crate) kind: TargetKind,
     /// The training data (without the validation split).
-    train: Cow<'d, Dataset>,
+    pub(crate) train: Cow<'d, Dataset>,
     /// The data given to `fit`, and its fingerprint once a callback asked.
-    full: &'d Dataset,
-    fingerprint: OnceCell<serde_json::Value>,
-    val: Option<Dataset>,
-    batcher: Batcher,
-    progress: Progress,
-    history: History,
+    pub(crate) full: &'d Dataset,
+    pub(crate) fingerprint: OnceCell<serde_json::Value>,
+    pub(crate) val: Option<Dataset>,
+    pub(crate) batcher: Batcher,
+    pub(crate) progress: Progress,
+    pub(crate) history: History,
     /// Where a resumed run starts in its first epoch, taken by it.
-    start: Option<Interruption>,
+    pub(crate) start: Option<Interruption>,
 }
 
 /// How an epoch's steps ended.
-enum EpochEnd {
+pub(crate) enum EpochEnd {
     /// All of them ran.
     Done(EpochSums),
     /// The stop flag was raised after `step` of them.
@@ -608,45 +538,23 @@ enum EpochEnd {
 
 /// An epoch's running sums.
 #[derive(Debug, Default)]
-struct EpochSums {
+pub(crate) struct EpochSums {
     /// The learning rate of the epoch.
-    lr: f64,
+    pub(crate) lr: f64,
     /// Sum of the used batches' mean losses, each times its size.
-    loss: f64,
+    pub(crate) loss: f64,
     /// Samples in the used batches.
-    seen: usize,
+    pub(crate) seen: usize,
     /// Correct predictions in them.
-    correct: usize,
+    pub(crate) correct: usize,
     /// Batches skipped (non-finite loss or gradient).
-    skipped: usize,
+    pub(crate) skipped: usize,
     /// Time in the step loop.
-    seconds: f64,
-}
-
-impl EpochSums {
-    /// Adds the sums of an interrupted epoch's first steps.
-    fn add(&mut self, p: PartialEpoch) {
-        self.loss += p.loss_sum;
-        self.seen += p.samples;
-        self.correct += p.correct;
-        self.skipped += p.skipped_batches;
-        self.seconds += p.seconds;
-    }
-
-    /// The sums so far, to finish the epoch in a resumed run.
-    fn partial(&self) -> PartialEpoch {
-        PartialEpoch {
-            loss_sum: self.loss,
-            samples: self.seen,
-            correct: self.correct,
-            skipped_batches: self.skipped,
-            seconds: self.seconds,
-        }
-    }
+    pub(crate) seconds: f64,
 }
 
 /// The user's callbacks in order, then early stopping.
-fn callbacks<'a, T: Scalar>(
+pub(crate) fn callbacks<'a, T: Scalar>(
     list: &'a mut [Box<dyn Callback<T>>],
     early_stopping: &'a mut Option<EarlyStopping<T>>,
 ) -> impl Iterator<Item = &'a mut (dyn Callback<T> + 'static)> {
