@@ -229,7 +229,7 @@ impl<T: Scalar> Trainer<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use std::sync::atomic::AtomicBool;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
     /// # use backprop_data::Dataset; use backprop_layers::Sequential;
     /// # use backprop_losses::SoftmaxCrossEntropy; use backprop_optim::Sgd;
     /// use backprop_train::{Control, EpochRecord, ProgressMode, Trainer};
@@ -257,9 +257,10 @@ impl<T: Scalar> Trainer<T> {
         self
     }
     /// Resume from a checkpoint ([`resume`](crate::resume)) even when the
-    /// training data's fingerprint ([`data_fingerprint`](crate::data_fingerprint)) differs from the
-    /// one the checkpoint recorded (default `false`: such a run is refused
-    /// with [`TrainError::DataChanged`]).
+    /// training data's fingerprint
+    /// ([`data_fingerprint`](crate::data_fingerprint)) differs from the one
+    /// the checkpoint recorded (default `false`: such a run is refused with
+    /// [`TrainError::DataChanged`]).
     pub fn force_resume(mut self, force: bool) -> Self {
         self.force_resume = force;
         self
