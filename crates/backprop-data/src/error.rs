@@ -66,7 +66,7 @@ pub enum DataError {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        source: crate::image::ImageError,
+        source: crate::image_error::ImageError,
     },
 
     // ----- IDX -----
@@ -84,7 +84,7 @@ pub enum DataError {
     /// The IDX element type is not unsigned byte (`0x08`).
     #[error(
         "{}: unsupported IDX element type 0x{found:02x} ({}): expected 0x08 (unsigned byte)",
-        .path.display(), crate::idx::element_type_name(*.found)
+        .path.display(), crate::idx_format::element_type_name(*.found)
     )]
     IdxElementType {
         /// The file.
@@ -126,7 +126,7 @@ pub enum DataError {
     #[error(
         "{}: trailing data: expected {expected} bytes of {what}, found {}{extra} more",
         .path.display(),
-        if *.extra >= crate::idx::TRAILING_COUNT_LIMIT { "at least " } else { "" }
+        if *.extra >= crate::idx_format::TRAILING_COUNT_LIMIT { "at least " } else { "" }
     )]
     IdxTrailing {
         /// The file.

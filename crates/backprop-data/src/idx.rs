@@ -30,6 +30,7 @@
 //! # Ok::<(), backprop_data::DataError>(())
 //! ```
 
+pub use crate::idx_format::{TRAILING_COUNT_LIMIT, element_type_name};
 use crate::{DataError, Result};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -47,10 +48,6 @@ pub const PREALLOCATION_LIMIT: usize = 64 << 20;
 /// declare by default: 2 GiB, forty times MNIST's training images. Raise it
 /// with [`IdxLimits::max_bytes`].
 pub const MAX_IDX_BYTES: u64 = 2 << 30;
-
-/// Trailing data after what the header declares is an error; this many
-/// bytes of it are counted for the message, and no more are decompressed.
-pub const TRAILING_COUNT_LIMIT: u64 = 1 << 20;
 
 /// Bounds on what an IDX file may make the reader decompress and hold.
 ///
@@ -104,19 +101,6 @@ pub struct IdxImages {
     pub cols: usize,
     /// `count·rows·cols` pixels, image after image, each row-major.
     pub pixels: Vec<u8>,
-}
-
-/// A name for an IDX element-type byte, for error messages.
-pub fn element_type_name(t: u8) -> &'static str {
-    match t {
-        0x08 => "unsigned byte",
-        0x09 => "signed byte",
-        0x0B => "short",
-        0x0C => "int",
-        0x0D => "float",
-        0x0E => "double",
-        _ => "unknown type",
-    }
 }
 
 /// Reads an IDX file of unsigned bytes with any number (≥ 1) of dimensions,

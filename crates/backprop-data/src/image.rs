@@ -31,11 +31,11 @@
 //! # Ok::<(), ImageError>(())
 //! ```
 
+pub use crate::image_error::ImageError;
 use crate::{DataError, Result};
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
-use thiserror::Error;
 
 /// The most pixels (`width · height`) an image may declare: 16 megapixels,
 /// 4096 × 4096. Larger declarations are refused before any decoding.
@@ -59,90 +59,6 @@ pub struct GrayImage {
 impl fmt::Display for GrayImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}×{} grey image", self.width, self.height)
-    }
-}
-
-/// Why bytes are not a usable image. [`read_image`] wraps it in
-/// [`DataError::Image`] with the file's path.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum ImageError {
-    /// The bytes start like neither a PGM nor a PNG file.
-    #[error(
-        "not a PGM (P5 or P2) or PNG file: it starts with {}",
-        hex_prefix(.start)
-    )]
-    Format {
-        /// Up to the first 8 bytes.
-        start: Vec<u8>,
-    },
-    /// A PGM header without width, height and maxval.
-    #[error("malformed PGM header: expected width, height and maxval as decimal integers")]
-    PgmHeader,
-    /// A PGM maxval of 0 or above 65535.
-    #[error("PGM maxval must be in 1..=65535, found {found}")]
-    PgmMaxval {
-        /// The maxval declared.
-        found: u64,
-    },
-    /// The declared size is above [`MAX_IMAGE_PIXELS`] (or overflows).
-    #[error(
-        "the image is {width}×{height} pixels ({}), more than the {max_pixels} ({} megapixels) accepted",
-        pixel_count(*.width, *.height),
-        .max_pixels >> 20
-    )]
-    TooLarge {
-        /// Declared width.
-        width: u64,
-        /// Declared height.
-        height: u64,
-        /// The cap, [`MAX_IMAGE_PIXELS`].
-        max_pixels: u64,
-    },
-    /// The pixel data ends early.
-    #[error("truncated {what}: expected {expected}, found {found}")]
-    Truncated {
-        /// What was cut short, e.g. `"P5 pixel data (bytes)"`.
-        what: &'static str,
-        /// How many were declared.
-        expected: u64,
-        /// How many are there.
-        found: u64,
-    },
-    /// A P2 (text) pixel value that is not a decimal integer.
-    #[error("P2 pixel {index}: expected a decimal integer, found {found:?}")]
-    P2Value {
-        /// The pixel's 0-based index, row-major.
-        index: u64,
-        /// The text found (at most 20 characters of it).
-        found: String,
-    },
-    /// The PNG decoder refused the file.
-    #[error("PNG: {message}")]
-    Png {
-        /// The decoder's message.
-        message: String,
-    },
-    /// The file is larger than [`MAX_IMAGE_FILE_BYTES`].
-    #[error("the file is larger than {max_bytes} bytes, the most an image file may have")]
-    FileTooLarge {
-        /// The cap, [`MAX_IMAGE_FILE_BYTES`].
-        max_bytes: u64,
-    },
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        return "nothing (the file is empty)".into();
-    }
-    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    hex.join(" ")
-}
-
-fn pixel_count(width: u64, height: u64) -> String {
-    match width.checked_mul(height) {
-        Some(n) => n.to_string(),
-        None => "2^64 or more".into(),
     }
 }
 

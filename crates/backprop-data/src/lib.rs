@@ -57,7 +57,9 @@ pub mod csv;
 mod dataset;
 mod error;
 pub mod idx;
+mod idx_format;
 pub mod image;
+mod image_error;
 pub mod mnist;
 mod scaler;
 
