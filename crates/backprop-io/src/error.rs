@@ -240,11 +240,11 @@ pub type Result<T, E = IoError> = std::result::Result<T, E>;
 fn invalid_value(tensor: &str, reason: &str, checkpoint: bool) -> String {
     if checkpoint {
         format!(
-            "the checkpoint is corrupt: tensor {tensor:?} {reason}; it cannot be resumed from (use an earlier checkpoint)"
+            "the checkpoint is corrupt: tensor {tensor:?} {reason}. It cannot be resumed from: use an earlier checkpoint"
         )
     } else {
         format!(
-            "tensor {tensor:?} {reason}; a model with it predicts garbage (to load it anyway for inspection, turn LoadOptions::check_values off)"
+            "tensor {tensor:?} {reason}. A model with it predicts garbage; to load it anyway for inspection, turn LoadOptions::check_values off"
         )
     }
 }
