@@ -37,19 +37,6 @@ impl Elu {
     pub const fn new(alpha: f64) -> Self {
         Self { alpha }
     }
-
-    /// [`new`](Self::new), refusing an `alpha` that is not finite or whose
-    /// magnitude exceeds [`ActivationKind::MAX_ALPHA`](crate::ActivationKind::MAX_ALPHA).
-    ///
-    /// ```
-    /// use backprop_activations::Elu;
-    /// assert_eq!(Elu::try_new(0.5), Ok(Elu::new(0.5)));
-    /// assert!(Elu::try_new(f64::NAN).is_err());
-    /// assert!(Elu::try_new(1e308).is_err());
-    /// ```
-    pub fn try_new(alpha: f64) -> Result<Self, crate::ParseActivationError> {
-        crate::kind::check_alpha("elu", alpha).map(|()| Self::new(alpha))
-    }
 }
 
 impl Default for Elu {

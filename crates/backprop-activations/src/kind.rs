@@ -199,6 +199,40 @@ pub(crate) fn check_alpha(name: &'static str, alpha: f64) -> Result<(), ParseAct
     }
 }
 
+/// The checked constructor of [`Elu`] (here, beside the bound it checks,
+/// so that elu.rs does not import this file).
+impl Elu {
+    /// [`new`](Self::new), refusing an `alpha` that is not finite or whose
+    /// magnitude exceeds [`ActivationKind::MAX_ALPHA`].
+    ///
+    /// ```
+    /// use backprop_activations::Elu;
+    /// assert_eq!(Elu::try_new(0.5), Ok(Elu::new(0.5)));
+    /// assert!(Elu::try_new(f64::NAN).is_err());
+    /// assert!(Elu::try_new(1e308).is_err());
+    /// ```
+    pub fn try_new(alpha: f64) -> Result<Self, ParseActivationError> {
+        check_alpha("elu", alpha).map(|()| Self::new(alpha))
+    }
+}
+
+/// The checked constructor of [`LeakyRelu`] (here, beside the bound it checks,
+/// so that leaky_relu.rs does not import this file).
+impl LeakyRelu {
+    /// [`new`](Self::new), refusing an `alpha` that is not finite or whose
+    /// magnitude exceeds [`ActivationKind::MAX_ALPHA`].
+    ///
+    /// ```
+    /// use backprop_activations::LeakyRelu;
+    /// assert_eq!(LeakyRelu::try_new(0.5), Ok(LeakyRelu::new(0.5)));
+    /// assert!(LeakyRelu::try_new(f64::NAN).is_err());
+    /// assert!(LeakyRelu::try_new(1e308).is_err());
+    /// ```
+    pub fn try_new(alpha: f64) -> Result<Self, ParseActivationError> {
+        check_alpha("leaky_relu", alpha).map(|()| Self::new(alpha))
+    }
+}
+
 impl fmt::Display for ActivationKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.alpha() {

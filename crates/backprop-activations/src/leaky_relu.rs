@@ -37,19 +37,6 @@ impl LeakyRelu {
     pub const fn new(alpha: f64) -> Self {
         Self { alpha }
     }
-
-    /// [`new`](Self::new), refusing an `alpha` that is not finite or whose
-    /// magnitude exceeds [`ActivationKind::MAX_ALPHA`](crate::ActivationKind::MAX_ALPHA).
-    ///
-    /// ```
-    /// use backprop_activations::LeakyRelu;
-    /// assert_eq!(LeakyRelu::try_new(0.5), Ok(LeakyRelu::new(0.5)));
-    /// assert!(LeakyRelu::try_new(f64::NAN).is_err());
-    /// assert!(LeakyRelu::try_new(1e308).is_err());
-    /// ```
-    pub fn try_new(alpha: f64) -> Result<Self, crate::ParseActivationError> {
-        crate::kind::check_alpha("leaky_relu", alpha).map(|()| Self::new(alpha))
-    }
 }
 
 impl Default for LeakyRelu {
