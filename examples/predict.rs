@@ -222,6 +222,17 @@ fn test_set<T: Scalar>(
     let mut mnist = Mnist::load(&args.data)?;
     mnist.set_pixel_scale(scale)?;
     let test = mnist.test;
+    // A model with another number of outputs is not a classifier of these
+    // classes, whatever its arg-max says.
+    let classes = test.n_classes();
+    if net.output_size() != classes {
+        return Err(format!(
+            "the model has {} outputs, the test set in {} has {classes} classes: it is not a classifier of these images",
+            net.output_size(),
+            args.data.display()
+        )
+        .into());
+    }
     let mut x = DMatrix::<T>::zeros(0, 0);
     let mut predicted = Vec::with_capacity(test.len());
     let all: Vec<usize> = (0..test.len()).collect();

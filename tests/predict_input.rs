@@ -138,3 +138,30 @@ fn hostile_images_and_thread_counts() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_model_with_another_number_of_outputs_is_not_an_mnist_classifier() {
+    let dir = temp_dir("outputs");
+    let model = dir.join("wide.safetensors");
+    let net = Sequential::<f32>::builder(784)
+        .seed(2)
+        .dense(784)
+        .build()
+        .unwrap();
+    save_model(&net, &model).unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    let out = run(&[
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the model has 784 outputs")
+            && stderr.contains("has 10 classes: it is not a classifier of these images"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
