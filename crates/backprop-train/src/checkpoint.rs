@@ -1,6 +1,7 @@
 //! Checkpoints during training ([`Checkpointer`]) and resuming from one
 //! ([`resume`]). The files themselves are `backprop-io`'s.
 
+use crate::history::Resumed;
 use crate::{
     Callback, CheckpointError, Control, History, Interruption, RunState, TrainError, Trainer,
 };
@@ -173,16 +174,6 @@ impl Interruption {
             ))
         }
     }
-}
-
-/// What [`resume`] hands the trainer besides the optimizer's state.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Resumed {
-    /// The checkpoint's history: its epochs, and where it stopped when it
-    /// was written by an interrupted run.
-    pub(crate) history: History,
-    /// The fingerprint of the data it was trained on (`Null`: not recorded).
-    pub(crate) data: Value,
 }
 
 /// Prepares `trainer` to continue the run a checkpoint was taken from: loads

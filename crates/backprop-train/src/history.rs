@@ -170,3 +170,13 @@ fn save_bytes(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
         },
     })
 }
+
+/// What [`resume`](crate::resume) hands the trainer besides the optimizer's state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Resumed {
+    /// The checkpoint's history: its epochs, and where it stopped when it
+    /// was written by an interrupted run.
+    pub(crate) history: History,
+    /// The fingerprint of the data it was trained on (`Null`: not recorded).
+    pub(crate) data: serde_json::Value,
+}

@@ -17,8 +17,8 @@
 //! or the network and reused, so a step allocates nothing after the first at
 //! a steady batch size.
 
-use crate::checkpoint::Resumed;
 use crate::early_stopping::EarlyStopping;
+use crate::history::Resumed;
 use crate::progress::{Progress, ProgressMode};
 use crate::step::{At, Batch, TargetKind, Used, count_correct, target};
 use crate::{Callback, Control, EpochRecord, History, Interruption, RunState, TrainError};
