@@ -44,6 +44,9 @@
 //! # Ok::<(), backprop_data::DataError>(())
 //! ```
 
+pub use crate::class_map::ClassMap;
+use crate::class_map::class_value;
+use crate::csv_text::{encoding_error, lines, looks_like_header, split_fields};
 use crate::idx::{decompressed, open};
 use crate::{CsvColumn, DataError, Dataset, Result};
 use std::borrow::Cow;
@@ -229,60 +232,6 @@ impl CsvTable {
     }
 }
 
-fn class_value(v: f64) -> Option<u64> {
-    const MAX_EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    ((0.0..=MAX_EXACT).contains(&v) && v.fract() == 0.0).then_some(v as u64)
-}
-
-/// The sorted distinct label values of a classification CSV; class `c` is
-/// the `c`-th smallest value.
-///
-/// ```
-/// use backprop_data::csv::ClassMap;
-/// let m = ClassMap::from_values([7, 1, 3, 1])?;
-/// assert_eq!(m.values(), &[1, 3, 7]);
-/// assert_eq!((m.class_of(3), m.class_of(2)), (Some(1), None));
-/// assert_eq!(m.value_of(2), Some(7));
-/// # Ok::<(), backprop_data::DataError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClassMap {
-    values: Vec<u64>,
-}
-
-impl ClassMap {
-    /// The map of these label values (sorted, duplicates removed; at least one).
-    pub fn from_values(values: impl IntoIterator<Item = u64>) -> Result<Self> {
-        let mut values: Vec<u64> = values.into_iter().collect();
-        values.sort_unstable();
-        values.dedup();
-        if values.is_empty() {
-            return Err(DataError::NoClasses);
-        }
-        Ok(Self { values })
-    }
-    /// The label value of each class, ascending.
-    pub fn values(&self) -> &[u64] {
-        &self.values
-    }
-    /// Number of classes.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-    /// Always `false` (a map has at least one class).
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-    /// The class of a label value.
-    pub fn class_of(&self, value: u64) -> Option<usize> {
-        self.values.binary_search(&value).ok()
-    }
-    /// The label value of a class.
-    pub fn value_of(&self, class: usize) -> Option<u64> {
-        self.values.get(class).copied()
-    }
-}
-
 /// Reads a CSV file (raw or gzip); see the [module docs](self).
 pub fn load_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<CsvTable> {
     let path = path.as_ref();
@@ -329,55 +278,6 @@ pub fn load_csv_str(text: &str, source: &str, opts: &CsvOptions) -> Result<CsvTa
         });
     }
     parse(text, source.to_string(), opts)
-}
-
-/// The error for the first byte, at `at`, that is not UTF-8: its line and
-/// its byte position on that line, both 1-based.
-fn encoding_error(bytes: &[u8], at: usize, file: String) -> DataError {
-    let before = bytes.get(..at).unwrap_or_default();
-    let (mut line, mut line_start) = (1, 0);
-    for (i, &b) in before.iter().enumerate() {
-        let crlf = b == b'\r' && before.get(i + 1) == Some(&b'\n');
-        if (b == b'\n' || b == b'\r') && !crlf {
-            line += 1;
-            line_start = i + 1;
-        }
-    }
-    DataError::CsvEncoding {
-        file,
-        line,
-        byte: at - line_start + 1,
-        found: bytes.get(at).copied().unwrap_or(0),
-    }
-}
-
-/// The lines of `text` with their 1-based numbers; a line ends at `\n`,
-/// `\r\n` or a lone `\r`.
-fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut rest = Some(text);
-    let mut number = 0;
-    std::iter::from_fn(move || {
-        let t = rest?;
-        number += 1;
-        match t.find(['\n', '\r']) {
-            None => {
-                rest = None;
-                Some((number, t))
-            }
-            Some(end) => {
-                let skip = if t[end..].starts_with("\r\n") { 2 } else { 1 };
-                rest = t.get(end + skip..);
-                t.get(..end).map(|line| (number, line))
-            }
-        }
-    })
-}
-
-/// Whether a detected first row is a header: at least half its cells are
-/// not numbers (a data row with one typo stays data).
-fn looks_like_header(fields: &[Cow<'_, str>]) -> bool {
-    let numbers = fields.iter().filter(|f| f.parse::<f64>().is_ok()).count();
-    numbers < fields.len() && 2 * numbers <= fields.len()
 }
 
 fn parse(text: &str, file: String, opts: &CsvOptions) -> Result<CsvTable> {
@@ -556,58 +456,6 @@ fn parse_row(
         }
     }
     table.lines.push(line);
-    Ok(())
-}
-
-/// Splits one line into trimmed, unquoted cells. `Err` on an unterminated
-/// quote or text after a closing quote.
-fn split_fields<'a>(
-    line: &'a str,
-    delim: char,
-    out: &mut Vec<Cow<'a, str>>,
-) -> std::result::Result<(), ()> {
-    out.clear();
-    if !line.contains('"') {
-        out.extend(line.split(delim).map(|cell| Cow::Borrowed(cell.trim())));
-        return Ok(());
-    }
-    let finish = |cell: &mut String, quoted: bool| {
-        let s = std::mem::take(cell);
-        Cow::Owned(if quoted { s } else { s.trim().to_string() })
-    };
-    let mut cell = String::new();
-    let mut quoted = false; // the current cell started with a quote
-    let mut in_quotes = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            if c != '"' {
-                cell.push(c);
-            } else if chars.peek() == Some(&'"') {
-                chars.next();
-                cell.push('"');
-            } else {
-                in_quotes = false;
-            }
-        } else if c == delim {
-            out.push(finish(&mut cell, quoted));
-            quoted = false;
-        } else if quoted {
-            if !c.is_whitespace() {
-                return Err(());
-            }
-        } else if c == '"' && cell.trim().is_empty() {
-            cell.clear();
-            quoted = true;
-            in_quotes = true;
-        } else {
-            cell.push(c);
-        }
-    }
-    if in_quotes {
-        return Err(());
-    }
-    out.push(finish(&mut cell, quoted));
     Ok(())
 }
 

@@ -53,7 +53,9 @@
 )]
 
 mod batcher;
+mod class_map;
 pub mod csv;
+mod csv_text;
 mod dataset;
 mod error;
 pub mod idx;
