@@ -33,6 +33,8 @@
 
 #[path = "support/exit.rs"]
 mod exit;
+#[path = "support/threads.rs"]
+mod threads;
 
 use backprop::data::PixelScale;
 use backprop::data::idx::IdxLimits;
@@ -122,7 +124,7 @@ enum Finished {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(n) = args.threads {
-        backprop::tensor::threads::set_num_threads(n);
+        threads::set(n);
     }
     match run(&args) {
         Ok(Finished::Interrupted) => ExitCode::from(INTERRUPTED),

@@ -22,6 +22,8 @@
 
 #[path = "support/exit.rs"]
 mod exit;
+#[path = "support/threads.rs"]
+mod threads;
 
 use backprop::data::PixelScale;
 use backprop::data::image::{GrayImage, read_image};
@@ -29,6 +31,7 @@ use backprop::data::mnist::Mnist;
 use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_atomic};
 use backprop::layers::{Mode, Model, Preprocess, Sequential};
 use backprop::tensor::{DMatrix, Scalar};
+use backprop::train::{MANIFEST_FILE, RunDir};
 use clap::Parser;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -79,10 +82,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(n) = args.threads {
-        let used = backprop::tensor::threads::set_num_threads(n);
-        if used != n {
-            eprintln!("note: --threads {n}: using {used} ({})", threads_note(used));
-        }
+        threads::set(n);
     }
     let result = match &args.model {
         None => bench::<f32>(&args, None),
@@ -99,21 +99,14 @@ type BoxError = Box<dyn std::error::Error>;
 
 /// Why `--threads` was changed: the least is 1, the most four threads per
 /// core (at most 256).
-fn threads_note(used: usize) -> String {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if used == 1 {
-        "the least is 1".into()
-    } else {
-        format!(
-            "the most this machine uses: {} per core × {cores} core{}, at most {}",
-            backprop::tensor::threads::MAX_THREADS_PER_CORE,
-            if cores == 1 { "" } else { "s" },
-            backprop::tensor::threads::MAX_THREADS
-        )
-    }
-}
 
 fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
+    // A model in a run directory (examples/mnist's --out) is read only if the
+    // run's manifest vouches for the directory's files: a killed or
+    // overwritten run's files do not belong together.
+    if let Some(dir) = model.parent().filter(|d| d.join(MANIFEST_FILE).is_file()) {
+        RunDir::verify(dir)?;
+    }
     let mut net: Sequential<T> = match &args.layers {
         Some(layers) => load_state_dict(model, &layers.parse::<Architecture>()?)?,
         None => load_model(model)?,

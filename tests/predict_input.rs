@@ -165,3 +165,48 @@ fn a_model_with_another_number_of_outputs_is_not_an_mnist_classifier() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_run_directory_whose_files_disagree_with_its_manifest_is_refused() {
+    let dir = temp_dir("run");
+    let model = dir.join("model.safetensors");
+    let net = Sequential::<f32>::builder(784)
+        .seed(3)
+        .dense(10)
+        .build()
+        .unwrap();
+    save_model(&net, &model).unwrap();
+    {
+        let run = backprop::train::RunDir::open(&dir).unwrap();
+        run.commit(["model.safetensors"]).unwrap();
+    }
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    let args = [
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+    ];
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another run's model written over this one (same size, other weights).
+    let other = Sequential::<f32>::builder(784)
+        .seed(4)
+        .dense(10)
+        .build()
+        .unwrap();
+    save_model(&other, &model).unwrap();
+    let out = run(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("model.safetensors") && stderr.contains("do not belong together"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
