@@ -97,9 +97,6 @@ fn main() -> ExitCode {
 
 type BoxError = Box<dyn std::error::Error>;
 
-/// Why `--threads` was changed: the least is 1, the most four threads per
-/// core (at most 256).
-
 fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
     // A model in a run directory (examples/mnist's --out) is read only if the
     // run's manifest vouches for the directory's files: a killed or

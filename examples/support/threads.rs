@@ -10,6 +10,8 @@ pub fn set(n: usize) {
     }
 }
 
+/// Why `--threads` was changed: the least is 1, the most four threads per
+/// core (at most 256).
 fn note(used: usize) -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if used == 1 {
