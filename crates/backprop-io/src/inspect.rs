@@ -1,6 +1,7 @@
 //! [`inspect`]: what a file holds, read from its header alone.
 
 use crate::checkpoint::parse_meta;
+use crate::checksum::{self, CHECKSUM_KEY};
 use crate::container::{metadata, parse, read_bytes};
 use crate::description::{CHECKPOINT_KEY, read_description};
 use crate::tensors::{dtype_name, dtype_of};
@@ -26,6 +27,11 @@ pub struct FileInfo {
     pub checkpoint_epoch: Option<usize>,
     /// Every tensor: name, dtype (`"F32"`) and shape, sorted by name.
     pub tensors: Vec<(String, String, Vec<usize>)>,
+    /// Whether the file's checksum matches its contents: `None` for a file
+    /// without one (written by PyTorch or an older backprop), `Some(false)`
+    /// for a damaged or edited file, which the loaders refuse. `inspect`
+    /// reports it rather than failing, so a refused file can be looked at.
+    pub checksum_ok: Option<bool>,
 }
 
 /// Reads a file's header: its architecture, model information, element type
@@ -36,6 +42,9 @@ pub fn inspect(path: impl AsRef<Path>) -> Result<FileInfo> {
     let bytes = read_bytes(path)?;
     let st = parse(path, &bytes)?;
     let meta = metadata(path, &bytes)?;
+    let checksum_ok = meta
+        .contains_key(CHECKSUM_KEY)
+        .then(|| checksum::verify(path, &st, &meta).is_ok());
     let described = read_description(path, &meta)?;
     let mut tensors: Vec<(String, String, Vec<usize>)> = st
         .iter()
@@ -76,5 +85,6 @@ pub fn inspect(path: impl AsRef<Path>) -> Result<FileInfo> {
         dtype,
         checkpoint_epoch,
         tensors,
+        checksum_ok,
     })
 }

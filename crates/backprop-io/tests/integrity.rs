@@ -93,6 +93,7 @@ fn a_checkpoint_with_four_flipped_data_bytes_is_refused() {
     let path = dir.join("epoch-10.safetensors");
     let (net, state) = trained();
     save_checkpoint(&path, &net, &state).unwrap();
+    assert_eq!(backprop_io::inspect(&path).unwrap().checksum_ok, Some(true));
     let mut bytes = std::fs::read(&path).unwrap();
     // Four bytes of tensor data, low mantissa bits of an f64: still finite.
     let at = data_start(&bytes) + 16;
@@ -105,6 +106,12 @@ fn a_checkpoint_with_four_flipped_data_bytes_is_refused() {
     assert!(is_checksum_error(&e, &path), "{e}");
     let e = load_model::<f64>(&path).unwrap_err();
     assert!(is_checksum_error(&e, &path), "{e}");
+    // inspect reports the damage instead of failing, so the file can be
+    // looked at.
+    assert_eq!(
+        backprop_io::inspect(&path).unwrap().checksum_ok,
+        Some(false)
+    );
     // Without the check the damage goes unnoticed: the file parses, its
     // values are finite, and one weight differs.
     let unverified = LoadOptions {
@@ -190,6 +197,11 @@ fn files_without_a_checksum_still_load() {
     meta.remove(CHECKSUM_KEY);
     let older = safetensors::serialize(st.tensors(), Some(meta)).unwrap();
     assert_eq!(params(&read_model::<f64>(&older).unwrap()), params(&net));
+    let dir = temp_dir("older");
+    let path = dir.join("older.safetensors");
+    std::fs::write(&path, &older).unwrap();
+    assert_eq!(backprop_io::inspect(&path).unwrap().checksum_ok, None);
+    let _ = std::fs::remove_dir_all(&dir);
     let torch = safetensors::serialize(st.tensors(), None).unwrap();
     let arch = Architecture::of(&net).unwrap();
     assert_eq!(
