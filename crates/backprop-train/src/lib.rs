@@ -61,6 +61,7 @@ mod json;
 mod metrics;
 mod plot;
 mod progress;
+mod run;
 mod run_dir;
 mod step;
 mod stop_info;

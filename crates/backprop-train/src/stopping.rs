@@ -4,7 +4,7 @@
 //! [`resume`](crate::resume)d from a checkpoint.
 
 use crate::fingerprint::differences;
-use crate::trainer::{EpochSums, Run, callbacks};
+use crate::run::{EpochSums, Run, callbacks};
 use crate::{History, Interruption, PartialEpoch, RunState, TrainError, Trainer, data_fingerprint};
 use backprop_data::Dataset;
 use backprop_layers::Model;
