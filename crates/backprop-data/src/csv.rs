@@ -47,7 +47,7 @@
 pub use crate::class_map::ClassMap;
 use crate::class_map::class_value;
 use crate::csv_text::{encoding_error, lines, looks_like_header, split_fields};
-use crate::idx::{decompressed, open};
+use crate::idx::{decompressed, open, read_error};
 use crate::{CsvColumn, DataError, Dataset, Result};
 use std::borrow::Cow;
 use std::io::Read;
@@ -241,19 +241,7 @@ pub fn load_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<CsvTable> {
     reader
         .take(opts.max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|source| {
-            if gz {
-                DataError::Gzip {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            } else {
-                DataError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            }
-        })?;
+        .map_err(read_error(path, gz))?;
     if bytes.len() as u64 > opts.max_bytes {
         return Err(DataError::CsvTooLarge {
             file,

@@ -220,6 +220,24 @@ pub(crate) fn open(path: &Path) -> Result<File> {
     })
 }
 
+/// The error of a failed read from `path`: a gzip error if the file is
+/// compressed (`gz`, as [`decompressed`] says), an I/O error otherwise.
+pub(crate) fn read_error(path: &Path, gz: bool) -> impl Fn(io::Error) -> DataError + Copy + '_ {
+    move |source| {
+        if gz {
+            DataError::Gzip {
+                path: path.to_path_buf(),
+                source,
+            }
+        } else {
+            DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
 /// A reader over the decompressed bytes of `r`, gzip detected by magic bytes.
 /// Returns the reader and whether it decompresses.
 pub(crate) fn decompressed<'a, R: Read + 'a>(
@@ -265,19 +283,7 @@ fn read_from<R: Read>(
     limits: &IdxLimits,
 ) -> Result<IdxArray> {
     let (mut r, gz) = decompressed(r, path)?;
-    let io_err = |source: io::Error| {
-        if gz {
-            DataError::Gzip {
-                path: path.to_path_buf(),
-                source,
-            }
-        } else {
-            DataError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        }
-    };
+    let io_err = read_error(path, gz);
     let truncated = |what, expected: usize, found: usize| DataError::IdxTruncated {
         path: path.to_path_buf(),
         what,
