@@ -6,45 +6,12 @@
 //! binaries (`target/<profile>/examples/`), on the quick examples that need no
 //! MNIST files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[path = "support/examples.rs"]
+mod examples;
+use examples::example;
 
-/// The built example `name`: the test binary is
-/// `target/<profile>/deps/broken_pipe-…`, the example
-/// `target/<profile>/examples/<name>`. Fails when it is missing or older than
-/// its source (`cargo test --test broken_pipe` alone does not build examples).
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| {
-            panic!(
-                "example binary {} not found ({e}); run `cargo test` without --test, \
-                 which builds the examples, or `cargo build --example {name}` with the same profile",
-                path.display()
-            )
-        });
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(format!("{name}.rs"));
-    let edited = std::fs::metadata(&source)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
-    assert!(
-        built >= edited,
-        "example binary {} is older than {}; rebuild it (`cargo test` builds the examples)",
-        path.display(),
-        source.display()
-    );
-    path
-}
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
 /// Runs `cmd` with stdout the write end of a pipe whose read end is closed
 /// before the child starts, so its first write to stdout fails with EPIPE.

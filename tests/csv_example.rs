@@ -2,6 +2,9 @@
 //! generated files: binary, multiclass and regression, a separate test file,
 //! the JSON summary, and typed errors instead of panics.
 
+#[path = "support/examples.rs"]
+mod examples;
+
 #[path = "../examples/csv.rs"]
 mod csv_example;
 
@@ -31,16 +34,7 @@ fn args(extra: &[&str]) -> Args {
 
 /// A fresh directory under the system temporary directory.
 fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "backprop-csv-example-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    examples::temp_dir("csv-example", tag)
 }
 
 /// Three classes labelled 3, 5 and 9 (not 0..3), as a CSV with the label in

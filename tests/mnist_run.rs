@@ -9,46 +9,15 @@
 //! binaries (`target/<profile>/examples/mnist`), on 2,000 training images
 //! so that each run takes about a second.
 
+#[path = "support/examples.rs"]
+mod examples;
+use examples::example;
+
 use backprop::data::idx::read_idx_labels;
 use backprop::train::{History, RunDir};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
-
-/// The built example `name` (see tests/broken_pipe.rs): fails when it is
-/// missing or older than its source.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let built = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| {
-            panic!(
-                "example binary {} not found ({e}); run `cargo test` without --test, \
-                 which builds the examples, or `cargo build --example {name}` with the same profile",
-                path.display()
-            )
-        });
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(format!("{name}.rs"));
-    let edited = std::fs::metadata(&source)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
-    assert!(
-        built >= edited,
-        "example binary {} is older than {}; rebuild it (`cargo test` builds the examples)",
-        path.display(),
-        source.display()
-    );
-    path
-}
 
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("backprop-mnist-run-{tag}-{}", std::process::id()));

@@ -3,40 +3,17 @@
 //! allocation; `--threads 100000` started 100,000 threads. Runs the example
 //! binary that `cargo test` builds next to the test binaries.
 
+#[path = "support/examples.rs"]
+mod examples;
+use examples::example;
+
 use backprop::io::save_model;
 use backprop::layers::Sequential;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// The built example (see tests/broken_pipe.rs): `target/<profile>/examples/predict`.
-fn predict() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in target/<profile>/deps");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("predict{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} not found; run `cargo test` without --test, which builds the examples",
-        path.display()
-    );
-    path
-}
-
 fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
-        "backprop-predict-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    examples::temp_dir("predict", tag)
 }
 
 /// A PNG chunk: length, type, data, CRC-32.
@@ -59,7 +36,7 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(predict())
+    Command::new(example("predict"))
         .args(args)
         .stdin(Stdio::null())
         .output()
