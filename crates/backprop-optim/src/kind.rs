@@ -58,6 +58,24 @@ impl OptimizerKind {
         }
     }
 
+    /// The learning rate a run uses when the user gives none: 0.1 for plain
+    /// SGD, 0.01 for the momentum variants (momentum multiplies the step by
+    /// about 1 / (1 − 0.9)), and 1e-3 for RMSprop, Adam and AdamW (Keras's
+    /// and PyTorch's defaults for the adaptive methods).
+    ///
+    /// ```
+    /// use backprop_optim::OptimizerKind;
+    /// assert_eq!(OptimizerKind::Sgd.default_lr(), 0.1);
+    /// assert_eq!(OptimizerKind::Adam.default_lr(), 1e-3);
+    /// ```
+    pub fn default_lr(self) -> f64 {
+        match self {
+            OptimizerKind::Sgd => 0.1,
+            OptimizerKind::Momentum | OptimizerKind::Nesterov => 0.01,
+            OptimizerKind::RmsProp | OptimizerKind::Adam | OptimizerKind::AdamW => 1e-3,
+        }
+    }
+
     /// A fresh optimizer of this kind with default hyper-parameters.
     ///
     /// ```
