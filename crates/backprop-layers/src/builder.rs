@@ -1,14 +1,76 @@
 //! [`SequentialBuilder`]: a network layer by layer, each layer made when
 //! [`build`](SequentialBuilder::build) knows its input shape.
+//!
+//! # Spatial layers and their modifiers
+//!
+//! Convolution and pooling layers are added with their window and then
+//! adjusted by modifiers that apply to the layer added just before them:
+//! `.conv2d(6, 5).padding(2).relu().max_pool2d(2)`. The builder keeps such
+//! a layer *pending* with its [`SpatialSettings`] (kernel, stride, padding,
+//! dilation, bias) and the list of [`Setting`]s it accepts; each modifier
+//! ([`kernel`](SequentialBuilder::kernel), [`stride`](SequentialBuilder::stride),
+//! [`padding`](SequentialBuilder::padding),
+//! [`dilation`](SequentialBuilder::dilation), [`bias`](SequentialBuilder::bias))
+//! changes that layer's settings, and the layer is made from them only in
+//! [`build`](SequentialBuilder::build), once its input shape is known.
+//! A modifier after a layer without that setting (`.relu().padding(1)`, or
+//! `.dilation(2)` after a pooling layer that takes none) is remembered and
+//! returned by `build` as an error naming the layer.
+//!
+//! A spatial layer hooks in with one method, in any file that adds an
+//! `impl SequentialBuilder` block (the pooling layers' live in
+//! builder_pool.rs), through [`SequentialBuilder::spatial`]:
+//!
+//! ```
+//! use backprop_layers::{Flatten, Layer, LayerError, Sequential, SequentialBuilder, Setting, SpatialSettings};
+//! use backprop_tensor::Scalar;
+//! // A stand-in "spatial layer" that only checks its settings arrive.
+//! fn probe<T: Scalar>(b: SequentialBuilder<T>) -> SequentialBuilder<T> {
+//!     b.spatial("probe", &[Setting::Kernel, Setting::Stride], SpatialSettings::kernel(2), |_input, s, _seed, _index| {
+//!         assert_eq!((s.kernel.h, s.stride.map(|p| p.h)), (3, Some(2)));
+//!         Ok(Box::new(Flatten))
+//!     })
+//! }
+//! let net = probe(Sequential::<f32>::builder([1, 8, 8])).kernel(3).stride(2).build()?;
+//! assert_eq!(net.layers().len(), 1);
+//! // A setting the layer does not take is an error at build time, naming it.
+//! let err = probe(Sequential::<f32>::builder([1, 8, 8])).padding(1).build().unwrap_err();
+//! assert_eq!(err.to_string(), "layer 0 (probe): .padding(1) sets the padding of the layer added just before it, and probe takes no padding (it takes kernel, stride)");
+//! # Ok::<(), LayerError>(())
+//! ```
 
 use crate::{
-    ActivationLayer, BatchNorm1d, Dense, Dropout, Flatten, Layer, LayerError, Sequential, Shape,
+    ActivationLayer, BatchNorm1d, Dense, Dropout, Flatten, Layer, LayerError, Pair, Sequential,
+    Setting, Shape, SpatialSettings,
 };
 use backprop_activations::ActivationKind;
 use backprop_tensor::{Init, Scalar, rng};
 
 /// Makes one layer from its input shape, the network's seed and its position.
 type Make<T> = Box<dyn FnOnce(&Shape, u64, u64) -> Result<Box<dyn Layer<T>>, LayerError>>;
+
+/// Makes one spatial layer from its input shape, its settings (as the
+/// modifiers left them), the network's seed and its position.
+type MakeSpatial<T> =
+    Box<dyn FnOnce(&Shape, &SpatialSettings, u64, u64) -> Result<Box<dyn Layer<T>>, LayerError>>;
+
+/// How a pending layer will be made.
+enum Maker<T: Scalar> {
+    /// From its input shape alone.
+    Plain(Make<T>),
+    /// From its input shape and settings the modifiers may still change.
+    Spatial {
+        settings: SpatialSettings,
+        accepts: &'static [Setting],
+        make: MakeSpatial<T>,
+    },
+}
+
+/// A layer added but not made yet: its kind (for messages) and its maker.
+struct Pending<T: Scalar> {
+    kind: &'static str,
+    maker: Maker<T>,
+}
 
 /// Builds a [`Sequential`] layer by layer; shapes are checked in
 /// [`build`](SequentialBuilder::build).
@@ -29,8 +91,9 @@ pub struct SequentialBuilder<T: Scalar> {
     input: Shape,
     seed: u64,
     init: Init,
-    /// Each pending layer's kind (for messages) and how to make it.
-    pending: Vec<(&'static str, Make<T>)>,
+    pending: Vec<Pending<T>>,
+    /// The first misplaced modifier, returned by `build`.
+    misuse: Option<LayerError>,
 }
 
 impl<T: Scalar> Sequential<T> {
@@ -48,6 +111,7 @@ impl<T: Scalar> SequentialBuilder<T> {
             seed: 0,
             init: Init::HeNormal,
             pending: Vec::new(),
+            misuse: None,
         }
     }
     /// The seed for initialisation and dropout (default 0).
@@ -55,30 +119,139 @@ impl<T: Scalar> SequentialBuilder<T> {
         self.seed = seed;
         self
     }
-    /// The initialiser of the dense layers added after this call (default He
-    /// normal).
+    /// The initialiser of the dense and convolution layers added after this
+    /// call (default He normal; [`Init::TorchDefault`] is PyTorch's).
     pub fn init(mut self, init: Init) -> Self {
         self.init = init;
         self
+    }
+    /// The initialiser the next dense or convolution layer gets.
+    pub fn current_init(&self) -> Init {
+        self.init
     }
     /// Adds a layer made from its input shape, the seed and its position
     /// (the hook every method here uses; a layer of your own that needs its
     /// input shape can use it too).
     pub fn with(
-        mut self,
+        self,
         make: impl FnOnce(&Shape, u64, u64) -> Result<Box<dyn Layer<T>>, LayerError> + 'static,
     ) -> Self {
-        self.pending.push(("layer", Box::new(make)));
-        self
+        self.named("layer", make)
     }
-    fn named(
+    /// [`with`](Self::with), naming the layer's kind for error messages
+    /// (the hook of the layers that take no modifier).
+    pub fn named(
         mut self,
         kind: &'static str,
         make: impl FnOnce(&Shape, u64, u64) -> Result<Box<dyn Layer<T>>, LayerError> + 'static,
     ) -> Self {
-        self.pending.push((kind, Box::new(make)));
+        self.pending.push(Pending {
+            kind,
+            maker: Maker::Plain(Box::new(make)),
+        });
         self
     }
+    /// Adds a spatial layer (a convolution, a pooling layer) of kind `kind`
+    /// that takes the modifiers in `accepts`, starting from `settings`:
+    /// `make` is called in [`build`](Self::build) with the layer's input
+    /// shape, its settings as the modifiers that follow left them, the seed
+    /// and its position. See the [module documentation](self) for an
+    /// example.
+    pub fn spatial(
+        mut self,
+        kind: &'static str,
+        accepts: &'static [Setting],
+        settings: SpatialSettings,
+        make: impl FnOnce(&Shape, &SpatialSettings, u64, u64) -> Result<Box<dyn Layer<T>>, LayerError>
+        + 'static,
+    ) -> Self {
+        self.pending.push(Pending {
+            kind,
+            maker: Maker::Spatial {
+                settings,
+                accepts,
+                make: Box::new(make),
+            },
+        });
+        self
+    }
+
+    /// Applies a modifier to the last layer, or remembers why it cannot.
+    fn modify(
+        mut self,
+        setting: Setting,
+        shown: String,
+        f: impl FnOnce(&mut SpatialSettings),
+    ) -> Self {
+        if self.misuse.is_some() {
+            return self;
+        }
+        let index = self.pending.len().checked_sub(1);
+        let problem = match self.pending.last_mut() {
+            None => LayerError::InvalidConfig {
+                layer: "input".to_string(),
+                message: format!(
+                    ".{setting}({shown}) sets the {setting} of the layer added just before it, and there is none yet; add a convolution or pooling layer first"
+                ),
+            },
+            Some(Pending {
+                maker: Maker::Spatial {
+                    settings, accepts, ..
+                },
+                ..
+            }) if accepts.contains(&setting) => {
+                f(settings);
+                return self;
+            }
+            Some(Pending { kind, maker }) => {
+                let takes = match maker {
+                    Maker::Spatial { accepts, .. } if !accepts.is_empty() => {
+                        let names: Vec<&str> = accepts.iter().map(|s| s.name()).collect();
+                        format!(" (it takes {})", names.join(", "))
+                    }
+                    _ => String::new(),
+                };
+                LayerError::InvalidConfig {
+                    layer: format!("layer {} ({kind})", index.unwrap_or(0)),
+                    message: format!(
+                        ".{setting}({shown}) sets the {setting} of the layer added just before it, and {kind} takes no {setting}{takes}"
+                    ),
+                }
+            }
+        };
+        self.misuse = Some(problem);
+        self
+    }
+    /// Sets the window of the layer just added (a convolution or pooling
+    /// layer): `.kernel(3)` or `.kernel((5, 3))`.
+    pub fn kernel(self, kernel: impl Into<Pair>) -> Self {
+        let k = kernel.into();
+        self.modify(Setting::Kernel, k.to_string(), |s| s.kernel = k)
+    }
+    /// Sets the stride of the layer just added (a convolution or pooling
+    /// layer): `.stride(2)` or `.stride((2, 1))`.
+    pub fn stride(self, stride: impl Into<Pair>) -> Self {
+        let p = stride.into();
+        self.modify(Setting::Stride, p.to_string(), |s| s.stride = Some(p))
+    }
+    /// Sets the zero padding of the layer just added (a convolution or
+    /// pooling layer), added on each side: `.padding(2)`.
+    pub fn padding(self, padding: impl Into<Pair>) -> Self {
+        let p = padding.into();
+        self.modify(Setting::Padding, p.to_string(), |s| s.padding = p)
+    }
+    /// Sets the dilation of the layer just added (a convolution):
+    /// `.dilation(2)` spreads a 3×3 kernel's taps over 5×5.
+    pub fn dilation(self, dilation: impl Into<Pair>) -> Self {
+        let p = dilation.into();
+        self.modify(Setting::Dilation, p.to_string(), |s| s.dilation = p)
+    }
+    /// Whether the layer just added (a convolution) has a bias (default
+    /// `true`): `.bias(false)`, as before a batch normalisation.
+    pub fn bias(self, bias: bool) -> Self {
+        self.modify(Setting::Bias, bias.to_string(), |s| s.bias = bias)
+    }
+
     /// A dense layer with `units` outputs.
     pub fn dense(self, units: usize) -> Self {
         let init = self.init;
@@ -140,8 +313,12 @@ impl<T: Scalar> SequentialBuilder<T> {
         self.with(move |_, _, _| Ok(Box::new(layer)))
     }
 
-    /// Builds the network, or names the first layer whose shapes do not fit.
+    /// Builds the network, or names the first layer whose shapes do not fit
+    /// (or the first modifier that applies to no setting of its layer).
     pub fn build(self) -> Result<Sequential<T>, LayerError> {
+        if let Some(e) = self.misuse {
+            return Err(e);
+        }
         if self.input.is_empty() {
             return Err(LayerError::ZeroWidth {
                 layer: "input".into(),
@@ -150,8 +327,14 @@ impl<T: Scalar> SequentialBuilder<T> {
         self.input.validate("input")?;
         let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(self.pending.len());
         let mut shape = self.input.clone();
-        for (index, (kind, make)) in self.pending.into_iter().enumerate() {
-            let layer = make(&shape, self.seed, index as u64).map_err(|e| match e {
+        for (index, Pending { kind, maker }) in self.pending.into_iter().enumerate() {
+            let made = match maker {
+                Maker::Plain(make) => make(&shape, self.seed, index as u64),
+                Maker::Spatial { settings, make, .. } => {
+                    make(&shape, &settings, self.seed, index as u64)
+                }
+            };
+            let layer = made.map_err(|e| match e {
                 LayerError::NotFlat { .. } | LayerError::ZeroWidth { .. } => e,
                 e => e.at(index, kind),
             })?;

@@ -42,6 +42,7 @@ mod model;
 mod registry;
 mod sequential;
 mod shape;
+mod spatial;
 mod summary;
 
 pub use activation::ActivationLayer;
@@ -59,3 +60,4 @@ pub use model::{Model, ModelInfo, OutputKind, Preprocess, Scratch, class_of};
 pub use registry::{BuildContext, LayerType, Registry};
 pub use sequential::Sequential;
 pub use shape::Shape;
+pub use spatial::{Pair, Setting, SpatialSettings};

@@ -21,6 +21,7 @@ use rand_distr::{Distribution, StandardNormal, Uniform};
 /// | `XavierNormal` | N(0, 2/(fan_in+fan_out)) (Glorot) |
 /// | `XavierUniform` | U(±√(6/(fan_in+fan_out))) |
 /// | `LeCunNormal` | N(0, 1/fan_in) |
+/// | `TorchDefault` | U(±1/√fan_in), and the bias too (PyTorch's `nn.Linear` and `nn.Conv2d`) |
 /// | `Normal { std }` | N(0, std²) |
 /// | `Uniform { limit }` | U(±limit) |
 ///
@@ -50,6 +51,11 @@ pub enum Init {
     XavierUniform,
     /// LeCun normal: N(0, 1/fan_in).
     LeCunNormal,
+    /// PyTorch's default for `nn.Linear` and `nn.Conv2d`:
+    /// `kaiming_uniform_(a=√5)`, whose bound `√(6/((1+a²)·fan_in))` is
+    /// U(±1/√fan_in); the bias is U(±1/√fan_in) too (see [`Init::bias`]).
+    /// For a convolution `fan_in` is `in_channels·kh·kw`.
+    TorchDefault,
     /// N(0, std²).
     Normal {
         /// Standard deviation.
@@ -108,8 +114,35 @@ impl Init {
             Init::XavierNormal => normal((2.0 / (fi + fo)).sqrt(), rng),
             Init::XavierUniform => uniform((6.0 / (fi + fo)).sqrt(), rng),
             Init::LeCunNormal => normal((1.0 / fi).sqrt(), rng),
+            Init::TorchDefault => uniform((1.0 / fi).sqrt(), rng),
             Init::Normal { std } => normal(std, rng),
             Init::Uniform { limit } => uniform(limit, rng),
+        }
+    }
+
+    /// The bias (`n×1`) of a layer whose weight is drawn from this
+    /// initialiser, drawn after the weight from the same stream:
+    /// U(±1/√fan_in) for [`Init::TorchDefault`] (as PyTorch initialises
+    /// `nn.Linear` and `nn.Conv2d`), zeros for every other (the tutorial's).
+    ///
+    /// ```
+    /// use backprop_tensor::{Init, rng::seeded};
+    /// let mut rng = seeded(0);
+    /// let w = Init::TorchDefault.matrix::<f64, _>(6, 25, &mut rng); // conv 1→6, 5×5
+    /// let b = Init::TorchDefault.bias::<f64, _>(6, 25, &mut rng);
+    /// assert!(w.iter().chain(b.iter()).all(|x| x.abs() <= 0.2));
+    /// assert!(b.iter().any(|&x| x != 0.0));
+    /// assert!(Init::HeNormal.bias::<f32, _>(6, 25, &mut rng).iter().all(|&x| x == 0.0));
+    /// ```
+    pub fn bias<T: Scalar, R: Rng + ?Sized>(
+        &self,
+        n: usize,
+        fan_in: usize,
+        rng: &mut R,
+    ) -> DMatrix<T> {
+        match self {
+            Init::TorchDefault => Init::TorchDefault.matrix_with_fans(n, 1, fan_in, n, rng),
+            _ => DMatrix::from_element(n, 1, T::zero()),
         }
     }
 
@@ -124,6 +157,7 @@ impl Init {
             Init::XavierNormal => "xavier_normal",
             Init::XavierUniform => "xavier_uniform",
             Init::LeCunNormal => "lecun_normal",
+            Init::TorchDefault => "torch_default",
             Init::Normal { .. } => "normal",
             Init::Uniform { .. } => "uniform",
         }
@@ -155,6 +189,11 @@ mod tests {
                 (6.0 / 600.0_f64).sqrt() / 3.0_f64.sqrt(),
             ),
             (Init::LeCunNormal, (1.0 / 400.0_f64).sqrt()),
+            // U(±1/√400): a standard deviation of (1/20)/√3.
+            (
+                Init::TorchDefault,
+                (1.0 / 400.0_f64).sqrt() / 3.0_f64.sqrt(),
+            ),
         ];
         for (init, std) in cases {
             let m = init.matrix::<f64, _>(rows, cols, &mut seeded(1));
@@ -165,6 +204,9 @@ mod tests {
         let u = Init::HeUniform.matrix::<f64, _>(rows, cols, &mut seeded(2));
         let limit = (6.0 / 400.0_f64).sqrt();
         assert!(u.iter().all(|x| x.abs() <= limit));
+        let t = Init::TorchDefault.matrix::<f64, _>(rows, cols, &mut seeded(2));
+        assert!(t.iter().all(|x| x.abs() <= 0.05));
+        assert!(t.iter().any(|x| x.abs() > 0.049));
         assert!(
             Init::Zeros
                 .matrix::<f32, _>(3, 3, &mut seeded(0))
