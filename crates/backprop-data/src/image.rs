@@ -1,14 +1,27 @@
-//! Grey-level images from PGM (P5 binary or P2 text, any maxval up to
-//! 65535) and PNG (grey, grey+alpha, RGB, RGBA or palette; 1 to 16 bits)
-//! files, as 8-bit pixels: what a model trained on MNIST-like images takes.
+//! Grey-level images from files, as 8-bit pixels: what a model trained on
+//! MNIST-like images takes. PNG, JPEG, GIF (the first frame), BMP, PNM
+//! (PBM, PGM, PPM, PAM), TIFF and WebP are decoded by the
+//! [`image`](https://docs.rs/image) crate; PGM (`P5`, `P2`) by our own
+//! [`decode_pgm`], whose errors name the header field or pixel at fault.
+//! The format is taken from the first bytes, never from the file's name.
 //!
-//! Colour is converted to luminance (`0.299 R + 0.587 G + 0.114 B`), alpha
-//! is ignored, 16-bit samples are divided by 257 and PGM values are scaled
-//! from `0..=maxval` to `0..=255`, rounding to the nearest.
+//! Colour becomes luma with the ITU-R BT.601 weights
+//! (`0.299 R + 0.587 G + 0.114 B`, what Pillow's `convert("L")` computes);
+//! 16-bit samples are divided by 257; transparent pixels are composited over
+//! white, as a page shows them (a digit drawn on a transparent canvas is a
+//! dark digit on white, not black on black); a JPEG's, TIFF's or WebP's
+//! orientation tag is applied, so a phone photo stands upright.
+//!
+//! Then, for a model: [`GrayImage::resize`] to its input size,
+//! [`GrayImage::polarity`] and [`GrayImage::invert`] (MNIST is white on
+//! black; most drawings are black on white), and [`GrayImage::fit_digit`],
+//! the preparation MNIST's digits went through (the ink's bounding box
+//! scaled into 20×20, centred by its centre of mass in 28×28).
 //!
 //! Hostile files are errors, never aborts: the declared size is checked
-//! against [`MAX_IMAGE_PIXELS`] (16 megapixels) **before** anything of that
-//! size is allocated, every size computation is checked arithmetic, and
+//! against [`MAX_IMAGE_PIXELS`] (16 megapixels) **before** the pixel buffer
+//! is allocated, the decoders run under an allocation limit of
+//! [`MAX_DECODE_BYTES`], every size computation is checked arithmetic, and
 //! [`read_image`] reads at most [`MAX_IMAGE_FILE_BYTES`] of a file.
 //!
 //! ```
@@ -28,10 +41,18 @@
 //! );
 //! // decode_image picks the format from the first bytes.
 //! assert_eq!(decode_image(&pgm)?, img);
+//! // Resized to 6×4 (bilinear, antialiased), and inverted.
+//! let mut big = img.resize(6, 4)?;
+//! assert_eq!((big.width, big.height, big.pixels.len()), (6, 4, 24));
+//! big.invert();
+//! assert_eq!(big.pixels[0], 255);
 //! # Ok::<(), ImageError>(())
 //! ```
 
 pub use crate::image_error::ImageError;
+pub use crate::image_fit::DIGIT_BOX;
+pub use crate::image_ops::Polarity;
+pub use crate::image_pgm::decode_pgm;
 use crate::{DataError, Result};
 use std::fmt;
 use std::io::Read;
@@ -44,6 +65,11 @@ pub const MAX_IMAGE_PIXELS: u64 = 16 << 20;
 /// The most bytes [`read_image`] reads from a file (256 MiB): more than any
 /// image of [`MAX_IMAGE_PIXELS`] needs, even as P2 text.
 pub const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
+
+/// The most memory the `image` crate's decoders may allocate for one image
+/// (512 MiB): twice what the largest image accepted needs at 16 bytes a
+/// pixel (RGBA, 32-bit float).
+pub const MAX_DECODE_BYTES: u64 = 2 * 16 * MAX_IMAGE_PIXELS;
 
 /// A grey-level image with 8-bit pixels, row-major.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +90,7 @@ impl fmt::Display for GrayImage {
 
 /// Checks a declared size against [`MAX_IMAGE_PIXELS`]; returns the pixel
 /// count.
-fn check_size(width: u64, height: u64) -> Result<usize, ImageError> {
+pub(crate) fn check_size(width: u64, height: u64) -> Result<usize, ImageError> {
     let too_large = || ImageError::TooLarge {
         width,
         height,
@@ -77,9 +103,9 @@ fn check_size(width: u64, height: u64) -> Result<usize, ImageError> {
     usize::try_from(n).map_err(|_| too_large())
 }
 
-/// Reads a PGM or PNG file (the format is taken from its first bytes, not
-/// its name). Errors are [`DataError::FileNotFound`], [`DataError::Io`], or
-/// [`DataError::Image`] naming the file.
+/// Reads an image file in any of the formats above (taken from its first
+/// bytes, not its name). Errors are [`DataError::FileNotFound`],
+/// [`DataError::Io`], or [`DataError::Image`] naming the file.
 pub fn read_image(path: impl AsRef<Path>) -> Result<GrayImage> {
     let path = path.as_ref();
     let file = crate::idx::open(path)?;
@@ -102,207 +128,23 @@ pub fn read_image(path: impl AsRef<Path>) -> Result<GrayImage> {
     decode_image(&bytes).map_err(image_error)
 }
 
-/// Decodes a PGM (`P5`/`P2`) or PNG image held in memory, the format taken
-/// from its first bytes.
+/// Decodes an image held in memory, the format taken from its first bytes:
+/// PGM (`P5`/`P2`) by [`decode_pgm`], everything else by the `image` crate.
 pub fn decode_image(bytes: &[u8]) -> Result<GrayImage, ImageError> {
-    if bytes.starts_with(b"\x89PNG") {
-        decode_png(bytes)
-    } else if bytes.starts_with(b"P5") || bytes.starts_with(b"P2") {
-        decode_pgm(bytes)
-    } else {
-        Err(ImageError::Format {
+    if bytes.starts_with(b"P5") || bytes.starts_with(b"P2") {
+        return decode_pgm(bytes);
+    }
+    match ::image::guess_format(bytes) {
+        Ok(format) => crate::image_decode::decode(bytes, format),
+        Err(_) => Err(ImageError::Format {
             start: bytes.iter().take(8).copied().collect(),
-        })
+        }),
     }
 }
 
-/// Decodes a binary (`P5`) or text (`P2`) PGM image.
-///
-/// The header is the magic, width, height and maxval, separated by
-/// whitespace and `#` comments; `P5` data follows after one whitespace byte,
-/// one byte per pixel (two, big-endian, when maxval is above 255). Values
-/// above maxval count as maxval; data after the last pixel is ignored.
-pub fn decode_pgm(bytes: &[u8]) -> Result<GrayImage, ImageError> {
-    let binary = bytes.starts_with(b"P5");
-    if !binary && !bytes.starts_with(b"P2") {
-        return Err(ImageError::Format {
-            start: bytes.iter().take(8).copied().collect(),
-        });
-    }
-    let mut pos = 2;
-    let mut fields = [0u64; 3];
-    for field in &mut fields {
-        loop {
-            match bytes.get(pos) {
-                Some(b'#') => {
-                    while bytes.get(pos).is_some_and(|&b| b != b'\n') {
-                        pos += 1;
-                    }
-                }
-                Some(b) if b.is_ascii_whitespace() => pos += 1,
-                _ => break,
-            }
-        }
-        let start = pos;
-        while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
-            pos += 1;
-        }
-        *field = std::str::from_utf8(bytes.get(start..pos).unwrap_or_default())
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or(ImageError::PgmHeader)?;
-    }
-    let [width, height, maxval] = fields;
-    if maxval == 0 || maxval > 65535 {
-        return Err(ImageError::PgmMaxval { found: maxval });
-    }
-    let n = check_size(width, height)?;
-    // maxval ≤ 65535, so `v · 255` and the rounding stay far below u32::MAX.
-    let maxval = maxval as u32;
-    let to_u8 = |v: u32| ((v.min(maxval) * 255 + maxval / 2) / maxval) as u8;
-    let pixels = if binary {
-        let data = bytes.get(pos + 1..).unwrap_or_default();
-        let wide = maxval > 255;
-        // n ≤ 2^24, so 2·n cannot overflow.
-        let need = if wide { 2 * n } else { n };
-        if data.len() < need {
-            return Err(ImageError::Truncated {
-                what: "P5 pixel data (bytes)",
-                expected: need as u64,
-                found: data.len() as u64,
-            });
-        }
-        if wide {
-            let (pairs, _) = data.as_chunks::<2>();
-            pairs
-                .iter()
-                .take(n)
-                .map(|&p| to_u8(u32::from(u16::from_be_bytes(p))))
-                .collect()
-        } else {
-            data.iter().take(n).map(|&v| to_u8(u32::from(v))).collect()
-        }
-    } else {
-        let text = bytes.get(pos..).unwrap_or_default();
-        let mut values = Vec::with_capacity(n);
-        for (index, token) in text
-            .split(u8::is_ascii_whitespace)
-            .filter(|t| !t.is_empty())
-            .take(n)
-            .enumerate()
-        {
-            let value = std::str::from_utf8(token)
-                .ok()
-                .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
-                .map(|s| s.parse::<u64>().map_or(u32::MAX, |v| v.min(65535) as u32));
-            match value {
-                Some(v) => values.push(to_u8(v)),
-                None => {
-                    return Err(ImageError::P2Value {
-                        index: index as u64,
-                        found: String::from_utf8_lossy(token).chars().take(20).collect(),
-                    });
-                }
-            }
-        }
-        if values.len() < n {
-            return Err(ImageError::Truncated {
-                what: "P2 pixel data (values)",
-                expected: n as u64,
-                found: values.len() as u64,
-            });
-        }
-        values
-    };
-    Ok(GrayImage {
-        width: width as usize,
-        height: height as usize,
-        pixels,
-    })
-}
-
-/// Decodes a PNG image (its first frame, if animated). The declared size is
-/// checked against [`MAX_IMAGE_PIXELS`] before the pixel buffer is
-/// allocated.
+/// Decodes a PNG image (its first frame, if animated), whatever its first
+/// bytes say. The declared size is checked against [`MAX_IMAGE_PIXELS`]
+/// before the pixel buffer is allocated.
 pub fn decode_png(bytes: &[u8]) -> Result<GrayImage, ImageError> {
-    let png_error = |e: png::DecodingError| ImageError::Png {
-        message: e.to_string(),
-    };
-    let mut decoder = png::Decoder::new(bytes);
-    // Expand palettes and low bit depths to 8 bits; 16 bits stay 16.
-    decoder.set_transformations(png::Transformations::EXPAND);
-    let info = decoder.read_header_info().map_err(png_error)?;
-    check_size(u64::from(info.width), u64::from(info.height))?;
-    let mut reader = decoder.read_info().map_err(png_error)?;
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let frame = reader.next_frame(&mut buf).map_err(png_error)?;
-    let data = buf.get(..frame.buffer_size()).unwrap_or_default();
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let n = check_size(u64::from(frame.width), u64::from(frame.height))?;
-    let wide = frame.bit_depth == png::BitDepth::Sixteen;
-    let step = frame.color_type.samples() * if wide { 2 } else { 1 };
-    let sample = |px: &[u8], i: usize| -> f64 {
-        if wide {
-            let hi = px.get(2 * i).copied().unwrap_or(0);
-            let lo = px.get(2 * i + 1).copied().unwrap_or(0);
-            f64::from(u16::from_be_bytes([hi, lo])) / 257.0
-        } else {
-            f64::from(px.get(i).copied().unwrap_or(0))
-        }
-    };
-    let colour = matches!(frame.color_type, png::ColorType::Rgb | png::ColorType::Rgba);
-    let pixels: Vec<u8> = data
-        .chunks_exact(step.max(1))
-        .take(n)
-        .map(|px| {
-            let v = if colour {
-                0.299 * sample(px, 0) + 0.587 * sample(px, 1) + 0.114 * sample(px, 2)
-            } else {
-                sample(px, 0)
-            };
-            v.round().clamp(0.0, 255.0) as u8
-        })
-        .collect();
-    if pixels.len() != n {
-        return Err(ImageError::Truncated {
-            what: "PNG pixel data (pixels)",
-            expected: n as u64,
-            found: pixels.len() as u64,
-        });
-    }
-    Ok(GrayImage {
-        width: w,
-        height: h,
-        pixels,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pgm_scales_values_to_eight_bits() {
-        let img = decode_pgm(b"P2 2 2 15\n0 15\n7 99\n").unwrap();
-        assert_eq!(img.pixels, vec![0, 255, 119, 255]);
-        let mut wide = b"P5 2 1 65535\n".to_vec();
-        wide.extend_from_slice(&[0xff, 0xff, 0x80, 0x00]);
-        assert_eq!(decode_pgm(&wide).unwrap().pixels, vec![255, 128]);
-    }
-
-    #[test]
-    fn pgm_size_overflow_is_too_large_not_a_panic() {
-        // width · height · 2 overflowed usize before.
-        let huge = format!("P5 {} {} 65535\n", u64::MAX / 2, 3);
-        assert!(matches!(
-            decode_pgm(huge.as_bytes()),
-            Err(ImageError::TooLarge { .. })
-        ));
-        let e = decode_pgm(format!("P2 {} {} 1\n", u64::MAX, u64::MAX).as_bytes()).unwrap_err();
-        assert!(e.to_string().contains("2^64 or more"), "{e}");
-        assert_eq!(
-            decode_pgm(b"P5 99999999999999999999999 1 1\n"),
-            Err(ImageError::PgmHeader)
-        );
-    }
+    crate::image_decode::decode(bytes, ::image::ImageFormat::Png)
 }

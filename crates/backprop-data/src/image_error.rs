@@ -8,9 +8,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ImageError {
-    /// The bytes start like neither a PGM nor a PNG file.
+    /// The bytes start like none of the formats read here.
     #[error(
-        "not a PGM (P5 or P2) or PNG file: it starts with {}",
+        "not an image in a format read here (PNG, JPEG, GIF, BMP, PNM/PGM, TIFF or WebP): it starts with {}",
         hex_prefix(.start)
     )]
     Format {
@@ -40,6 +40,15 @@ pub enum ImageError {
         /// The cap, [`MAX_IMAGE_PIXELS`](crate::image::MAX_IMAGE_PIXELS).
         max_pixels: u64,
     },
+    /// An image, or a size asked for, without a single pixel: nothing to
+    /// resize or classify.
+    #[error("the image is {width}×{height} pixels: expected at least 1×1")]
+    Empty {
+        /// Width, in pixels.
+        width: u64,
+        /// Height, in pixels.
+        height: u64,
+    },
     /// The pixel data ends early.
     #[error("truncated {what}: expected {expected}, found {found}")]
     Truncated {
@@ -58,9 +67,13 @@ pub enum ImageError {
         /// The text found (at most 20 characters of it).
         found: String,
     },
-    /// The PNG decoder refused the file.
-    #[error("PNG: {message}")]
-    Png {
+    /// The decoder of the file's format (the `image` crate's) refused it:
+    /// damaged or truncated data, a variant of the format it does not read,
+    /// or more memory than [`MAX_DECODE_BYTES`](crate::image::MAX_DECODE_BYTES).
+    #[error("{format}: {message}")]
+    Decode {
+        /// The format the bytes start like: `"PNG"`, `"JPEG"`, …
+        format: &'static str,
         /// The decoder's message.
         message: String,
     },

@@ -61,7 +61,11 @@ mod error;
 pub mod idx;
 mod idx_format;
 pub mod image;
+mod image_decode;
 mod image_error;
+mod image_fit;
+mod image_ops;
+mod image_pgm;
 pub mod mnist;
 mod scaler;
 

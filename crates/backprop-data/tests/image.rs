@@ -1,6 +1,6 @@
-//! `backprop_data::image`: PGM and PNG files into 8-bit grey pixels, and
-//! hostile headers refused before anything of their declared size is
-//! allocated (a 588-byte PNG declaring 65535×65535 RGBA16 once aborted
+//! `backprop_data::image`: PGM, PNG and the other formats into 8-bit grey
+//! pixels, and hostile headers refused before anything of their declared
+//! size is allocated (a 588-byte PNG declaring 65535×65535 RGBA16 once aborted
 //! `predict --image` on a 34 GB allocation).
 
 mod common;
@@ -84,13 +84,22 @@ fn png_colour_types_and_depths_become_grey_bytes() {
     // 16 bits: v / 257.
     let g16 = png(2, 1, Grayscale, Sixteen, &[0xff, 0xff, 0x80, 0x80]);
     assert_eq!(decode_png(&g16).unwrap().pixels, vec![255, 128]);
-    // RGB: 0.299 R + 0.587 G + 0.114 B, rounded; alpha ignored.
+    // RGB: 0.299 R + 0.587 G + 0.114 B, rounded.
     let rgb = png(2, 1, Rgb, Eight, &[255, 0, 0, 0, 0, 255]);
     assert_eq!(decode_png(&rgb).unwrap().pixels, vec![76, 29]);
-    let rgba16 = png(1, 1, Rgba, Sixteen, &[0, 0, 0xff, 0xff, 0, 0, 0, 0]);
-    assert_eq!(decode_png(&rgba16).unwrap().pixels, vec![150]);
+    // Alpha is composited over white: opaque green is its luma, a fully
+    // transparent pixel is white whatever its colour (a digit drawn on a
+    // transparent canvas is dark on white, not black on black).
+    let rgba16 = png(
+        2,
+        1,
+        Rgba,
+        Sixteen,
+        &[0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0],
+    );
+    assert_eq!(decode_png(&rgba16).unwrap().pixels, vec![150, 255]);
     let ga = png(2, 1, GrayscaleAlpha, Eight, &[10, 0, 20, 255]);
-    assert_eq!(decode_png(&ga).unwrap().pixels, vec![10, 20]);
+    assert_eq!(decode_png(&ga).unwrap().pixels, vec![255, 20]);
     // 1-bit grey expands to 0 and 255.
     let bits = png(4, 1, Grayscale, One, &[0b1010_0000]);
     assert_eq!(decode_png(&bits).unwrap().pixels, vec![255, 0, 255, 0]);
@@ -127,12 +136,12 @@ fn a_png_declaring_65535_squared_rgba16_is_refused_before_allocating() {
     ));
     assert!(matches!(
         decode_png(&png_declaring(u32::MAX, u32::MAX, 8, 0)),
-        Err(ImageError::TooLarge { .. } | ImageError::Png { .. })
+        Err(ImageError::TooLarge { .. } | ImageError::Decode { format: "PNG", .. })
     ));
     // A small declared size with no pixel data is a decoder error.
     assert!(matches!(
         decode_png(&png_declaring(28, 28, 8, 0)),
-        Err(ImageError::Png { .. })
+        Err(ImageError::Decode { format: "PNG", .. })
     ));
 }
 
@@ -189,22 +198,32 @@ fn read_image_names_the_file() {
     let path = dir.write("digit.pgm", b"P2 2 1 255\n0 255\n");
     assert_eq!(read_image(&path).unwrap().pixels, vec![0, 255]);
 
+    // A JPEG cut after its first marker: the JPEG decoder's error, named.
     let path = dir.write("digit.jpg", b"\xff\xd8\xff\xe0");
     let e = read_image(&path).unwrap_err();
     assert!(
         matches!(
             e,
             DataError::Image {
-                source: ImageError::Format { .. },
+                source: ImageError::Decode { format: "JPEG", .. },
                 ..
             }
         ),
         "{e:?}"
     );
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: JPEG: ", path.display())),
+        "{e}"
+    );
+    // Text is no image format.
+    let path = dir.write("notes.png", b"hello, world");
+    let e = read_image(&path).unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
-            "{}: not a PGM (P5 or P2) or PNG file: it starts with ff d8 ff e0",
+            "{}: not an image in a format read here (PNG, JPEG, GIF, BMP, PNM/PGM, TIFF or WebP): \
+             it starts with 68 65 6c 6c 6f 2c 20 77",
             path.display()
         )
     );
