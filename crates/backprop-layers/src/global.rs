@@ -5,6 +5,7 @@ use crate::{
     ActivationLayer, BatchNorm1d, Dense, Dropout, Flatten, LayerError, LayerType, Registry,
     Sequential,
 };
+use crate::{AvgPool2d, BatchNorm2d, Dropout2d, MaxPool2d};
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 impl Registry {
@@ -17,6 +18,11 @@ impl Registry {
         r.add::<BatchNorm1d<f32>>(true);
         r.add::<Flatten>(true);
         r.add::<Sequential<f32>>(true);
+        r.add::<crate::Conv2d<f32>>(true);
+        r.add::<MaxPool2d>(true);
+        r.add::<AvgPool2d>(true);
+        r.add::<BatchNorm2d<f32>>(true);
+        r.add::<Dropout2d<f32>>(true);
         r
     }
 }

@@ -28,17 +28,23 @@
 )]
 
 mod activation;
+mod avgpool2d;
 mod batchnorm;
+mod batchnorm2d;
 mod builder;
+mod builder_pool;
 mod config;
 mod dense;
 mod describe;
 mod dropout;
+mod dropout2d;
 mod error;
 mod flatten;
 mod global;
 mod layer;
+mod maxpool2d;
 mod model;
+mod pool;
 mod registry;
 mod sequential;
 mod shape;
@@ -46,17 +52,22 @@ mod spatial;
 mod summary;
 
 pub use activation::ActivationLayer;
+pub use avgpool2d::AvgPool2d;
 pub use batchnorm::BatchNorm1d;
+pub use batchnorm2d::BatchNorm2d;
 pub use builder::SequentialBuilder;
 pub use config::{Config, Value};
 pub use dense::Dense;
 pub use describe::{Layout, Plan, TensorInfo};
 pub use dropout::Dropout;
+pub use dropout2d::Dropout2d;
 pub use error::LayerError;
 pub use flatten::Flatten;
 pub use global::{register, registry};
 pub use layer::{Layer, Mode};
+pub use maxpool2d::MaxPool2d;
 pub use model::{Model, ModelInfo, OutputKind, Preprocess, Scratch, class_of};
+pub use pool::PoolWindow;
 pub use registry::{BuildContext, LayerType, Registry};
 pub use sequential::Sequential;
 pub use shape::Shape;
