@@ -60,7 +60,6 @@ mod dataset;
 mod error;
 pub mod idx;
 mod idx_format;
-mod idx_set;
 pub mod image;
 mod image_decode;
 mod image_error;

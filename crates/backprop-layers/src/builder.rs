@@ -40,8 +40,8 @@
 //! ```
 
 use crate::{
-    ActivationLayer, BatchNorm1d, Dense, Dropout, Flatten, Layer, LayerError, Pair, Sequential,
-    Setting, Shape, SpatialSettings,
+    ActivationLayer, BatchNorm1d, Conv2d, Conv2dConfig, Dense, Dropout, Flatten, Layer, LayerError,
+    Pair, Sequential, Setting, Shape, SpatialSettings,
 };
 use backprop_activations::ActivationKind;
 use backprop_tensor::{Init, Scalar, rng};
@@ -252,6 +252,59 @@ impl<T: Scalar> SequentialBuilder<T> {
         self.modify(Setting::Bias, bias.to_string(), |s| s.bias = bias)
     }
 
+    /// A 2-D convolution with `out_channels` filters of `kernel` (`5` or
+    /// `(5, 3)`), its input channels those of the previous layer's output;
+    /// stride 1, no padding, no dilation and a bias unless `.stride(s)`,
+    /// `.padding(p)`, `.dilation(d)` or `.bias(false)` follow. Initialised
+    /// with the builder's [`init`](Self::init), `fan_in = C·kh·kw`.
+    ///
+    /// ```
+    /// use backprop_layers::{Sequential, Shape};
+    /// use backprop_tensor::Init;
+    /// // LeNet-5's feature extractor.
+    /// let net = Sequential::<f32>::builder([1, 28, 28]).init(Init::TorchDefault)
+    ///     .conv2d(6, 5).padding(2).relu()
+    ///     .conv2d(16, 5).stride(2).bias(false)
+    ///     .build()?;
+    /// assert_eq!(net.shapes()[0], Shape::new([6, 28, 28]));
+    /// assert_eq!(net.output_shape(), &Shape::new([16, 12, 12]));
+    /// // A kernel larger than the padded input is refused, naming the layer.
+    /// let err = Sequential::<f32>::builder([1, 4, 4]).conv2d(2, 5).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "layer 0 (conv2d): conv2d 1→2: the kernel 5×5 does not fit in the input 4×4 (padding 0×0 on each side: 4×4 in all)");
+    /// # Ok::<(), backprop_layers::LayerError>(())
+    /// ```
+    pub fn conv2d(self, out_channels: usize, kernel: impl Into<Pair>) -> Self {
+        const CONV: &[Setting] = &[
+            Setting::Kernel,
+            Setting::Stride,
+            Setting::Padding,
+            Setting::Dilation,
+            Setting::Bias,
+        ];
+        let init = self.init;
+        self.spatial(
+            "conv2d",
+            CONV,
+            SpatialSettings::kernel(kernel),
+            move |input, s, seed, index| {
+                let in_channels = match input.dims() {
+                    &[c, _, _] => c,
+                    _ => 0,
+                };
+                let config = Conv2dConfig {
+                    in_channels,
+                    out_channels,
+                    kernel: s.kernel,
+                    stride: s.stride_or(Pair::square(1)),
+                    padding: s.padding,
+                    dilation: s.dilation,
+                    bias: s.bias,
+                };
+                let mut r = rng::stream(seed, index);
+                Ok(Box::new(Conv2d::new(input.clone(), config, init, &mut r)?))
+            },
+        )
+    }
     /// A dense layer with `units` outputs.
     pub fn dense(self, units: usize) -> Self {
         let init = self.init;

@@ -38,6 +38,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod conv;
 mod error;
 mod gemm;
 pub mod gradcheck;

@@ -82,6 +82,7 @@ mod tests;
 mod x86;
 
 pub(crate) use product::Gemm;
+pub(crate) use sizes::workspace_bound;
 
 use generic::gemm_generic;
 use pack::pack_whole_a;

@@ -36,7 +36,7 @@ pub(super) fn packed_lines((kc, mc, nc): (usize, usize, usize), size: usize) -> 
 /// An upper bound on the workspace [`blocked`](super::blocked::blocked) takes for an `m×k·k×n`
 /// product of `size`-byte elements, whatever the micro-kernel and whether
 /// the product runs transposed.
-pub(super) fn workspace_bound(m: usize, k: usize, n: usize, size: usize) -> usize {
+pub(crate) fn workspace_bound(m: usize, k: usize, n: usize, size: usize) -> usize {
     let d = m.max(n);
     let rows = d.next_multiple_of(MAX_MR).min(MC);
     let cols = d.next_multiple_of(NR).min(NC.next_multiple_of(NR));
