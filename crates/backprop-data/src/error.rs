@@ -214,6 +214,9 @@ pub enum DataError {
         /// The file name looked for (without `.gz`).
         name: &'static str,
     },
+    /// A directory that is not one IDX set: files missing, or several sets.
+    #[error(transparent)]
+    IdxSet(#[from] crate::mnist::IdxSetError),
 
     // ----- datasets -----
     /// A dataset would hold no samples.

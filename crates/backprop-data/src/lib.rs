@@ -60,6 +60,8 @@ mod dataset;
 mod error;
 pub mod idx;
 mod idx_format;
+mod idx_names;
+mod idx_set;
 pub mod image;
 mod image_decode;
 mod image_error;

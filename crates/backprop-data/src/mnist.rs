@@ -1,9 +1,15 @@
-//! Loading MNIST (and anything with the same four IDX files: Fashion-MNIST,
-//! KMNIST) into two [`Dataset`]s.
+//! Loading MNIST (and any set of four IDX files shaped like it:
+//! Fashion-MNIST, KMNIST, EMNIST) into two [`Dataset`]s. The files are found
+//! in a directory by their names ([`IdxFiles::find`]: MNIST's own,
+//! `train-images.idx3-ubyte`, `emnist-letters-train-images-idx3-ubyte.gz`,
+//! …) or given one by one ([`Mnist::load_files`]).
 
 use crate::idx::{IdxLimits, read_idx_images_with, read_idx_labels_with};
 use crate::{DataError, Dataset, PixelScale, Result};
 use std::path::{Path, PathBuf};
+
+pub use crate::idx_names::class_names;
+pub use crate::idx_set::{IdxFiles, IdxRole, IdxSetError};
 
 /// Where the repository keeps MNIST, relative to its root.
 pub const DEFAULT_DIR: &str = "data/mnist";
@@ -44,8 +50,10 @@ pub struct Mnist {
 
 impl Mnist {
     /// Loads the four IDX files from `dir` (each with or without `.gz`;
-    /// gzip is detected by content). The number of classes is the largest
-    /// label in either set plus one (10 for MNIST).
+    /// gzip is detected by content), found by their names as
+    /// [`IdxFiles::find`] says. The number of classes is the largest label
+    /// in either set plus one (10 for MNIST; 27 for EMNIST letters, whose
+    /// labels are 1–26: see [`Mnist::label_range`]).
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         Self::load_with(dir, &IdxLimits::default())
     }
@@ -64,18 +72,31 @@ impl Mnist {
     /// # Ok::<(), backprop_data::DataError>(())
     /// ```
     pub fn load_with(dir: impl AsRef<Path>, limits: &IdxLimits) -> Result<Self> {
-        let dir = dir.as_ref();
-        if !dir.is_dir() {
-            return Err(DataError::MissingDataDir {
-                dir: dir.to_path_buf(),
-            });
-        }
-        let train = load_part(dir, TRAIN_IMAGES, TRAIN_LABELS, limits)?;
+        Self::load_files(&IdxFiles::find(dir)?, limits)
+    }
+
+    /// [`Mnist::load_with`] on four files named one by one, wherever they
+    /// are and whatever their names.
+    ///
+    /// ```no_run
+    /// use backprop_data::{Mnist, idx::IdxLimits, mnist::IdxFiles};
+    /// let files = IdxFiles {
+    ///     train_images: "emnist/emnist-letters-train-images-idx3-ubyte.gz".into(),
+    ///     train_labels: "emnist/emnist-letters-train-labels-idx1-ubyte.gz".into(),
+    ///     test_images: "emnist/emnist-letters-test-images-idx3-ubyte.gz".into(),
+    ///     test_labels: "emnist/emnist-letters-test-labels-idx1-ubyte.gz".into(),
+    /// };
+    /// let letters = Mnist::load_files(&files, &IdxLimits::default())?;
+    /// assert_eq!((letters.n_classes(), letters.label_range()), (27, Some((1, 26))));
+    /// # Ok::<(), backprop_data::DataError>(())
+    /// ```
+    pub fn load_files(files: &IdxFiles, limits: &IdxLimits) -> Result<Self> {
+        let train = load_part(&files.train_images, &files.train_labels, limits)?;
         let whole = IdxLimits {
             max_samples: None,
             ..*limits
         };
-        let test = load_part(dir, TEST_IMAGES, TEST_LABELS, &whole)?;
+        let test = load_part(&files.test_images, &files.test_labels, &whole)?;
         if train.shape != test.shape {
             return Err(DataError::IdxShapeMismatch {
                 train: train.images_path,
@@ -130,9 +151,18 @@ impl Mnist {
         self.train.n_features()
     }
 
-    /// Number of classes (10 for MNIST).
+    /// Number of classes (10 for MNIST): the largest label plus one.
     pub fn n_classes(&self) -> usize {
         self.train.n_classes()
+    }
+
+    /// The smallest and the largest label in either set (`(0, 9)` for
+    /// MNIST, `(1, 26)` for EMNIST letters, whose class 0 then has no
+    /// samples); `None` for sets without labels.
+    pub fn label_range(&self) -> Option<(usize, usize)> {
+        let labels = self.train.labels().iter().chain(self.test.labels());
+        let min = labels.clone().min()?;
+        Some((*min, *labels.max()?))
     }
 }
 
@@ -151,32 +181,25 @@ impl Part {
     }
 }
 
-fn load_part(
-    dir: &Path,
-    images_name: &'static str,
-    labels_name: &'static str,
-    limits: &IdxLimits,
-) -> Result<Part> {
-    let images_path = Mnist::find_file(dir, images_name)?;
-    let labels_path = Mnist::find_file(dir, labels_name)?;
-    let images = read_idx_images_with(&images_path, limits)?;
+fn load_part(images_path: &Path, labels_path: &Path, limits: &IdxLimits) -> Result<Part> {
+    let images = read_idx_images_with(images_path, limits)?;
     if images.count == 0 || images.rows == 0 || images.cols == 0 {
         return Err(DataError::IdxEmpty {
-            path: images_path,
+            path: images_path.to_path_buf(),
             dims: vec![images.count, images.rows, images.cols],
         });
     }
-    let labels = read_idx_labels_with(&labels_path, limits)?;
+    let labels = read_idx_labels_with(labels_path, limits)?;
     if labels.len() != images.count {
         return Err(DataError::IdxCountMismatch {
-            images: images_path,
+            images: images_path.to_path_buf(),
             n_images: images.count,
-            labels: labels_path,
+            labels: labels_path.to_path_buf(),
             n_labels: labels.len(),
         });
     }
     Ok(Part {
-        images_path,
+        images_path: images_path.to_path_buf(),
         pixels: images.pixels,
         shape: (images.rows, images.cols),
         labels,

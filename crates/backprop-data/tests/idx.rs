@@ -3,6 +3,7 @@
 mod common;
 
 use backprop_data::idx::{IdxImages, read_idx, read_idx_images, read_idx_labels};
+use backprop_data::mnist::{IdxRole, IdxSetError};
 use backprop_data::{DataError, Mnist, PixelScale};
 use common::{TempDir, gzip, idx, images, labels};
 
@@ -299,17 +300,17 @@ fn mnist_missing_directory_and_missing_file() {
     let e = Mnist::load(dir.path()).unwrap_err();
     assert!(
         matches!(
-            e,
-            DataError::MissingIdxFile {
-                name: "t10k-labels-idx1-ubyte",
-                ..
-            }
+            &e,
+            DataError::IdxSet(IdxSetError::Missing { missing, .. })
+                if missing == &[IdxRole::TestLabels]
         ),
         "{e}"
     );
     assert!(
-        e.to_string()
-            .contains("neither t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz found"),
+        e.to_string().contains(
+            "no file of the test labels beside train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte: \
+             looked for t10k-labels-idx1-ubyte or t10k-labels.idx1-ubyte or test-labels-idx1-ubyte or test-labels.idx1-ubyte"
+        ),
         "{e}"
     );
 }
