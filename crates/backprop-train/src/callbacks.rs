@@ -138,6 +138,7 @@ impl<T: Scalar, F: FnMut(&EpochRecord) -> Control> Callback<T> for F {
 pub struct RunState<'a> {
     history: &'a History,
     epoch: usize,
+    epochs: usize,
     seed: u64,
     data: &'a Dataset,
     fingerprint: &'a OnceCell<serde_json::Value>,
@@ -147,6 +148,7 @@ impl<'a> RunState<'a> {
     pub(crate) fn new(
         history: &'a History,
         epoch: usize,
+        epochs: usize,
         seed: u64,
         data: &'a Dataset,
         fingerprint: &'a OnceCell<serde_json::Value>,
@@ -154,6 +156,7 @@ impl<'a> RunState<'a> {
         Self {
             history,
             epoch,
+            epochs,
             seed,
             data,
             fingerprint,
@@ -177,6 +180,13 @@ impl<'a> RunState<'a> {
     /// Epochs completed.
     pub fn epoch(&self) -> usize {
         self.epoch
+    }
+
+    /// The epoch the run trains up to ([`Trainer::epochs`](crate::Trainer::epochs)):
+    /// `epoch() == epochs()` after the last one, unless a callback or the
+    /// stop flag ends the run earlier.
+    pub fn epochs(&self) -> usize {
+        self.epochs
     }
 
     /// Where the run stopped, when its stop flag ended it.

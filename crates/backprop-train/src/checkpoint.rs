@@ -12,7 +12,8 @@ use backprop_tensor::Scalar;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// A callback that saves a checkpoint every `every` epochs as
+/// A callback that saves a checkpoint every `every` epochs, and after the
+/// run's last epoch ([`RunState::epochs`](crate::RunState::epochs)), as
 /// `dir/epoch-K.safetensors` (`K` epochs completed), atomically: the model,
 /// the optimizer's state, the epoch, the trainer's seed, the dropout layers'
 /// random streams, the run's [`History`] so far, the training data's
@@ -133,7 +134,9 @@ impl<T: Scalar> Callback<T> for Checkpointer {
         model: &dyn Model<T>,
         optimizer: &dyn Optimizer<T>,
     ) -> Result<Control, TrainError> {
-        if run.epoch().is_multiple_of(self.every) {
+        // Every `every` epochs, and after the last one whatever `every`
+        // (`--save-every 3 --epochs 4` checkpoints epochs 3 and 4).
+        if run.epoch().is_multiple_of(self.every) || run.epoch() == run.epochs() {
             let path = checkpoint_path(&self.dir, run.epoch());
             self.write(path, run, model, optimizer)?;
         }

@@ -71,7 +71,14 @@ impl<T: Scalar> Trainer<T> {
         if let Some(es) = &self.early_stopping {
             run.history.early_stopping = es.report().cloned();
         }
-        let state = RunState::new(&run.history, epoch, self.seed, run.full, &run.fingerprint);
+        let state = RunState::new(
+            &run.history,
+            epoch,
+            self.epochs,
+            self.seed,
+            run.full,
+            &run.fingerprint,
+        );
         let optimizer = self.optimizer.as_ref();
         for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
             cb.on_interrupt(&state, model, optimizer)?;

@@ -480,6 +480,7 @@ impl<T: Scalar> Trainer<T> {
         let state = RunState::new(
             &run.history,
             epoch + 1,
+            self.epochs,
             self.seed,
             run.full,
             &run.fingerprint,

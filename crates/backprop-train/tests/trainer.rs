@@ -709,7 +709,7 @@ fn a_checkpoint_that_cannot_be_written_ends_fit_with_a_typed_error() {
 }
 
 #[test]
-fn checkpoints_are_written_every_k_epochs() {
+fn checkpoints_are_written_every_k_epochs_and_after_the_last() {
     let data = blobs(64, 3, 3.0, 2);
     let dir = temp_dir("checkpoints");
     let mut model = net(2, 8, 3, 0);
@@ -722,7 +722,19 @@ fn checkpoints_are_written_every_k_epochs() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["epoch-2.safetensors", "epoch-4.safetensors"]);
+    // Every 2 epochs, and the last one (5) whatever the period: a run's
+    // end is always a checkpoint to go on from.
+    assert_eq!(
+        names,
+        [
+            "epoch-2.safetensors",
+            "epoch-4.safetensors",
+            "epoch-5.safetensors"
+        ]
+    );
+    let last = backprop_io::load_checkpoint::<f32>(dir.join("ck/epoch-5.safetensors")).unwrap();
+    assert_eq!(last.state.epoch, 5);
+    assert!(bit_identical(&weights(&last.model), &weights(&model)));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
