@@ -303,7 +303,7 @@ impl TestRows {
             lines: (0..table.len())
                 .map(|r| table.line_of(r).unwrap_or(0))
                 .collect(),
-            label_column: table.label_column(),
+            label_column: table.label_column().map_or(0, |c| c.number - 1),
             label_name: table.label_name().map(str::to_string),
             feature_names: table.feature_names().map(<[String]>::to_vec),
         }
@@ -371,7 +371,7 @@ pub fn label_column(label: Option<&str>) -> LabelColumn {
     match label {
         None => LabelColumn::Last,
         Some(s) => match s.trim().parse::<usize>() {
-            Ok(i) => LabelColumn::Index(i),
+            Ok(i) => LabelColumn::Number(i + 1),
             Err(_) => LabelColumn::Name(s.trim().to_string()),
         },
     }
@@ -440,14 +440,14 @@ fn datasets(
             let k = classes.len();
             if args.task == Task::Binary && k != 2 {
                 return Err(fail(format!(
-                    "--task binary needs exactly 2 distinct labels in the training file, found {k}: {:?}",
-                    classes.values()
+                    "--task binary needs exactly 2 distinct labels in the training file, found {k}: {}",
+                    classes.describe()
                 )));
             }
             if k < 2 {
                 return Err(fail(format!(
-                    "--task multiclass needs at least 2 distinct labels in the training file, found {k}: {:?}",
-                    classes.values()
+                    "--task multiclass needs at least 2 distinct labels in the training file, found {k}: {}",
+                    classes.describe()
                 )));
             }
             let test = test
@@ -522,7 +522,7 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
     let label_name = train_table
         .label_name()
         .map(|n| format!("{n:?}"))
-        .unwrap_or_else(|| format!("column {}", train_table.label_column() + 1));
+        .unwrap_or_else(|| format!("column {}", train_table.label_column().map_or(0, |c| c.number)));
     let feature_names = train_table
         .feature_names()
         .map(|n| format!(" ({})", n.join(", ")))
@@ -548,9 +548,9 @@ pub fn run_to(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>
     if let Some(c) = &classes {
         writeln!(
             out,
-            "{}; label values {:?} are classes 0..{}",
+            "{}; label values {} are classes 0..{}",
             plural(c.len(), "class", "classes"),
-            c.values(),
+            c.describe(),
             c.len()
         )?;
     }

@@ -233,7 +233,7 @@ fn errors_are_reported_not_panics() {
 fn label_and_layer_arguments() {
     use backprop::data::LabelColumn;
     assert_eq!(label_column(None), LabelColumn::Last);
-    assert_eq!(label_column(Some("2")), LabelColumn::Index(2));
+    assert_eq!(label_column(Some("2")), LabelColumn::Number(3));
     assert_eq!(
         label_column(Some("price")),
         LabelColumn::Name("price".into())

@@ -469,8 +469,9 @@ pub enum DataError {
         /// Why not, e.g. the available names.
         reason: String,
     },
-    /// A class label that is not a non-negative integer, or not a known class.
-    #[error("{file}:{line}: {column}: {reason}, found {}", short_number(*found))]
+    /// A class label that is not a non-negative integer, or not a known
+    /// class; a regression target beyond `f32`.
+    #[error("{file}:{line}: {column}: {reason}, found {}", cell_text(found))]
     CsvLabel {
         /// The file.
         file: String,
@@ -480,8 +481,77 @@ pub enum DataError {
         column: CsvColumn,
         /// What a label must be.
         reason: String,
-        /// The label value.
-        found: f64,
+        /// The label cell's text.
+        found: String,
+    },
+    /// A missing value (see [`crate::csv::is_missing`]) where
+    /// [`CsvOptions::missing`](crate::CsvOptions::missing) is
+    /// [`MissingValues::Error`](crate::csv::MissingValues::Error), or a
+    /// kept one that was never filled in.
+    #[error(
+        "{file}:{line}: {column}: expected a number, found the missing value {found:?} \
+         (--missing drop skips such rows, --missing mean fills in the training mean; CsvOptions::missing)"
+    )]
+    CsvMissing {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The column.
+        column: CsvColumn,
+        /// The cell's text (`""` for an empty cell).
+        found: String,
+    },
+    /// A feature column without a single value to take the mean of.
+    #[error("{file}: {column}: every value is missing, so there is no mean to fill in")]
+    CsvNoValues {
+        /// The file.
+        file: String,
+        /// The column.
+        column: CsvColumn,
+    },
+    /// A feature column (`--features`, `--drop`) that does not exist, or
+    /// cannot be a feature.
+    #[error("{file}: {role} column {requested} not found: {reason}")]
+    CsvColumnNotFound {
+        /// The file.
+        file: String,
+        /// `"feature"` or `"dropped"`.
+        role: &'static str,
+        /// The column asked for, e.g. `"\"id\""` or `"7"`.
+        requested: String,
+        /// Why not, e.g. the available names.
+        reason: String,
+    },
+    /// A file to predict whose columns are not the training file's.
+    #[error("{file}:{line}: {message}")]
+    CsvColumns {
+        /// The file.
+        file: String,
+        /// 1-based line of its first row.
+        line: usize,
+        /// What was expected and found.
+        message: String,
+    },
+    /// A model file's record of its CSV columns (or means) that cannot be read.
+    #[error("model metadata {key:?}: {message}")]
+    CsvMetadata {
+        /// The metadata key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Imputation means that are unusable.
+    #[error("invalid imputer: {message}")]
+    InvalidImputer {
+        /// What is wrong.
+        message: String,
+    },
+    /// Class names that cannot name classes (two the same).
+    #[error("invalid class names: {message}")]
+    InvalidClassNames {
+        /// What is wrong.
+        message: String,
     },
     /// Any other structural problem with a CSV file (no data rows, no feature
     /// columns, an unusable delimiter).
@@ -505,12 +575,12 @@ fn target_length_message(len: usize, n_outputs: usize) -> String {
     }
 }
 
-/// A number as a person would write it: `2.5`, `-3`, and `1e20` rather than
-/// `f64`'s 21 digits (or 301 for `1e300`).
-fn short_number(v: f64) -> String {
-    if v != 0.0 && v.is_finite() && !(1e-6..1e16).contains(&v.abs()) {
-        format!("{v:e}")
+/// A label cell as a message shows it: a number as written (`1e20`, `4`),
+/// text quoted (`"daisy"`).
+fn cell_text(cell: &str) -> String {
+    if cell.parse::<f64>().is_ok() {
+        cell.to_string()
     } else {
-        format!("{v}")
+        format!("{cell:?}")
     }
 }

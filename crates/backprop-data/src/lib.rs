@@ -9,9 +9,9 @@
 //!   KMNIST) as training and test [`Dataset`]s.
 //! - [`image`]: grey-level PGM and PNG images (one picture to classify),
 //!   with the declared size checked before anything is allocated.
-//! - [`csv`]: a hand-written loader for numeric CSV tables, with errors that
-//!   name the file, line and column; into classification or regression
-//!   datasets.
+//! - [`csv`]: CSV tables (read with the `csv` crate) with errors that name
+//!   the file, line and column; text or numeric labels, missing values,
+//!   columns by number or name; into classification or regression datasets.
 //! - [`Dataset`]: validated features (`u8` pixels or `f32`, sample-major) with
 //!   class labels or regression targets; subsets, seeded splits, and batch
 //!   assembly into caller-owned matrices with **one column per sample**
@@ -55,6 +55,12 @@
 mod batcher;
 mod class_map;
 pub mod csv;
+mod csv_columns;
+mod csv_convert;
+mod csv_missing;
+mod csv_parse;
+mod csv_schema;
+mod csv_table;
 mod csv_text;
 mod dataset;
 mod error;
@@ -72,8 +78,13 @@ pub mod mnist;
 mod scaler;
 
 pub use batcher::{Batcher, SHUFFLE_STREAM};
-pub use csv::{ClassMap, CsvOptions, CsvTable, LabelColumn, MAX_CSV_BYTES, load_csv, load_csv_str};
-pub use dataset::{Dataset, Features, MAX_CLASSES, PixelScale, SPLIT_STREAM, Targets, one_hot};
+pub use csv::{
+    ClassMap, ColumnRef, CsvOptions, CsvSchema, CsvTable, FeatureColumns, LabelColumn,
+    MAX_CSV_BYTES, MeanImputer, MissingValues, load_csv, load_csv_str,
+};
+pub use dataset::{
+    Dataset, Features, MAX_CLASSES, PixelScale, SPLIT_STREAM, Targets, one_hot, split_indices,
+};
 pub use error::{CsvColumn, DataError, Result};
 pub use image::{GrayImage, ImageError, read_image};
 pub use mnist::Mnist;

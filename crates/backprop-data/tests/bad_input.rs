@@ -18,7 +18,6 @@ fn nan_or_infinity_in_a_csv_file_names_the_file_line_and_column() {
     let dir = TempDir::new("csv-nan");
     let cases = [
         // (text, line, column shown, cell)
-        ("a,b,y\n1,2,0\n3,\"NaN\",1\n", 3, "column 2 (\"b\")", "NaN"),
         ("a,b,y\n1,+inf,0\n", 2, "column 2 (\"b\")", "+inf"),
         (
             "a,b,y\n1,2,0\n\n-Infinity,2,1\n",
@@ -53,6 +52,25 @@ fn nan_or_infinity_in_a_csv_file_names_the_file_line_and_column() {
                 )
             );
         }
+    }
+    // NaN is how numpy writes a missing value: by default it is refused as
+    // one, naming the line and column all the same.
+    for gz in [false, true] {
+        let text = b"a,b,y\n1,2,0\n3,\"NaN\",1\n";
+        let bytes = if gz { gzip(text) } else { text.to_vec() };
+        let path = dir.write(if gz { "nan.csv.gz" } else { "nan.csv" }, &bytes);
+        let e = load_csv(&path, &CsvOptions::default()).unwrap_err();
+        assert!(
+            matches!(&e, DataError::CsvMissing { line: 3, found, .. } if found == "NaN"),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{}:3: column 2 (\"b\"): expected a number, found the missing value \"NaN\"",
+                path.display()
+            )),
+            "{e}"
+        );
     }
 }
 

@@ -21,7 +21,7 @@ fn header_is_detected_when_the_first_row_is_not_numeric() {
     assert_eq!(t.feature_names().unwrap(), ["a", "b"]);
     assert_eq!(t.label_name(), Some("y"));
     assert_eq!(t.features(), &[1.0, 2.0, 3.0, 4.0]);
-    assert_eq!(t.labels(), &[0.0, 1.0]);
+    assert_eq!(t.labels(), Some(&[0.0, 1.0][..]));
     assert_eq!((t.line_of(0), t.line_of(1)), (Some(2), Some(3)));
 
     let t = load_csv_str("1,2,0\n3,4,1\n", "n.csv", &CsvOptions::default()).unwrap();
@@ -52,20 +52,21 @@ fn header_is_detected_when_the_first_row_is_not_numeric() {
 fn label_by_last_index_and_name() {
     let text = "x,label,z\n1,0,2\n3,1,4\n";
     let last = load_csv_str(text, "l.csv", &opts(LabelColumn::Last)).unwrap();
-    assert_eq!(last.labels(), &[2.0, 4.0]);
+    assert_eq!(last.labels(), Some(&[2.0, 4.0][..]));
     assert_eq!(last.features(), &[1.0, 0.0, 3.0, 1.0]);
-    assert_eq!(last.label_column(), 2);
+    assert_eq!(last.label_column().map(|c| c.number), Some(3)); // 1-based
 
-    let idx = load_csv_str(text, "l.csv", &opts(LabelColumn::Index(0))).unwrap();
-    assert_eq!(idx.labels(), &[1.0, 3.0]);
+    // Column numbers are 1-based, as in messages: 1 is the first column.
+    let idx = load_csv_str(text, "l.csv", &opts(LabelColumn::Number(1))).unwrap();
+    assert_eq!(idx.labels(), Some(&[1.0, 3.0][..]));
     assert_eq!(idx.features(), &[0.0, 2.0, 1.0, 4.0]);
     assert_eq!(idx.feature_names().unwrap(), ["label", "z"]);
 
     let name = load_csv_str(text, "l.csv", &opts(LabelColumn::Name("label".into()))).unwrap();
-    assert_eq!(name.labels(), &[0.0, 1.0]);
+    assert_eq!(name.labels(), Some(&[0.0, 1.0][..]));
     assert_eq!(name.features(), &[1.0, 2.0, 3.0, 4.0]);
     assert_eq!(name.feature_names().unwrap(), ["x", "z"]);
-    assert_eq!(name.label_column(), 1);
+    assert_eq!(name.label_column().map(|c| c.number), Some(2));
 }
 
 #[test]
@@ -77,10 +78,15 @@ fn unknown_label_columns() {
         e.to_string(),
         "u.csv: label column \"class\" not found: the header has [\"x\", \"label\", \"z\"]"
     );
-    let e = load_csv_str(text, "u.csv", &opts(LabelColumn::Index(3))).unwrap_err();
+    let e = load_csv_str(text, "u.csv", &opts(LabelColumn::Number(4))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "u.csv: label column 4 not found: the file has 3 columns, numbered 1 to 3"
+    );
+    let e = load_csv_str(text, "u.csv", &opts(LabelColumn::Number(0))).unwrap_err();
     assert!(
         e.to_string()
-            .contains("label column index 3 not found: the file has 3 columns"),
+            .ends_with("label column 0 not found: columns are numbered from 1, as in messages"),
         "{e}"
     );
     let e = load_csv_str("1,0,2\n", "u.csv", &opts(LabelColumn::Name("label".into()))).unwrap_err();
@@ -100,11 +106,14 @@ fn bad_value_names_file_line_and_column() {
         e.to_string(),
         "data.csv:17: column 2 (\"age\"): expected a number, found \"abc\""
     );
-    // Without a header the column has no name; empty cells are bad values too.
+    // Without a header the column has no name; an empty cell is a missing
+    // value, an error by default.
     let e = load_csv_str("1,2,3\n4,,6\n", "data.csv", &CsvOptions::default()).unwrap_err();
+    assert!(matches!(&e, DataError::CsvMissing { line: 2, .. }), "{e}");
     assert_eq!(
         e.to_string(),
-        "data.csv:2: column 2: expected a number, found \"\""
+        "data.csv:2: column 2: expected a number, found the missing value \"\" \
+         (--missing drop skips such rows, --missing mean fills in the training mean; CsvOptions::missing)"
     );
 }
 
@@ -144,13 +153,7 @@ fn ragged_rows() {
 
 #[test]
 fn nan_and_infinities_are_rejected() {
-    for (cell, col) in [
-        ("NaN", 1),
-        ("inf", 1),
-        ("-infinity", 1),
-        ("1e39", 1),
-        ("nan", 3),
-    ] {
+    for (cell, col) in [("inf", 1), ("-infinity", 1), ("1e39", 1), ("infinity", 3)] {
         let text = if col == 1 {
             format!("a,b,y\n1,2,0\n{cell},2,1\n")
         } else {
@@ -162,6 +165,28 @@ fn nan_and_infinities_are_rejected() {
         assert!(
             e.to_string()
                 .contains(&format!("expected a finite number, found \"{cell}\"")),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn nan_is_a_missing_value_refused_by_default() {
+    // numpy writes a missing value as nan; it is refused as one, in a
+    // feature or in the label, naming the line and the column.
+    for (cell, col, name) in [("NaN", 1, "a"), ("nan", 3, "y")] {
+        let text = if col == 1 {
+            format!("a,b,y\n1,2,0\n{cell},2,1\n")
+        } else {
+            format!("a,b,y\n1,2,{cell}\n")
+        };
+        let e = load_csv_str(&text, "n.csv", &CsvOptions::default()).unwrap_err();
+        assert!(matches!(e, DataError::CsvMissing { .. }), "{cell}: {e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "n.csv:{}: column {col} (\"{name}\"): expected a number, found the missing value \"{cell}\"",
+                if col == 1 { 3 } else { 2 }
+            )),
             "{e}"
         );
     }
@@ -212,7 +237,7 @@ fn classification_maps_labels_and_reuses_the_map() {
     )
     .unwrap();
     let (ds, map) = train.into_classification().unwrap();
-    assert_eq!(map.values(), &[1, 3, 7]);
+    assert_eq!(map.values(), Some(&[1, 3, 7][..]));
     assert_eq!(ds.labels(), &[1, 2, 1, 0]);
     assert_eq!((ds.n_classes(), ds.n_features(), ds.len()), (3, 1, 4));
     assert!(matches!(ds.features(), Features::F32(v) if v == &[0.5, 1.5, 2.5, 3.5]));
@@ -365,7 +390,7 @@ fn cr_only_line_endings_are_rows() {
     let text = "a,b,y\r1,2,0\r3,4,1\r\r5,6,0";
     let t = load_csv_str(text, "mac.csv", &CsvOptions::default()).unwrap();
     assert_eq!(t.len(), 3);
-    assert_eq!(t.labels(), &[0.0, 1.0, 0.0]);
+    assert_eq!(t.labels(), Some(&[0.0, 1.0, 0.0][..]));
     assert_eq!((t.line_of(0), t.line_of(2)), (Some(2), Some(5)));
     let e = load_csv_str("a,b,y\r1,2,0\r3,x,1\r", "mac.csv", &CsvOptions::default()).unwrap_err();
     assert!(

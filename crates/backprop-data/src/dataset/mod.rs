@@ -17,7 +17,7 @@ mod targets;
 
 pub use features::Features;
 pub use pixel_scale::PixelScale;
-pub use split::SPLIT_STREAM;
+pub use split::{SPLIT_STREAM, split_indices};
 pub use targets::{MAX_CLASSES, Targets, one_hot};
 
 use crate::{DataError, Result};

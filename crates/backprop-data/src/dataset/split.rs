@@ -69,24 +69,38 @@ impl Dataset {
     /// # Ok::<(), backprop_data::DataError>(())
     /// ```
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
-        // Written so that NaN is rejected too.
-        if !(fraction > 0.0 && fraction < 1.0) {
-            return Err(DataError::InvalidFraction { fraction });
-        }
-        let n_val = (self.len as f64 * fraction).round() as usize;
-        if n_val == 0 || n_val >= self.len {
-            return Err(DataError::SplitTooSmall {
-                len: self.len,
-                fraction,
-            });
-        }
-        let mut perm: Vec<usize> = (0..self.len).collect();
-        perm.shuffle(&mut rng::stream(seed, SPLIT_STREAM));
-        let (val, train) = perm.split_at_mut(n_val);
-        val.sort_unstable();
-        train.sort_unstable();
-        Ok((self.subset(train)?, self.subset(val)?))
+        let (train, val) = split_indices(self.len, fraction, seed)?;
+        Ok((self.subset(&train)?, self.subset(&val)?))
     }
+}
+
+/// The sample indices of [`Dataset::split`] for `len` samples:
+/// `(train, validation)`, each ascending. Anything with rows (a CSV table
+/// before it becomes a dataset) splits the same way from the same seed.
+///
+/// ```
+/// use backprop_data::{Dataset, split_indices};
+/// let (train, val) = split_indices(8, 0.25, 7)?;
+/// assert_eq!((train.len(), val.len()), (6, 2));
+/// let ds = Dataset::from_f32((0..8).map(|x| x as f32).collect(), 1, vec![0; 8], 1)?;
+/// assert_eq!(ds.split(0.25, 7)?.1, ds.subset(&val)?);
+/// # Ok::<(), backprop_data::DataError>(())
+/// ```
+pub fn split_indices(len: usize, fraction: f64, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+    // Written so that NaN is rejected too.
+    if !(fraction > 0.0 && fraction < 1.0) {
+        return Err(DataError::InvalidFraction { fraction });
+    }
+    let n_val = (len as f64 * fraction).round() as usize;
+    if n_val == 0 || n_val >= len {
+        return Err(DataError::SplitTooSmall { len, fraction });
+    }
+    let mut perm: Vec<usize> = (0..len).collect();
+    perm.shuffle(&mut rng::stream(seed, SPLIT_STREAM));
+    let mut train = perm.split_off(n_val);
+    perm.sort_unstable();
+    train.sort_unstable();
+    Ok((train, perm))
 }
 
 /// The rows `indices` of a sample-major buffer of rows `width` wide.
