@@ -310,3 +310,37 @@ fn a_second_signal_exits_at_once() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn save_every_also_checkpoints_the_last_epoch() {
+    let dir = temp_dir("save-every");
+    let out = dir.join("out");
+    let run = mnist(&[
+        "--limit",
+        "300",
+        "--epochs",
+        "4",
+        "--save-every",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(out.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["epoch-3.safetensors", "epoch-4.safetensors"]);
+    // The manifest vouches for both.
+    let manifest = RunDir::verify(&out).unwrap();
+    let listed: Vec<&str> = manifest.files.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        listed[4..],
+        [
+            "checkpoints/epoch-3.safetensors",
+            "checkpoints/epoch-4.safetensors"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
