@@ -1,12 +1,14 @@
 //! Zero heap allocations per training step after the first, and per inference
 //! call after the first: a counting global allocator proves it (it counts, it
-//! does not time).
+//! does not time). The tutorial's MLP, then a small CNN (convolutions, ReLU,
+//! max pooling, flatten, dense). One test, so that no other test allocates
+//! while it counts.
 
 use backprop::data::Batcher;
 use backprop::layers::{Mode, Sequential};
 use backprop::losses::{Loss, SoftmaxCrossEntropy, Target};
 use backprop::optim::{Adam, Optimizer};
-use backprop::tensor::{DMatrix, Parameters};
+use backprop::tensor::{DMatrix, Init, Parameters};
 #[path = "../crates/backprop-tensor/tests/support/counting_alloc.rs"]
 mod counting_alloc;
 
@@ -19,11 +21,36 @@ use mlp::{synthetic, tutorial_net};
 
 #[test]
 fn training_steps_and_inference_do_not_allocate_after_the_first() {
-    // Two threads whatever the machine, so the large products take the
-    // parallel path; the allocator counts the helper threads too.
+    // Two threads whatever the machine, so the large products (and the
+    // convolutions' groups of samples) take the parallel path; the
+    // allocator counts the helper threads too.
     backprop::tensor::threads::set_num_threads(2);
+    steady_state_allocates_nothing(tutorial_net(0), "MLP");
+    steady_state_allocates_nothing(small_cnn(), "CNN");
+}
+
+/// conv 1→4 (5×5, padding 2) → ReLU → max-pool 2 → conv 4→8 (3×3, no
+/// bias) → ReLU → max-pool 2 → flatten → dense 10: every convolution pass
+/// (forward, weight, bias and input gradients) at batch 64, 1 and 1000.
+fn small_cnn() -> Sequential<f32> {
+    Sequential::builder([1, 28, 28])
+        .init(Init::TorchDefault)
+        .conv2d(4, 5)
+        .padding(2)
+        .relu()
+        .max_pool2d(2)
+        .conv2d(8, 3)
+        .bias(false)
+        .relu()
+        .max_pool2d(2)
+        .flatten()
+        .dense(10)
+        .build()
+        .unwrap()
+}
+
+fn steady_state_allocates_nothing(mut net: Sequential<f32>, what: &str) {
     let data = synthetic(640);
-    let mut net = tutorial_net(0);
     let loss = SoftmaxCrossEntropy;
     let mut opt = Adam::new();
     let mut batcher = Batcher::new(data.len(), 64, true, 0).unwrap();
@@ -46,14 +73,17 @@ fn training_steps_and_inference_do_not_allocate_after_the_first() {
     batcher.epoch(0);
     assert!(
         allocations(|| step(&mut batcher, &mut net)) > 0,
-        "the first step sizes the buffers"
+        "{what}: the first step sizes the buffers"
     );
     let later = allocations(|| {
         for _ in 0..9 {
             step(&mut batcher, &mut net);
         }
     });
-    assert_eq!(later, 0, "allocations in 9 training steps after the first");
+    assert_eq!(
+        later, 0,
+        "{what}: allocations in 9 training steps after the first"
+    );
 
     // Inference: batch 1 and batch 1000, after a first call of each.
     let one = DMatrix::from_element(784, 1, 0.5_f32);
@@ -64,7 +94,7 @@ fn training_steps_and_inference_do_not_allocate_after_the_first() {
             net.forward(&one, Mode::Eval).unwrap();
         }),
         0,
-        "single-sample inference"
+        "{what}: single-sample inference"
     );
     net.forward(&many, Mode::Eval).unwrap();
     net.forward(&one, Mode::Eval).unwrap();
@@ -74,5 +104,5 @@ fn training_steps_and_inference_do_not_allocate_after_the_first() {
             net.forward(&one, Mode::Eval).unwrap();
         }
     });
-    assert_eq!(n, 0, "alternating batch sizes reuse the buffers");
+    assert_eq!(n, 0, "{what}: alternating batch sizes reuse the buffers");
 }
