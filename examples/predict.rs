@@ -1,44 +1,89 @@
-//! Classifies MNIST digits with a saved model: the whole test set (accuracy),
-//! or one 28×28 image (PGM or PNG; white digit on black, as MNIST).
+//! Classifies images with a saved model: the MNIST test set (accuracy),
+//! one picture (`--image`), or a folder of pictures into a CSV
+//! (`--images DIR --out preds.csv`).
 //!
 //! ```sh
 //! cargo run --release --example predict -- --model runs/mnist/model.safetensors
-//! cargo run --release --example predict -- --model runs/mnist/model.safetensors --image digit.png --json
+//! cargo run --release --example predict -- --model runs/mnist/model.safetensors --image digit.jpg --json
+//! cargo run --release --example predict -- --model runs/mnist/model.safetensors --images photos/ --out preds.csv
+//! cargo run --release --example predict -- --model runs/mnist/model.safetensors --help   # what this model expects
 //! # A PyTorch state dict (safetensors.torch.save_file) of
 //! # nn.Sequential(Linear(784,128), ReLU(), Linear(128,64), ReLU(), Linear(64,10)):
 //! cargo run --release --example predict -- --model torch.safetensors --layers 784,128,64,10
 //! ```
 //!
 //! The model file's element type (f32 or f64) is read from the file, and so
-//! are its preprocessing (how pixels were scaled in training), the kind of
-//! its outputs (logits get a softmax, probabilities are used as they are)
-//! and its class names. A file that does not record them (a PyTorch state
-//! dict, a file from before format version 2) is read with stated
-//! assumptions: pixels `x/255`, logits out. With `--json` the last
-//! line is one JSON object: `test_accuracy` for the test set, `class` and
-//! `probabilities` for an image. Errors print one line `error: …` and exit
-//! with status 1; a closed stdout (`… | head -1`) ends it quietly with
-//! status 0.
+//! are its input shape, its preprocessing (how pixels were scaled in
+//! training), the kind of its outputs (logits get a softmax, probabilities
+//! are used as they are) and its class names. A file that does not record
+//! them (a PyTorch state dict, a file from before format version 2) is read
+//! with stated assumptions: pixels `x/255`, logits out.
+//!
+//! A picture (PNG, JPEG, GIF, BMP, PNM/PGM, TIFF, WebP; any size, grey or
+//! colour) is read as grey levels (BT.601 luma, transparency over white, a
+//! photo's orientation tag applied), turned light-on-dark if its background
+//! is light (`--invert auto`; MNIST is white on black), and made the
+//! model's input size (`--fit auto`: a picture already that size as it is,
+//! any other as MNIST's digits were made). The output says which was done.
+//! `--images DIR` does the same for every image file of a folder, one CSV
+//! row each (see support/predict_folder.rs for the rules).
+//!
+//! With `--json` the last line is one JSON object: `test_accuracy` for the
+//! test set; `class`, `probabilities`, `polarity` and `fit` for an image.
+//! Errors print one line `error: …` and exit with status 1; a closed stdout
+//! (`… | head -1`) ends it quietly with status 0.
 
 #[path = "support/exit.rs"]
 mod exit;
+#[path = "support/predict_bench.rs"]
+mod predict_bench;
+#[path = "support/predict_folder.rs"]
+mod predict_folder;
+#[path = "support/predict_help.rs"]
+mod predict_help;
+#[path = "support/predict_image.rs"]
+mod predict_image;
 #[path = "support/threads.rs"]
 mod threads;
 
 use backprop::data::PixelScale;
-use backprop::data::image::{GrayImage, read_image};
 use backprop::data::mnist::Mnist;
+use backprop::data::read_image;
 use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_atomic};
-use backprop::layers::{Mode, Model, Preprocess, Sequential};
+use backprop::layers::{Mode, Preprocess, Sequential};
 use backprop::tensor::{DMatrix, Scalar};
 use backprop::train::{MANIFEST_FILE, RunDir};
 use clap::Parser;
+use predict_folder::{Folder, classify_folder};
+use predict_image::{Fit, Invert, argmax, class_label, input_size, prepare, probabilities};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// What `--help` adds after the options.
+const AFTER_HELP: &str = "\
+Pictures (--image, --images):
+  Formats: PNG, JPEG, GIF (first frame), BMP, PNM (PBM/PGM/PPM/PAM), TIFF, WebP,
+  recognised by their first bytes. Any size, grey or colour: colour becomes grey
+  (0.299 R + 0.587 G + 0.114 B), transparent pixels white, and a photo's
+  orientation tag is applied.
+  The model reads grey pictures of its input shape ([1, H, W], [H, W], or [N]
+  with N a square: 784 = 28×28), light ink on a dark background as MNIST.
+  --invert auto turns a picture whose background (the median of its edge) is
+  lighter than its mean; --fit auto keeps a picture already the input size and
+  fits any other as MNIST's digits were made: the ink's bounding box scaled into
+  20×20, centred by its centre of mass in 28×28. Each output line says which.
+  With --images, files are taken by name order; an image file is one with an
+  image extension; others are skipped and counted; an unreadable image is
+  reported (error: FILE: why) and the rest are still classified (status 1).
+
+Give --model with --help to see what that model expects.";
+
 #[derive(Parser, Debug)]
-#[command(about = "Classify MNIST digits with a model file (safetensors)")]
+#[command(
+    about = "Classify images with a model file (safetensors): the MNIST test set, one picture, or a folder into a CSV",
+    after_help = AFTER_HELP
+)]
 struct Args {
     /// The model file: written by examples/mnist (or save_model), or a
     /// PyTorch state dict with --layers.
@@ -48,9 +93,26 @@ struct Args {
     /// sizes, ReLU between, logits out (e.g. 784,128,64,10).
     #[arg(long)]
     layers: Option<String>,
-    /// Classify this 28×28 image (PGM P5/P2 or PNG) instead of the test set.
-    #[arg(long)]
+    /// Classify this picture (any size, grey or colour; see below) instead
+    /// of the test set.
+    #[arg(long, conflicts_with = "images")]
     image: Option<PathBuf>,
+    /// Classify every image file of this folder into a CSV (--out, else
+    /// stdout): file, class, probability, p_<class>…, polarity, fit.
+    #[arg(long, value_name = "DIR")]
+    images: Option<PathBuf>,
+    /// The CSV file --images writes (default: stdout).
+    #[arg(long, value_name = "FILE", requires = "images")]
+    out: Option<PathBuf>,
+    /// Turn dark-on-light pictures into the light-on-dark the model reads:
+    /// auto (when the picture's edge is lighter than its mean), yes, no.
+    #[arg(long, value_enum, default_value = "auto")]
+    invert: Invert,
+    /// How a picture becomes the model's input size: auto (as it is when
+    /// already that size, else digit), digit (MNIST's 20×20 box, centred by
+    /// mass), resize (the whole picture stretched).
+    #[arg(long, value_enum, default_value = "auto")]
+    fit: Fit,
     /// Directory with the MNIST IDX files (for the test set).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
     data: PathBuf,
@@ -80,12 +142,23 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            // Help, and with --model, what that model expects.
+            let _ = e.print();
+            if let Some(model) = predict_help::model_flag(std::env::args_os()) {
+                println!("\n{}", predict_help::describe_model(&model));
+            }
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => e.exit(),
+    };
     if let Some(n) = args.threads {
         threads::set(n);
     }
     let result = match &args.model {
-        None => bench::<f32>(&args, None),
+        None => predict_bench::bench::<f32>(&args.data, None),
         Some(model) => match inspect(model) {
             Ok(info) if info.dtype.as_deref() == Some("f64") => run::<f64>(&args, model),
             Ok(_) => run::<f32>(&args, model),
@@ -109,20 +182,32 @@ fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
         None => load_model(model)?,
     };
     if args.bench {
-        return bench(args, Some(net));
+        return predict_bench::bench(&args.data, Some(net));
     }
-    if net.input_size() != 784 {
+    // Pictures are made the model's input size; the test set must be it.
+    let size = if args.image.is_some() || args.images.is_some() {
+        input_size(net.input_shape()).map_err(|e| format!("{}: {e}", model.display()))?
+    } else if net.input_size() != 784 {
         return Err(format!(
             "{}: the model takes {} inputs, MNIST images have 784 (28×28)",
             model.display(),
             net.input_size()
         )
         .into());
-    }
+    } else {
+        (28, 28)
+    };
     let (scale, assumed) = pixel_scale(args.scale.as_deref(), &net.info().preprocess)?;
     let mut stdout = io::stdout();
+    // A CSV written to stdout keeps stdout to itself: the notes go to stderr.
+    let csv_on_stdout = args.images.is_some() && args.out.is_none();
+    let mut notes: Box<dyn Write> = if csv_on_stdout {
+        Box::new(io::stderr())
+    } else {
+        Box::new(io::stdout())
+    };
     writeln!(
-        stdout,
+        notes,
         "model {} ({}, {} → {} {}{})",
         model.display(),
         T::NAME,
@@ -135,15 +220,25 @@ fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
         }
     )?;
     if let Some(note) = assumed {
-        writeln!(stdout, "{note}")?;
+        writeln!(notes, "{note}")?;
     }
     // The network sees pixels as it saw them in training.
     net.info_mut().preprocess = match scale {
         PixelScale::Standardize { mean, std } => Preprocess::Pixels { mean, std },
         _ => Preprocess::UNIT_PIXELS,
     };
+    if let Some(dir) = &args.images {
+        let folder = Folder {
+            dir,
+            size,
+            invert: args.invert,
+            fit: args.fit,
+            out: args.out.as_deref(),
+        };
+        return classify_folder(&mut net, &folder, &mut stdout);
+    }
     match &args.image {
-        Some(image) => classify_image(args, &mut net, image),
+        Some(image) => classify_image(args, &mut net, image, size),
         None => test_set(args, &mut net, scale),
     }
 }
@@ -187,16 +282,6 @@ fn pixel_scale(
     })
 }
 
-fn argmax<T: Scalar>(col: impl Iterator<Item = T>) -> usize {
-    let mut best = (0, None::<T>);
-    for (i, v) in col.enumerate() {
-        if best.1.is_none_or(|b| v > b) {
-            best = (i, Some(v));
-        }
-    }
-    best.0
-}
-
 fn test_set<T: Scalar>(
     args: &Args,
     net: &mut Sequential<T>,
@@ -229,7 +314,10 @@ fn test_set<T: Scalar>(
     for chunk in all.chunks(1000) {
         test.fill_features(chunk, &mut x)?;
         let out = net.forward(&x, Mode::Eval)?;
-        predicted.extend(out.column_iter().map(|c| argmax(c.iter().copied())));
+        predicted.extend(out.column_iter().map(|c| {
+            let v: Vec<f64> = c.iter().map(|p| p.as_f64()).collect();
+            argmax(&v)
+        }));
     }
     let correct = predicted
         .iter()
@@ -276,142 +364,30 @@ fn classify_image<T: Scalar>(
     args: &Args,
     net: &mut Sequential<T>,
     image: &Path,
+    size: (usize, usize),
 ) -> Result<(), BoxError> {
-    let GrayImage {
-        width,
-        height,
-        pixels,
-    } = read_image(image)?;
-    if pixels.len() != net.input_size() {
-        return Err(format!(
-            "{}: expected an image of {} pixels ({}), found {width}×{height}",
-            image.display(),
-            net.input_size(),
-            net.input_shape()
-        )
-        .into());
-    }
-    // The model's own preprocessing and output kind turn pixels into
-    // probabilities: no trainer, no labels.
-    let x = DMatrix::from_iterator(
-        pixels.len(),
-        1,
-        pixels
-            .iter()
-            .enumerate()
-            .map(|(i, &p)| T::of(net.info().preprocess.apply(i, f64::from(p)))),
-    );
-    let probs = net.predict_proba(&x)?;
-    let class = argmax(probs.iter().copied());
-    let mut stdout = io::stdout();
+    let prepared = prepare(read_image(image)?, size, args.invert, args.fit)
+        .map_err(|e| format!("{}: {e}", image.display()))?;
+    let probs = probabilities(net, &prepared.image)?;
+    let class = argmax(&probs);
     let names = net.info().class_names.clone();
-    let label = |c: usize| match &names {
-        Some(n) => n.get(c).cloned().unwrap_or_else(|| c.to_string()),
-        None => c.to_string(),
-    };
+    let label = |c: usize| class_label(names.as_deref(), c);
+    let mut stdout = io::stdout();
+    writeln!(stdout, "{}: {}", image.display(), prepared.describe())?;
     writeln!(stdout, "{}: class {}", image.display(), label(class))?;
     for (c, p) in probs.iter().enumerate() {
-        writeln!(stdout, "  {}: {:.6}", label(c), p.as_f64())?;
+        writeln!(stdout, "  {}: {p:.6}", label(c))?;
     }
     if args.json {
         let summary = serde_json::json!({
             "image": image.display().to_string(),
             "class": class,
-            "probabilities": probs.iter().map(|p| p.as_f64()).collect::<Vec<_>>(),
+            "probabilities": probs,
+            "polarity": prepared.polarity(),
+            "fit": prepared.fit,
+            "size": [prepared.source.0, prepared.source.1],
         });
         writeln!(stdout, "{summary}")?;
     }
-    Ok(())
-}
-
-/// `--bench`: inference timings, measured as the peers measure them.
-fn bench<T: Scalar>(args: &Args, net: Option<Sequential<T>>) -> Result<(), BoxError> {
-    use std::time::Instant;
-    let mut net = match net {
-        Some(net) => net,
-        None => Sequential::builder(784)
-            .seed(0)
-            .dense(128)
-            .relu()
-            .dense(64)
-            .relu()
-            .dense(10)
-            .build()?,
-    };
-    let mut mnist = Mnist::load(&args.data)?;
-    mnist.set_pixel_scale(PixelScale::Unit)?;
-    let test = mnist.test;
-    // The test set as ten resident 784×1000 batches, as the peers keep it as
-    // one resident tensor and slice views of it.
-    let mut batches = Vec::new();
-    let all: Vec<usize> = (0..test.len()).collect();
-    for chunk in all.chunks(1000) {
-        let mut x = DMatrix::<T>::zeros(0, 0);
-        test.fill_features(chunk, &mut x)?;
-        batches.push(x);
-    }
-    // Single sample: copy one image into the input column, then forward.
-    let mut one = DMatrix::<T>::zeros(784, 1);
-    let mut sink = T::zero();
-    let mut latencies = Vec::with_capacity(2000);
-    for call in 0..2200 {
-        let (b, j) = ((call / 1000) % batches.len().max(1), call % 1000);
-        if let Some(src) = batches.get(b) {
-            one.column_mut(0).copy_from(&src.column(j));
-        }
-        let start = Instant::now();
-        let out = net.forward(&one, Mode::Eval)?;
-        sink += out[0];
-        if call >= 200 {
-            latencies.push(start.elapsed().as_secs_f64());
-        }
-    }
-    latencies.sort_by(f64::total_cmp);
-    let q = |f: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * f).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-            * 1e6
-    };
-    // Batch 1000: one warm-up pass, then five timed passes over the 10,000 images.
-    let mut passes = Vec::with_capacity(5);
-    for pass in 0..6 {
-        let start = Instant::now();
-        for x in &batches {
-            sink += net.forward(x, Mode::Eval)?[0];
-        }
-        if pass > 0 {
-            passes.push(start.elapsed().as_secs_f64());
-        }
-    }
-    passes.sort_by(f64::total_cmp);
-    let pass_s = passes.get(passes.len() / 2).copied().unwrap_or(f64::NAN);
-    let images_per_s = test.len() as f64 / pass_s;
-    let mut stdout = io::stdout();
-    writeln!(
-        stdout,
-        "single-sample latency: median {:.2} µs (p10 {:.2}, p90 {:.2}) over 2000 calls; batch 1000: {:.0} images/s (median of 5 passes, {:.4} s per pass)",
-        q(0.5),
-        q(0.1),
-        q(0.9),
-        images_per_s,
-        pass_s
-    )?;
-    let summary = serde_json::json!({
-        "impl": "backprop",
-        "mode": "infer",
-        "dtype": T::NAME,
-        "single_latency_us_median": q(0.5),
-        "single_latency_us_p10": q(0.1),
-        "single_latency_us_p90": q(0.9),
-        "single_calls": 2000,
-        "batch": 1000,
-        "batch_pass_s_median": pass_s,
-        "batch1000_images_per_s": images_per_s,
-        "checksum": sink.as_f64(),
-        "threads": backprop::tensor::threads::num_threads(),
-    });
-    writeln!(stdout, "{summary}")?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release --example xor
+//! cargo run --release --example xor -- --seed 3 --steps 200
 //! ```
 
 #[allow(dead_code)] // Only main uses it, and the test that includes this file has its own.
@@ -13,8 +14,24 @@ use backprop::layers::{Mode, Sequential};
 use backprop::losses::{BinaryCrossEntropyWithLogits, Loss, Target};
 use backprop::optim::{Adam, Optimizer};
 use backprop::tensor::{DMatrix, Init, Parameters};
+use clap::Parser;
 use std::io::{self, Write};
 use std::process::ExitCode;
+
+/// The command line.
+#[derive(Parser, Debug)]
+#[command(
+    about = "Learn XOR with a 2-4-1 tanh network: one explicit loop of forward, loss, backward, Adam update"
+)]
+#[allow(dead_code)] // Only main uses it, and tests/xor.rs has its own.
+struct Args {
+    /// Seed for the initial weights (Xavier normal).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Full-batch Adam steps (learning rate 0.05) on the four inputs.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    steps: u64,
+}
 
 /// The four XOR inputs, one column per sample, and their labels.
 pub fn xor_data() -> (DMatrix<f64>, DMatrix<f64>) {
@@ -64,18 +81,28 @@ pub fn predictions(net: &mut Sequential<f64>) -> Result<Vec<u8>, Box<dyn std::er
 
 #[allow(dead_code)] // Also compiled into tests/xor.rs, which has its own main.
 fn main() -> ExitCode {
-    exit::exit_code(run())
+    let args = Args::parse();
+    exit::exit_code(run(args.seed, args.steps as usize))
 }
 
 /// Trains and prints the losses and predictions; a failed write to stdout
 /// is an error.
 #[allow(dead_code)] // Only main calls it, and tests/xor.rs has its own.
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run(seed: u64, steps: usize) -> Result<(), Box<dyn std::error::Error>> {
     let mut out = io::stdout();
-    let (mut net, losses) = train_xor(0, 500)?;
+    let (mut net, losses) = train_xor(seed, steps)?;
     write!(out, "{}", net.summary())?;
-    for step in [0, 49, 99, 199, 499] {
-        writeln!(out, "step {:>3}: loss {:.5}", step + 1, losses[step])?;
+    // Steps 1, 50, 100, 200, 500, … and the last.
+    let mut shown: Vec<usize> = [1, 50, 100, 200]
+        .into_iter()
+        .chain((1..).map(|k| 500 * k))
+        .take_while(|&s| s < steps)
+        .collect();
+    shown.push(steps);
+    for step in shown {
+        if let Some(loss) = losses.get(step - 1) {
+            writeln!(out, "step {step:>3}: loss {loss:.5}")?;
+        }
     }
     let (x, y) = xor_data();
     let predicted = predictions(&mut net)?;

@@ -187,3 +187,72 @@ fn a_run_directory_whose_files_disagree_with_its_manifest_is_refused() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pictures_are_made_the_models_input_shape() {
+    let dir = temp_dir("shapes");
+    // A 40×30 picture: a dark bar on white.
+    let mut pgm = b"P5 40 30 255\n".to_vec();
+    pgm.extend((0..1200).map(|i| if (i % 40) / 4 == 5 { 0 } else { 255 }));
+    let picture = dir.join("bar.pgm");
+    std::fs::write(&picture, &pgm).unwrap();
+    let cases: [(Vec<usize>, Result<&str, &str>); 6] = [
+        (vec![784], Ok("40×30 → 28×28 as MNIST's digits were made")),
+        (
+            vec![1, 28, 28],
+            Ok("40×30 → 28×28 as MNIST's digits were made"),
+        ),
+        (
+            vec![1, 12, 20],
+            Ok("40×30 → 20×12 as MNIST's digits were made"),
+        ),
+        (vec![100], Ok("40×30 → 10×10 as MNIST's digits were made")),
+        (
+            vec![50],
+            Err("the model takes 50 inputs, which is no square image"),
+        ),
+        (
+            vec![3, 8, 8],
+            Err(
+                "the model takes 3 channels of 8×8 (input shape (3, 8, 8)); predict reads grey pictures, one channel",
+            ),
+        ),
+    ];
+    for (shape, expected) in cases {
+        let model = dir.join("m.safetensors");
+        let mut builder = Sequential::<f32>::builder(shape.clone()).seed(5);
+        if shape.len() > 1 {
+            builder = builder.flatten();
+        }
+        save_model(&builder.dense(4).build().unwrap(), &model).unwrap();
+        let out = run(&[
+            "--model".as_ref(),
+            model.as_os_str(),
+            "--image".as_ref(),
+            picture.as_os_str(),
+        ]);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        match expected {
+            Ok(line) => {
+                assert_eq!(out.status.code(), Some(0), "{shape:?}: {stderr}");
+                let described = format!("{}: {line}", picture.display());
+                assert!(stdout.contains(&described), "{shape:?}: {stdout}");
+                assert!(
+                    stdout.contains("; inverted (auto: a light background"),
+                    "{stdout}"
+                );
+            }
+            Err(message) => {
+                assert_eq!(out.status.code(), Some(1), "{shape:?}: {stdout}");
+                assert!(
+                    stderr.starts_with(&format!("error: {}: {message}", model.display())),
+                    "{shape:?}: {stderr}"
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
