@@ -1,187 +1,148 @@
-//! `examples/csv.rs` on its shipped (synthetic) sample tables and on
-//! generated files: binary, multiclass and regression, a separate test file,
-//! the JSON summary, and typed errors instead of panics.
+//! The built `examples/csv` binary on its shipped (synthetic) sample tables
+//! and on generated files: binary, multiclass and regression, a separate
+//! test file, the JSON summary, the header flag, and typed errors instead of
+//! panics. (Text labels, missing values, delimiters, named columns and
+//! prediction: tests/csv_tables.rs.)
 
 #[path = "support/examples.rs"]
 mod examples;
 
+#[path = "support/csv_run.rs"]
+mod csv_run;
+
+// The example's own functions, for what is not worth a process.
+#[allow(dead_code)]
 #[path = "../examples/csv.rs"]
 mod csv_example;
 
-use clap::Parser;
-use csv_example::{Args, Report, Task, label_column, parse_layers, run_to};
-use std::path::{Path, PathBuf};
-
-/// The example's `run`, with what it prints kept in a buffer: the test
-/// harness captures `println!`, not writes to `io::stdout()`.
-fn run(a: &Args) -> Result<Report, Box<dyn std::error::Error>> {
-    run_to(a, &mut Vec::new())
-}
-
-fn sample(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/data")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn args(extra: &[&str]) -> Args {
-    let mut argv = vec!["csv", "--quiet"];
-    argv.extend_from_slice(extra);
-    Args::try_parse_from(argv).expect("valid command line")
-}
-
-/// A fresh directory under the system temporary directory.
-fn temp_dir(tag: &str) -> PathBuf {
-    examples::temp_dir("csv-example", tag)
-}
-
-/// Three classes labelled 3, 5 and 9 (not 0..3), as a CSV with the label in
-/// the first column: points on three rays, deterministic.
-fn three_class_csv(rows: usize, offset: usize) -> String {
-    let mut s = String::from("species,length,width\n");
-    for i in 0..rows {
-        let c = i % 3;
-        let t = ((i + offset) as f64 * 0.618_034).fract();
-        let angle = std::f64::consts::TAU * c as f64 / 3.0 + 0.3 * (t - 0.5);
-        let r = 1.0 + 2.0 * t;
-        let label = [3, 5, 9][c];
-        s += &format!(
-            "{label},{:.4},{:.4}\n",
-            10.0 + r * angle.cos(),
-            -4.0 + r * angle.sin()
-        );
-    }
-    s
-}
+use csv_example::csv_args::{Args, label_column, parse_delimiter, parse_layers};
+use csv_example::csv_report::{MAX_PARAMETERS, check_size, number, plural};
+use csv_run::{Dir, fails, json, ok, sample, three_class_csv};
 
 #[test]
 fn binary_on_the_shipped_moons() {
-    let a = args(&[
+    let moons = sample("moons.csv");
+    let out = ok(&[
         "--train",
-        &sample("moons.csv"),
+        &moons,
         "--test-split",
         "0.2",
         "--label",
         "label",
         "--task",
         "binary",
+        "--json",
     ]);
-    let r = run(&a).unwrap();
-    assert_eq!(r.task, Task::Binary);
-    assert_eq!((r.train_samples, r.test_samples), (240, 60));
-    assert_eq!(r.epochs, 50);
-    let acc = r.test_accuracy.unwrap();
-    assert!(acc >= 0.95, "test accuracy {acc}");
-    assert_eq!(r.test_rmse, None);
-    assert!(r.mean_epoch_seconds > 0.0 && r.samples_per_second > 0.0);
-
-    let json = r.to_json(&a, &[64, 32]);
-    for key in [
-        "test_accuracy",
-        "epochs",
-        "batch",
-        "mean_epoch_seconds",
-        "samples_per_second",
-    ] {
-        assert!(json.get(key).is_some(), "{key} missing from {json}");
-    }
-    assert_eq!(json["test_accuracy"], acc);
-    assert_eq!(json["batch"], 32);
-    assert!(json.get("test_rmse").is_none());
-    // One line of valid JSON.
-    let line = json.to_string();
-    assert!(!line.contains('\n'));
-    let back: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let (back, json) = (back.as_object().unwrap(), json.as_object().unwrap());
+    let j = json(&out);
+    assert_eq!(j["task"], "binary");
     assert_eq!(
-        back.keys().collect::<Vec<_>>(),
-        json.keys().collect::<Vec<_>>()
+        (j["train_samples"].as_u64(), j["test_samples"].as_u64()),
+        (Some(240), Some(60))
     );
-    for (key, value) in json {
-        match (value.as_f64(), back[key].as_f64()) {
-            // serde_json's default float parser may be one ulp off.
-            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-15 * a.abs(), "{key}: {a} vs {b}"),
-            _ => assert_eq!(&back[key], value, "{key}"),
-        }
+    assert_eq!(j["epochs"], 50);
+    let acc = j["test_accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.95, "test accuracy {acc}");
+    assert!(j.get("test_rmse").is_none());
+    for key in ["mean_epoch_seconds", "samples_per_second"] {
+        assert!(j[key].as_f64().unwrap() > 0.0, "{key}: {j}");
     }
+    assert_eq!(j["batch"], 32);
+    assert_eq!(j["classes"], serde_json::json!(["0", "1"]));
+    assert_eq!(
+        (j["missing"].as_str(), j["dropped_rows"].as_u64()),
+        (Some("error"), Some(0))
+    );
+    // The printed accuracy is the JSON's.
+    assert!(out.contains(&format!("test accuracy {acc:.4}")), "{out}");
 }
 
 #[test]
 fn regression_on_the_shipped_houses() {
-    let a = args(&[
+    let out = ok(&[
         "--train",
         &sample("houses.csv"),
         "--label",
         "price",
         "--task",
         "regression",
+        "--json",
     ]);
-    let r: Report = run(&a).unwrap();
-    assert_eq!((r.train_samples, r.test_samples), (320, 80));
-    assert_eq!((r.test_accuracy, r.epochs), (None, 50));
-    let (rmse, baseline) = (r.test_rmse.unwrap(), r.baseline_rmse.unwrap());
+    let j = json(&out);
+    assert_eq!(
+        (j["train_samples"].as_u64(), j["test_samples"].as_u64()),
+        (Some(320), Some(80))
+    );
+    assert!(j.get("test_accuracy").is_none() && j.get("classes").is_none());
+    let rmse = j["test_rmse"].as_f64().unwrap();
+    let baseline = j["baseline_rmse"].as_f64().unwrap();
     // The table's noise has sd 12 (thousands); its prices spread about 100.
     assert!(baseline > 80.0, "baseline {baseline}");
     assert!(rmse < 30.0 && rmse < baseline / 3.0, "rmse {rmse}");
     // The reported loss is the MSE in the file's units.
-    assert!((r.test_loss.sqrt() - rmse).abs() < 1e-3 * rmse, "{r:?}");
-    let json = r.to_json(&a, &[64, 32]);
-    assert_eq!(json["test_rmse"], rmse);
-    assert!(json.get("test_accuracy").is_none());
+    let loss = j["test_loss"].as_f64().unwrap();
+    assert!((loss.sqrt() - rmse).abs() < 1e-3 * rmse, "{j}");
 }
 
 #[test]
 fn multiclass_with_a_separate_test_file() {
-    let dir = temp_dir("multiclass");
-    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
-    std::fs::write(&train, three_class_csv(300, 0)).unwrap();
-    std::fs::write(&test, three_class_csv(90, 1000)).unwrap();
-    let a = args(&[
+    let dir = Dir::new("multiclass");
+    let train = dir.file("train.csv", &three_class_csv(300, 0));
+    let test = dir.file("test.csv", &three_class_csv(90, 1000));
+    let args = [
         "--train",
-        train.to_str().unwrap(),
+        &train,
         "--test",
-        test.to_str().unwrap(),
+        &test,
         "--label",
-        "0",
+        "1", // the first column: columns are numbered from 1
         "--task",
         "multiclass",
         "--layers",
         "16",
         "--epochs",
         "30",
-    ]);
-    let r = run(&a).unwrap();
-    assert_eq!((r.train_samples, r.test_samples), (300, 90));
-    let acc = r.test_accuracy.unwrap();
+        "--json",
+    ];
+    let out = ok(&args);
+    assert!(
+        out.contains("3 classes; label values [3, 5, 9] are classes 0..3"),
+        "{out}"
+    );
+    let j = json(&out);
+    assert_eq!(
+        (j["train_samples"].as_u64(), j["test_samples"].as_u64()),
+        (Some(300), Some(90))
+    );
+    let acc = j["test_accuracy"].as_f64().unwrap();
     assert!(acc > 0.95, "test accuracy {acc}");
 
     // A test label the training file never had is an error naming the line.
-    let mut unseen = three_class_csv(9, 0);
-    unseen += "7,10.0,-4.0\n";
-    std::fs::write(&test, unseen).unwrap();
-    let e = run(&a).unwrap_err().to_string();
-    assert!(e.contains("test.csv:11") && e.contains("[3, 5, 9]"), "{e}");
-    std::fs::remove_dir_all(&dir).unwrap();
+    dir.file("test.csv", &(three_class_csv(9, 0) + "7,10.0,-4.0\n"));
+    let e = fails(&args);
+    assert_eq!(
+        e,
+        format!(
+            "{test}:11: column 1 (\"species\"): expected one of the classes [3, 5, 9], found 7"
+        )
+    );
 }
 
 #[test]
 fn errors_are_reported_not_panics() {
     let moons = sample("moons.csv");
     let houses = sample("houses.csv");
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &["--train", "no/such.csv", "--task", "binary"],
-            "file not found",
+            "no/such.csv: file not found",
         ),
         (
             &["--train", &moons, "--task", "binary", "--label", "colour"],
-            "label column \"colour\" not found",
+            "label column \"colour\" not found: the header has [\"x1\", \"x2\", \"label\"]",
         ),
         (
             &["--train", &houses, "--task", "binary", "--label", "rooms"],
-            "--task binary needs exactly 2 distinct labels",
+            "--task binary needs exactly 2 distinct labels in the training file, found 7",
         ),
         (
             &["--train", &moons, "--task", "regression", "--test", &houses],
@@ -189,7 +150,7 @@ fn errors_are_reported_not_panics() {
         ),
         (
             &["--train", &moons, "--task", "binary", "--test-split", "1"],
-            "--test-split must be in (0, 1)",
+            "--test-split must be in (0, 1), found 1",
         ),
         (
             &["--train", &moons, "--task", "binary", "--layers", "8,,4"],
@@ -203,18 +164,20 @@ fn errors_are_reported_not_panics() {
             &["--train", &moons, "--task", "binary", "--batch", "0"],
             "batch size must be at least 1",
         ),
+        (
+            &["--train", &moons, "--task", "binary", "--delimiter", "ab"],
+            "--delimiter: expected one ASCII character",
+        ),
     ];
     for (argv, expected) in cases {
-        let e = run(&args(argv)).unwrap_err().to_string();
+        let e = fails(argv);
         assert!(e.contains(expected), "{argv:?}: {e}");
-        assert!(!e.contains('\n'), "one line: {e}");
     }
-    // clap rejects these before `run`.
+    // The command line itself is refused with status 2, before any work.
     for argv in [
-        &["csv", "--train", "x.csv"][..],
-        &["csv", "--train", "x.csv", "--task", "ordinal"],
+        &["--train", "x.csv"][..],
+        &["--train", "x.csv", "--task", "ordinal"],
         &[
-            "csv",
             "--train",
             "x.csv",
             "--task",
@@ -224,18 +187,44 @@ fn errors_are_reported_not_panics() {
             "--test-split",
             "0.3",
         ],
+        &["--predict", "rows.csv"],
+        &[
+            "--model",
+            "m.safetensors",
+            "--predict",
+            "rows.csv",
+            "--train",
+            "x.csv",
+        ],
+        &[
+            "--train",
+            "x.csv",
+            "--task",
+            "binary",
+            "--features",
+            "a",
+            "--drop",
+            "b",
+        ],
+        &["--train", "x.csv", "--task", "binary", "--missing", "zero"],
     ] {
-        assert!(Args::try_parse_from(argv).is_err(), "{argv:?}");
+        let r = csv_run::csv(argv);
+        assert_eq!(r.code, Some(2), "{argv:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("error: ") && r.stderr.trim_end().lines().count() == 1,
+            "{}",
+            r.stderr
+        );
     }
 }
 
 #[test]
-fn label_and_layer_arguments() {
-    use backprop::data::LabelColumn;
-    assert_eq!(label_column(None), LabelColumn::Last);
-    assert_eq!(label_column(Some("2")), LabelColumn::Number(3));
+fn argument_parsing() {
+    use backprop::data::csv::LabelColumn;
+    assert_eq!(label_column(None).unwrap(), LabelColumn::Last);
+    assert_eq!(label_column(Some("2")).unwrap(), LabelColumn::Number(2));
     assert_eq!(
-        label_column(Some("price")),
+        label_column(Some("price")).unwrap(),
         LabelColumn::Name("price".into())
     );
     assert_eq!(parse_layers("64,32").unwrap(), vec![64, 32]);
@@ -243,14 +232,29 @@ fn label_and_layer_arguments() {
     assert!(parse_layers("").unwrap().is_empty());
     assert!(parse_layers("64,0").is_err());
     assert!(parse_layers("a").is_err());
+    for (s, d) in [
+        (",", b','),
+        (";", b';'),
+        ("tab", b'\t'),
+        ("\\t", b'\t'),
+        ("\t", b'\t'),
+        ("|", b'|'),
+    ] {
+        assert_eq!(parse_delimiter(s).unwrap(), d, "{s:?}");
+    }
+    for bad in ["", "\"", "ab", "é"] {
+        assert!(parse_delimiter(bad).is_err(), "{bad:?}");
+    }
+    use clap::Parser;
+    let a = Args::try_parse_from(["csv", "--model", "m", "--predict", "p.csv"]).unwrap();
+    assert_eq!((a.task, a.train), (None, None));
 }
 
 #[test]
 fn absurd_networks_are_refused_before_anything_is_allocated() {
-    use csv_example::{MAX_PARAMETERS, check_size};
     let moons = sample("moons.csv");
     // It grew to 24 GB and was killed; now an error before training.
-    let a = args(&[
+    let e = fails(&[
         "--train",
         &moons,
         "--task",
@@ -258,7 +262,6 @@ fn absurd_networks_are_refused_before_anything_is_allocated() {
         "--layers",
         "100000000",
     ]);
-    let e = run(&a).unwrap_err().to_string();
     assert_eq!(
         e,
         "--layers 100000000: the network (2 inputs, hidden layers 100000000, 1 output) would have \
@@ -277,21 +280,34 @@ fn absurd_networks_are_refused_before_anything_is_allocated() {
     assert!(e.starts_with("--batch 100000 with these layers"), "{e}");
 }
 
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 #[test]
-fn header_flag_and_a_typo_in_the_first_row() {
-    let dir = temp_dir("header");
+fn header_yes_no_and_auto() {
+    let dir = Dir::new("header");
     let mut text = String::from("1,abc,0\n");
     for i in 0..20 {
         text += &format!("{},{},{}\n", i, i % 5, i % 2);
     }
-    let file = dir.join("typo.csv");
-    std::fs::write(&file, &text).unwrap();
-    let f = file.to_str().unwrap();
-    // auto: the row is data, and its typo is reported (it was a header, and
-    // the row was lost).
-    let e = run(&args(&["--train", f, "--task", "binary"]))
-        .unwrap_err()
-        .to_string();
+    let f = dir.file("typo.csv", &text);
+    let train = |extra: &[&str]| {
+        let mut a = vec![
+            "--train",
+            f.as_str(),
+            "--task",
+            "binary",
+            "--epochs",
+            "2",
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    // auto: the row is data, and its typo is reported (it was taken for a
+    // header, and the row lost).
+    let e = fails(&strs(&train(&[])));
     assert!(
         e.starts_with(&format!(
             "{f}:1: column 2: expected a number, found \"abc\" (the first row was read as data"
@@ -300,62 +316,83 @@ fn header_flag_and_a_typo_in_the_first_row() {
     );
     assert!(e.contains("--header yes"), "{e}");
     // yes: the first row is the header, and the rest trains.
-    let r = run(&args(&[
-        "--train", f, "--task", "binary", "--header", "yes", "--epochs", "2",
-    ]))
-    .unwrap();
-    assert_eq!(r.train_samples + r.test_samples, 20);
-    // no: the typo is an error too.
-    let e = run(&args(&["--train", f, "--task", "binary", "--header", "no"]))
-        .unwrap_err()
-        .to_string();
+    let j = json(&ok(&strs(&train(&["--header", "yes"]))));
+    assert_eq!(
+        j["train_samples"].as_u64().unwrap() + j["test_samples"].as_u64().unwrap(),
+        20
+    );
+    // no: the typo is a plain error.
+    let e = fails(&strs(&train(&["--header", "no"])));
     assert!(
-        e.starts_with(&format!("{f}:1: column 2: expected a number")),
+        e.starts_with(&format!(
+            "{f}:1: column 2: expected a number, found \"abc\""
+        )),
         "{e}"
     );
-    assert!(
-        Args::try_parse_from(["csv", "--train", f, "--task", "binary", "--header", "maybe"])
-            .is_err()
+    assert!(!e.contains("read as data"), "{e}");
+
+    // A file with a header: auto finds it; no reads it as data.
+    let g = dir.file("named.csv", &format!("a,b,y\n{}", &text[8..]));
+    for (header, rows) in [("auto", Some(20)), ("yes", Some(20)), ("no", None)] {
+        let a = [
+            "--train",
+            g.as_str(),
+            "--task",
+            "binary",
+            "--epochs",
+            "2",
+            "--json",
+            "--header",
+            header,
+        ];
+        match rows {
+            Some(n) => {
+                let j = json(&ok(&a));
+                let total =
+                    j["train_samples"].as_u64().unwrap() + j["test_samples"].as_u64().unwrap();
+                assert_eq!(total, n, "--header {header}");
+            }
+            None => assert_eq!(
+                fails(&a),
+                format!("{g}:1: column 1: expected a number, found \"a\"")
+            ),
+        }
+    }
+    // Without a header, auto reads every row.
+    let h = dir.file("plain.csv", &text[8..]);
+    let j = json(&ok(&[
+        "--train", &h, "--task", "binary", "--epochs", "2", "--json",
+    ]));
+    assert_eq!(
+        j["train_samples"].as_u64().unwrap() + j["test_samples"].as_u64().unwrap(),
+        20
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn an_out_of_range_test_value_names_the_test_file_and_line() {
-    let dir = temp_dir("range");
-    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
+    let dir = Dir::new("range");
     let mut text = String::from("a,b,y\n");
     for i in 0..20 {
         text += &format!("{}.{},{},{}\n", 1 + i % 2, i, i % 3, i % 2);
     }
-    std::fs::write(&train, &text).unwrap();
-    std::fs::write(&test, "a,b,y\n1,2,0\n\n3e38,1,1\n").unwrap();
-    let a = args(&[
-        "--train",
-        train.to_str().unwrap(),
-        "--test",
-        test.to_str().unwrap(),
-        "--task",
-        "binary",
-        "--epochs",
-        "1",
-    ]);
+    let train = dir.file("train.csv", &text);
+    let test = dir.file("test.csv", "a,b,y\n1,2,0\n\n3e38,1,1\n");
     // It was "sample 1, feature 0: expected a finite value, found inf".
-    let e = run(&a).unwrap_err().to_string();
+    let e = fails(&[
+        "--train", &train, "--test", &test, "--task", "binary", "--epochs", "1",
+    ]);
     assert_eq!(
         e,
         format!(
-            "{}:4: column 1 (\"a\"): the value 3e38 is out of range: scaled with the training file's mean \
-             and spread it becomes inf; the test file must be on the training file's scale",
-            test.display()
+            "{test}:4: column 1 (\"a\"): the value 3e38 is out of range: scaled with the training file's mean \
+             and spread it becomes inf; the test file must be on the training file's scale"
         )
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn numbers_and_counts_read_as_english() {
-    use csv_example::{number, plural};
     // An MSE of 1.2e74 printed with 78 digits.
     assert_eq!(number(1.2345678e74), "1.2346e74");
     assert_eq!(number(0.25), "0.2500");
@@ -366,23 +403,12 @@ fn numbers_and_counts_read_as_english() {
     assert_eq!(plural(1, "class", "classes"), "1 class");
     assert_eq!(plural(3, "class", "classes"), "3 classes");
 
-    // What run prints: no "1 test samples".
-    let dir = temp_dir("plural");
-    let file = dir.join("two.csv");
-    std::fs::write(&file, "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n").unwrap();
-    let a = args(&[
-        "--train",
-        file.to_str().unwrap(),
-        "--task",
-        "binary",
-        "--epochs",
-        "1",
-        "--layers",
-        "",
+    // What the program prints: no "1 test samples".
+    let dir = Dir::new("plural");
+    let file = dir.file("two.csv", "a,y\n1,0\n2,1\n3,0\n4,1\n5,0\n");
+    let out = ok(&[
+        "--train", &file, "--task", "binary", "--epochs", "1", "--layers", "",
     ]);
-    let mut out = Vec::new();
-    run_to(&a, &mut out).unwrap();
-    let out = String::from_utf8(out).unwrap();
     assert!(
         out.starts_with(
             "binary: 4 training samples and 1 test sample, 1 feature (a), label \"y\"\n2 classes;"
@@ -390,5 +416,4 @@ fn numbers_and_counts_read_as_english() {
         "{out}"
     );
     assert!(out.contains(", 1 epoch, seed 0"), "{out}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -16,15 +16,21 @@ impl CsvTable {
         }
     }
 
-    /// Errors unless the table has a label column and no missing feature
-    /// left unfilled.
-    fn check_ready(&self) -> Result<()> {
+    /// Errors unless the table has a label column.
+    fn check_label(&self) -> Result<()> {
         if !self.has_label() {
             return Err(DataError::Csv {
                 file: self.source.clone(),
                 message: "the table has no label column to train on".into(),
             });
         }
+        Ok(())
+    }
+
+    /// Errors unless the table has a label column and no missing feature
+    /// left unfilled.
+    fn check_ready(&self) -> Result<()> {
+        self.check_label()?;
         let nf = self.n_features().max(1);
         if let Some(i) = self.features.iter().position(|x| x.is_nan()) {
             return Err(DataError::Csv {
@@ -45,7 +51,7 @@ impl CsvTable {
     /// non-negative integer, at most 2⁵³) sorted by value, text labels by
     /// their bytes; see [`ClassMap`].
     pub fn class_map(&self) -> Result<ClassMap> {
-        self.check_ready()?;
+        self.check_label()?;
         match self.labels() {
             Some(numbers) => {
                 let mut values = Vec::with_capacity(numbers.len());

@@ -4,7 +4,9 @@
 
 use crate::csv::{CsvOptions, CsvTable, MissingValues, is_missing};
 use crate::csv_columns::{Plan, plan, positional_text_columns};
-use crate::csv_text::{LineCounter, clean_cell, looks_like_header, quotes_ok, skip_line_breaks};
+use crate::csv_text::{
+    LineCounter, clean_cell, looks_like_header, quote_hint, quote_problem, skip_line_breaks,
+};
 use crate::{DataError, Result};
 use std::borrow::Cow;
 
@@ -66,10 +68,13 @@ impl<'a> Records<'a> {
             let end = self.reader.position().byte() as usize;
             let line = self.lines.line_at(self.text, start);
             let raw = self.text.get(start..end).unwrap_or_default();
-            if raw.contains(&b'"') && !quotes_ok(raw, self.delimiter) {
+            if raw.contains(&b'"')
+                && let Some(problem) = quote_problem(raw, self.delimiter)
+            {
                 return Err(DataError::CsvQuote {
                     file: self.file.to_string(),
                     line,
+                    hint: quote_hint(problem, self.delimiter),
                 });
             }
             let blank = self.record.len() == 1 && self.record[0].trim().is_empty();

@@ -57,12 +57,22 @@ pub(crate) fn skip_line_breaks(text: &[u8], mut start: usize) -> usize {
     start
 }
 
+/// What is wrong with the quoting of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QuoteProblem {
+    /// A quoted cell not closed before the end of the file.
+    Unclosed,
+    /// This byte right after a closing quote (`"a"b`, or `"a";"b"` read
+    /// with another delimiter).
+    TextAfter(u8),
+}
+
 /// Checks the quoting of one record's raw text as the `csv` crate reads it
 /// (a quote opens a quoted cell only as the cell's first character). The
 /// crate forgives what we report: a quoted cell not closed before the end
 /// of the file, and text after a closing quote (`"1"2` would read `12`).
 /// Whitespace after a closing quote is fine (cells are trimmed).
-pub(crate) fn quotes_ok(raw: &[u8], delim: u8) -> bool {
+pub(crate) fn quote_problem(raw: &[u8], delim: u8) -> Option<QuoteProblem> {
     #[derive(PartialEq)]
     enum State {
         Start,
@@ -83,10 +93,25 @@ pub(crate) fn quotes_ok(raw: &[u8], delim: u8) -> bool {
             State::QuoteInQuoted if b == b'"' => State::Quoted,
             State::QuoteInQuoted | State::Closed if end_of_cell => State::Start,
             State::QuoteInQuoted | State::Closed if b.is_ascii_whitespace() => State::Closed,
-            State::QuoteInQuoted | State::Closed => return false,
+            State::QuoteInQuoted | State::Closed => return Some(QuoteProblem::TextAfter(b)),
         };
     }
-    state != State::Quoted
+    (state == State::Quoted).then_some(QuoteProblem::Unclosed)
+}
+
+/// The suggestion after a quoting error: when a quote closes right before
+/// a usual delimiter that is not the one in use, that one.
+pub(crate) fn quote_hint(problem: QuoteProblem, delim: u8) -> String {
+    match problem {
+        QuoteProblem::TextAfter(b) if b != delim => match b {
+            b';' => " (a quote closes before ';': is it the delimiter? --delimiter ';', CsvOptions::delimiter)".into(),
+            b'\t' => " (a quote closes before a tab: is it the delimiter? --delimiter tab, CsvOptions::delimiter)".into(),
+            b'|' => " (a quote closes before '|': is it the delimiter? --delimiter '|', CsvOptions::delimiter)".into(),
+            b',' => " (a quote closes before ',': is it the delimiter? --delimiter ',', CsvOptions::delimiter)".into(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
 }
 
 /// A cell as the table reads it: trimmed; a cell that the `csv` crate left
@@ -168,12 +193,30 @@ mod tests {
             b" \"b\" ,1",
             b"\"multi\nline\",2\n",
         ] {
-            assert!(quotes_ok(ok, b','), "{}", String::from_utf8_lossy(ok));
+            assert_eq!(
+                quote_problem(ok, b','),
+                None,
+                "{}",
+                String::from_utf8_lossy(ok)
+            );
         }
-        for bad in [&b"\"open,1\n"[..], b"\"a\"b,1", b"1,\"2\"x\n"] {
-            assert!(!quotes_ok(bad, b','), "{}", String::from_utf8_lossy(bad));
-        }
-        assert!(quotes_ok(b"\"a\"\t1", b'\t'));
+        assert_eq!(
+            quote_problem(b"\"open,1\n", b','),
+            Some(QuoteProblem::Unclosed)
+        );
+        assert_eq!(
+            quote_problem(b"\"a\"b,1", b','),
+            Some(QuoteProblem::TextAfter(b'b'))
+        );
+        assert_eq!(
+            quote_problem(b"1,\"2\"x\n", b','),
+            Some(QuoteProblem::TextAfter(b'x'))
+        );
+        assert_eq!(quote_problem(b"\"a\"\t1", b'\t'), None);
+        // "a";"b" read with commas: the hint names the semicolon.
+        let p = quote_problem(b"\"a\";\"b\"\n", b',').unwrap();
+        assert!(quote_hint(p, b',').contains("--delimiter ';'"));
+        assert_eq!(quote_hint(QuoteProblem::TextAfter(b'b'), b','), "");
     }
 
     #[test]

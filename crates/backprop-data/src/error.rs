@@ -1,36 +1,11 @@
 //! The crate's error type: every failure names what was expected and what was
 //! found, and, for files, the path (and for CSV the line and column).
 
-use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use thiserror::Error;
 
-/// A column of a CSV file as shown in error messages: its **1-based** number
-/// and, when the file has a header, its name.
-///
-/// ```
-/// use backprop_data::CsvColumn;
-/// let c = CsvColumn { number: 3, name: Some("age".into()) };
-/// assert_eq!(c.to_string(), "column 3 (\"age\")");
-/// assert_eq!(CsvColumn { number: 2, name: None }.to_string(), "column 2");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsvColumn {
-    /// 1-based column number, as a spreadsheet shows it.
-    pub number: usize,
-    /// The header name, if the file has a header.
-    pub name: Option<String>,
-}
-
-impl fmt::Display for CsvColumn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(name) => write!(f, "column {} ({name:?})", self.number),
-            None => write!(f, "column {}", self.number),
-        }
-    }
-}
+pub use crate::csv_column::CsvColumn;
 
 /// Everything that can go wrong while loading, validating or batching data.
 #[derive(Debug, Error)]
@@ -451,13 +426,16 @@ pub enum DataError {
     },
     /// A quoted CSV cell that is not closed, or has text after its closing quote.
     #[error(
-        "{file}:{line}: malformed quoted field (unterminated quote or text after the closing quote)"
+        "{file}:{line}: malformed quoted field (unterminated quote or text after the closing quote){hint}"
     )]
     CsvQuote {
         /// The file.
         file: String,
         /// 1-based line number.
         line: usize,
+        /// Empty, or a suggestion: ` (a quote closes before ';': is it the
+        /// delimiter? …)`.
+        hint: String,
     },
     /// The requested label column does not exist.
     #[error("{file}: label column {requested} not found: {reason}")]

@@ -55,6 +55,7 @@
 mod batcher;
 mod class_map;
 pub mod csv;
+mod csv_column;
 mod csv_columns;
 mod csv_convert;
 mod csv_missing;
