@@ -52,12 +52,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let label = match options >> 5 {
         0 | 1 => LabelColumn::Last,
-        2 => LabelColumn::Index(0),
-        3 => LabelColumn::Index(1),
-        4 => LabelColumn::Index(usize::MAX),
+        2 => LabelColumn::Number(1),
+        3 => LabelColumn::Number(2),
+        4 => LabelColumn::Number(usize::MAX),
         5 => LabelColumn::Name("label".into()),
         6 => LabelColumn::Name(String::new()),
-        _ => LabelColumn::Index(2),
+        _ => LabelColumn::Number(3),
     };
     let opts = CsvOptions {
         has_header,
@@ -70,7 +70,10 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(!table.is_empty());
     assert_eq!(table.features().len(), table.len() * table.n_features());
-    assert_eq!(table.labels().len(), table.len());
+    if let Some(labels) = table.labels() {
+        assert_eq!(labels.len(), table.len());
+    }
+    assert!(table.label(table.len() - 1).is_some());
 
     if let Ok((mut ds, map)) = table.clone().into_classification() {
         assert_eq!(ds.n_classes(), map.len());
