@@ -150,6 +150,7 @@ pub fn save_predictions(
 ) -> Result<(), Box<dyn Error>> {
     let mut text = Vec::new();
     write_predictions(&mut text, lines, predictions, classes)?;
+    create_parent(path)?;
     write_atomic(path, |w| {
         w.write_all(&text).map_err(|source| IoError::Io {
             file: path.to_path_buf(),
@@ -157,4 +158,13 @@ pub fn save_predictions(
         })
     })?;
     Ok(())
+}
+
+/// Creates the directory `path` goes in, if it has one and it is missing.
+pub fn create_parent(path: &Path) -> Result<(), Box<dyn Error>> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: cannot create the directory: {e}", dir.display()).into()),
+        _ => Ok(()),
+    }
 }

@@ -6,7 +6,7 @@ use super::csv_args::{
     Args, Missing, Task, fail, feature_columns, label_column, parse_delimiter, parse_layers,
 };
 use super::csv_model::{CsvModel, TargetScale};
-use super::csv_predictions::{predict_rows, save_predictions};
+use super::csv_predictions::{create_parent, predict_rows, save_predictions};
 use super::csv_report::{Report, check_size, number, plural};
 use super::csv_rows::{TestRows, dropped_note, standardize_targets, target_values};
 use backprop::data::csv::{ClassMap, CsvOptions, CsvTable, MeanImputer, load_csv};
@@ -322,6 +322,7 @@ pub fn train(args: &Args, out: &mut dyn Write) -> Result<Report, Box<dyn Error>>
             scaler.scales(),
             class_names,
         );
+        create_parent(path)?;
         save_model(&net, path)?;
         writeln!(out, "saved the model to {}", path.display())?;
     }
