@@ -35,7 +35,7 @@ pub(crate) fn decode(bytes: &[u8], format: ImageFormat) -> Result<GrayImage, Ima
     let format_name = name(format);
     let decode_error = |e: ::image::ImageError| ImageError::Decode {
         format: format_name,
-        message: e.to_string(),
+        message: message(&e),
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
@@ -64,6 +64,22 @@ pub(crate) fn decode(bytes: &[u8], format: ImageFormat) -> Result<GrayImage, Ima
         height,
         pixels: upright.into_luma8().into_raw(),
     })
+}
+
+/// The decoder's own words: "Format error decoding Png: IDAT …" says the
+/// format twice once [`ImageError::Decode`] names it, so only the cause is
+/// kept.
+fn message(e: &::image::ImageError) -> String {
+    use std::error::Error;
+    match e {
+        ::image::ImageError::Decoding(d) => {
+            d.source().map_or_else(|| d.to_string(), |s| s.to_string())
+        }
+        ::image::ImageError::Limits(l) => format!(
+            "{l}: decoding it needs more than the {MAX_DECODE_BYTES} bytes an image may take"
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// One grey byte per pixel: BT.601 luma of colour, alpha composited over
@@ -153,5 +169,9 @@ mod tests {
             "{e:?}"
         );
         assert!(e.to_string().starts_with("GIF: "), "{e}");
+        // The format is named once, by us, not again by the decoder.
+        let e = decode(b"\x89PNG\r\n\x1a\n", ImageFormat::Png).unwrap_err();
+        assert!(e.to_string().starts_with("PNG: "), "{e}");
+        assert!(!e.to_string().contains("decoding Png"), "{e}");
     }
 }
