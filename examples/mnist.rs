@@ -55,6 +55,8 @@
 //! resume from), the model, the history and the manifest, and exits with
 //! status 130; a second Ctrl-C exits at once.
 
+#[path = "support/data_dir.rs"]
+mod data_dir;
 #[path = "support/exit.rs"]
 mod exit;
 #[path = "support/image_cli.rs"]

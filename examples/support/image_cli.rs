@@ -137,6 +137,7 @@ pub struct NetSpec {
 
 impl NetSpec {
     /// Values per image.
+    #[allow(dead_code)] // mnist's network uses it, cnn's does not.
     pub fn features(&self) -> usize {
         self.channels * self.rows * self.cols
     }

@@ -2,21 +2,13 @@
 //! flags, `$BACKPROP_DATA`, or `data/mnist` found at run time), what it is
 //! called, its files' fingerprint for checkpoints, and the validation split.
 
+use crate::data_dir;
 use crate::image_cli::Args;
 use backprop::data::Dataset;
 use backprop::data::mnist::{IdxFiles, IdxRole};
 use backprop::train::file_checksum;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-
-/// The environment variable naming the data directory when `--data` is not
-/// given.
-pub const DATA_ENV: &str = "BACKPROP_DATA";
-
-/// Where the default data lives, relative to the working directory or to
-/// one of the executable's ancestors (the repository's root for
-/// `target/release/examples/mnist`).
-const DEFAULT_DIR: &str = "data/mnist";
+use std::path::PathBuf;
 
 /// The data of a run: its four files, its name, and where it was found.
 pub struct Source {
@@ -59,7 +51,7 @@ pub fn source(args: &Args) -> Result<Source, String> {
     }
     let (dir, origin) = match &args.data {
         Some(dir) => (dir.clone(), "--data".to_string()),
-        None => default_dir()?,
+        None => data_dir::default_dir()?,
     };
     let files = IdxFiles::find(&dir).map_err(|e| format!("{origin}: {e}"))?;
     Ok(Source {
@@ -68,32 +60,6 @@ pub fn source(args: &Args) -> Result<Source, String> {
         files,
         origin,
     })
-}
-
-/// The data directory when `--data` is not given, and why it was chosen.
-fn default_dir() -> Result<(PathBuf, String), String> {
-    if let Some(dir) = std::env::var_os(DATA_ENV).filter(|v| !v.is_empty()) {
-        return Ok((PathBuf::from(dir), DATA_ENV.into()));
-    }
-    let here = Path::new(DEFAULT_DIR);
-    if here.is_dir() {
-        return Ok((here.to_path_buf(), "in the working directory".into()));
-    }
-    let exe = std::env::current_exe().map_err(|e| format!("the executable's path: {e}"))?;
-    for dir in exe.ancestors().skip(1) {
-        let candidate = dir.join(DEFAULT_DIR);
-        if candidate.is_dir() {
-            return Ok((
-                candidate,
-                format!("beside the executable, {}", exe.display()),
-            ));
-        }
-    }
-    let cwd = std::env::current_dir().map_or_else(|_| ".".into(), |d| d.display().to_string());
-    Err(format!(
-        "no data: give --data DIR (or the four files), or set {DATA_ENV}; there is no {DEFAULT_DIR} in the working directory ({cwd}) nor beside the executable ({}) or in any of its parent directories",
-        exe.display()
-    ))
 }
 
 /// The four files' names, sizes and checksums, under MNIST's names for

@@ -1,0 +1,109 @@
+//! LeNet-5 on MNIST, or on any IDX image set: the convolutional network of
+//! `../shared/peers/python/torch_cnn.py`, layer for layer.
+//!
+//! ```text
+//! Conv2d 1→6 5×5 padding 2, ReLU, MaxPool 2     1×28×28 → 6×28×28 → 6×14×14
+//! Conv2d 6→16 5×5, ReLU, MaxPool 2              → 16×10×10 → 16×5×5
+//! Flatten, Dense 400→120, ReLU, Dense 120→84, ReLU, Dense 84→10
+//! ```
+//!
+//! PyTorch's default initialisation (`Init::TorchDefault`: weights and
+//! biases U(±1/√fan_in), `fan_in = C·kh·kw` for a convolution), softmax
+//! cross-entropy on the logits, pixels scaled to [0, 1], Adam 1e-3 with
+//! cosine decay, batch 64, 10 epochs by default.
+//!
+//! ```sh
+//! cargo run --release --example cnn
+//! cargo run --release --example cnn -- --data data/fashion-mnist
+//! cargo run --release --example cnn -- --hidden 256,128 --validation-split 0.1 --json
+//! ```
+//!
+//! Every flag of `examples/mnist` (the data, `--validation-split`,
+//! checkpoints, `--resume`, `--json`, Ctrl-C, the run directory), through
+//! the same driver (`examples/support/image_run.rs`); `--hidden` sizes the
+//! classifier after the convolutions (120,84). It writes `history.csv`,
+//! `history.json`, `curve.png` and `model.safetensors` under `--out`
+//! (default `runs/cnn`); `predict --model runs/cnn/model.safetensors`
+//! reads the model, and PyTorch loads it into `torch_cnn.py`'s
+//! `nn.Sequential`.
+
+#[path = "support/data_dir.rs"]
+mod data_dir;
+#[path = "support/exit.rs"]
+mod exit;
+#[path = "support/image_cli.rs"]
+mod image_cli;
+#[path = "support/image_data.rs"]
+mod image_data;
+#[path = "support/image_run.rs"]
+mod image_run;
+#[path = "support/threads.rs"]
+mod threads;
+
+use backprop::layers::Sequential;
+use backprop::tensor::Init;
+use image_cli::{BoxError, Example, NetSpec};
+use std::process::ExitCode;
+
+/// The values each image leaves after the two convolutions and poolings
+/// (400 for 28×28), or why the images are too small for them.
+fn flattened(spec: &NetSpec) -> Result<usize, String> {
+    // Conv 5×5 padding 2 keeps the size; pool 2 halves it (rounding down);
+    // conv 5×5 takes 4; pool 2 halves it.
+    let side = |n: usize| (n / 2).checked_sub(4).map(|m| m / 2).filter(|&m| m > 0);
+    match (side(spec.rows), side(spec.cols)) {
+        (Some(h), Some(w)) => Ok(16 * h * w),
+        _ => Err(format!(
+            "LeNet-5 needs images of at least 12×12 pixels (two 5×5 convolutions and two 2×2 poolings), {} has {}×{}",
+            spec.dataset, spec.rows, spec.cols
+        )),
+    }
+}
+
+/// `LeNet-5 conv 6,16 400-120-84-10`.
+fn describe(spec: &NetSpec) -> Result<String, String> {
+    if let Some(layers) = &spec.layers {
+        return Err(format!(
+            "--layers {}: cnn's convolutions are fixed (LeNet-5); --hidden sizes its dense layers after them (default 120,84)",
+            image_cli::join(layers)
+        ));
+    }
+    let sizes: Vec<String> = std::iter::once(flattened(spec)?)
+        .chain(spec.hidden.iter().copied())
+        .chain([spec.classes])
+        .map(|n| n.to_string())
+        .collect();
+    Ok(format!("LeNet-5 conv 6,16 {}", sizes.join("-")))
+}
+
+/// LeNet-5 with PyTorch's default initialisation.
+fn build(spec: &NetSpec) -> Result<Sequential<f32>, BoxError> {
+    describe(spec)?;
+    let mut builder = Sequential::<f32>::builder([spec.channels, spec.rows, spec.cols])
+        .seed(spec.seed)
+        .init(Init::TorchDefault)
+        .conv2d(6, 5)
+        .padding(2)
+        .relu()
+        .max_pool2d(2)
+        .conv2d(16, 5)
+        .relu()
+        .max_pool2d(2)
+        .flatten();
+    for &units in &spec.hidden {
+        builder = builder.dense(units).relu();
+    }
+    Ok(builder.dense(spec.classes).build()?)
+}
+
+fn main() -> ExitCode {
+    image_run::main(&Example {
+        name: "cnn",
+        out: "runs/cnn",
+        about: "Train LeNet-5 (torch_cnn.py's convolutional network) on MNIST or any IDX image set",
+        hidden: "120,84",
+        hidden_help: "Sizes of the dense layers between the convolutions and the output, comma-separated",
+        describe,
+        build,
+    })
+}
