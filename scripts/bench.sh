@@ -4,6 +4,9 @@
 #
 #   scripts/bench.sh                 # 3 epochs per training run
 #   EPOCHS=5 REPEAT=3 scripts/bench.sh
+#   CNN=0 scripts/bench.sh           # without LeNet-5 (examples/cnn against torch_cnn.py)
+#   CNN_ONLY=1 CNN_ACCURACY=1 scripts/bench.sh   # only LeNet-5, and its 10-epoch
+#                                    # accuracy on MNIST and Fashion-MNIST (slow)
 #
 # Peers (from ../shared/peers, see their README.md):
 #   PyTorch and the tutorial's NumPy network: a venv made by
@@ -28,6 +31,10 @@ EPOCHS=${EPOCHS:-3}
 REPEAT=${REPEAT:-1}
 OUT=${OUT:-target/bench}
 DATA=${DATA:-data/mnist}
+CNN=${CNN:-1}
+CNN_ONLY=${CNN_ONLY:-0}
+CNN_EPOCHS=${CNN_EPOCHS:-$EPOCHS}
+CNN_ACCURACY=${CNN_ACCURACY:-0}
 BIN=${CARGO_TARGET_DIR:-target}/release/examples
 mkdir -p "$OUT"
 : > "$OUT/runs.jsonl"
@@ -38,7 +45,7 @@ record() { # impl kind batch json-line
 }
 
 note "== building backprop (release)"
-cargo build --release --example mnist --example predict --example fma_peak >&2
+cargo build --release --example mnist --example cnn --example predict --example fma_peak >&2
 
 note "== machine"
 { lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | sed 's/Flags:.*\(avx512f\).*/Flags: ... avx512f .../'; uptime; } > "$OUT/machine.txt" 2>&1 || true
@@ -61,6 +68,7 @@ else
 fi
 
 for r in $(seq "$REPEAT"); do
+    [ "$CNN_ONLY" = 1 ] && break
     for b in 64 256; do
         note "== backprop mnist --batch $b (run $r)"
         line=$("$BIN"/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --threads 2 --data "$DATA" --out "$OUT/mnist-$b" --json | tail -n 1)
@@ -98,6 +106,43 @@ for r in $(seq "$REPEAT"); do
         record candle-1thread infer 1 "$line"
     fi
 done
+# LeNet-5: examples/cnn against torch_cnn.py, each run alternating with the
+# other's, both on 2 threads; inference through predict --bench (the peers'
+# --infer protocol) on the model the batch-64 run wrote.
+if [ "$CNN" = 1 ]; then
+    for r in $(seq "$REPEAT"); do
+        for b in 64 256; do
+            note "== backprop cnn --batch $b (run $r)"
+            line=$("$BIN"/cnn --epochs "$CNN_EPOCHS" --batch "$b" --schedule constant --threads 2 --data "$DATA" --out "$OUT/cnn-$b" --json | tail -n 1)
+            record backprop-cnn train "$b" "$line"
+            if [ -n "$PY" ]; then
+                note "== pytorch LeNet-5 --batch $b (run $r)"
+                line=$("$PY" "$SHARED/peers/python/torch_cnn.py" --epochs "$CNN_EPOCHS" --batch "$b" --threads 2 --data "$DATA" | tail -n 1)
+                record pytorch-cnn train "$b" "$line"
+            fi
+        done
+        note "== LeNet-5 inference (run $r)"
+        line=$("$BIN"/predict --bench --model "$OUT/cnn-64/model.safetensors" --threads 2 --data "$DATA" --json | tail -n 1) \
+            && record backprop-cnn infer 1 "$line" || note "!! predict --bench on the LeNet-5 model failed"
+        if [ -n "$PY" ]; then
+            line=$("$PY" "$SHARED/peers/python/torch_cnn.py" --infer --threads 2 --data "$DATA" | tail -n 1)
+            record pytorch-cnn infer 1 "$line"
+        fi
+    done
+    if [ "$CNN_ACCURACY" = 1 ]; then
+        # Each with its own defaults: ours print theirs in the run header.
+        for set in mnist fashion-mnist; do
+            note "== backprop cnn, 10 epochs on $set"
+            line=$("$BIN"/cnn --epochs 10 --threads 2 --data "data/$set" --out "$OUT/cnn-accuracy-$set" --json | tail -n 1)
+            record backprop-cnn "accuracy-$set" 64 "$line"
+            if [ -n "$PY" ]; then
+                note "== pytorch LeNet-5, 10 epochs on $set"
+                line=$("$PY" "$SHARED/peers/python/torch_cnn.py" --epochs 10 --threads 2 --data "data/$set" | tail -n 1)
+                record pytorch-cnn "accuracy-$set" 64 "$line"
+            fi
+        done
+    fi
+fi
 [ -n "$PY" ] || note "!! no Python peer venv (looked for $SHARED/peers/python/.venv and /tmp/peers-venv): PyTorch and NumPy skipped"
 [ -x "$PEERS_BIN/candle-mlp" ] || note "!! candle-mlp not found under $PEERS_BIN: candle skipped"
 

@@ -101,3 +101,58 @@ print("\n## Peak resident memory in training (MiB)\n")
 for (impl, kind, b), res in sorted(runs.items()):
     if kind == "train":
         print(f"- {impl}, batch {b}: {fmt(med(impl, kind, b, 'peak_rss_mib'), '.0f')}")
+
+# ----- LeNet-5: examples/cnn against torch_cnn.py (issue #15's targets) -----
+if any(impl == "backprop-cnn" for (impl, _, _) in runs):
+    # FLOPs per image: forward 2·(6·28·28·25 + 16·10·10·150 + 400·120 + 120·84 + 84·10)
+    # = 833,040; a training step adds every weight gradient (the same again)
+    # and the input gradients of conv2 and the dense layers (597,840).
+    CNN_FWD, CNN_STEP = 833_040, 2_263_920
+    print("\n## LeNet-5 (examples/cnn against torch_cnn.py), training, Adam, f32\n")
+    print("Mean epoch seconds over epochs 2..N, median of runs, both on 2 threads. The floor is the")
+    print("epoch's FLOPs (2.26 MFLOP per image, 136 GFLOP) at the 2-thread FMA peak.\n")
+    print("| batch | backprop | PyTorch | backprop / PyTorch | target | met | backprop GFLOP/s | of FMA peak 2t | floor s | backprop / floor | PyTorch / floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    floor = None if peak_all is None else CNN_STEP * 60_000 / (peak_all * 1e9)
+    for b, target in ((64, 0.35), (256, 0.4)):
+        ours = med("backprop-cnn", "train", b, "mean_epoch_seconds")
+        torch = med("pytorch-cnn", "train", b, "mean_epoch_s")
+        r = ratio(ours, torch)
+        met = "—" if r is None else ("yes" if r <= target else "no")
+        achieved = None if ours is None else CNN_STEP * 60_000 / ours / 1e9
+        print(f"| {b} | {fmt(ours)} | {fmt(torch)} | {fmt(r, '.2f')} | ≤ {target} | {met} | {fmt(achieved, '.1f')} | "
+              f"{fmt(ratio(achieved, peak_all), '.0%')} | {fmt(floor, '.2f')} | {fmt(ratio(ours, floor), '.1f')} | {fmt(ratio(torch, floor), '.1f')} |")
+
+    print("\n## LeNet-5 inference (single-sample median latency, batch-1000 throughput), 2 threads\n")
+    lat = med("backprop-cnn", "infer", 1, "single_latency_us_median")
+    tlat = med("pytorch-cnn", "infer", 1, "single_latency_us_median")
+    thr = med("backprop-cnn", "infer", 1, "batch1000_images_per_s")
+    tthr = med("pytorch-cnn", "infer", 1, "batch_images_per_s")
+    print("| | backprop | PyTorch | backprop / PyTorch | target | met |")
+    print("|---|---|---|---|---|---|")
+    r = ratio(lat, tlat)
+    print(f"| single sample, µs | {fmt(lat, '.1f')} | {fmt(tlat, '.1f')} | {fmt(r, '.3f')} | ≤ 0.1 | "
+          f"{'—' if r is None else ('yes' if r <= 0.1 else 'no')} |")
+    r = ratio(thr, tthr)
+    print(f"| batch 1000, images/s | {fmt(thr, '.0f')} | {fmt(tthr, '.0f')} | {fmt(r, '.2f')} | ≥ 3 | "
+          f"{'—' if r is None else ('yes' if r >= 3 else 'no')} |")
+    gf = None if thr is None else thr * CNN_FWD / 1e9
+    tgf = None if tthr is None else tthr * CNN_FWD / 1e9
+    print(f"\nbatch-1000 forward GFLOP/s: backprop {fmt(gf, '.1f')} ({fmt(ratio(gf, peak_all), '.0%')} of the 2-thread FMA peak), "
+          f"PyTorch {fmt(tgf, '.1f')} ({fmt(ratio(tgf, peak_all), '.0%')})")
+
+    print("\n## LeNet-5 peak resident memory in training (MiB; target ≤ 150 for examples/cnn)\n")
+    for b in (64, 256):
+        ours = med("backprop-cnn", "train", b, "peak_rss_mib")
+        torch = med("pytorch-cnn", "train", b, "peak_rss_mib")
+        met = "—" if ours is None else ("met" if ours <= 150 else "not met")
+        print(f"- batch {b}: backprop {fmt(ours, '.0f')} ({met}), PyTorch {fmt(torch, '.0f')}")
+
+    if any(kind.startswith("accuracy-") for (_, kind, _) in runs):
+        print("\n## LeNet-5 test accuracy after 10 epochs, each with its defaults\n")
+        print("| data | backprop | PyTorch | target |")
+        print("|---|---|---|---|")
+        for name, target in (("mnist", 0.990), ("fashion-mnist", 0.900)):
+            ours = med("backprop-cnn", f"accuracy-{name}", 64, "test_accuracy")
+            torch = med("pytorch-cnn", f"accuracy-{name}", 64, "final_test_acc")
+            print(f"| {name} | {fmt(ours, '.4f')} | {fmt(torch, '.4f')} | ≥ {target:.3f} |")
