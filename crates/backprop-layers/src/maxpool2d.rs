@@ -19,7 +19,8 @@
 
 use crate::pool::{self, Geometry};
 use crate::{
-    BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, PoolWindow, Registry, Shape,
+    BuildContext, Config, Layer, LayerError, LayerType, Mode, Pair, Plan, PoolWindow, Registry,
+    Shape,
 };
 use backprop_tensor::{DMatrix, Scalar, ops};
 
@@ -45,7 +46,7 @@ pub struct MaxPool2d {
     g: Geometry,
     /// For each output value of the last forward pass (column-major, like
     /// the output), the row of the input that was its maximum.
-    argmax: Vec<usize>,
+    argmax: Vec<u32>,
     /// The batch size of the last forward pass (0 before the first).
     batch: usize,
 }
@@ -55,7 +56,7 @@ impl MaxPool2d {
     /// an error if the window does not fit (see [`PoolWindow`]).
     pub fn new(input: impl Into<Shape>, window: PoolWindow) -> Result<Self, LayerError> {
         Ok(Self {
-            g: Geometry::new(NAME, &input.into(), window)?,
+            g: geometry(&input.into(), window)?,
             argmax: Vec::new(),
             batch: 0,
         })
@@ -67,7 +68,7 @@ impl MaxPool2d {
     /// Where each maximum of the last forward pass was: for output value `k`
     /// of sample `s` (entry `s·out + k`, `out` values per sample), its row
     /// in the input (`c·H·W + i·W + j`).
-    pub fn argmax(&self) -> &[usize] {
+    pub fn argmax(&self) -> &[u32] {
         &self.argmax
     }
 }
@@ -85,37 +86,21 @@ impl<T: Scalar> Layer<T> for MaxPool2d {
         ops::resize(output, n_out, m);
         self.argmax.resize(n_out * m, 0);
         self.batch = m;
-        let (hw, w) = (g.h * g.w, g.w);
-        let neg_inf = T::of(f64::NEG_INFINITY);
+        let hw = g.h * g.w;
         let samples = input.as_slice().chunks_exact(n_in);
         let outs = output.as_mut_slice().chunks_exact_mut(n_out);
-        for ((x, y), arg) in samples.zip(outs).zip(self.argmax.chunks_exact_mut(n_out)) {
-            let mut k = 0;
-            for c in 0..g.c {
-                let base = c * hw;
-                for oy in 0..g.oh {
-                    let (r0, r1) = g.rows(oy);
-                    for ox in 0..g.ow {
-                        let (c0, c1) = g.cols(ox);
-                        let mut best = neg_inf;
-                        let mut at = base + r0 * w + c0;
-                        for i in r0..r1 {
-                            let row = base + i * w;
-                            for (j, &v) in x[row + c0..row + c1].iter().enumerate() {
-                                // PyTorch's test: a NaN always takes it.
-                                if v > best || v.partial_cmp(&v).is_none() {
-                                    best = v;
-                                    at = row + c0 + j;
-                                }
-                            }
-                        }
-                        y[k] = best;
-                        arg[k] = at;
-                        k += 1;
-                    }
+        let args = self.argmax.chunks_exact_mut(n_out);
+        let planes = g.oh * g.ow;
+        ops::simd(|| {
+            for ((x, y), arg) in samples.zip(outs).zip(args) {
+                let maps = x.chunks_exact(hw);
+                let outs = y.chunks_exact_mut(planes).zip(arg.chunks_exact_mut(planes));
+                for (c, (x, (y, arg))) in maps.zip(outs).enumerate() {
+                    // c·h·w < n_in ≤ 2³², checked when the layer was built.
+                    max_plane(&g, x, (c * hw) as u32, y, arg);
                 }
             }
-        }
+        });
         Ok(())
     }
 
@@ -140,12 +125,12 @@ impl<T: Scalar> Layer<T> for MaxPool2d {
         ops::check_shape("max_pool2d backward", "dA", grad_output, (n_out, m))
             .map_err(LayerError::shape(NAME))?;
         ops::resize(dx, n_in, m);
-        dx.fill(T::zero());
+        dx.as_mut_slice().fill(T::zero());
         let dys = grad_output.as_slice().chunks_exact(n_out);
         let dxs = dx.as_mut_slice().chunks_exact_mut(n_in);
         for ((dy, dx), arg) in dys.zip(dxs).zip(self.argmax.chunks_exact(n_out)) {
             for (&d, &at) in dy.iter().zip(arg) {
-                dx[at] += d;
+                dx[at as usize] += d;
             }
         }
         Ok(())
@@ -165,6 +150,139 @@ impl<T: Scalar> Layer<T> for MaxPool2d {
     }
 }
 
+/// The window on `input`, whose samples' rows must fit the argmax's `u32`.
+fn geometry(input: &Shape, window: PoolWindow) -> Result<Geometry, LayerError> {
+    let g = Geometry::new(NAME, input, window)?;
+    if g.in_len() - 1 > u32::MAX as usize {
+        return Err(LayerError::InvalidConfig {
+            layer: NAME.into(),
+            message: format!(
+                "samples of {input} hold {} values; max pooling takes at most 2^32 per sample",
+                g.in_len()
+            ),
+        });
+    }
+    Ok(g)
+}
+
+/// PyTorch's test: a larger value, or a NaN, takes the maximum.
+#[inline(always)]
+fn takes<T: Scalar>(v: T, best: T) -> bool {
+    #[allow(clippy::eq_op)] // v ≠ v: v is NaN
+    let nan = v != v;
+    v > best || nan
+}
+
+/// Max pooling of one channel of one sample: `x` is its `h·w` map, `y` and
+/// `arg` its `oh·ow` outputs and their argmaxes, `base` the row of `x[0]` in
+/// the sample. Every window is scanned in the same order, its rows top to
+/// bottom, each left to right, from −∞. The windows wholly inside
+/// (`interior_cols`) of a row of 2×2 windows at stride 2 go through a loop
+/// the compiler vectorises; other interior windows have the kernel's width
+/// known at compile time for the usual 2 and 3 (a window row is a
+/// fixed-size slice); the edge windows are clipped one by one.
+#[inline(always)]
+fn max_plane<T: Scalar>(g: &Geometry, x: &[T], base: u32, y: &mut [T], arg: &mut [u32]) {
+    let (ow, kw) = (g.ow, g.window.kernel.w);
+    let (lo, hi) = g.interior_cols();
+    let rows = y.chunks_exact_mut(ow).zip(arg.chunks_exact_mut(ow));
+    for (oy, (y, arg)) in rows.enumerate() {
+        let rows = g.rows(oy);
+        for ox in (0..lo).chain(hi..ow) {
+            (y[ox], arg[ox]) = window_max::<T, 0>(g, x, rows, g.cols(ox), base);
+        }
+        let (y, arg) = (&mut y[lo..hi], &mut arg[lo..hi]);
+        let w = g.window;
+        if (w.kernel, w.stride) == (Pair::square(2), Pair::square(2)) && rows.1 - rows.0 == 2 {
+            // LeNet's pool, and most others: vectorised.
+            let first = rows.0 * g.w + 2 * lo - w.padding.w;
+            let n = 2 * y.len();
+            let (top, bottom) = (&x[first..first + n], &x[first + g.w..first + g.w + n]);
+            max_row_2x2(top, bottom, g.w as u32, base + first as u32, y, arg);
+            continue;
+        }
+        match kw {
+            2 => max_row::<T, 2>(g, x, rows, lo, base, y, arg),
+            3 => max_row::<T, 3>(g, x, rows, lo, base, y, arg),
+            _ => max_row::<T, 0>(g, x, rows, lo, base, y, arg),
+        }
+    }
+}
+
+/// A row of 2×2 windows at stride 2, each wholly inside: window `k` is
+/// `top[2k], top[2k+1], bottom[2k], bottom[2k+1]` (in scan order), at rows
+/// `at + 2k` and `at + 2k + w` of the sample. Branch-free, so that the
+/// compiler vectorises it across windows.
+#[inline(always)]
+fn max_row_2x2<T: Scalar>(top: &[T], bottom: &[T], w: u32, at: u32, y: &mut [T], arg: &mut [u32]) {
+    let n = y
+        .len()
+        .min(arg.len())
+        .min(top.len() / 2)
+        .min(bottom.len() / 2);
+    let (top, bottom, y, arg) = (&top[..2 * n], &bottom[..2 * n], &mut y[..n], &mut arg[..n]);
+    for k in 0..n {
+        // Scan order, merged in pairs: "the last NaN, else the first
+        // maximum" of two parts is that of the whole (see `merge`).
+        let (t, to) = merge(top[2 * k], 0, top[2 * k + 1], 1);
+        let (b, bo) = merge(bottom[2 * k], w, bottom[2 * k + 1], w + 1);
+        let (m, o) = merge(t, to, b, bo);
+        y[k] = m;
+        arg[k] = at + 2 * k as u32 + o;
+    }
+}
+
+/// The scan of an earlier part with result `(a, ao)` followed by a later
+/// one with result `(b, bo)`: `b` takes over if it is larger, or NaN.
+#[inline(always)]
+fn merge<T: Scalar>(a: T, ao: u32, b: T, bo: u32) -> (T, u32) {
+    let t = takes(b, a);
+    (if t { b } else { a }, if t { bo } else { ao })
+}
+
+/// The interior windows `lo..` of one row of windows.
+#[inline(always)]
+fn max_row<T: Scalar, const KW: usize>(
+    g: &Geometry,
+    x: &[T],
+    rows: (usize, usize),
+    lo: usize,
+    base: u32,
+    y: &mut [T],
+    arg: &mut [u32],
+) {
+    let (kw, sw, pw) = (g.window.kernel.w, g.window.stride.w, g.window.padding.w);
+    for (k, (y, a)) in y.iter_mut().zip(arg.iter_mut()).enumerate() {
+        let c0 = (lo + k) * sw - pw;
+        (*y, *a) = window_max::<T, KW>(g, x, rows, (c0, c0 + kw), base);
+    }
+}
+
+/// The maximum of the window on `rows` × `cols` and its row in the sample
+/// (`KW`: the window's width if known at compile time, else 0).
+#[inline(always)]
+fn window_max<T: Scalar, const KW: usize>(
+    g: &Geometry,
+    x: &[T],
+    (r0, r1): (usize, usize),
+    (c0, c1): (usize, usize),
+    base: u32,
+) -> (T, u32) {
+    let width = if KW > 0 { KW } else { c1 - c0 };
+    let (mut best, mut at) = (T::of(f64::NEG_INFINITY), r0 * g.w + c0);
+    for i in r0..r1 {
+        let row = i * g.w + c0;
+        for (j, &v) in x[row..row + width].iter().enumerate() {
+            // Selects, not a branch: which value wins is data, and a
+            // mispredicted branch per tap costs more than the window.
+            let t = takes(v, best);
+            best = if t { v } else { best };
+            at = if t { row + j } else { at };
+        }
+    }
+    (best, base + at as u32)
+}
+
 /// Saved as `{"kernel_size": [kh, kw], "stride": [sh, sw], "padding": [ph,
 /// pw]}` (PyTorch's argument names); owns no tensor.
 impl LayerType for MaxPool2d {
@@ -172,9 +290,7 @@ impl LayerType for MaxPool2d {
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         let window = PoolWindow::from_config(NAME, config)?;
-        Ok(Plan::stateless(
-            Geometry::new(NAME, input, window)?.output_shape(),
-        ))
+        Ok(Plan::stateless(geometry(input, window)?.output_shape()))
     }
 
     fn build<T: Scalar>(
@@ -222,7 +338,7 @@ mod tests {
         assert_eq!(p.argmax(), [3]);
         // All −∞: the first position.
         let (y, _) = run(&mut p, &[f64::NEG_INFINITY; 4]);
-        assert_eq!((y[0], p.argmax()), (f64::NEG_INFINITY, &[0usize][..]));
+        assert_eq!((y[0], p.argmax()), (f64::NEG_INFINITY, &[0u32][..]));
     }
 
     #[test]

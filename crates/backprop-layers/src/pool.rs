@@ -186,6 +186,24 @@ impl Geometry {
         let w = &self.window;
         span(ox, w.stride.w, w.padding.w, w.kernel.w, self.w)
     }
+    /// The window columns `lo..hi` whose windows lie wholly inside the
+    /// input: window `ox` of them reads columns `ox·sw − pw + b` for every
+    /// `b < kw`, unclipped (the fast loops of the pools run over these; the
+    /// others, at the edges, are clipped window by window).
+    pub fn interior_cols(&self) -> (usize, usize) {
+        let wn = &self.window;
+        let (k, s, p) = (
+            wn.kernel.w as u128,
+            wn.stride.w as u128,
+            wn.padding.w as u128,
+        );
+        let ow = self.ow as u128;
+        let lo = p.div_ceil(s).min(ow);
+        let n = self.w as u128 + p;
+        let hi = if n >= k { ((n - k) / s + 1).min(ow) } else { 0 };
+        // Both at most `ow`, a usize.
+        (lo as usize, hi.max(lo) as usize)
+    }
     /// That an input batch has `in_len` rows.
     pub fn check_rows(&self, layer: &str, rows: usize) -> Result<(), LayerError> {
         if rows != self.in_len() {
@@ -286,6 +304,41 @@ mod tests {
         assert_eq!(g.rows(0), (0, 2));
         assert_eq!(g.rows(3), (5, 7));
         assert_eq!(g.cols(3), (3, 5));
+        assert_eq!(g.interior_cols(), (0, 4));
+        // Padding 1 on 5 columns, kernel 3, stride 2: windows at −1, 1, 3;
+        // only the middle one is inside.
+        let g = geo(
+            [1, 1, 5],
+            PoolWindow::new((1, 3))
+                .with_stride((1, 2))
+                .with_padding((0, 1)),
+        )
+        .unwrap();
+        assert_eq!((g.ow, g.interior_cols()), (3, (1, 2)));
+        // Every window is inside exactly when its columns are.
+        for (w, win) in [
+            (
+                7,
+                PoolWindow::new((1, 2))
+                    .with_stride((1, 3))
+                    .with_padding((0, 1)),
+            ),
+            (
+                9,
+                PoolWindow::new((1, 4))
+                    .with_stride((1, 1))
+                    .with_padding((0, 2)),
+            ),
+            (4, PoolWindow::new((1, 4)).with_padding((0, 2))),
+        ] {
+            let g = geo([1, 1, w], win).unwrap();
+            let (lo, hi) = g.interior_cols();
+            for ox in 0..g.ow {
+                let inside = ox * win.stride.w >= win.padding.w
+                    && ox * win.stride.w + win.kernel.w <= w + win.padding.w;
+                assert_eq!(inside, (lo..hi).contains(&ox), "{w} {win:?} {ox}");
+            }
+        }
     }
 
     #[test]

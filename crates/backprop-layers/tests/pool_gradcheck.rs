@@ -54,6 +54,7 @@ fn windows() -> Vec<([usize; 3], PoolWindow)> {
     vec![
         ([2, 6, 6], PoolWindow::new(2)),
         ([1, 7, 5], PoolWindow::new(2)),
+        ([2, 7, 6], PoolWindow::new(2).with_padding(1)),
         (
             [2, 7, 6],
             PoolWindow::new((3, 2))

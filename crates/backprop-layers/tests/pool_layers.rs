@@ -22,13 +22,14 @@ fn integers<T: Scalar>(rows: usize, cols: usize, seed: u64) -> DMatrix<T> {
     DMatrix::from_fn(rows, cols, |_, _| T::of(rng.random_range(0..3) as f64))
 }
 
-/// The cases: input `[C, H, W]`, window; odd sizes, non-square kernels,
+/// The cases: input `[C, H, W]`, window; LeNet's, odd sizes, non-square kernels,
 /// strides above and below the kernel, padding.
 fn cases() -> Vec<([usize; 3], PoolWindow)> {
     vec![
         ([6, 28, 28], PoolWindow::new(2)),
         ([16, 10, 10], PoolWindow::new(2)),
         ([1, 7, 5], PoolWindow::new(2)),
+        ([2, 7, 6], PoolWindow::new(2).with_padding(1)),
         (
             [2, 7, 6],
             PoolWindow::new((3, 2))
