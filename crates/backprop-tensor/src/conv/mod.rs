@@ -17,12 +17,20 @@
 //! `O × C·kh·kw` matrix of PyTorch's `[O, C, kh, kw]` tensor flattened
 //! row by row.
 
+mod direct;
 mod geometry;
 mod im2col;
 mod pass;
+mod run;
 #[cfg(test)]
 mod tests;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "x86_stub.rs"]
+mod x86;
 
 pub use geometry::Conv2dGeometry;
 pub use im2col::{col2im, im2col};
-pub use pass::{Conv2dGrads, Conv2dScratch, backward, forward};
+pub use pass::{Conv2dGrads, backward, forward};
+pub use run::Conv2dScratch;

@@ -3,7 +3,7 @@
 //! batches that leave a short last group; and bit-identity on 1 and more
 //! threads.
 
-use super::pass::Cut;
+use super::run::Cut;
 use super::*;
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -270,4 +270,66 @@ fn geometry_refuses_what_does_not_fit() {
     // Exactly fitting is fine: one output.
     let g = Conv2dGeometry::new([1, 5, 5], 2, (7, 7), (3, 3), (1, 1), (1, 1)).unwrap();
     assert_eq!(g.output_size(), (1, 1));
+}
+
+/// `f32` takes the implicit path on AVX2 CPUs (both orientations, one or
+/// more blocks of channels) and the im2col path elsewhere; either agrees
+/// with the direct convolution to `f32` rounding.
+#[test]
+fn f32_passes_match_the_direct_convolution() {
+    use super::direct::{Direct, Orientation};
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut seen = std::collections::HashSet::new();
+    for case in CASES {
+        for out in [case.1, 7, 17] {
+            let g = Conv2dGeometry::new(case.0, out, case.2, case.3, case.4, case.5).unwrap();
+            seen.insert(Direct::new::<f32>(&g).map(|d| (d.orientation, out > 16)));
+            let (o, k, batch) = (g.out_channels(), g.patch_len(), case.6);
+            // f32 values, and the same values in f64 for the reference.
+            let rounded = |m: DMatrix<f64>| m.map(|v| v as f32 as f64);
+            let (w, b) = (
+                rounded(random(o, k, &mut rng)),
+                rounded(random(o, 1, &mut rng)),
+            );
+            let x = rounded(random(g.input_len(), batch, &mut rng));
+            let dz = rounded(random(g.output_len(), batch, &mut rng));
+            let f = |m: &DMatrix<f64>| m.map(|v| v as f32);
+            let mut scratch = Conv2dScratch::default();
+            let mut z = DMatrix::zeros(0, 0);
+            forward(&g, &f(&w), Some(&f(&b)), &f(&x), &mut z, &mut scratch).unwrap();
+            let (dw0, db0) = (f(&random(o, k, &mut rng)), f(&random(o, 1, &mut rng)));
+            let (mut dw, mut db, mut dx) = (dw0.clone(), db0.clone(), DMatrix::zeros(0, 0));
+            let grads = Conv2dGrads {
+                weight: &mut dw,
+                bias: Some(&mut db),
+                input: Some(&mut dx),
+            };
+            backward(&g, &f(&w), &f(&x), &f(&dz), grads, &mut scratch).unwrap();
+            let close = |got: &DMatrix<f32>, want: &DMatrix<f64>, what: &str| {
+                let tol = 2e-6 * (k.max(g.positions() * batch) as f64);
+                for (a, e) in got.iter().zip(want.iter()) {
+                    assert!(
+                        (*a as f64 - e).abs() <= tol * (1.0 + e.abs()),
+                        "{case:?} O={out} {what}: {a} vs {e}"
+                    );
+                }
+            };
+            close(&z, &naive_forward(&g, &w, b.as_slice(), &x), "Z");
+            let (edw, edb, edx) = naive_backward(&g, &w, &x, &dz);
+            let sub = |a: &DMatrix<f32>, b: &DMatrix<f32>| a.zip_map(b, |p, q| p - q);
+            close(&sub(&dw, &dw0), &edw, "dW");
+            close(&sub(&db, &db0), &edb, "db");
+            close(&dx, &edx, "dX");
+        }
+    }
+    if super::x86::available() {
+        for want in [
+            Some((Orientation::Channels, false)),
+            Some((Orientation::Channels, true)),
+            Some((Orientation::Positions, false)),
+            None,
+        ] {
+            assert!(seen.contains(&want), "{want:?} not covered: {seen:?}");
+        }
+    }
 }

@@ -1,0 +1,451 @@
+//! The implicit-GEMM path of the `f32` convolution (x86-64 with AVX2 and
+//! FMA): the forward pass and the weight gradient read the im2col matrix
+//! straight from the image, through a table of offsets, instead of writing
+//! it out (`U[r, k] = x̃[base[r] + off[k]]`, `x̃` the zero-padded image).
+//!
+//! Two orientations, chosen from the geometry alone:
+//!
+//! - **channels** (8 or more output channels, any stride): a tile is 16
+//!   output channels × 6 positions, `Z[o, r] = Σ_k W[o, k] · x̃[base[r] +
+//!   off[k]]`; the weight gradient is the same kernel with the roles of
+//!   positions and taps swapped, `dW[o, k] = Σ_r dZ[o, r] · x̃[base[r] +
+//!   off[k]]`;
+//! - **positions** (at most 8 output channels, stride 1): a tile is 16
+//!   consecutive positions of a grid as wide as the padded image (the
+//!   columns past the output's width are computed and dropped) × up to 6
+//!   channels, so that a tap's 16 inputs are one contiguous load; the
+//!   weight gradient is one lane-wise dot product per tap and channel.
+//!
+//! The input gradient keeps the GEMM and col2im (pass.rs). Everything else
+//! (`f64`, other CPUs, fewer than 8 channels with a stride) takes the
+//! im2col path; results agree to rounding.
+
+use super::Conv2dGeometry;
+use crate::Scalar;
+use std::any::TypeId;
+
+/// Which implicit product a geometry uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Orientation {
+    /// 16 output channels × 6 positions per tile.
+    Channels,
+    /// 16 positions × up to 6 output channels per tile (stride 1).
+    Positions,
+}
+
+/// The implicit path's sizes for one geometry.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Direct {
+    pub(super) orientation: Orientation,
+    /// Padded input height and width.
+    hp: usize,
+    wp: usize,
+    /// One padded sample, `C·Hp·Wp`.
+    len: usize,
+    /// Whether the input is copied into a padded buffer (padding, or the
+    /// positions orientation's reads past a sample's end).
+    copy: bool,
+    /// Zeros after the last padded sample (reads past its end).
+    margin: usize,
+    /// Positions of the padded-width grid, `OH·Wp`, rounded up to whole
+    /// tiles of 16.
+    grid16: usize,
+    /// Output channels rounded up to whole tiles of 16.
+    o16: usize,
+}
+
+/// The read-only tables a pass shares between its threads.
+pub(super) struct Tables<'a> {
+    /// `off[k]`: where tap `k = (c, i, j)` reads, from a position's base.
+    pub(super) off: &'a [usize],
+    /// `base[p]`: where output position `p` reads from, in a padded sample.
+    pub(super) base: &'a [usize],
+    /// The weight packed for the channels orientation: per block of 16
+    /// channels, `K` rows of 16 (zeros past `O`).
+    pub(super) packed: &'a [f32],
+}
+
+/// `s` as `f32`s (`T` is `f32`: checked by [`Direct::new`]'s caller).
+pub(super) fn f32s<T: Scalar>(s: &[T]) -> &[f32] {
+    debug_assert_eq!(TypeId::of::<T>(), TypeId::of::<f32>());
+    // SAFETY: `T` is `f32` (only `Direct::new::<f32>` returns a plan).
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len()) }
+}
+
+/// `s` as `f32`s, mutably (see [`f32s`]).
+pub(super) fn f32s_mut<T: Scalar>(s: &mut [T]) -> &mut [f32] {
+    debug_assert_eq!(TypeId::of::<T>(), TypeId::of::<f32>());
+    // SAFETY: as in `f32s`.
+    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast(), s.len()) }
+}
+
+impl Direct {
+    /// The implicit path for `g` in `T`, or `None` (not `f32`, no AVX2 and
+    /// FMA, or fewer than 8 channels with a stride).
+    pub(super) fn new<T: Scalar>(g: &Conv2dGeometry) -> Option<Self> {
+        if TypeId::of::<T>() != TypeId::of::<f32>() || !available() {
+            return None;
+        }
+        let (h, w) = g.input_size();
+        let (ph, pw) = g.padding();
+        let (hp, wp) = (h + 2 * ph, w + 2 * pw);
+        let (oh, ow) = g.output_size();
+        let o = g.out_channels();
+        let orientation = if g.stride() == (1, 1) && o <= 8 && ow * 2 >= wp {
+            Orientation::Positions
+        } else if o >= 8 {
+            Orientation::Channels
+        } else {
+            return None;
+        };
+        let grid = oh * wp;
+        let grid16 = grid.next_multiple_of(16);
+        let positions = orientation == Orientation::Positions;
+        Some(Self {
+            orientation,
+            hp,
+            wp,
+            len: g.channels() * hp * wp,
+            copy: positions || (ph, pw) != (0, 0),
+            margin: if positions {
+                grid16 - grid + (g.kernel().1 - 1) * g.dilation().1 + 16
+            } else {
+                0
+            },
+            grid16,
+            o16: o.next_multiple_of(16),
+        })
+    }
+
+    /// Floats of the packed weight (channels orientation).
+    pub(super) fn packed_len(&self, g: &Conv2dGeometry) -> usize {
+        match self.orientation {
+            Orientation::Channels => self.o16 * g.patch_len(),
+            Orientation::Positions => 0,
+        }
+    }
+
+    /// Floats of the padded copy of `n` samples (0 when read in place).
+    pub(super) fn padded_len(&self, n: usize) -> usize {
+        if self.copy {
+            n * self.len + self.margin
+        } else {
+            0
+        }
+    }
+
+    /// Floats of a group's work buffer in the forward pass.
+    pub(super) fn forward_work(&self, g: &Conv2dGeometry) -> usize {
+        match self.orientation {
+            Orientation::Channels => 96,
+            Orientation::Positions => g.out_channels() * self.grid16,
+        }
+    }
+
+    /// Floats of a group's work buffer in the weight gradient (`n` samples).
+    pub(super) fn backward_work(&self, g: &Conv2dGeometry, n: usize) -> usize {
+        match self.orientation {
+            Orientation::Channels => n * g.positions() * self.o16 + 96,
+            Orientation::Positions => (n * self.grid16 + 16 * g.patch_len()) * g.out_channels(),
+        }
+    }
+
+    /// Entries of a group's index buffer in the weight gradient.
+    pub(super) fn backward_index(&self, g: &Conv2dGeometry, n: usize) -> usize {
+        match self.orientation {
+            Orientation::Channels => n * g.positions(),
+            Orientation::Positions => 0,
+        }
+    }
+
+    /// Fills the shared tables: `off` (K), `base` (P) and, for the channels
+    /// orientation, the packed weight. Grows the vectors only when needed.
+    pub(super) fn tables(
+        &self,
+        g: &Conv2dGeometry,
+        weight: &[f32],
+        off: &mut Vec<usize>,
+        base: &mut Vec<usize>,
+        packed: &mut [f32],
+    ) {
+        let (kh, kw) = g.kernel();
+        let (dh, dw) = g.dilation();
+        let (sh, sw) = g.stride();
+        let (oh, ow) = g.output_size();
+        let (o, k) = (g.out_channels(), g.patch_len());
+        off.clear();
+        for c in 0..g.channels() {
+            for i in 0..kh {
+                for j in 0..kw {
+                    off.push(c * self.hp * self.wp + i * dh * self.wp + j * dw);
+                }
+            }
+        }
+        base.clear();
+        for y in 0..oh {
+            for x in 0..ow {
+                base.push(y * sh * self.wp + x * sw);
+            }
+        }
+        if self.orientation == Orientation::Channels {
+            packed.fill(0.0);
+            for (blk, chunk) in packed.chunks_exact_mut(16 * k).enumerate() {
+                for (kk, row) in chunk.chunks_exact_mut(16).enumerate() {
+                    for (lane, v) in row.iter_mut().enumerate() {
+                        let oo = blk * 16 + lane;
+                        if oo < o {
+                            *v = weight[oo + kk * o];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The group's `n` samples, padded, into `dst` (or `src` itself when
+    /// no copy is needed).
+    fn padded<'a>(
+        &self,
+        g: &Conv2dGeometry,
+        src: &'a [f32],
+        n: usize,
+        dst: &'a mut [f32],
+    ) -> &'a [f32] {
+        if !self.copy {
+            return &src[..n * self.len];
+        }
+        let (h, w) = g.input_size();
+        let (ph, pw) = g.padding();
+        let dst = &mut dst[..n * self.len + self.margin];
+        dst.fill(0.0);
+        for (s, sample) in src.chunks_exact(g.input_len()).take(n).enumerate() {
+            for (c, plane) in sample.chunks_exact(h * w).enumerate() {
+                let out = &mut dst[s * self.len + c * self.hp * self.wp..];
+                for (y, row) in plane.chunks_exact(w).enumerate() {
+                    out[(y + ph) * self.wp + pw..][..w].copy_from_slice(row);
+                }
+            }
+        }
+        dst
+    }
+
+    /// The forward pass of `n` samples: `z` (`n` columns of `O·P`) from
+    /// `x` (`n` columns of `C·H·W`), `Z = W ⊛ X + b`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn forward(
+        &self,
+        g: &Conv2dGeometry,
+        t: &Tables<'_>,
+        weight: &[f32],
+        bias: Option<&[f32]>,
+        x: &[f32],
+        n: usize,
+        xbuf: &mut [f32],
+        work: &mut [f32],
+        z: &mut [f32],
+    ) {
+        let xs = self.padded(g, x, n, xbuf);
+        let (p, k, o) = (g.positions(), g.patch_len(), g.out_channels());
+        let b = |c: usize| bias.map_or(0.0, |b| b[c]);
+        for (s, zs) in z.chunks_exact_mut(o * p).take(n).enumerate() {
+            let xs = &xs[s * self.len..];
+            match self.orientation {
+                Orientation::Channels => {
+                    let tile = &mut work[..96];
+                    for p0 in (0..p).step_by(6) {
+                        let u: [usize; 6] = std::array::from_fn(|q| t.base[(p0 + q).min(p - 1)]);
+                        let valid = (p - p0).min(6);
+                        for blk in 0..self.o16 / 16 {
+                            // SAFETY: AVX2/FMA present (Direct::new); the
+                            // packed block holds 16·K values, `off` K, and
+                            // every base + off lies inside the sample.
+                            unsafe {
+                                super::x86::channels_tile(
+                                    k,
+                                    t.packed[blk * 16 * k..].as_ptr(),
+                                    t.off.as_ptr(),
+                                    &u,
+                                    xs.as_ptr(),
+                                    tile.as_mut_ptr(),
+                                );
+                            }
+                            for oo in blk * 16..o.min(blk * 16 + 16) {
+                                let bo = b(oo);
+                                let dst = &mut zs[oo * p + p0..][..valid];
+                                for (q, d) in dst.iter_mut().enumerate() {
+                                    *d = tile[q * 16 + oo - blk * 16] + bo;
+                                }
+                            }
+                        }
+                    }
+                }
+                Orientation::Positions => {
+                    let out = &mut work[..o * self.grid16];
+                    self.positions_forward(t, weight, o, xs, out);
+                    let (oh, ow) = g.output_size();
+                    for (oo, zo) in zs.chunks_exact_mut(p).enumerate() {
+                        let bo = b(oo);
+                        for (y, row) in zo.chunks_exact_mut(ow).enumerate().take(oh) {
+                            let src = &out[oo * self.grid16 + y * self.wp..][..ow];
+                            for (d, &v) in row.iter_mut().zip(src) {
+                                *d = v + bo;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One sample's padded-width grid of outputs, `o` channels of
+    /// `grid16` positions, in blocks of at most 6 channels.
+    fn positions_forward(
+        &self,
+        t: &Tables<'_>,
+        weight: &[f32],
+        o: usize,
+        xs: &[f32],
+        out: &mut [f32],
+    ) {
+        let k = t.off.len();
+        for o0 in (0..o).step_by(6) {
+            for q in (0..self.grid16).step_by(16) {
+                let x = xs[q..].as_ptr();
+                let w = weight[o0..].as_ptr();
+                let dst = out[o0 * self.grid16 + q..].as_mut_ptr();
+                let ld = self.grid16;
+                // SAFETY: AVX2/FMA present; reads x[q + off[k] + 15] stay
+                // inside the padded buffer (its margin covers the grid's
+                // last tile), w[o + k·O] inside the weight, writes inside
+                // `out` (o channels × grid16).
+                unsafe {
+                    match o - o0 {
+                        1 => super::x86::positions_tile::<1>(k, t.off.as_ptr(), x, w, o, dst, ld),
+                        2 => super::x86::positions_tile::<2>(k, t.off.as_ptr(), x, w, o, dst, ld),
+                        3 => super::x86::positions_tile::<3>(k, t.off.as_ptr(), x, w, o, dst, ld),
+                        4 => super::x86::positions_tile::<4>(k, t.off.as_ptr(), x, w, o, dst, ld),
+                        5 => super::x86::positions_tile::<5>(k, t.off.as_ptr(), x, w, o, dst, ld),
+                        _ => super::x86::positions_tile::<6>(k, t.off.as_ptr(), x, w, o, dst, ld),
+                    }
+                }
+            }
+        }
+    }
+
+    /// The weight gradient of `n` samples into `dw` (`O × K`, column-major,
+    /// overwritten): `dW = Σ_r dZ[:, r] · U[r, :]`, `U` read from `x`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn weight_grad(
+        &self,
+        g: &Conv2dGeometry,
+        t: &Tables<'_>,
+        x: &[f32],
+        dz: &[f32],
+        n: usize,
+        xbuf: &mut [f32],
+        work: &mut [f32],
+        index: &mut [usize],
+        dw: &mut [f32],
+    ) {
+        let xs = self.padded(g, x, n, xbuf);
+        let (p, k, o) = (g.positions(), g.patch_len(), g.out_channels());
+        match self.orientation {
+            Orientation::Channels => {
+                // dZᵀ: per block of 16 channels, n·P rows of 16.
+                let rows = n * p;
+                let (dzt, tile) = work.split_at_mut(rows * self.o16);
+                for (blk, part) in dzt.chunks_exact_mut(16 * rows).enumerate() {
+                    part.fill(0.0);
+                    for (s, sample) in dz.chunks_exact(o * p).take(n).enumerate() {
+                        for oo in blk * 16..o.min(blk * 16 + 16) {
+                            for (q, &v) in sample[oo * p..][..p].iter().enumerate() {
+                                part[(s * p + q) * 16 + oo - blk * 16] = v;
+                            }
+                        }
+                    }
+                }
+                let v = &mut index[..rows];
+                for (s, chunk) in v.chunks_exact_mut(p).enumerate() {
+                    for (e, &b) in chunk.iter_mut().zip(t.base) {
+                        *e = s * self.len + b;
+                    }
+                }
+                for k0 in (0..k).step_by(6) {
+                    let u: [usize; 6] = std::array::from_fn(|q| t.off[(k0 + q).min(k - 1)]);
+                    let valid = (k - k0).min(6);
+                    for blk in 0..self.o16 / 16 {
+                        // SAFETY: AVX2/FMA present; dZᵀ's block holds 16
+                        // values per row, `v` one offset per row, and
+                        // every v + off lies inside the padded samples.
+                        unsafe {
+                            super::x86::channels_tile(
+                                rows,
+                                dzt[blk * 16 * rows..].as_ptr(),
+                                v.as_ptr(),
+                                &u,
+                                xs.as_ptr(),
+                                tile.as_mut_ptr(),
+                            );
+                        }
+                        for q in 0..valid {
+                            for oo in blk * 16..o.min(blk * 16 + 16) {
+                                dw[oo + (k0 + q) * o] = tile[q * 16 + oo - blk * 16];
+                            }
+                        }
+                    }
+                }
+            }
+            Orientation::Positions => {
+                // dZ on the padded-width grid, zeros past the output's width.
+                let (oh, ow) = g.output_size();
+                let (grid, acc) = work.split_at_mut(n * o * self.grid16);
+                grid.fill(0.0);
+                for (s, sample) in dz.chunks_exact(o * p).take(n).enumerate() {
+                    for (oo, plane) in sample.chunks_exact(p).enumerate() {
+                        let dst = &mut grid[(s * o + oo) * self.grid16..];
+                        for (y, row) in plane.chunks_exact(ow).enumerate().take(oh) {
+                            dst[y * self.wp..][..ow].copy_from_slice(row);
+                        }
+                    }
+                }
+                // 16 running sums per (tap, channel), samples in order.
+                let acc = &mut acc[..k * o * 16];
+                acc.fill(0.0);
+                let tiles = self.grid16 / 16;
+                for s in 0..n {
+                    let (xs, dzs) = (&xs[s * self.len..], &grid[s * o * self.grid16..]);
+                    for (kk, &off) in t.off.iter().enumerate() {
+                        for o0 in (0..o).step_by(6) {
+                            let a = acc[(kk * o + o0) * 16..].as_mut_ptr();
+                            let (x, d) = (xs[off..].as_ptr(), dzs[o0 * self.grid16..].as_ptr());
+                            let ld = self.grid16;
+                            // SAFETY: AVX2/FMA present; x[q] for q < grid16
+                            // lies inside the padded samples and margin,
+                            // dz[c·grid16 + q] inside the grid, acc holds
+                            // 16 sums per channel of the block.
+                            unsafe {
+                                match o - o0 {
+                                    1 => super::x86::positions_dot::<1>(tiles, x, d, ld, a),
+                                    2 => super::x86::positions_dot::<2>(tiles, x, d, ld, a),
+                                    3 => super::x86::positions_dot::<3>(tiles, x, d, ld, a),
+                                    4 => super::x86::positions_dot::<4>(tiles, x, d, ld, a),
+                                    5 => super::x86::positions_dot::<5>(tiles, x, d, ld, a),
+                                    _ => super::x86::positions_dot::<6>(tiles, x, d, ld, a),
+                                }
+                            }
+                        }
+                    }
+                }
+                for (kk, sums) in acc.chunks_exact(o * 16).enumerate() {
+                    for (c, lanes) in sums.chunks_exact(16).enumerate() {
+                        dw[c + kk * o] = lanes.iter().fold(0.0, |s, &v| s + v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn available() -> bool {
+    super::x86::available()
+}

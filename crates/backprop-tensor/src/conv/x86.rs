@@ -1,0 +1,174 @@
+//! The implicit-GEMM micro-kernels of the `f32` convolution on x86-64 CPUs
+//! with AVX2 and FMA: products whose im2col operand is read straight from
+//! the (padded) image through a table of offsets, never written out.
+//!
+//! - [`channels_tile`]: 16 values along one axis (output channels) times 6
+//!   along the other, `acc[t][o] += A[i][o] · X[v[i] + u[t]]` summed over
+//!   `i`; the forward pass (`A` the packed weight, `i` a filter tap, `t` an
+//!   output position) and the weight gradient (`A` the transposed `dZ`, `i`
+//!   a position, `t` a tap) of layers with 8 or more output channels.
+//! - [`positions_tile`]: 16 consecutive output positions of a padded-width
+//!   grid times up to 6 output channels, the forward pass of layers with
+//!   few output channels and stride 1.
+//! - [`positions_dot`]: the matching weight gradient, one tap at a time.
+//!
+//! The accumulators are named registers (twelve `__m256`), as in the GEMM's
+//! micro-kernel, and every sum runs in a fixed order: the same inputs give
+//! the same bits on any thread.
+
+use std::arch::x86_64::*;
+
+/// Whether the CPU has AVX2 and FMA (detected once).
+pub(super) fn available() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+    match LEVEL.load(Ordering::Relaxed) {
+        0 => {
+            let yes = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+            LEVEL.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+        l => l == 2,
+    }
+}
+
+/// `out[t·16 + o] = Σ_i a[i·16 + o] · x[v[i] + u[t]]` for `t < 6`, `o < 16`.
+///
+/// # Safety
+/// AVX2 and FMA are available; `a` holds `16·n` values, `v` holds `n`
+/// offsets, and `x[v[i] + u[t]]` is readable for every `i`, `t`; `out`
+/// holds 96 values.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn channels_tile(
+    n: usize,
+    a: *const f32,
+    v: *const usize,
+    u: &[usize; 6],
+    x: *const f32,
+    out: *mut f32,
+) {
+    // SAFETY: every access is inside the ranges the caller vouched for.
+    unsafe {
+        let z = _mm256_setzero_ps();
+        let (mut c00, mut c01, mut c10, mut c11, mut c20, mut c21) = (z, z, z, z, z, z);
+        let (mut c30, mut c31, mut c40, mut c41, mut c50, mut c51) = (z, z, z, z, z, z);
+        let (u0, u1, u2, u3, u4, u5) = (u[0], u[1], u[2], u[3], u[4], u[5]);
+        let mut a = a;
+        for i in 0..n {
+            let a0 = _mm256_loadu_ps(a);
+            let a1 = _mm256_loadu_ps(a.add(8));
+            let xi = x.add(*v.add(i));
+            let b = _mm256_broadcast_ss(&*xi.add(u0));
+            c00 = _mm256_fmadd_ps(a0, b, c00);
+            c01 = _mm256_fmadd_ps(a1, b, c01);
+            let b = _mm256_broadcast_ss(&*xi.add(u1));
+            c10 = _mm256_fmadd_ps(a0, b, c10);
+            c11 = _mm256_fmadd_ps(a1, b, c11);
+            let b = _mm256_broadcast_ss(&*xi.add(u2));
+            c20 = _mm256_fmadd_ps(a0, b, c20);
+            c21 = _mm256_fmadd_ps(a1, b, c21);
+            let b = _mm256_broadcast_ss(&*xi.add(u3));
+            c30 = _mm256_fmadd_ps(a0, b, c30);
+            c31 = _mm256_fmadd_ps(a1, b, c31);
+            let b = _mm256_broadcast_ss(&*xi.add(u4));
+            c40 = _mm256_fmadd_ps(a0, b, c40);
+            c41 = _mm256_fmadd_ps(a1, b, c41);
+            let b = _mm256_broadcast_ss(&*xi.add(u5));
+            c50 = _mm256_fmadd_ps(a0, b, c50);
+            c51 = _mm256_fmadd_ps(a1, b, c51);
+            a = a.add(16);
+        }
+        for (t, (lo, hi)) in [
+            (c00, c01),
+            (c10, c11),
+            (c20, c21),
+            (c30, c31),
+            (c40, c41),
+            (c50, c51),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            _mm256_storeu_ps(out.add(16 * t), lo);
+            _mm256_storeu_ps(out.add(16 * t + 8), hi);
+        }
+    }
+}
+
+/// `out[o·stride + q] = Σ_k w[o + k·ld] · x[q + off[k]]` for `q < 16` and
+/// `o < NO` (at most 6): 16 consecutive positions of a padded-width grid.
+///
+/// # Safety
+/// AVX2 and FMA are available; `off` holds `k` offsets; `x[q + off[k]]` is
+/// readable for `q < 16`; `w[o + k·ld]` for `o < NO`; `out[o·stride + q]`
+/// writable for `q < 16`, `o < NO`.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn positions_tile<const NO: usize>(
+    k: usize,
+    off: *const usize,
+    x: *const f32,
+    w: *const f32,
+    ld: usize,
+    out: *mut f32,
+    stride: usize,
+) {
+    // SAFETY: every access is inside the ranges the caller vouched for.
+    unsafe {
+        let z = _mm256_setzero_ps();
+        let mut acc = [[z; 2]; NO];
+        let mut w = w;
+        for i in 0..k {
+            let xi = x.add(*off.add(i));
+            let x0 = _mm256_loadu_ps(xi);
+            let x1 = _mm256_loadu_ps(xi.add(8));
+            for (o, a) in acc.iter_mut().enumerate() {
+                let b = _mm256_broadcast_ss(&*w.add(o));
+                a[0] = _mm256_fmadd_ps(x0, b, a[0]);
+                a[1] = _mm256_fmadd_ps(x1, b, a[1]);
+            }
+            w = w.add(ld);
+        }
+        for (o, a) in acc.iter().enumerate() {
+            _mm256_storeu_ps(out.add(o * stride), a[0]);
+            _mm256_storeu_ps(out.add(o * stride + 8), a[1]);
+        }
+    }
+}
+
+/// `acc[o·16 + l] += Σ_q x[16q + l] · dz[o·stride + 16q + l]` for `tiles`
+/// blocks of 16 consecutive positions and `o < NO` (at most 6): 16
+/// running sums per channel, kept in memory between calls.
+///
+/// # Safety
+/// AVX2 and FMA are available; `x[q]` and `dz[o·stride + q]` are readable
+/// for `q < 16·tiles`, `o < NO`; `acc` holds `16·NO` values.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn positions_dot<const NO: usize>(
+    tiles: usize,
+    x: *const f32,
+    dz: *const f32,
+    stride: usize,
+    acc: *mut f32,
+) {
+    // SAFETY: every access is inside the ranges the caller vouched for.
+    unsafe {
+        let mut r = [[_mm256_setzero_ps(); 2]; NO];
+        for (o, a) in r.iter_mut().enumerate() {
+            a[0] = _mm256_loadu_ps(acc.add(16 * o));
+            a[1] = _mm256_loadu_ps(acc.add(16 * o + 8));
+        }
+        for q in (0..tiles).map(|t| 16 * t) {
+            let x0 = _mm256_loadu_ps(x.add(q));
+            let x1 = _mm256_loadu_ps(x.add(q + 8));
+            for (o, a) in r.iter_mut().enumerate() {
+                let d = dz.add(o * stride + q);
+                a[0] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(d), a[0]);
+                a[1] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(d.add(8)), a[1]);
+            }
+        }
+        for (o, a) in r.iter().enumerate() {
+            _mm256_storeu_ps(acc.add(16 * o), a[0]);
+            _mm256_storeu_ps(acc.add(16 * o + 8), a[1]);
+        }
+    }
+}
