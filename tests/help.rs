@@ -9,10 +9,28 @@ use examples::example;
 
 use std::process::{Command, Stdio};
 
-/// Every example binary of the package.
-const EXAMPLES: [&str; 7] = [
-    "xor", "spiral", "seed", "fma_peak", "predict", "mnist", "csv",
-];
+/// Every example of the package: each `examples/NAME.rs` (xor, spiral,
+/// seed, fma_peak, predict, mnist, csv, …), so a new one is checked too.
+fn examples() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(String::from)
+        })
+        .collect();
+    names.sort();
+    for expected in [
+        "xor", "spiral", "seed", "fma_peak", "predict", "mnist", "csv",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no examples/{expected}.rs in {names:?}"
+        );
+    }
+    names
+}
 
 /// Words that only a run prints (training progress, results, timings).
 const RUN_WORDS: [&str; 6] = [
@@ -26,7 +44,8 @@ const RUN_WORDS: [&str; 6] = [
 
 #[test]
 fn every_example_answers_help_without_running() {
-    for name in EXAMPLES {
+    for name in examples() {
+        let name = name.as_str();
         let exe = example(name);
         for flag in ["--help", "-h"] {
             let cwd = examples::temp_dir("help", name);
