@@ -19,25 +19,8 @@
 //!
 //! A spatial layer hooks in with one method, in any file that adds an
 //! `impl SequentialBuilder` block (the pooling layers' live in
-//! builder_pool.rs), through [`SequentialBuilder::spatial`]:
-//!
-//! ```
-//! use backprop_layers::{Flatten, Layer, LayerError, Sequential, SequentialBuilder, Setting, SpatialSettings};
-//! use backprop_tensor::Scalar;
-//! // A stand-in "spatial layer" that only checks its settings arrive.
-//! fn probe<T: Scalar>(b: SequentialBuilder<T>) -> SequentialBuilder<T> {
-//!     b.spatial("probe", &[Setting::Kernel, Setting::Stride], SpatialSettings::kernel(2), |_input, s, _seed, _index| {
-//!         assert_eq!((s.kernel.h, s.stride.map(|p| p.h)), (3, Some(2)));
-//!         Ok(Box::new(Flatten))
-//!     })
-//! }
-//! let net = probe(Sequential::<f32>::builder([1, 8, 8])).kernel(3).stride(2).build()?;
-//! assert_eq!(net.layers().len(), 1);
-//! // A setting the layer does not take is an error at build time, naming it.
-//! let err = probe(Sequential::<f32>::builder([1, 8, 8])).padding(1).build().unwrap_err();
-//! assert_eq!(err.to_string(), "layer 0 (probe): .padding(1) sets the padding of the layer added just before it, and probe takes no padding (it takes kernel, stride)");
-//! # Ok::<(), LayerError>(())
-//! ```
+//! builder_pool.rs), through [`SequentialBuilder::spatial`], whose
+//! documentation has an example.
 
 use crate::{
     ActivationLayer, BatchNorm1d, Conv2d, Conv2dConfig, Dense, Dropout, Flatten, Layer, LayerError,
@@ -155,8 +138,26 @@ impl<T: Scalar> SequentialBuilder<T> {
     /// that takes the modifiers in `accepts`, starting from `settings`:
     /// `make` is called in [`build`](Self::build) with the layer's input
     /// shape, its settings as the modifiers that follow left them, the seed
-    /// and its position. See the [module documentation](self) for an
-    /// example.
+    /// and its position: the hook of [`conv2d`](Self::conv2d) and the
+    /// pooling layers, and of a user's own spatial layer.
+    ///
+    /// ```
+    /// use backprop_layers::{Flatten, Layer, LayerError, Sequential, SequentialBuilder, Setting, SpatialSettings};
+    /// use backprop_tensor::Scalar;
+    /// // A stand-in "spatial layer" that only checks its settings arrive.
+    /// fn probe<T: Scalar>(b: SequentialBuilder<T>) -> SequentialBuilder<T> {
+    ///     b.spatial("probe", &[Setting::Kernel, Setting::Stride], SpatialSettings::kernel(2), |_input, s, _seed, _index| {
+    ///         assert_eq!((s.kernel.h, s.stride.map(|p| p.h)), (3, Some(2)));
+    ///         Ok(Box::new(Flatten))
+    ///     })
+    /// }
+    /// let net = probe(Sequential::<f32>::builder([1, 8, 8])).kernel(3).stride(2).build()?;
+    /// assert_eq!(net.layers().len(), 1);
+    /// // A setting the layer does not take is an error at build time, naming it.
+    /// let err = probe(Sequential::<f32>::builder([1, 8, 8])).padding(1).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "layer 0 (probe): .padding(1) sets the padding of the layer added just before it, and probe takes no padding (it takes kernel, stride)");
+    /// # Ok::<(), LayerError>(())
+    /// ```
     pub fn spatial(
         mut self,
         kind: &'static str,
