@@ -103,6 +103,9 @@ fn main() -> ExitCode {
         about: "Train LeNet-5 (torch_cnn.py's convolutional network) on MNIST or any IDX image set",
         hidden: "120,84",
         hidden_help: "Sizes of the dense layers between the convolutions and the output, comma-separated",
+        // 6×28×28 feature maps: 250 images per pass hold 19 MB less per
+        // layer than 1000 (the peak memory target is 150 MiB).
+        eval_batch: 250,
         describe,
         build,
     })

@@ -156,6 +156,9 @@ pub struct Example {
     pub hidden: &'static str,
     /// `--hidden`'s help.
     pub hidden_help: &'static str,
+    /// Images per forward pass when evaluating (every layer keeps its
+    /// output for the whole batch: feature maps are large).
+    pub eval_batch: usize,
     /// The network, as its description for the curve's title (e.g.
     /// `784-128-64-10`, `LeNet-5 400-120-84-10`).
     pub describe: fn(&NetSpec) -> Result<String, String>,

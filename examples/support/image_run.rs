@@ -176,6 +176,7 @@ fn run(example: &Example, args: &Args) -> Result<Finished, Box<dyn Error>> {
         .epochs(args.epochs)
         .batch_size(args.batch)
         .seed(args.seed)
+        .eval_batch_size(example.eval_batch)
         // Evaluated after every epoch (outside the timed loop) so that the
         // history and the curve show it.
         .validation(Validation::Data(

@@ -155,6 +155,22 @@ impl<T: Scalar> Trainer<T> {
         self.batch_size = batch_size;
         self
     }
+    /// Samples per forward pass when evaluating and predicting (default
+    /// 1000; 0 is taken as 1). Every layer keeps its output for the whole
+    /// batch, so a network with large activations (a convolution's feature
+    /// maps) holds less memory with a smaller one. The results depend on it
+    /// only through the last bits of the outputs and of the mean loss.
+    ///
+    /// ```
+    /// use backprop_losses::SoftmaxCrossEntropy;
+    /// use backprop_optim::Adam;
+    /// use backprop_train::Trainer;
+    /// let trainer = Trainer::<f32>::new(SoftmaxCrossEntropy, Adam::new(), 1e-3).eval_batch_size(250);
+    /// ```
+    pub fn eval_batch_size(mut self, eval_batch_size: usize) -> Self {
+        self.eval_batch_size = eval_batch_size.max(1);
+        self
+    }
     /// Seed of the shuffling (and of the validation split).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;

@@ -823,6 +823,41 @@ fn a_closed_progress_output_stops_fit_with_a_typed_error_after_the_callbacks() {
 // ----- evaluate, predict, predict_proba -----
 
 #[test]
+fn the_evaluation_batch_size_changes_only_memory() {
+    // 1,234 samples: one, several or many chunks.
+    let data = blobs(1234, 3, 2.5, 21);
+    let mut model = net(2, 32, 3, 1);
+    let mut trainer = adam_trainer(1e-2, 3, 32);
+    trainer.fit(&mut model, &data).unwrap();
+    let eval = trainer.evaluate(&mut model, &data).unwrap();
+    let predicted = trainer.predict(&mut model, &data).unwrap();
+    let proba = trainer.predict_proba(&mut model, &data).unwrap();
+    for size in [0, 7, 300, 5000] {
+        let mut other = adam_trainer(1e-2, 3, 32).eval_batch_size(size);
+        let e = other.evaluate(&mut model, &data).unwrap();
+        assert_eq!(e.confusion, eval.confusion, "eval batch {size}");
+        assert!(
+            (e.loss - eval.loss).abs() <= 1e-6 * eval.loss,
+            "eval batch {size}: {} vs {}",
+            e.loss,
+            eval.loss
+        );
+        assert_eq!(
+            other.predict(&mut model, &data).unwrap(),
+            predicted,
+            "eval batch {size}"
+        );
+        let p = other.predict_proba(&mut model, &data).unwrap();
+        assert!(
+            p.iter()
+                .zip(proba.iter())
+                .all(|(a, b)| (a - b).abs() <= 1e-6),
+            "eval batch {size}"
+        );
+    }
+}
+
+#[test]
 fn evaluate_predict_and_predict_proba_agree() {
     // 1,234 samples: more than one evaluation chunk of 1,000.
     let data = blobs(1234, 3, 2.5, 21);
