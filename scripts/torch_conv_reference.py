@@ -3,8 +3,8 @@
 MaxPool2d, AvgPool2d, BatchNorm2d) on real MNIST images: the fixtures of
 crates/backprop-io/tests/torch_conv_agreement.rs.
 
-Run from the repository root with a Python that has torch 2.x, numpy and
-safetensors (the Rust tests never run Python):
+Run from the repository root with a Python that has torch 2.x and numpy
+(the Rust tests never run Python):
 
     /tmp/peers-venv/bin/python scripts/torch_conv_reference.py
 
@@ -63,7 +63,6 @@ import sys
 import numpy as np
 import torch
 from torch import nn
-from safetensors.torch import save
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DATA = os.path.join(ROOT, "data", "mnist")
@@ -73,6 +72,28 @@ BATCH = 8
 STEPS = 3
 ADAM = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
 SGD = dict(lr=0.01, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=False)
+
+
+DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
+
+
+def save(tensors, metadata):
+    """The safetensors file of `tensors` (name -> tensor) with `metadata`,
+    written here rather than by the safetensors package, whose header order
+    (its metadata is a hash map) changes from run to run: names and keys
+    sorted, so that the same values give the same bytes."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        data = t.numpy().tobytes()  # little-endian on every platform torch runs on here
+        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = metadata
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
 def read_idx(path):
