@@ -24,6 +24,7 @@ mod pass;
 mod run;
 #[cfg(test)]
 mod tests;
+mod transposed;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 #[cfg(not(target_arch = "x86_64"))]

@@ -20,6 +20,7 @@
 
 use super::direct::{Direct, Tables, f32s, f32s_mut};
 use super::run::{Conv2dScratch, Cut, Ptr, for_each_part, lane_sum, product};
+use super::transposed::InputGrad;
 use super::{Conv2dGeometry, col2im, im2col};
 use crate::gemm::workspace_bound;
 use crate::{Result, Scalar, TensorError, ops};
@@ -120,7 +121,7 @@ pub fn forward<T: Scalar>(
         None => (0, rows * (k + o)),
     };
     let packed_len = direct.map_or(0, |d| d.packed_len(g));
-    scratch.prepare(&cut, per_part, 0, 0, packed_len);
+    scratch.prepare(&cut, per_part, 0, 0, (packed_len, 0));
     let lines = workspace_bound(rows, k, o, T::BYTES);
     let (xs, ws) = (x.as_slice(), weight.as_slice());
     let bias = bias.map(|b| b.as_slice());
@@ -242,9 +243,10 @@ pub fn backward<T: Scalar>(
     let rows = cut.group * p;
     let per_group = o * k + o;
     let direct = Direct::new::<T>(g);
-    // The im2col buffers (U, then dU; and dZᵍ): always without the implicit
-    // path, for dX with it.
-    let gemm_len = if direct.is_none() || dx.is_some() {
+    let transposed = dx.as_ref().and(InputGrad::new::<T>(g));
+    // The im2col buffers (U, then dU; and dZᵍ): without the implicit path,
+    // or for dX without the row-wise path.
+    let gemm_len = if direct.is_none() || (dx.is_some() && transposed.is_none()) {
         rows * (k + o)
     } else {
         0
@@ -257,13 +259,15 @@ pub fn backward<T: Scalar>(
         ),
         None => (0, 0, 0),
     };
+    let dx_work = transposed.map_or(0, |t| t.work_len(g));
     let packed_len = direct.map_or(0, |d| d.packed_len(g));
+    let dx_packed_len = transposed.map_or(0, |t| t.packed_len(g));
     scratch.prepare(
         &cut,
-        gemm_len + xbuf_len + work_len,
+        gemm_len + xbuf_len + work_len.max(dx_work),
         index_len,
         per_group,
-        packed_len,
+        (packed_len, dx_packed_len),
     );
     let lines = workspace_bound(rows, k, o, T::BYTES)
         .max(workspace_bound(o, rows, k, T::BYTES))
@@ -277,9 +281,16 @@ pub fn backward<T: Scalar>(
         off,
         base,
         packed,
+        dx_off,
+        dx_packed,
         ..
     } = scratch;
     let tables = direct.map(|d| tables(&d, g, weight, off, base, packed));
+    let dx_tables = transposed.map(|t| {
+        let packed = &mut f32s_mut(dx_packed)[..t.packed_len(g)];
+        t.tables(g, f32s(ws), dx_off, packed);
+        (t, &*dx_off, &*packed)
+    });
     for_each_part(
         &cut,
         &mut parts[..cut.parts],
@@ -326,13 +337,18 @@ pub fn backward<T: Scalar>(
                     product((o, r, k), (dzt, r, 1), (u, 1, r), (pdw, 1, o));
                 }
                 if let Some(dxp) = dxp {
+                    // SAFETY: the columns first..first+n of dX belong to this group.
+                    let dxg = unsafe { dxp.slice(first * len, n * len) };
+                    if let Some((t, off, packed)) = &dx_tables {
+                        let work = &mut f32s_mut(rest)[xbuf_len..];
+                        t.input_grad(g, off, packed, f32s(dzgrp), n, work, f32s_mut(dxg));
+                        continue;
+                    }
                     if direct.is_some() {
                         ops::simd(|| gather(dzgrp, dzt, n, p, o));
                     }
                     // dU (R × K) = dZᵍ (R × O) · W (O × K), into U's buffer.
                     product((r, o, k), (dzt, 1, r), (ws, 1, o), (u, 1, r));
-                    // SAFETY: the columns first..first+n of dX belong to this group.
-                    let dxg = unsafe { dxp.slice(first * len, n * len) };
                     dxg.fill(T::zero());
                     col2im(g, u, n, dxg);
                 }

@@ -46,19 +46,24 @@ pub struct Conv2dScratch<T> {
     pub(super) off: Vec<usize>,
     pub(super) base: Vec<usize>,
     pub(super) packed: Vec<T>,
+    /// The row-wise input gradient's tables: tap offsets, the transposed
+    /// weight.
+    pub(super) dx_off: Vec<usize>,
+    pub(super) dx_packed: Vec<T>,
 }
 
 impl<T: Scalar> Conv2dScratch<T> {
     /// Grows (never shrinks) the buffers to `cut`'s parts of `per_part`
     /// values and `per_index` indices, `per_group` partials per group and
-    /// `packed` packed weights; allocates only when a size grows.
+    /// `packed` (`dx_packed`) packed weights; allocates only when a size
+    /// grows.
     pub(super) fn prepare(
         &mut self,
         cut: &Cut,
         per_part: usize,
         per_index: usize,
         per_group: usize,
-        packed: usize,
+        (packed, dx_packed): (usize, usize),
     ) {
         if self.parts.len() < cut.parts {
             self.parts.resize_with(cut.parts, Vec::new);
@@ -80,6 +85,9 @@ impl<T: Scalar> Conv2dScratch<T> {
         }
         if self.packed.len() < packed {
             self.packed.resize(packed, T::zero());
+        }
+        if self.dx_packed.len() < dx_packed {
+            self.dx_packed.resize(dx_packed, T::zero());
         }
     }
 }

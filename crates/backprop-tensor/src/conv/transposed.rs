@@ -1,0 +1,177 @@
+//! The input gradient of a stride-1 `f32` convolution on AVX2+FMA CPUs as a
+//! transposed convolution, computed row by row without col2im:
+//!
+//! ```text
+//! dX[c, y, x] = Σ_{i,o,j} W[o, c, i, j] · dZ[o, y + ph − i·dh, x + pw − j·dw]
+//! ```
+//!
+//! (`dZ` is zero outside `OH × OW`). For an output row `y`, only the kernel
+//! rows `i` whose `dZ` row exists contribute, so they are the only taps
+//! computed; along a row, `dZ` is padded with zeros so that 16 consecutive
+//! `x` read 16 consecutive values (the positions kernel of x86.rs, with the
+//! tap offsets of `(i, o, j)` and the weight transposed to `[i, o, j][c]`).
+
+use super::Conv2dGeometry;
+use crate::Scalar;
+use std::any::TypeId;
+
+/// The sizes of the row-wise transposed convolution for one geometry.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct InputGrad {
+    /// Rows of zeros above `dZ`, `(kh − 1)·dh`, so that every tap's row
+    /// index is non-negative.
+    top: usize,
+    /// Zeros left of each `dZ` row, `(kw − 1)·dw`.
+    left: usize,
+    /// The padded `dZ` plane: `Hz = top + OH` rows of `Wz` values.
+    hz: usize,
+    wz: usize,
+    /// The input width rounded up to whole tiles of 16.
+    wv: usize,
+}
+
+impl InputGrad {
+    /// The row-wise path for `g` in `T`, or `None` (not `f32`, no AVX2 and
+    /// FMA, or a stride).
+    pub(super) fn new<T: Scalar>(g: &Conv2dGeometry) -> Option<Self> {
+        if TypeId::of::<T>() != TypeId::of::<f32>()
+            || !super::x86::available()
+            || g.stride() != (1, 1)
+        {
+            return None;
+        }
+        let (kh, kw) = g.kernel();
+        let (dh, dw) = g.dilation();
+        let (oh, ow) = g.output_size();
+        let (_, w) = g.input_size();
+        let (top, left) = ((kh - 1) * dh, (kw - 1) * dw);
+        let wv = w.next_multiple_of(16);
+        // Reads reach column x + pw − j·dw + left ≤ wv − 1 + pw + left.
+        let wz = (left + ow).max(wv + g.padding().1 + left);
+        Some(Self {
+            top,
+            left,
+            hz: top + oh,
+            wz,
+            wv,
+        })
+    }
+
+    /// Taps of one output channel's weights, `kh·O·kw`.
+    fn taps(g: &Conv2dGeometry) -> usize {
+        g.kernel().0 * g.out_channels() * g.kernel().1
+    }
+
+    /// Floats of the transposed weight, `[i, o, j][c]`.
+    pub(super) fn packed_len(&self, g: &Conv2dGeometry) -> usize {
+        Self::taps(g) * g.channels()
+    }
+
+    /// Floats of one group's work buffer: one sample's padded `dZ` and a
+    /// tile.
+    pub(super) fn work_len(&self, g: &Conv2dGeometry) -> usize {
+        g.out_channels() * self.hz * self.wz + 6 * 16
+    }
+
+    /// The tap offsets (relative to the row `y + ph` of the padded `dZ`,
+    /// column `x + pw`) and the transposed weight.
+    pub(super) fn tables(
+        &self,
+        g: &Conv2dGeometry,
+        weight: &[f32],
+        off: &mut Vec<usize>,
+        packed: &mut [f32],
+    ) {
+        let (kh, kw) = g.kernel();
+        let (dh, dw) = g.dilation();
+        let (o, c_in) = (g.out_channels(), g.channels());
+        off.clear();
+        for i in 0..kh {
+            for oo in 0..o {
+                for j in 0..kw {
+                    let tap = off.len();
+                    off.push(
+                        oo * self.hz * self.wz + (kh - 1 - i) * dh * self.wz + self.left - j * dw,
+                    );
+                    for c in 0..c_in {
+                        packed[tap * c_in + c] = weight[oo + ((c * kh + i) * kw + j) * o];
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dX` of `n` samples (overwritten) from their `dZ`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn input_grad(
+        &self,
+        g: &Conv2dGeometry,
+        off: &[usize],
+        packed: &[f32],
+        dz: &[f32],
+        n: usize,
+        work: &mut [f32],
+        dx: &mut [f32],
+    ) {
+        let (kh, kw) = g.kernel();
+        let (dh, _) = g.dilation();
+        let (ph, pw) = g.padding();
+        let (oh, ow) = g.output_size();
+        let (h, w) = g.input_size();
+        let (o, c_in, p) = (g.out_channels(), g.channels(), g.positions());
+        let per_i = o * kw;
+        let (grid, tile) = work.split_at_mut(o * self.hz * self.wz);
+        for (s, dxs) in dx.chunks_exact_mut(g.input_len()).take(n).enumerate() {
+            grid.fill(0.0);
+            for (oo, plane) in dz[s * o * p..][..o * p].chunks_exact(p).enumerate() {
+                for (y, row) in plane.chunks_exact(ow).enumerate().take(oh) {
+                    grid[(oo * self.hz + self.top + y) * self.wz + self.left..][..ow]
+                        .copy_from_slice(row);
+                }
+            }
+            for y in 0..h {
+                // Kernel rows whose dZ row y + ph − i·dh lies in 0..OH.
+                let i_hi = ((y + ph) / dh + 1).min(kh);
+                let i_lo = (y + ph + 1).saturating_sub(oh).div_ceil(dh).min(i_hi);
+                if i_lo == i_hi {
+                    for c in 0..c_in {
+                        dxs[(c * h + y) * w..][..w].fill(0.0);
+                    }
+                    continue;
+                }
+                let taps = (i_hi - i_lo) * per_i;
+                let row = (y + ph + self.top - (kh - 1) * dh) * self.wz;
+                for x0 in (0..self.wv).step_by(16) {
+                    let x = grid[row + x0 + pw..].as_ptr();
+                    let valid = (w - x0.min(w)).min(16);
+                    if valid == 0 {
+                        continue;
+                    }
+                    for c0 in (0..c_in).step_by(6) {
+                        let t = off[i_lo * per_i..].as_ptr();
+                        let wp = packed[i_lo * per_i * c_in + c0..].as_ptr();
+                        let out = tile.as_mut_ptr();
+                        // SAFETY: AVX2/FMA present (InputGrad::new); tap
+                        // reads stay inside the padded dZ (rows of valid
+                        // i only, columns up to wz), weights inside
+                        // `packed`, writes inside the 6×16 tile.
+                        unsafe {
+                            match c_in - c0 {
+                                1 => super::x86::positions_tile::<1>(taps, t, x, wp, c_in, out, 16),
+                                2 => super::x86::positions_tile::<2>(taps, t, x, wp, c_in, out, 16),
+                                3 => super::x86::positions_tile::<3>(taps, t, x, wp, c_in, out, 16),
+                                4 => super::x86::positions_tile::<4>(taps, t, x, wp, c_in, out, 16),
+                                5 => super::x86::positions_tile::<5>(taps, t, x, wp, c_in, out, 16),
+                                _ => super::x86::positions_tile::<6>(taps, t, x, wp, c_in, out, 16),
+                            }
+                        }
+                        for c in c0..c_in.min(c0 + 6) {
+                            dxs[(c * h + y) * w + x0..][..valid]
+                                .copy_from_slice(&tile[(c - c0) * 16..][..valid]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
