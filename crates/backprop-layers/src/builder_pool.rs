@@ -2,6 +2,7 @@
 //! layers are spatial layers (see builder.rs): `.stride(s)`, `.padding(p)`
 //! and `.kernel(k)` after them change their window.
 
+use crate::pool;
 use crate::{
     AvgPool2d, BatchNorm2d, Dropout2d, MaxPool2d, Pair, PoolWindow, SequentialBuilder, Setting,
     SpatialSettings,
@@ -47,7 +48,7 @@ impl<T: Scalar> SequentialBuilder<T> {
     /// W]` outputs.
     pub fn batch_norm2d(self) -> Self {
         self.named("batch_norm2d", |input, _, _| {
-            let channels = input.dims().first().copied().unwrap_or(0);
+            let channels = pool::channels("batch_norm2d", input, None)?;
             Ok(Box::new(BatchNorm2d::new(channels)?))
         })
     }
@@ -55,7 +56,7 @@ impl<T: Scalar> SequentialBuilder<T> {
     /// sample is kept (scaled by `1/(1−p)`) or zeroed whole.
     pub fn dropout2d(self, p: f64) -> Self {
         self.named("dropout2d", move |input, seed, index| {
-            let channels = input.dims().first().copied().unwrap_or(0);
+            let channels = pool::channels("dropout2d", input, None)?;
             Ok(Box::new(Dropout2d::new(
                 channels,
                 p,

@@ -385,8 +385,8 @@ fn builder_methods_shapes_and_errors() {
     assert!(err(b().avg_pool2d(2).stride(0)).contains("the stride must be positive, found 0×0"));
     assert!(err(b().max_pool2d(2).dilation(2)).contains("max_pool2d takes no dilation"));
     assert!(err(b().flatten().max_pool2d(2)).contains("(channels, height, width), found (75)"));
-    assert!(err(b().flatten().batch_norm2d()).contains("(75, height, width), found (75)"));
-    assert!(err(b().flatten().dropout2d(0.5)).contains("(75, height, width), found (75)"));
+    assert!(err(b().flatten().batch_norm2d()).contains("(channels, height, width), found (75)"));
+    assert!(err(b().flatten().dropout2d(0.5)).contains("(channels, height, width), found (75)"));
     assert!(err(b().dropout2d(1.5)).contains("[0, 1)"));
     // A pool built for one shape refuses another.
     let pool = MaxPool2d::new([3, 5, 5], PoolWindow::new(2)).unwrap();
