@@ -347,7 +347,7 @@ fn columns_by_name() {
     );
     assert_eq!(
         fails(&with(&base, &["--drop", "species"])),
-        format!("{f}: dropped column \"species\" not found: column 6 is the label column")
+        format!("{f}: dropped column \"species\" is the label column")
     );
     let e = fails(&["--train", &f, "--task", "multiclass", "--label", "kind"]);
     assert!(

@@ -31,24 +31,27 @@ pub(crate) fn positional_text_columns(opts: &CsvOptions, n_cols: usize) -> Vec<u
     skip
 }
 
-/// The 0-based column `c` names, or why not (the error's `reason`).
+/// The 0-based column `c` names, or why not (the error's `reason`, with
+/// its verb: `not found: …`, `is ambiguous: …`).
 fn find(c: &ColumnRef, names: Option<&[String]>, n_cols: usize) -> Result<usize, String> {
     match c {
-        ColumnRef::Number(0) => Err("columns are numbered from 1, as in messages".into()),
+        ColumnRef::Number(0) => {
+            Err("not found: columns are numbered from 1, as in messages".into())
+        }
         ColumnRef::Number(n) if *n <= n_cols => Ok(n - 1),
         ColumnRef::Number(_) => Err(format!(
-            "the file has {n_cols} columns, numbered 1 to {n_cols}"
+            "not found: the file has {n_cols} columns, numbered 1 to {n_cols}"
         )),
         ColumnRef::Name(name) => {
             let Some(names) = names else {
-                return Err("the file has no header row".into());
+                return Err("not found: the file has no header row".into());
             };
             let found: Vec<usize> = (0..names.len()).filter(|&j| &names[j] == name).collect();
             match found[..] {
                 [j] => Ok(j),
-                [] => Err(format!("the header has {names:?}")),
+                [] => Err(format!("not found: the header has {names:?}")),
                 _ => Err(format!(
-                    "the header has {} columns named {name:?} (columns {}); name it by number",
+                    "is ambiguous: the header has {} columns named {name:?} (columns {}); name it by number",
                     found.len(),
                     found
                         .iter()
@@ -80,7 +83,7 @@ pub(crate) fn plan(
         reason,
     })?;
     let resolve = |c: &ColumnRef, role: &'static str| {
-        let err = |reason: String| DataError::CsvColumnNotFound {
+        let err = |reason: String| DataError::CsvFeatureColumn {
             file: file.to_string(),
             role,
             requested: c.to_string(),
@@ -88,7 +91,7 @@ pub(crate) fn plan(
         };
         let j = find(c, names, n_cols).map_err(err)?;
         if j == label {
-            return Err(err(format!("column {} is the label column", label + 1)));
+            return Err(err("is the label column".into()));
         }
         Ok(j)
     };
@@ -99,11 +102,11 @@ pub(crate) fn plan(
             for c in cols {
                 let j = resolve(c, "feature")?;
                 if features.contains(&j) {
-                    return Err(DataError::CsvColumnNotFound {
+                    return Err(DataError::CsvFeatureColumn {
                         file: file.to_string(),
                         role: "feature",
                         requested: c.to_string(),
-                        reason: format!("column {} is listed twice", j + 1),
+                        reason: format!("is listed twice (column {})", j + 1),
                     });
                 }
                 features.push(j);

@@ -437,14 +437,14 @@ pub enum DataError {
         /// delimiter? …)`.
         hint: String,
     },
-    /// The requested label column does not exist.
-    #[error("{file}: label column {requested} not found: {reason}")]
+    /// The requested label column does not exist (or its name is not unique).
+    #[error("{file}: label column {requested} {reason}")]
     CsvLabelColumn {
         /// The file.
         file: String,
-        /// The column asked for, e.g. `"\"class\""` or `"index 7"`.
+        /// The column asked for, e.g. `"\"class\""` or `"7"`.
         requested: String,
-        /// Why not, e.g. the available names.
+        /// Why not, e.g. `not found: the header has […]`.
         reason: String,
     },
     /// A class label that is not a non-negative integer, or not a known
@@ -489,16 +489,16 @@ pub enum DataError {
         column: CsvColumn,
     },
     /// A feature column (`--features`, `--drop`) that does not exist, or
-    /// cannot be a feature.
-    #[error("{file}: {role} column {requested} not found: {reason}")]
-    CsvColumnNotFound {
+    /// cannot be a feature (the label, listed twice).
+    #[error("{file}: {role} column {requested} {reason}")]
+    CsvFeatureColumn {
         /// The file.
         file: String,
         /// `"feature"` or `"dropped"`.
         role: &'static str,
         /// The column asked for, e.g. `"\"id\""` or `"7"`.
         requested: String,
-        /// Why not, e.g. the available names.
+        /// Why not, e.g. `is the label column`.
         reason: String,
     },
     /// A file to predict whose columns are not the training file's.

@@ -267,20 +267,29 @@ fn columns_by_number_and_by_name() {
         &with(|o| o.features = FeatureColumns::Only(vec![ColumnRef::Number(5)])),
     )
     .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "c.csv: feature column 5 not found: column 5 is the label column"
-    );
+    assert_eq!(e.to_string(), "c.csv: feature column 5 is the label column");
     let e = load_csv_str(
         "x,x,y\n1,2,0\n",
         "c.csv",
         &with(|o| o.features = FeatureColumns::Only(vec![ColumnRef::Name("x".into())])),
     )
     .unwrap_err();
-    assert!(
-        e.to_string()
-            .ends_with("the header has 2 columns named \"x\" (columns 1, 2); name it by number"),
-        "{e}"
+    assert_eq!(
+        e.to_string(),
+        "c.csv: feature column \"x\" is ambiguous: the header has 2 columns named \"x\" \
+         (columns 1, 2); name it by number"
+    );
+    let e = load_csv_str(
+        text,
+        "c.csv",
+        &with(|o| {
+            o.features = FeatureColumns::Only(vec![ColumnRef::Number(2), "a".parse().unwrap()])
+        }),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "c.csv: feature column \"a\" is listed twice (column 2)"
     );
 }
 
