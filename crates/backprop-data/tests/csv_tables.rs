@@ -359,6 +359,19 @@ fn a_schema_reads_new_rows_like_the_training_file() {
         .unwrap();
     assert!(t.features()[0].is_nan());
 
+    // A label in the middle: without it, the columns after it move left.
+    let mid = load_csv_str(
+        "a,y,b\n1,0,2\n3,1,4\n",
+        "mid.csv",
+        &with(|o| o.label = LabelColumn::Number(2)),
+    )
+    .unwrap()
+    .schema();
+    for text in ["a,y,b\n5,?,6\n", "a,b\n5,6\n", "5,6\n"] {
+        let t = mid.parse_str(text, "new.csv", &o).unwrap();
+        assert_eq!(t.features(), &[5.0, 6.0], "{text}");
+    }
+
     // Metadata that does not describe columns is refused, naming the key.
     let mut bad = meta.clone();
     bad.insert("csv.features".into(), "2,9".into());
