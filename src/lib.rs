@@ -1,27 +1,17 @@
-//! # backprop
-//!
-//! A deep neural network library written from scratch, where forward and
-//! backward propagation are explicit, readable and fast. This crate is a thin
-//! facade: it only re-exports the workspace's crates.
-//!
-//! | module | crate | owns |
-//! |---|---|---|
-//! | [`tensor`] | `backprop-tensor` | scalar trait, strided products, initialisers, parameters, gradient checker |
-//! | [`activations`] | `backprop-activations` | ReLU, sigmoid, tanh, softmax, … with their backward passes |
-//! | [`losses`] | `backprop-losses` | MSE, binary and softmax cross-entropy |
-//! | [`layers`] | `backprop-layers` | Dense, Dropout, BatchNorm1d, Sequential |
-//! | [`optim`] | `backprop-optim` | SGD, momentum, RMSprop, Adam, AdamW, clipping, schedules |
-//! | [`data`] | `backprop-data` | IDX (MNIST) and CSV loaders, scaling, seeded mini-batches |
-//! | [`train`] | `backprop-train` | the training loop, metrics, callbacks, progress, history |
-//! | [`io`] | `backprop-io` | safetensors model files (PyTorch layout), checkpoints, atomic writes |
-//!
-//! ```
-//! use backprop::prelude::*;
-//! let mut net = Sequential::<f32>::builder(784).dense(128).relu().dense(64).relu().dense(10).build()?;
-//! let x = DMatrix::zeros(784, 64);
-//! assert_eq!(net.forward(&x, Mode::Train)?.shape(), (10, 64));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+// The front page is src/README.md (the package's README, shown by crates.io,
+// is the repository's). On GitHub its item links go to docs.rs; the
+// definitions below come first, so rustdoc resolves the same labels as
+// intra-doc links instead.
+//! [`prelude`]: prelude
+//! [`tensor`]: tensor
+//! [`activations`]: activations
+//! [`losses`]: losses
+//! [`layers`]: layers
+//! [`optim`]: optim
+//! [`data`]: data
+//! [`train`]: train
+//! [`io`]: io
+#![doc = include_str!("README.md")]
 #![warn(missing_docs)]
 
 pub use backprop_activations as activations;

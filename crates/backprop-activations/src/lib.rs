@@ -1,51 +1,31 @@
-//! # backprop-activations
-//!
-//! Activation functions `A = g(Z)` with explicit forward and backward passes.
-//! Depends only on `backprop-tensor`; `backprop-layers` sits above it.
-//!
-//! | type | `g(z)` | `g′(z)` (backward reads) |
-//! |---|---|---|
-//! | [`Identity`] | `z` | `1` |
-//! | [`Relu`] | `max(z, 0)` | `1` if `z > 0` else `0` (`Z`) |
-//! | [`LeakyRelu`] | `z` if `z > 0` else `α·z` | `1` or `α` (`Z`) |
-//! | [`Sigmoid`] | `1 / (1 + e^{−z})` | `a·(1 − a)` (`A`) |
-//! | [`Tanh`] | `tanh z` | `1 − a²` (`A`) |
-//! | [`Elu`] | `z` if `z > 0` else `α·(e^z − 1)` | `1` or `a + α` (`Z`, `A`) |
-//! | [`Gelu`] | `½·z·(1 + tanh(√(2/π)·(z + 0.044715·z³)))` | see [`Gelu`] (`Z`) |
-//! | [`Softplus`] | `ln(1 + e^z)` | `σ(z)` (`Z`) |
-//! | [`Softmax`] | `e^{z_i} / Σ_j e^{z_j}` per column | `a ⊙ (dA − Σ a ⊙ dA)` (`A`) |
-//!
-//! [`ActivationKind`] names one of them (with its `α`) as a plain `Copy`
-//! value; it implements [`Activation`] by dispatch, and is what layers and
-//! model files use to describe an activation.
-//!
-//! Batches are column-major `features × batch` matrices, one column per
-//! sample. Outputs are caller-owned and resized with
-//! [`backprop_tensor::ops::resize`], so a training loop that reuses them does
-//! not allocate. Backward passes check that `A` and `dA` have `Z`'s shape and
-//! return a [`TensorError`] instead of panicking.
-//!
-//! ```
-//! use backprop_activations::{Activation, ActivationKind};
-//! use backprop_tensor::DMatrix;
-//!
-//! let act: ActivationKind = "leaky_relu(0.1)".parse()?;
-//! let z = DMatrix::from_column_slice(2, 2, &[-2.0_f32, 3.0, 0.5, -1.0]);
-//! let (mut a, mut dz) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
-//! act.forward(&z, &mut a);
-//! assert_eq!(a.as_slice(), &[-0.2, 3.0, 0.5, -0.1]);
-//! let da = DMatrix::from_element(2, 2, 1.0);
-//! act.backward(&z, &a, &da, &mut dz)?;
-//! assert_eq!(dz.as_slice(), &[0.1, 1.0, 1.0, 0.1]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+// The front page is README.md, also the crate's page on crates.io, where
+// its item links go to docs.rs. The definitions below come first, so
+// rustdoc resolves the same labels as intra-doc links instead.
+//! [`Identity`]: Identity
+//! [`Relu`]: Relu
+//! [`LeakyRelu`]: LeakyRelu
+//! [`Sigmoid`]: Sigmoid
+//! [`Tanh`]: Tanh
+//! [`Elu`]: Elu
+//! [`Gelu`]: Gelu
+//! [`Softplus`]: Softplus
+//! [`Softmax`]: Softmax
+//! [`ActivationKind`]: ActivationKind
+//! [`Activation`]: Activation
+//! [`DMatrix`]: DMatrix
+//! [`Scalar`]: Scalar
+//! [`TensorError`]: TensorError
+//! [`backprop_tensor::ops::resize`]: backprop_tensor::ops::resize
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-use backprop_tensor::{DMatrix, Scalar, TensorError};
+// The tensor types this crate's API names, so that depending on this crate
+// alone is enough to call it.
+pub use backprop_tensor::{DMatrix, Scalar, TensorError};
 use std::fmt::Debug;
 
 mod elu;

@@ -1,26 +1,16 @@
-//! # backprop-layers
-//!
-//! Layers with explicit forward and backward passes, and [`Sequential`], the
-//! network that runs them. Depends on `backprop-tensor` and
-//! `backprop-activations`; `backprop-train` sits above it. Optimizers never
-//! see a layer: a network hands them its parameters through
-//! [`Parameters`](backprop_tensor::Parameters).
-//!
-//! The key decision: the network, not the layer, owns the tutorial's caches
-//! (every `A[l]` and `dA[l]`), and passes each layer its own input and output
-//! back in `backward`; a layer keeps only what cannot be recomputed.
-//!
-//! ```
-//! use backprop_layers::{Mode, Sequential};
-//! use backprop_tensor::{DMatrix, Parameters};
-//! let mut net = Sequential::<f64>::builder(2).seed(7).dense(4).tanh().dense(1).sigmoid().build()?;
-//! let x = DMatrix::from_row_slice(2, 4, &[0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
-//! let a = net.forward(&x, Mode::Train)?.clone();
-//! net.zero_grad();
-//! net.backward(&x, &DMatrix::from_element(1, 4, 0.25))?; // dA[L] from a loss
-//! assert!(a.iter().all(|&p| p > 0.0 && p < 1.0));
-//! # Ok::<(), backprop_layers::LayerError>(())
-//! ```
+// The front page is README.md, also the crate's page on crates.io, where
+// its item links go to docs.rs. The definitions below come first, so
+// rustdoc resolves the same labels as intra-doc links instead.
+//! [`Sequential`]: Sequential
+//! [`Parameters`]: Parameters
+//! [`DMatrix`]: DMatrix
+//! [`Scalar`]: Scalar
+//! [`Param`]: Param
+//! [`Init`]: Init
+//! [`TensorError`]: TensorError
+//! [`Activation`]: Activation
+//! [`ActivationKind`]: ActivationKind
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -76,3 +66,8 @@ pub use registry::{BuildContext, LayerType, Registry};
 pub use sequential::Sequential;
 pub use shape::Shape;
 pub use spatial::{Pair, Setting, SpatialSettings};
+
+// The types of the crates below that this crate's API names, so that
+// depending on this crate alone is enough to call it.
+pub use backprop_activations::{Activation, ActivationKind};
+pub use backprop_tensor::{DMatrix, Init, Param, Parameters, Scalar, TensorError};

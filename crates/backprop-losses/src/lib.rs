@@ -1,52 +1,20 @@
-//! # backprop-losses
-//!
-//! Loss functions: a batch-mean value and its gradient with respect to the
-//! prediction. Depends only on `backprop-tensor`; `backprop-train` sits
-//! above it (layers never see a loss: the trainer hands the loss's gradient
-//! to the network's backward pass).
-//!
-//! ## Conventions
-//!
-//! - A batch is a [`DMatrix`] with **one column per sample**: rows are outputs
-//!   (classes), columns are samples, and the batch size is `m = ncols`.
-//! - Every loss is a **batch mean**, `L = (1/m) Σⱼ ℓⱼ`, and every gradient is
-//!   `∂L/∂Ŷ` of that mean, so it already contains the `1/m`.
-//! - A [`Target`] is either a dense matrix of the prediction's shape or one
-//!   class index per column; `Target::Classes(c)` is exactly the one-hot matrix
-//!   with a 1 in row `c[j]` of column `j`.
-//! - Nothing panics on user input: shapes, class indices and the batch size
-//!   are checked first and reported as a [`LossError`]; on error the gradient
-//!   buffer is left untouched.
-//! - No allocation per call: gradients are written into a caller-owned buffer
-//!   that is resized with [`backprop_tensor::ops::resize`], which keeps its
-//!   allocation.
-//!
-//! | loss | input | `ℓⱼ` (sample `j`) | matches PyTorch |
-//! |---|---|---|---|
-//! | [`Mse`] | any | `(1/rows) Σᵢ (ŷᵢ − yᵢ)²` | `MSELoss()` exactly |
-//! | [`BinaryCrossEntropy`] | probabilities | `−Σᵢ [yᵢ ln aᵢ + (1−yᵢ) ln(1−aᵢ)]` | `BCELoss()` × `rows` |
-//! | [`BinaryCrossEntropyWithLogits`] | logits | `Σᵢ [max(zᵢ,0) − zᵢyᵢ + ln(1+exp(−abs(zᵢ)))]` | `BCEWithLogitsLoss()` × `rows` |
-//! | [`SoftmaxCrossEntropy`] | logits | `Σᵢ yᵢ (logsumexp(z) − zᵢ)` | `CrossEntropyLoss()` exactly |
-//!
-//! The two binary cross-entropies follow the tutorial's cost (sum over the
-//! output rows, mean over the samples); PyTorch averages over every element,
-//! so for a single output row (the usual binary classifier) they agree.
-//!
-//! [`LossKind`] names each loss (for model files and command lines) and is
-//! itself a [`Loss`]; [`accuracy`] scores a classification batch.
-//!
-//! ```
-//! use backprop_losses::{Loss, SoftmaxCrossEntropy, Target};
-//! use backprop_tensor::DMatrix;
-//! // Two samples, three classes: logits as columns.
-//! let z = DMatrix::from_column_slice(3, 2, &[1.0_f64, 2.0, 3.0, 0.0, 0.0, 0.0]);
-//! let mut grad = DMatrix::zeros(0, 0);
-//! let loss = SoftmaxCrossEntropy.loss_and_gradient(&z, Target::Classes(&[2, 0]), &mut grad)?;
-//! let expected = (0.40760596444438013 + 3.0_f64.ln()) / 2.0;
-//! assert!((loss - expected).abs() < 1e-12);
-//! assert_eq!(grad.shape(), (3, 2));
-//! # Ok::<(), backprop_losses::LossError>(())
-//! ```
+// The front page is README.md, also the crate's page on crates.io, where
+// its item links go to docs.rs. The definitions below come first, so
+// rustdoc resolves the same labels as intra-doc links instead.
+//! [`DMatrix`]: DMatrix
+//! [`Scalar`]: Scalar
+//! [`TensorError`]: TensorError
+//! [`Target`]: Target
+//! [`LossError`]: LossError
+//! [`backprop_tensor::ops::resize`]: backprop_tensor::ops::resize
+//! [`Mse`]: Mse
+//! [`BinaryCrossEntropy`]: BinaryCrossEntropy
+//! [`BinaryCrossEntropyWithLogits`]: BinaryCrossEntropyWithLogits
+//! [`SoftmaxCrossEntropy`]: SoftmaxCrossEntropy
+//! [`LossKind`]: LossKind
+//! [`Loss`]: Loss
+//! [`accuracy`]: accuracy()
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -69,7 +37,9 @@ pub use kind::LossKind;
 pub use mse::Mse;
 pub use softmax_ce::SoftmaxCrossEntropy;
 
-use backprop_tensor::{DMatrix, Scalar, TensorError};
+// The tensor types this crate's API names, so that depending on this crate
+// alone is enough to call it.
+pub use backprop_tensor::{DMatrix, Scalar, TensorError};
 use std::fmt::Debug;
 use thiserror::Error;
 

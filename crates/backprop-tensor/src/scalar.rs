@@ -7,7 +7,11 @@ use std::fmt::{Debug, Display};
 /// A floating-point element type: implemented for `f32` (the fast default) and
 /// `f64` (for gradient checks).
 ///
-/// It adds to nalgebra's [`RealField`] the conversions the library needs and a
+// RealField is simba's, re-exported by nalgebra: an intra-doc link to it
+// is left as text by `cargo doc --no-deps`, which has no pages for simba.
+/// It adds to nalgebra's
+/// [`RealField`](https://docs.rs/nalgebra/latest/nalgebra/trait.RealField.html)
+/// the conversions the library needs and a
 /// raw entry into the crate's own matrix product (packed and blocked, AVX2+FMA
 /// kernels chosen at run time, packing buffers reused per thread so that it
 /// does not allocate after warm-up), so products can pass arbitrary strides
