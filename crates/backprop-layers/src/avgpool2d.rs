@@ -8,13 +8,16 @@
 //! Backward: `y` is linear in `x` with coefficient `1/(kh·kw)` on every
 //! position of the window, so `dx[c, i, j] += dy[c, oy, ox] / (kh·kw)` for
 //! every window that covers `(i, j)`.
+//!
+//! Both passes work sample by sample, the samples cut between threads
+//! (`threads::for_each_chunk_mut`): the same result on any number.
 
-use crate::pool::{self, Geometry};
+use crate::pool::{self, Geometry, MIN_CHUNK};
 use crate::{
     BuildContext, Config, Layer, LayerError, LayerType, Mode, Pair, Plan, PoolWindow, Registry,
     Shape,
 };
-use backprop_tensor::{DMatrix, Scalar, ops};
+use backprop_tensor::{DMatrix, Scalar, ops, threads};
 
 const NAME: &str = "avg_pool2d";
 
@@ -63,12 +66,12 @@ impl<T: Scalar> Layer<T> for AvgPool2d {
         g.check_rows(NAME, input.nrows())?;
         let (n_in, n_out, m) = (g.in_len(), g.out_len(), input.ncols());
         ops::resize(output, n_out, m);
-        let (hw, planes) = (g.h * g.w, g.oh * g.ow);
+        let (x, hw, planes) = (input.as_slice(), g.h * g.w, g.oh * g.ow);
         let count = T::of(self.count);
-        let samples = input.as_slice().chunks_exact(n_in);
-        let outs = output.as_mut_slice().chunks_exact_mut(n_out);
-        ops::simd(|| {
-            for (x, y) in samples.zip(outs) {
+        // Sample by sample, the samples cut between threads.
+        threads::for_each_chunk_mut([output.as_mut_slice()], n_out, MIN_CHUNK, &|start, [y]| {
+            let x = &x[start / n_out * n_in..];
+            for (x, y) in x.chunks_exact(n_in).zip(y.chunks_exact_mut(n_out)) {
                 for (x, y) in x.chunks_exact(hw).zip(y.chunks_exact_mut(planes)) {
                     avg_plane(&g, x, y, count);
                 }
@@ -91,12 +94,12 @@ impl<T: Scalar> Layer<T> for AvgPool2d {
         ops::check_shape("avg_pool2d backward", "dA", grad_output, (n_out, m))
             .map_err(LayerError::shape(NAME))?;
         ops::resize(dx, n_in, m);
-        dx.as_mut_slice().fill(T::zero());
-        let (hw, planes) = (g.h * g.w, g.oh * g.ow);
+        let (dy, hw, planes) = (grad_output.as_slice(), g.h * g.w, g.oh * g.ow);
         let count = T::of(self.count);
-        let dys = grad_output.as_slice().chunks_exact(n_out);
-        ops::simd(|| {
-            for (dy, dx) in dys.zip(dx.as_mut_slice().chunks_exact_mut(n_in)) {
+        threads::for_each_chunk_mut([dx.as_mut_slice()], n_in, MIN_CHUNK, &|start, [dx]| {
+            dx.fill(T::zero());
+            let dy = &dy[start / n_in * n_out..];
+            for (dy, dx) in dy.chunks_exact(n_out).zip(dx.chunks_exact_mut(n_in)) {
                 for (dy, dx) in dy.chunks_exact(planes).zip(dx.chunks_exact_mut(hw)) {
                     avg_plane_backward(&g, dy, dx, count);
                 }

@@ -16,13 +16,18 @@
 //! maximum (`v > max || v is NaN`), so a window with a NaN gives NaN and its
 //! last NaN gets the gradient; a window of −∞ routes to its first real
 //! position. (Checked against torch 2.15: `tests::ties_route_to_the_first_maximum_like_pytorch`.)
+//!
+//! Forward finds the argmaxes, then gathers `y = x[argmax]`; each of the
+//! two passes and the backward pass works sample by sample, the samples cut
+//! between threads (`threads::for_each_chunk_mut`), so the result is the
+//! same on any number of threads.
 
-use crate::pool::{self, Geometry};
+use crate::pool::{self, Geometry, MIN_CHUNK};
 use crate::{
     BuildContext, Config, Layer, LayerError, LayerType, Mode, Pair, Plan, PoolWindow, Registry,
     Shape,
 };
-use backprop_tensor::{DMatrix, Scalar, ops};
+use backprop_tensor::{DMatrix, Scalar, ops, threads};
 
 const NAME: &str = "max_pool2d";
 
@@ -86,18 +91,27 @@ impl<T: Scalar> Layer<T> for MaxPool2d {
         ops::resize(output, n_out, m);
         self.argmax.resize(n_out * m, 0);
         self.batch = m;
-        let hw = g.h * g.w;
-        let samples = input.as_slice().chunks_exact(n_in);
-        let outs = output.as_mut_slice().chunks_exact_mut(n_out);
-        let args = self.argmax.chunks_exact_mut(n_out);
-        let planes = g.oh * g.ow;
-        ops::simd(|| {
-            for ((x, y), arg) in samples.zip(outs).zip(args) {
-                let maps = x.chunks_exact(hw);
-                let outs = y.chunks_exact_mut(planes).zip(arg.chunks_exact_mut(planes));
-                for (c, (x, (y, arg))) in maps.zip(outs).enumerate() {
+        let (x, hw, planes) = (input.as_slice(), g.h * g.w, g.oh * g.ow);
+        // Where each maximum is, then the maxima: each a pass over whole
+        // samples, cut between threads (the same result on any number).
+        threads::for_each_chunk_mut([&mut self.argmax[..]], n_out, MIN_CHUNK, &|start, [arg]| {
+            let x = &x[start / n_out * n_in..];
+            for (x, arg) in x.chunks_exact(n_in).zip(arg.chunks_exact_mut(n_out)) {
+                let maps = x.chunks_exact(hw).zip(arg.chunks_exact_mut(planes));
+                for (c, (x, arg)) in maps.enumerate() {
                     // c·h·w < n_in ≤ 2³², checked when the layer was built.
-                    max_plane(&g, x, (c * hw) as u32, y, arg);
+                    argmax_plane(&g, x, (c * hw) as u32, arg);
+                }
+            }
+        });
+        let arg = &self.argmax;
+        threads::for_each_chunk_mut([output.as_mut_slice()], n_out, MIN_CHUNK, &|start, [y]| {
+            let x = &x[start / n_out * n_in..];
+            let arg = &arg[start..start + y.len()];
+            let samples = x.chunks_exact(n_in).zip(arg.chunks_exact(n_out));
+            for ((x, arg), y) in samples.zip(y.chunks_exact_mut(n_out)) {
+                for (y, &at) in y.iter_mut().zip(arg) {
+                    *y = x[at as usize];
                 }
             }
         });
@@ -125,14 +139,19 @@ impl<T: Scalar> Layer<T> for MaxPool2d {
         ops::check_shape("max_pool2d backward", "dA", grad_output, (n_out, m))
             .map_err(LayerError::shape(NAME))?;
         ops::resize(dx, n_in, m);
-        dx.as_mut_slice().fill(T::zero());
-        let dys = grad_output.as_slice().chunks_exact(n_out);
-        let dxs = dx.as_mut_slice().chunks_exact_mut(n_in);
-        for ((dy, dx), arg) in dys.zip(dxs).zip(self.argmax.chunks_exact(n_out)) {
-            for (&d, &at) in dy.iter().zip(arg) {
-                dx[at as usize] += d;
+        let (dy, arg) = (grad_output.as_slice(), &self.argmax);
+        threads::for_each_chunk_mut([dx.as_mut_slice()], n_in, MIN_CHUNK, &|start, [dx]| {
+            dx.fill(T::zero());
+            let first = start / n_in * n_out;
+            let samples = dy[first..]
+                .chunks_exact(n_out)
+                .zip(arg[first..].chunks_exact(n_out));
+            for ((dy, arg), dx) in samples.zip(dx.chunks_exact_mut(n_in)) {
+                for (&d, &at) in dy.iter().zip(arg) {
+                    dx[at as usize] += d;
+                }
             }
-        }
+        });
         Ok(())
     }
 
@@ -173,61 +192,55 @@ fn takes<T: Scalar>(v: T, best: T) -> bool {
     v > best || nan
 }
 
-/// Max pooling of one channel of one sample: `x` is its `h·w` map, `y` and
-/// `arg` its `oh·ow` outputs and their argmaxes, `base` the row of `x[0]` in
-/// the sample. Every window is scanned in the same order, its rows top to
+/// The argmaxes of one channel of one sample: `x` is its `h·w` map, `arg`
+/// its `oh·ow` outputs' argmaxes, `base` the row of `x[0]` in the sample
+/// (the maxima are gathered from them afterwards). Every window is scanned in the same order, its rows top to
 /// bottom, each left to right, from −∞. The windows wholly inside
 /// (`interior_cols`) of a row of 2×2 windows at stride 2 go through a loop
 /// the compiler vectorises; other interior windows have the kernel's width
 /// known at compile time for the usual 2 and 3 (a window row is a
 /// fixed-size slice); the edge windows are clipped one by one.
 #[inline(always)]
-fn max_plane<T: Scalar>(g: &Geometry, x: &[T], base: u32, y: &mut [T], arg: &mut [u32]) {
+fn argmax_plane<T: Scalar>(g: &Geometry, x: &[T], base: u32, arg: &mut [u32]) {
     let (ow, kw) = (g.ow, g.window.kernel.w);
     let (lo, hi) = g.interior_cols();
-    let rows = y.chunks_exact_mut(ow).zip(arg.chunks_exact_mut(ow));
-    for (oy, (y, arg)) in rows.enumerate() {
+    for (oy, arg) in arg.chunks_exact_mut(ow).enumerate() {
         let rows = g.rows(oy);
         for ox in (0..lo).chain(hi..ow) {
-            (y[ox], arg[ox]) = window_max::<T, 0>(g, x, rows, g.cols(ox), base);
+            arg[ox] = window_max::<T, 0>(g, x, rows, g.cols(ox), base);
         }
-        let (y, arg) = (&mut y[lo..hi], &mut arg[lo..hi]);
+        let arg = &mut arg[lo..hi];
         let w = g.window;
         if (w.kernel, w.stride) == (Pair::square(2), Pair::square(2)) && rows.1 - rows.0 == 2 {
             // LeNet's pool, and most others: vectorised.
             let first = rows.0 * g.w + 2 * lo - w.padding.w;
-            let n = 2 * y.len();
+            let n = 2 * arg.len();
             let (top, bottom) = (&x[first..first + n], &x[first + g.w..first + g.w + n]);
-            max_row_2x2(top, bottom, g.w as u32, base + first as u32, y, arg);
+            max_row_2x2(top, bottom, g.w as u32, base + first as u32, arg);
             continue;
         }
         match kw {
-            2 => max_row::<T, 2>(g, x, rows, lo, base, y, arg),
-            3 => max_row::<T, 3>(g, x, rows, lo, base, y, arg),
-            _ => max_row::<T, 0>(g, x, rows, lo, base, y, arg),
+            2 => max_row::<T, 2>(g, x, rows, lo, base, arg),
+            3 => max_row::<T, 3>(g, x, rows, lo, base, arg),
+            _ => max_row::<T, 0>(g, x, rows, lo, base, arg),
         }
     }
 }
 
-/// A row of 2×2 windows at stride 2, each wholly inside: window `k` is
+/// The argmaxes of a row of 2×2 windows at stride 2, each wholly inside: window `k` is
 /// `top[2k], top[2k+1], bottom[2k], bottom[2k+1]` (in scan order), at rows
 /// `at + 2k` and `at + 2k + w` of the sample. Branch-free, so that the
 /// compiler vectorises it across windows.
 #[inline(always)]
-fn max_row_2x2<T: Scalar>(top: &[T], bottom: &[T], w: u32, at: u32, y: &mut [T], arg: &mut [u32]) {
-    let n = y
-        .len()
-        .min(arg.len())
-        .min(top.len() / 2)
-        .min(bottom.len() / 2);
-    let (top, bottom, y, arg) = (&top[..2 * n], &bottom[..2 * n], &mut y[..n], &mut arg[..n]);
+fn max_row_2x2<T: Scalar>(top: &[T], bottom: &[T], w: u32, at: u32, arg: &mut [u32]) {
+    let n = arg.len().min(top.len() / 2).min(bottom.len() / 2);
+    let (top, bottom, arg) = (&top[..2 * n], &bottom[..2 * n], &mut arg[..n]);
     for k in 0..n {
         // Scan order, merged in pairs: "the last NaN, else the first
         // maximum" of two parts is that of the whole (see `merge`).
         let (t, to) = merge(top[2 * k], 0, top[2 * k + 1], 1);
         let (b, bo) = merge(bottom[2 * k], w, bottom[2 * k + 1], w + 1);
-        let (m, o) = merge(t, to, b, bo);
-        y[k] = m;
+        let (_, o) = merge(t, to, b, bo);
         arg[k] = at + 2 * k as u32 + o;
     }
 }
@@ -248,17 +261,16 @@ fn max_row<T: Scalar, const KW: usize>(
     rows: (usize, usize),
     lo: usize,
     base: u32,
-    y: &mut [T],
     arg: &mut [u32],
 ) {
     let (kw, sw, pw) = (g.window.kernel.w, g.window.stride.w, g.window.padding.w);
-    for (k, (y, a)) in y.iter_mut().zip(arg.iter_mut()).enumerate() {
+    for (k, a) in arg.iter_mut().enumerate() {
         let c0 = (lo + k) * sw - pw;
-        (*y, *a) = window_max::<T, KW>(g, x, rows, (c0, c0 + kw), base);
+        *a = window_max::<T, KW>(g, x, rows, (c0, c0 + kw), base);
     }
 }
 
-/// The maximum of the window on `rows` × `cols` and its row in the sample
+/// The row in the sample of the maximum of the window on `rows` × `cols`
 /// (`KW`: the window's width if known at compile time, else 0).
 #[inline(always)]
 fn window_max<T: Scalar, const KW: usize>(
@@ -267,7 +279,7 @@ fn window_max<T: Scalar, const KW: usize>(
     (r0, r1): (usize, usize),
     (c0, c1): (usize, usize),
     base: u32,
-) -> (T, u32) {
+) -> u32 {
     let width = if KW > 0 { KW } else { c1 - c0 };
     let (mut best, mut at) = (T::of(f64::NEG_INFINITY), r0 * g.w + c0);
     for i in r0..r1 {
@@ -280,7 +292,7 @@ fn window_max<T: Scalar, const KW: usize>(
             at = if t { row + j } else { at };
         }
     }
-    (best, base + at as u32)
+    base + at as u32
 }
 
 /// Saved as `{"kernel_size": [kh, kw], "stride": [sh, sw], "padding": [ph,

@@ -14,6 +14,10 @@
 
 use crate::{Config, LayerError, Pair, Shape, SpatialSettings};
 
+/// The fewest values a thread takes in a pass of a pool (smaller passes run
+/// on the calling thread: waking a helper costs more).
+pub(crate) const MIN_CHUNK: usize = 16 * 1024;
+
 /// A pooling window: kernel, stride and padding, each a `(height, width)`
 /// [`Pair`].
 ///

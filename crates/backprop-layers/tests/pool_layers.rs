@@ -169,6 +169,34 @@ fn pools_match_naive_loops_f64() {
     pools_match_naive_loops::<f64>(1e-14);
 }
 
+/// The pools cut their passes between threads by whole samples: one thread
+/// and three give the same bits.
+#[test]
+fn pools_give_the_same_bits_on_any_number_of_threads() {
+    use backprop_tensor::threads;
+    let shape = [6, 28, 28];
+    let x = random::<f32>(4704, 64, 1);
+    let dy = random::<f32>(1176, 64, 2);
+    let run = |n| {
+        threads::set_num_threads(n);
+        let mut out = Vec::new();
+        let layers: [Box<dyn Layer<f32>>; 2] = [
+            Box::new(MaxPool2d::new(shape, PoolWindow::new(2)).unwrap()),
+            Box::new(AvgPool2d::new(shape, PoolWindow::new(2)).unwrap()),
+        ];
+        for mut layer in layers {
+            let (mut y, mut dx) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
+            layer.forward(&x, &mut y, Mode::Train).unwrap();
+            layer.backward(&x, &y, &dy, Some(&mut dx)).unwrap();
+            out.push((y, dx));
+        }
+        out
+    };
+    let one = run(1);
+    assert_eq!(one, run(3));
+    assert_eq!(one, run(2));
+}
+
 /// BatchNorm2d on `[C, H, W]` samples is BatchNorm1d on a `C × (m·H·W)`
 /// matrix whose columns are the pixels of every sample.
 fn as_rows<T: Scalar>(x: &DMatrix<T>, c: usize) -> DMatrix<T> {

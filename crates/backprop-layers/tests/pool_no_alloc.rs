@@ -64,4 +64,25 @@ fn pooling_and_channel_layers_do_not_allocate_after_the_first_call() {
         }
     });
     assert_eq!(later, 0, "allocations in 6 inference calls after the first");
+
+    // LeNet's first pool at batch 64: passes big enough to be cut between
+    // two threads (the pool's helpers start on the first call).
+    backprop_tensor::threads::set_num_threads(2);
+    let mut net = Sequential::<f32>::builder([6, 28, 28])
+        .max_pool2d(2)
+        .avg_pool2d(2)
+        .build()
+        .unwrap();
+    let x = DMatrix::from_fn(4704, 64, |i, j| ((i * 64 + j) as f32 * 0.37).sin());
+    let dy = DMatrix::from_element(294, 64, 0.5_f32);
+    let mut step = || {
+        net.forward(&x, Mode::Train).unwrap();
+        net.backward(&x, &dy).unwrap();
+    };
+    step();
+    assert_eq!(
+        allocations(|| (0..5).for_each(|_| step())),
+        0,
+        "two threads"
+    );
 }
