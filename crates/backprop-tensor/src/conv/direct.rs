@@ -21,6 +21,7 @@
 //! im2col path; results agree to rounding.
 
 use super::Conv2dGeometry;
+use super::kernels::{self, Isa};
 use crate::Scalar;
 use std::any::TypeId;
 
@@ -37,6 +38,8 @@ pub(super) enum Orientation {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Direct {
     pub(super) orientation: Orientation,
+    /// The kernels this CPU runs.
+    isa: Isa,
     /// Padded input height and width.
     hp: usize,
     wp: usize,
@@ -65,6 +68,35 @@ pub(super) struct Tables<'a> {
     pub(super) packed: &'a [f32],
 }
 
+/// `buf` from its first 64-byte aligned element (a cache line, and one
+/// AVX-512 register: aligned loads never straddle two lines). Callers
+/// size buffers with [`ALIGN_SLACK`] spare elements.
+pub(super) fn align64(buf: &mut [f32]) -> &mut [f32] {
+    let skip = buf.as_ptr().align_offset(64).min(buf.len());
+    &mut buf[skip..]
+}
+
+/// Spare elements that [`align64`] may skip.
+pub(super) const ALIGN_SLACK: usize = 16;
+
+/// Copies the plane `src` (rows of `w`) into `dst` (rows of `wp`) at row
+/// `top` and column `left`, and zeroes the rest of `dst`: a zero-padded
+/// copy that writes every element once.
+pub(super) fn embed(src: &[f32], w: usize, dst: &mut [f32], wp: usize, top: usize, left: usize) {
+    let rows = src.len() / w;
+    let (head, rest) = dst.split_at_mut(top * wp);
+    head.fill(0.0);
+    let (body, tail) = rest.split_at_mut(rows * wp);
+    tail.fill(0.0);
+    for (out, row) in body.chunks_exact_mut(wp).zip(src.chunks_exact(w)) {
+        let (l, r) = out.split_at_mut(left);
+        l.fill(0.0);
+        let (mid, r) = r.split_at_mut(w);
+        mid.copy_from_slice(row);
+        r.fill(0.0);
+    }
+}
+
 /// `s` as `f32`s (`T` is `f32`: checked by [`Direct::new`]'s caller).
 pub(super) fn f32s<T: Scalar>(s: &[T]) -> &[f32] {
     debug_assert_eq!(TypeId::of::<T>(), TypeId::of::<f32>());
@@ -83,36 +115,40 @@ impl Direct {
     /// The implicit path for `g` in `T`, or `None` (not `f32`, no AVX2 and
     /// FMA, or fewer than 8 channels with a stride).
     pub(super) fn new<T: Scalar>(g: &Conv2dGeometry) -> Option<Self> {
-        if TypeId::of::<T>() != TypeId::of::<f32>() || !available() {
+        if TypeId::of::<T>() != TypeId::of::<f32>() {
             return None;
         }
+        let isa = kernels::isa()?;
         let (h, w) = g.input_size();
         let (ph, pw) = g.padding();
-        let (hp, wp) = (h + 2 * ph, w + 2 * pw);
+        let hp = h + 2 * ph;
         let (oh, ow) = g.output_size();
         let o = g.out_channels();
-        let orientation = if g.stride() == (1, 1) && o <= 8 && ow * 2 >= wp {
+        // The positions orientation pads rows to whole tiles of 16, so that
+        // a tile is part of one row; worth it while most of a row is output.
+        let pitch16 = (w + 2 * pw).next_multiple_of(16);
+        let orientation = if g.stride() == (1, 1) && o <= 8 && ow * 2 >= pitch16 {
             Orientation::Positions
         } else if o >= 8 {
             Orientation::Channels
         } else {
             return None;
         };
-        let grid = oh * wp;
-        let grid16 = grid.next_multiple_of(16);
         let positions = orientation == Orientation::Positions;
+        let wp = if positions { pitch16 } else { w + 2 * pw };
         Some(Self {
             orientation,
+            isa,
             hp,
             wp,
             len: g.channels() * hp * wp,
             copy: positions || (ph, pw) != (0, 0),
             margin: if positions {
-                grid16 - grid + (g.kernel().1 - 1) * g.dilation().1 + 16
+                wp + (g.kernel().1 - 1) * g.dilation().1 + 16
             } else {
                 0
             },
-            grid16,
+            grid16: oh * wp,
             o16: o.next_multiple_of(16),
         })
     }
@@ -120,7 +156,7 @@ impl Direct {
     /// Floats of the packed weight (channels orientation).
     pub(super) fn packed_len(&self, g: &Conv2dGeometry) -> usize {
         match self.orientation {
-            Orientation::Channels => self.o16 * g.patch_len(),
+            Orientation::Channels => self.o16 * g.patch_len() + ALIGN_SLACK,
             Orientation::Positions => 0,
         }
     }
@@ -128,25 +164,19 @@ impl Direct {
     /// Floats of the padded copy of `n` samples (0 when read in place).
     pub(super) fn padded_len(&self, n: usize) -> usize {
         if self.copy {
-            n * self.len + self.margin
+            n * self.len + self.margin + ALIGN_SLACK
         } else {
             0
-        }
-    }
-
-    /// Floats of a group's work buffer in the forward pass.
-    pub(super) fn forward_work(&self, g: &Conv2dGeometry) -> usize {
-        match self.orientation {
-            Orientation::Channels => 96,
-            Orientation::Positions => g.out_channels() * self.grid16,
         }
     }
 
     /// Floats of a group's work buffer in the weight gradient (`n` samples).
     pub(super) fn backward_work(&self, g: &Conv2dGeometry, n: usize) -> usize {
         match self.orientation {
-            Orientation::Channels => n * g.positions() * self.o16 + 96,
-            Orientation::Positions => (n * self.grid16 + 16 * g.patch_len()) * g.out_channels(),
+            Orientation::Channels => n * g.positions() * self.o16 + 128 + ALIGN_SLACK,
+            Orientation::Positions => {
+                (n * self.grid16 + 16 * g.patch_len()) * g.out_channels() + ALIGN_SLACK
+            }
         }
     }
 
@@ -188,6 +218,7 @@ impl Direct {
             }
         }
         if self.orientation == Orientation::Channels {
+            let packed = &mut packed[..self.o16 * k];
             packed.fill(0.0);
             for (blk, chunk) in packed.chunks_exact_mut(16 * k).enumerate() {
                 for (kk, row) in chunk.chunks_exact_mut(16).enumerate() {
@@ -216,15 +247,15 @@ impl Direct {
         }
         let (h, w) = g.input_size();
         let (ph, pw) = g.padding();
-        let dst = &mut dst[..n * self.len + self.margin];
-        dst.fill(0.0);
-        for (s, sample) in src.chunks_exact(g.input_len()).take(n).enumerate() {
-            for (c, plane) in sample.chunks_exact(h * w).enumerate() {
-                let out = &mut dst[s * self.len + c * self.hp * self.wp..];
-                for (y, row) in plane.chunks_exact(w).enumerate() {
-                    out[(y + ph) * self.wp + pw..][..w].copy_from_slice(row);
-                }
-            }
+        let dst = &mut align64(dst)[..n * self.len + self.margin];
+        let plane_p = self.hp * self.wp;
+        let (samples, margin) = dst.split_at_mut(n * self.len);
+        margin.fill(0.0);
+        for (out, plane) in samples
+            .chunks_exact_mut(plane_p)
+            .zip(src.chunks_exact(h * w))
+        {
+            embed(plane, w, out, self.wp, ph, pw);
         }
         dst
     }
@@ -241,91 +272,74 @@ impl Direct {
         x: &[f32],
         n: usize,
         xbuf: &mut [f32],
-        work: &mut [f32],
         z: &mut [f32],
     ) {
         let xs = self.padded(g, x, n, xbuf);
         let (p, k, o) = (g.positions(), g.patch_len(), g.out_channels());
-        let b = |c: usize| bias.map_or(0.0, |b| b[c]);
         for (s, zs) in z.chunks_exact_mut(o * p).take(n).enumerate() {
             let xs = &xs[s * self.len..];
             match self.orientation {
                 Orientation::Channels => {
-                    let tile = &mut work[..96];
-                    for p0 in (0..p).step_by(6) {
-                        let u: [usize; 6] = std::array::from_fn(|q| t.base[(p0 + q).min(p - 1)]);
-                        let valid = (p - p0).min(6);
+                    let zero = [0.0; 16];
+                    let np = self.isa.tile();
+                    for p0 in (0..p).step_by(np) {
+                        let u: [usize; 8] = std::array::from_fn(|q| t.base[(p0 + q).min(p - 1)]);
+                        let valid = (p - p0).min(np);
                         for blk in 0..self.o16 / 16 {
+                            let rows = o.min(blk * 16 + 16) - blk * 16;
+                            let b = bias.map_or(&zero[..rows], |b| &b[blk * 16..][..rows]);
+                            let dst = zs[blk * 16 * p + p0..].as_mut_ptr();
                             // SAFETY: AVX2/FMA present (Direct::new); the
-                            // packed block holds 16·K values, `off` K, and
-                            // every base + off lies inside the sample.
+                            // packed block holds 16·K values, `off` K, every
+                            // base + off lies inside the sample, and the
+                            // tile's rows × valid outputs lie inside `zs`
+                            // (channel-major, P per channel).
                             unsafe {
-                                super::x86::channels_tile(
+                                kernels::channels_t(
+                                    self.isa,
                                     k,
                                     t.packed[blk * 16 * k..].as_ptr(),
                                     t.off.as_ptr(),
                                     &u,
                                     xs.as_ptr(),
-                                    tile.as_mut_ptr(),
+                                    b,
+                                    dst,
+                                    p,
+                                    (rows, valid),
                                 );
-                            }
-                            for oo in blk * 16..o.min(blk * 16 + 16) {
-                                let bo = b(oo);
-                                let dst = &mut zs[oo * p + p0..][..valid];
-                                for (q, d) in dst.iter_mut().enumerate() {
-                                    *d = tile[q * 16 + oo - blk * 16] + bo;
-                                }
                             }
                         }
                     }
                 }
                 Orientation::Positions => {
-                    let out = &mut work[..o * self.grid16];
-                    self.positions_forward(t, weight, o, xs, out);
                     let (oh, ow) = g.output_size();
-                    for (oo, zo) in zs.chunks_exact_mut(p).enumerate() {
-                        let bo = b(oo);
-                        for (y, row) in zo.chunks_exact_mut(ow).enumerate().take(oh) {
-                            let src = &out[oo * self.grid16 + y * self.wp..][..ow];
-                            for (d, &v) in row.iter_mut().zip(src) {
-                                *d = v + bo;
+                    for y in 0..oh {
+                        for x0 in (0..ow).step_by(16) {
+                            let xq = xs[y * self.wp + x0..].as_ptr();
+                            let valid = (ow - x0).min(16);
+                            for o0 in (0..o).step_by(6) {
+                                let dst = zs[o0 * p + y * ow + x0..].as_mut_ptr();
+                                let b = bias.map_or(std::ptr::null(), |b| b[o0..].as_ptr());
+                                // SAFETY: the kernels exist (Direct::new);
+                                // x[q + off[k]] for 16 lanes stays inside
+                                // the padded samples and their margin, w
+                                // inside the weight, the valid outputs
+                                // inside row y of channels o0.. of `zs`.
+                                unsafe {
+                                    kernels::positions_tile_n(
+                                        self.isa,
+                                        o - o0,
+                                        k,
+                                        t.off.as_ptr(),
+                                        xq,
+                                        weight[o0..].as_ptr(),
+                                        o,
+                                        (dst, p, valid),
+                                        b,
+                                    );
+                                }
                             }
                         }
-                    }
-                }
-            }
-        }
-    }
-
-    /// One sample's padded-width grid of outputs, `o` channels of
-    /// `grid16` positions, in blocks of at most 6 channels.
-    fn positions_forward(
-        &self,
-        t: &Tables<'_>,
-        weight: &[f32],
-        o: usize,
-        xs: &[f32],
-        out: &mut [f32],
-    ) {
-        let k = t.off.len();
-        for o0 in (0..o).step_by(6) {
-            for q in (0..self.grid16).step_by(16) {
-                let x = xs[q..].as_ptr();
-                let w = weight[o0..].as_ptr();
-                let dst = out[o0 * self.grid16 + q..].as_mut_ptr();
-                let ld = self.grid16;
-                // SAFETY: AVX2/FMA present; reads x[q + off[k] + 15] stay
-                // inside the padded buffer (its margin covers the grid's
-                // last tile), w[o + k·O] inside the weight, writes inside
-                // `out` (o channels × grid16).
-                unsafe {
-                    match o - o0 {
-                        1 => super::x86::positions_tile::<1>(k, t.off.as_ptr(), x, w, o, dst, ld),
-                        2 => super::x86::positions_tile::<2>(k, t.off.as_ptr(), x, w, o, dst, ld),
-                        3 => super::x86::positions_tile::<3>(k, t.off.as_ptr(), x, w, o, dst, ld),
-                        4 => super::x86::positions_tile::<4>(k, t.off.as_ptr(), x, w, o, dst, ld),
-                        5 => super::x86::positions_tile::<5>(k, t.off.as_ptr(), x, w, o, dst, ld),
-                        _ => super::x86::positions_tile::<6>(k, t.off.as_ptr(), x, w, o, dst, ld),
                     }
                 }
             }
@@ -353,9 +367,11 @@ impl Direct {
             Orientation::Channels => {
                 // dZᵀ: per block of 16 channels, n·P rows of 16.
                 let rows = n * p;
-                let (dzt, tile) = work.split_at_mut(rows * self.o16);
+                let (dzt, tile) = align64(work).split_at_mut(rows * self.o16);
                 for (blk, part) in dzt.chunks_exact_mut(16 * rows).enumerate() {
-                    part.fill(0.0);
+                    if o < blk * 16 + 16 {
+                        part.fill(0.0);
+                    }
                     for (s, sample) in dz.chunks_exact(o * p).take(n).enumerate() {
                         for oo in blk * 16..o.min(blk * 16 + 16) {
                             for (q, &v) in sample[oo * p..][..p].iter().enumerate() {
@@ -370,15 +386,17 @@ impl Direct {
                         *e = s * self.len + b;
                     }
                 }
-                for k0 in (0..k).step_by(6) {
-                    let u: [usize; 6] = std::array::from_fn(|q| t.off[(k0 + q).min(k - 1)]);
-                    let valid = (k - k0).min(6);
+                let nt = self.isa.tile();
+                for k0 in (0..k).step_by(nt) {
+                    let u: [usize; 8] = std::array::from_fn(|q| t.off[(k0 + q).min(k - 1)]);
+                    let valid = (k - k0).min(nt);
                     for blk in 0..self.o16 / 16 {
                         // SAFETY: AVX2/FMA present; dZᵀ's block holds 16
                         // values per row, `v` one offset per row, and
                         // every v + off lies inside the padded samples.
                         unsafe {
-                            super::x86::channels_tile(
+                            kernels::channels(
+                                self.isa,
                                 rows,
                                 dzt[blk * 16 * rows..].as_ptr(),
                                 v.as_ptr(),
@@ -397,16 +415,11 @@ impl Direct {
             }
             Orientation::Positions => {
                 // dZ on the padded-width grid, zeros past the output's width.
-                let (oh, ow) = g.output_size();
-                let (grid, acc) = work.split_at_mut(n * o * self.grid16);
-                grid.fill(0.0);
-                for (s, sample) in dz.chunks_exact(o * p).take(n).enumerate() {
-                    for (oo, plane) in sample.chunks_exact(p).enumerate() {
-                        let dst = &mut grid[(s * o + oo) * self.grid16..];
-                        for (y, row) in plane.chunks_exact(ow).enumerate().take(oh) {
-                            dst[y * self.wp..][..ow].copy_from_slice(row);
-                        }
-                    }
+                let ow = g.output_size().1;
+                let (grid, acc) = align64(work).split_at_mut(n * o * self.grid16);
+                let planes = dz[..n * o * p].chunks_exact(p);
+                for (dst, plane) in grid.chunks_exact_mut(self.grid16).zip(planes) {
+                    embed(plane, ow, dst, self.wp, 0, 0);
                 }
                 // 16 running sums per (tap, channel), samples in order.
                 let acc = &mut acc[..k * o * 16];
@@ -424,14 +437,7 @@ impl Direct {
                             // dz[c·grid16 + q] inside the grid, acc holds
                             // 16 sums per channel of the block.
                             unsafe {
-                                match o - o0 {
-                                    1 => super::x86::positions_dot::<1>(tiles, x, d, ld, a),
-                                    2 => super::x86::positions_dot::<2>(tiles, x, d, ld, a),
-                                    3 => super::x86::positions_dot::<3>(tiles, x, d, ld, a),
-                                    4 => super::x86::positions_dot::<4>(tiles, x, d, ld, a),
-                                    5 => super::x86::positions_dot::<5>(tiles, x, d, ld, a),
-                                    _ => super::x86::positions_dot::<6>(tiles, x, d, ld, a),
-                                }
+                                kernels::positions_dot_n(self.isa, o - o0, tiles, x, d, ld, a);
                             }
                         }
                     }
@@ -444,8 +450,4 @@ impl Direct {
             }
         }
     }
-}
-
-fn available() -> bool {
-    super::x86::available()
 }

@@ -20,6 +20,11 @@
 mod direct;
 mod geometry;
 mod im2col;
+#[cfg(target_arch = "x86_64")]
+mod kernels;
+#[cfg(not(target_arch = "x86_64"))]
+#[path = "kernels_stub.rs"]
+mod kernels;
 mod pass;
 mod run;
 #[cfg(test)]
@@ -27,9 +32,8 @@ mod tests;
 mod transposed;
 #[cfg(target_arch = "x86_64")]
 mod x86;
-#[cfg(not(target_arch = "x86_64"))]
-#[path = "x86_stub.rs"]
-mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_512;
 
 pub use geometry::Conv2dGeometry;
 pub use im2col::{col2im, im2col};

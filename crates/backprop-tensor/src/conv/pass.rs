@@ -18,7 +18,7 @@
 //! every group is done, so the result does not depend on which thread did
 //! which group: a run is bit-identical on any number of threads.
 
-use super::direct::{Direct, Tables, f32s, f32s_mut};
+use super::direct::{Direct, Tables, align64, f32s, f32s_mut};
 use super::run::{Conv2dScratch, Cut, Ptr, for_each_part, lane_sum, product};
 use super::transposed::InputGrad;
 use super::{Conv2dGeometry, col2im, im2col};
@@ -81,7 +81,7 @@ fn tables<'a, T: Scalar>(
     packed: &'a mut [T],
 ) -> Tables<'a> {
     let n = d.packed_len(g);
-    let packed = &mut f32s_mut(packed)[..n];
+    let packed = align64(&mut f32s_mut(packed)[..n]);
     d.tables(g, f32s(weight.as_slice()), off, base, packed);
     Tables { off, base, packed }
 }
@@ -116,7 +116,7 @@ pub fn forward<T: Scalar>(
     let (xbuf_len, per_part) = match &direct {
         Some(d) => {
             let pad = d.padded_len(cut.group);
-            (pad, pad + d.forward_work(g))
+            (pad, pad)
         }
         None => (0, rows * (k + o)),
     };
@@ -147,7 +147,6 @@ pub fn forward<T: Scalar>(
                 // SAFETY: the columns first..first+n of Z belong to this group.
                 let zg = unsafe { zp.slice(first * out_len, n * out_len) };
                 if let (Some(d), Some(t)) = (&direct, &tables) {
-                    let (xbuf, work) = f32s_mut(buf).split_at_mut(xbuf_len);
                     d.forward(
                         g,
                         t,
@@ -155,8 +154,7 @@ pub fn forward<T: Scalar>(
                         bias.map(f32s),
                         f32s(xg),
                         n,
-                        xbuf,
-                        work,
+                        &mut f32s_mut(buf)[..xbuf_len],
                         f32s_mut(zg),
                     );
                     continue;

@@ -276,8 +276,9 @@ fn geometry_refuses_what_does_not_fit() {
 }
 
 /// `f32` takes the implicit path on AVX2 CPUs (both orientations, one or
-/// more blocks of channels) and the im2col path elsewhere; either agrees
-/// with the direct convolution to `f32` rounding.
+/// more blocks of channels; AVX2 and AVX-512 kernels, which must agree bit
+/// for bit) and the im2col path elsewhere; either agrees with the direct
+/// convolution to `f32` rounding.
 #[test]
 fn f32_passes_match_the_direct_convolution() {
     use super::direct::{Direct, Orientation};
@@ -297,17 +298,29 @@ fn f32_passes_match_the_direct_convolution() {
             let x = rounded(random(g.input_len(), batch, &mut rng));
             let dz = rounded(random(g.output_len(), batch, &mut rng));
             let f = |m: &DMatrix<f64>| m.map(|v| v as f32);
-            let mut scratch = Conv2dScratch::default();
-            let mut z = DMatrix::zeros(0, 0);
-            forward(&g, &f(&w), Some(&f(&b)), &f(&x), &mut z, &mut scratch).unwrap();
             let (dw0, db0) = (f(&random(o, k, &mut rng)), f(&random(o, 1, &mut rng)));
-            let (mut dw, mut db, mut dx) = (dw0.clone(), db0.clone(), DMatrix::zeros(0, 0));
-            let grads = Conv2dGrads {
-                weight: &mut dw,
-                bias: Some(&mut db),
-                input: Some(&mut dx),
+            // Both kernel sets where the CPU has AVX-512: the same bits.
+            let run = |avx2_only: bool| {
+                super::kernels::set_avx2_only(avx2_only);
+                let mut scratch = Conv2dScratch::default();
+                let mut z = DMatrix::zeros(0, 0);
+                forward(&g, &f(&w), Some(&f(&b)), &f(&x), &mut z, &mut scratch).unwrap();
+                let (mut dw, mut db, mut dx) = (dw0.clone(), db0.clone(), DMatrix::zeros(0, 0));
+                let grads = Conv2dGrads {
+                    weight: &mut dw,
+                    bias: Some(&mut db),
+                    input: Some(&mut dx),
+                };
+                backward(&g, &f(&w), &f(&x), &f(&dz), grads, &mut scratch).unwrap();
+                super::kernels::set_avx2_only(false);
+                (z, dw, db, dx)
             };
-            backward(&g, &f(&w), &f(&x), &f(&dz), grads, &mut scratch).unwrap();
+            let (z, dw, db, dx) = run(false);
+            let avx2 = run(true);
+            assert!(
+                z == avx2.0 && dw == avx2.1 && db == avx2.2 && dx == avx2.3,
+                "{case:?} O={out}: AVX-512 and AVX2 differ"
+            );
             let close = |got: &DMatrix<f32>, want: &DMatrix<f64>, what: &str| {
                 let tol = 2e-6 * (k.max(g.positions() * batch) as f64);
                 for (a, e) in got.iter().zip(want.iter()) {
@@ -325,7 +338,7 @@ fn f32_passes_match_the_direct_convolution() {
             close(&dx, &edx, "dX");
         }
     }
-    if super::x86::available() {
+    if super::kernels::isa().is_some() {
         for want in [
             Some((Orientation::Channels, false)),
             Some((Orientation::Channels, true)),

@@ -12,12 +12,16 @@
 //! tap offsets of `(i, o, j)` and the weight transposed to `[i, o, j][c]`).
 
 use super::Conv2dGeometry;
+use super::direct::{ALIGN_SLACK, align64, embed};
+use super::kernels::{self, Isa};
 use crate::Scalar;
 use std::any::TypeId;
 
 /// The sizes of the row-wise transposed convolution for one geometry.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct InputGrad {
+    /// The kernels this CPU runs.
+    isa: Isa,
     /// Rows of zeros above `dZ`, `(kh − 1)·dh`, so that every tap's row
     /// index is non-negative.
     top: usize,
@@ -26,20 +30,16 @@ pub(super) struct InputGrad {
     /// The padded `dZ` plane: `Hz = top + OH` rows of `Wz` values.
     hz: usize,
     wz: usize,
-    /// The input width rounded up to whole tiles of 16.
-    wv: usize,
 }
 
 impl InputGrad {
     /// The row-wise path for `g` in `T`, or `None` (not `f32`, no AVX2 and
     /// FMA, or a stride).
     pub(super) fn new<T: Scalar>(g: &Conv2dGeometry) -> Option<Self> {
-        if TypeId::of::<T>() != TypeId::of::<f32>()
-            || !super::x86::available()
-            || g.stride() != (1, 1)
-        {
+        if TypeId::of::<T>() != TypeId::of::<f32>() || g.stride() != (1, 1) {
             return None;
         }
+        let isa = kernels::isa()?;
         let (kh, kw) = g.kernel();
         let (dh, dw) = g.dilation();
         let (oh, ow) = g.output_size();
@@ -49,11 +49,11 @@ impl InputGrad {
         // Reads reach column x + pw − j·dw + left ≤ wv − 1 + pw + left.
         let wz = (left + ow).max(wv + g.padding().1 + left);
         Some(Self {
+            isa,
             top,
             left,
             hz: top + oh,
             wz,
-            wv,
         })
     }
 
@@ -67,10 +67,9 @@ impl InputGrad {
         Self::taps(g) * g.channels()
     }
 
-    /// Floats of one group's work buffer: one sample's padded `dZ` and a
-    /// tile.
+    /// Floats of one group's work buffer: one sample's padded `dZ`.
     pub(super) fn work_len(&self, g: &Conv2dGeometry) -> usize {
-        g.out_channels() * self.hz * self.wz + 6 * 16
+        g.out_channels() * self.hz * self.wz + ALIGN_SLACK
     }
 
     /// The tap offsets (relative to the row `y + ph` of the padded `dZ`,
@@ -120,14 +119,12 @@ impl InputGrad {
         let (h, w) = g.input_size();
         let (o, c_in, p) = (g.out_channels(), g.channels(), g.positions());
         let per_i = o * kw;
-        let (grid, tile) = work.split_at_mut(o * self.hz * self.wz);
+        let plane_z = self.hz * self.wz;
+        let grid = &mut align64(work)[..o * plane_z];
         for (s, dxs) in dx.chunks_exact_mut(g.input_len()).take(n).enumerate() {
-            grid.fill(0.0);
-            for (oo, plane) in dz[s * o * p..][..o * p].chunks_exact(p).enumerate() {
-                for (y, row) in plane.chunks_exact(ow).enumerate().take(oh) {
-                    grid[(oo * self.hz + self.top + y) * self.wz + self.left..][..ow]
-                        .copy_from_slice(row);
-                }
+            let planes = dz[s * o * p..][..o * p].chunks_exact(p);
+            for (dst, plane) in grid.chunks_exact_mut(plane_z).zip(planes) {
+                embed(plane, ow, dst, self.wz, self.top, self.left);
             }
             for y in 0..h {
                 // Kernel rows whose dZ row y + ph − i·dh lies in 0..OH.
@@ -141,33 +138,30 @@ impl InputGrad {
                 }
                 let taps = (i_hi - i_lo) * per_i;
                 let row = (y + ph + self.top - (kh - 1) * dh) * self.wz;
-                for x0 in (0..self.wv).step_by(16) {
+                for x0 in (0..w).step_by(16) {
                     let x = grid[row + x0 + pw..].as_ptr();
-                    let valid = (w - x0.min(w)).min(16);
-                    if valid == 0 {
-                        continue;
-                    }
+                    let valid = (w - x0).min(16);
                     for c0 in (0..c_in).step_by(6) {
                         let t = off[i_lo * per_i..].as_ptr();
                         let wp = packed[i_lo * per_i * c_in + c0..].as_ptr();
-                        let out = tile.as_mut_ptr();
-                        // SAFETY: AVX2/FMA present (InputGrad::new); tap
+                        let dst = dxs[(c0 * h + y) * w + x0..].as_mut_ptr();
+                        // SAFETY: the kernels exist (InputGrad::new); tap
                         // reads stay inside the padded dZ (rows of valid
                         // i only, columns up to wz), weights inside
-                        // `packed`, writes inside the 6×16 tile.
+                        // `packed`, the valid writes inside row y of
+                        // channels c0.. of this sample's dX.
                         unsafe {
-                            match c_in - c0 {
-                                1 => super::x86::positions_tile::<1>(taps, t, x, wp, c_in, out, 16),
-                                2 => super::x86::positions_tile::<2>(taps, t, x, wp, c_in, out, 16),
-                                3 => super::x86::positions_tile::<3>(taps, t, x, wp, c_in, out, 16),
-                                4 => super::x86::positions_tile::<4>(taps, t, x, wp, c_in, out, 16),
-                                5 => super::x86::positions_tile::<5>(taps, t, x, wp, c_in, out, 16),
-                                _ => super::x86::positions_tile::<6>(taps, t, x, wp, c_in, out, 16),
-                            }
-                        }
-                        for c in c0..c_in.min(c0 + 6) {
-                            dxs[(c * h + y) * w + x0..][..valid]
-                                .copy_from_slice(&tile[(c - c0) * 16..][..valid]);
+                            kernels::positions_tile_n(
+                                self.isa,
+                                c_in - c0,
+                                taps,
+                                t,
+                                x,
+                                wp,
+                                c_in,
+                                (dst, h * w, valid),
+                                std::ptr::null(),
+                            );
                         }
                     }
                 }

@@ -1,6 +1,7 @@
 //! The implicit-GEMM micro-kernels of the `f32` convolution on x86-64 CPUs
-//! with AVX2 and FMA: products whose im2col operand is read straight from
-//! the (padded) image through a table of offsets, never written out.
+//! with AVX2 and FMA (x86_512.rs has their AVX-512 twins; kernels.rs picks):
+//! products whose im2col operand is read straight from the (padded) image
+//! through a table of offsets, never written out.
 //!
 //! - [`channels_tile`]: 16 values along one axis (output channels) times 6
 //!   along the other, `acc[t][o] += A[i][o] · X[v[i] + u[t]]` summed over
@@ -32,18 +33,19 @@ pub(super) fn available() -> bool {
     }
 }
 
-/// `out[t·16 + o] = Σ_i a[i·16 + o] · x[v[i] + u[t]]` for `t < 6`, `o < 16`.
+/// `out[t·16 + o] = Σ_i a[i·16 + o] · x[v[i] + u[t]]` for `t < 6`, `o < 16`
+/// (`u[6]`, `u[7]` are not read).
 ///
 /// # Safety
 /// AVX2 and FMA are available; `a` holds `16·n` values, `v` holds `n`
-/// offsets, and `x[v[i] + u[t]]` is readable for every `i`, `t`; `out`
+/// offsets, and `x[v[i] + u[t]]` is readable for every `i`, `t < 6`; `out`
 /// holds 96 values.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn channels_tile(
     n: usize,
     a: *const f32,
     v: *const usize,
-    u: &[usize; 6],
+    u: &[usize; 8],
     x: *const f32,
     out: *mut f32,
 ) {
@@ -95,22 +97,105 @@ pub(super) unsafe fn channels_tile(
     }
 }
 
-/// `out[o·stride + q] = Σ_k w[o + k·ld] · x[q + off[k]]` for `q < 16` and
-/// `o < NO` (at most 6): 16 consecutive positions of a padded-width grid.
+/// A channels tile (`tile[t·16 + o]`, as [`channels_tile`] leaves it)
+/// written transposed: `out[o·ld + t] = tile[t·16 + o] + bias[o]` for
+/// `o < rows` (at most 16) and `t < cols` (at most 8), straight into the
+/// output's channel-major layout (positions contiguous), through
+/// in-register 8×8 transposes.
+///
+/// # Safety
+/// AVX2 is available; `bias` holds `rows` values; `out[o·ld + t]` is
+/// writable for `o < rows`, `t < cols`.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn store_transposed(
+    tile: &[f32; 128],
+    bias: &[f32],
+    out: *mut f32,
+    ld: usize,
+    (rows, cols): (usize, usize),
+) {
+    // SAFETY: every access is inside the ranges the caller vouched for.
+    unsafe {
+        let mask = _mm256_loadu_si256(MASKS[cols.min(8)].as_ptr().cast());
+        for h in 0..2 {
+            let r = |t: usize| _mm256_loadu_ps(tile.as_ptr().add(16 * t + 8 * h));
+            let rows8 = transpose8([r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7)]);
+            for (l, row) in rows8.into_iter().enumerate() {
+                let o = 8 * h + l;
+                if o < rows {
+                    let b = _mm256_set1_ps(bias[o]);
+                    _mm256_maskstore_ps(out.add(o * ld), mask, _mm256_add_ps(row, b));
+                }
+            }
+        }
+    }
+}
+
+/// Lane masks selecting the first 0..=8 lanes.
+static MASKS: [[i32; 8]; 9] = {
+    let mut m = [[0; 8]; 9];
+    let mut n = 0;
+    while n < 9 {
+        let mut l = 0;
+        while l < n {
+            m[n][l] = -1;
+            l += 1;
+        }
+        n += 1;
+    }
+    m
+};
+
+/// The transpose of an 8×8 block held as 8 rows.
+#[target_feature(enable = "avx2,fma")]
+fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
+/// `out[o·stride + q] = Σ_k w[o + k·ld] · x[q + off[k]] (+ bias[o])` for
+/// `q < valid` (at most 16) and `o < NO` (at most 6): 16 consecutive
+/// positions of one row, stored straight into the output (masked past
+/// `valid`). `bias` may be null (no bias).
 ///
 /// # Safety
 /// AVX2 and FMA are available; `off` holds `k` offsets; `x[q + off[k]]` is
-/// readable for `q < 16`; `w[o + k·ld]` for `o < NO`; `out[o·stride + q]`
-/// writable for `q < 16`, `o < NO`.
+/// readable for `q < 16`; `w[o + k·ld]` for `o < NO`; `bias[o]` (unless
+/// null) for `o < NO`; `out[o·stride + q]` writable for `q < valid`, `o < NO`.
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn positions_tile<const NO: usize>(
     k: usize,
     off: *const usize,
     x: *const f32,
     w: *const f32,
     ld: usize,
-    out: *mut f32,
-    stride: usize,
+    (out, stride, valid): (*mut f32, usize, usize),
+    bias: *const f32,
 ) {
     // SAFETY: every access is inside the ranges the caller vouched for.
     unsafe {
@@ -128,9 +213,17 @@ pub(super) unsafe fn positions_tile<const NO: usize>(
             }
             w = w.add(ld);
         }
+        let m0 = _mm256_loadu_si256(MASKS[valid.min(8)].as_ptr().cast());
+        let m1 = _mm256_loadu_si256(MASKS[valid.clamp(8, 16) - 8].as_ptr().cast());
         for (o, a) in acc.iter().enumerate() {
-            _mm256_storeu_ps(out.add(o * stride), a[0]);
-            _mm256_storeu_ps(out.add(o * stride + 8), a[1]);
+            let b = if bias.is_null() {
+                z
+            } else {
+                _mm256_broadcast_ss(&*bias.add(o))
+            };
+            let dst = out.add(o * stride);
+            _mm256_maskstore_ps(dst, m0, _mm256_add_ps(a[0], b));
+            _mm256_maskstore_ps(dst.add(8), m1, _mm256_add_ps(a[1], b));
         }
     }
 }

@@ -1,0 +1,212 @@
+//! Which kernels the implicit path runs: the AVX-512 ones (x86_512.rs) on
+//! CPUs with AVX-512F, else the AVX2+FMA ones (x86.rs), else none (the
+//! im2col path). The two sets compute every output with the same chain of
+//! fused multiply-adds, so they give the same bits; tests run both.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// An instruction set the kernels are compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Isa {
+    /// 8-lane AVX2 and FMA.
+    Avx2,
+    /// 16-lane AVX-512F.
+    Avx512,
+}
+
+/// 0: not yet known; 1: none; 2: AVX2; 3: AVX-512.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+/// Set by tests: use AVX2 even where AVX-512 is there.
+static AVX2_ONLY: AtomicU8 = AtomicU8::new(0);
+
+/// The kernels this CPU runs, or `None` (no AVX2 and FMA).
+pub(super) fn isa() -> Option<Isa> {
+    let level = match LEVEL.load(Ordering::Relaxed) {
+        0 => {
+            let l = if !super::x86::available() {
+                1
+            } else if is_x86_feature_detected!("avx512f") {
+                3
+            } else {
+                2
+            };
+            LEVEL.store(l, Ordering::Relaxed);
+            l
+        }
+        l => l,
+    };
+    match level {
+        3 if AVX2_ONLY.load(Ordering::Relaxed) == 0 => Some(Isa::Avx512),
+        2 | 3 => Some(Isa::Avx2),
+        _ => None,
+    }
+}
+
+/// Whether AVX-512 is present and used.
+#[cfg(test)]
+pub(super) fn set_avx2_only(on: bool) {
+    AVX2_ONLY.store(u8::from(on), Ordering::Relaxed);
+}
+
+impl Isa {
+    /// Positions (or taps) of one channels tile.
+    pub(super) fn tile(self) -> usize {
+        match self {
+            Isa::Avx2 => 6,
+            Isa::Avx512 => 8,
+        }
+    }
+}
+
+/// `out[t·16 + o] = Σ_i a[i·16 + o] · x[v[i] + u[t]]` for `t < isa.tile()`.
+///
+/// # Safety
+/// `isa` came from [`isa`]; `a` holds `16·n` values, `v` `n` offsets, every
+/// `x[v[i] + u[t]]` is readable; `out` holds 128 values.
+pub(super) unsafe fn channels(
+    isa: Isa,
+    n: usize,
+    a: *const f32,
+    v: *const usize,
+    u: &[usize; 8],
+    x: *const f32,
+    out: *mut f32,
+) {
+    // SAFETY: the caller's contract; `isa` says which features exist.
+    unsafe {
+        match isa {
+            Isa::Avx2 => super::x86::channels_tile(n, a, v, u, x, out),
+            Isa::Avx512 => super::x86_512::channels_tile(n, a, v, u, x, out),
+        }
+    }
+}
+
+/// [`channels`], then written transposed with a bias: `out[o·ld + t] =
+/// tile[t][o] + bias[o]` for `o < rows`, `t < cols`.
+///
+/// # Safety
+/// As [`channels`]; `bias` holds `rows` values and `out[o·ld + t]` is
+/// writable for `o < rows`, `t < cols`.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn channels_t(
+    isa: Isa,
+    n: usize,
+    a: *const f32,
+    v: *const usize,
+    u: &[usize; 8],
+    x: *const f32,
+    bias: &[f32],
+    out: *mut f32,
+    ld: usize,
+    rows_cols: (usize, usize),
+) {
+    let mut tile = [0.0_f32; 128];
+    // SAFETY: the caller's contract; every CPU with either set has AVX2.
+    unsafe {
+        channels(isa, n, a, v, u, x, tile.as_mut_ptr());
+        super::x86::store_transposed(&tile, bias, out, ld, rows_cols);
+    }
+}
+
+/// Where a positions tile goes: `out[o·stride + q]` for `q < valid`.
+pub(super) type Dest = (*mut f32, usize, usize);
+
+/// x86.rs's `positions_tile` in `isa`.
+///
+/// # Safety
+/// As x86.rs's `positions_tile`; `isa` came from [`isa`].
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn positions_tile<const NO: usize>(
+    isa: Isa,
+    k: usize,
+    off: *const usize,
+    x: *const f32,
+    w: *const f32,
+    ld: usize,
+    dest: Dest,
+    bias: *const f32,
+) {
+    // SAFETY: the caller's contract; `isa` says which features exist.
+    unsafe {
+        match isa {
+            Isa::Avx2 => super::x86::positions_tile::<NO>(k, off, x, w, ld, dest, bias),
+            Isa::Avx512 => super::x86_512::positions_tile::<NO>(k, off, x, w, ld, dest, bias),
+        }
+    }
+}
+
+/// x86.rs's `positions_dot` in `isa`.
+///
+/// # Safety
+/// As x86.rs's `positions_dot`; `isa` came from [`isa`].
+pub(super) unsafe fn positions_dot<const NO: usize>(
+    isa: Isa,
+    tiles: usize,
+    x: *const f32,
+    dz: *const f32,
+    stride: usize,
+    acc: *mut f32,
+) {
+    // SAFETY: the caller's contract; `isa` says which features exist.
+    unsafe {
+        match isa {
+            Isa::Avx2 => super::x86::positions_dot::<NO>(tiles, x, dz, stride, acc),
+            Isa::Avx512 => super::x86_512::positions_dot::<NO>(tiles, x, dz, stride, acc),
+        }
+    }
+}
+
+/// [`positions_tile`] for `no` channels (1 to 6; more is taken as 6).
+///
+/// # Safety
+/// As [`positions_tile`] for `NO = no.min(6)`.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn positions_tile_n(
+    isa: Isa,
+    no: usize,
+    k: usize,
+    off: *const usize,
+    x: *const f32,
+    w: *const f32,
+    ld: usize,
+    dest: Dest,
+    bias: *const f32,
+) {
+    // SAFETY: the caller's contract, for the `NO` picked here.
+    unsafe {
+        match no {
+            1 => positions_tile::<1>(isa, k, off, x, w, ld, dest, bias),
+            2 => positions_tile::<2>(isa, k, off, x, w, ld, dest, bias),
+            3 => positions_tile::<3>(isa, k, off, x, w, ld, dest, bias),
+            4 => positions_tile::<4>(isa, k, off, x, w, ld, dest, bias),
+            5 => positions_tile::<5>(isa, k, off, x, w, ld, dest, bias),
+            _ => positions_tile::<6>(isa, k, off, x, w, ld, dest, bias),
+        }
+    }
+}
+
+/// [`positions_dot`] for `no` channels (1 to 6; more is taken as 6).
+///
+/// # Safety
+/// As [`positions_dot`] for `NO = no.min(6)`.
+pub(super) unsafe fn positions_dot_n(
+    isa: Isa,
+    no: usize,
+    tiles: usize,
+    x: *const f32,
+    dz: *const f32,
+    stride: usize,
+    acc: *mut f32,
+) {
+    // SAFETY: the caller's contract, for the `NO` picked here.
+    unsafe {
+        match no {
+            1 => positions_dot::<1>(isa, tiles, x, dz, stride, acc),
+            2 => positions_dot::<2>(isa, tiles, x, dz, stride, acc),
+            3 => positions_dot::<3>(isa, tiles, x, dz, stride, acc),
+            4 => positions_dot::<4>(isa, tiles, x, dz, stride, acc),
+            5 => positions_dot::<5>(isa, tiles, x, dz, stride, acc),
+            _ => positions_dot::<6>(isa, tiles, x, dz, stride, acc),
+        }
+    }
+}
