@@ -188,46 +188,47 @@ impl Direct {
         }
     }
 
-    /// Fills the shared tables: `off` (K), `base` (P) and, for the channels
-    /// orientation, the packed weight. Grows the vectors only when needed.
+    /// Fills the shared tables: `off` (K) and `base` (P) unless `fresh` (they
+    /// depend on the geometry alone, and were built for this one), and, for
+    /// the channels orientation, the packed weight (every call: the weight
+    /// changes between steps). Grows the vectors only when needed.
     pub(super) fn tables(
         &self,
         g: &Conv2dGeometry,
         weight: &[f32],
-        off: &mut Vec<usize>,
-        base: &mut Vec<usize>,
+        (off, base, fresh): (&mut Vec<usize>, &mut Vec<usize>, bool),
         packed: &mut [f32],
     ) {
-        let (kh, kw) = g.kernel();
-        let (dh, dw) = g.dilation();
-        let (sh, sw) = g.stride();
-        let (oh, ow) = g.output_size();
         let (o, k) = (g.out_channels(), g.patch_len());
-        off.clear();
-        for c in 0..g.channels() {
-            for i in 0..kh {
-                for j in 0..kw {
-                    off.push(c * self.hp * self.wp + i * dh * self.wp + j * dw);
+        if !fresh {
+            let (kh, kw) = g.kernel();
+            let (dh, dw) = g.dilation();
+            let (sh, sw) = g.stride();
+            let (oh, ow) = g.output_size();
+            off.clear();
+            for c in 0..g.channels() {
+                for i in 0..kh {
+                    for j in 0..kw {
+                        off.push(c * self.hp * self.wp + i * dh * self.wp + j * dw);
+                    }
+                }
+            }
+            base.clear();
+            for y in 0..oh {
+                for x in 0..ow {
+                    base.push(y * sh * self.wp + x * sw);
                 }
             }
         }
-        base.clear();
-        for y in 0..oh {
-            for x in 0..ow {
-                base.push(y * sh * self.wp + x * sw);
-            }
-        }
         if self.orientation == Orientation::Channels {
+            // Block `blk`, row `kk`: channels blk·16.. of W's column kk
+            // (contiguous: W is column-major), zeros past O.
             let packed = &mut packed[..self.o16 * k];
-            packed.fill(0.0);
             for (blk, chunk) in packed.chunks_exact_mut(16 * k).enumerate() {
+                let rows = o.min(blk * 16 + 16) - blk * 16;
                 for (kk, row) in chunk.chunks_exact_mut(16).enumerate() {
-                    for (lane, v) in row.iter_mut().enumerate() {
-                        let oo = blk * 16 + lane;
-                        if oo < o {
-                            *v = weight[oo + kk * o];
-                        }
-                    }
+                    row[..rows].copy_from_slice(&weight[kk * o + blk * 16..][..rows]);
+                    row[rows..].fill(0.0);
                 }
             }
         }

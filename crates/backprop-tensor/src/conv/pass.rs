@@ -72,17 +72,21 @@ fn check_input<T: Scalar>(g: &Conv2dGeometry, op: &'static str, x: &DMatrix<T>) 
 }
 
 /// The implicit path's tables, filled once per pass (before the threads).
+#[allow(clippy::too_many_arguments)]
 fn tables<'a, T: Scalar>(
     d: &Direct,
     g: &Conv2dGeometry,
     weight: &DMatrix<T>,
     off: &'a mut Vec<usize>,
     base: &'a mut Vec<usize>,
+    built: &mut Option<Conv2dGeometry>,
     packed: &'a mut [T],
 ) -> Tables<'a> {
     let n = d.packed_len(g);
     let packed = align64(&mut f32s_mut(packed)[..n]);
-    d.tables(g, f32s(weight.as_slice()), off, base, packed);
+    let fresh = *built == Some(*g);
+    d.tables(g, f32s(weight.as_slice()), (off, base, fresh), packed);
+    *built = Some(*g);
     Tables { off, base, packed }
 }
 
@@ -132,9 +136,10 @@ pub fn forward<T: Scalar>(
         off,
         base,
         packed,
+        built,
         ..
     } = scratch;
-    let tables = direct.map(|d| tables(&d, g, weight, off, base, packed));
+    let tables = direct.map(|d| tables(&d, g, weight, off, base, built, packed));
     for_each_part(
         &cut,
         &mut parts[..cut.parts],
@@ -281,12 +286,16 @@ pub fn backward<T: Scalar>(
         packed,
         dx_off,
         dx_packed,
+        built,
+        dx_built,
         ..
     } = scratch;
-    let tables = direct.map(|d| tables(&d, g, weight, off, base, packed));
+    let tables = direct.map(|d| tables(&d, g, weight, off, base, built, packed));
     let dx_tables = transposed.map(|t| {
         let packed = &mut f32s_mut(dx_packed)[..t.packed_len(g)];
-        t.tables(g, f32s(ws), dx_off, packed);
+        let fresh = *dx_built == Some(*g);
+        t.tables(g, f32s(ws), (dx_off, fresh), packed);
+        *dx_built = Some(*g);
         (t, &*dx_off, &*packed)
     });
     for_each_part(

@@ -50,6 +50,9 @@ pub struct Conv2dScratch<T> {
     /// weight.
     pub(super) dx_off: Vec<usize>,
     pub(super) dx_packed: Vec<T>,
+    /// The geometries `off`/`base` and `dx_off` were built for.
+    pub(super) built: Option<Conv2dGeometry>,
+    pub(super) dx_built: Option<Conv2dGeometry>,
 }
 
 impl<T: Scalar> Conv2dScratch<T> {

@@ -73,27 +73,39 @@ impl InputGrad {
     }
 
     /// The tap offsets (relative to the row `y + ph` of the padded `dZ`,
-    /// column `x + pw`) and the transposed weight.
+    /// column `x + pw`; unless `fresh`: they depend on the geometry alone)
+    /// and the transposed weight (every call).
     pub(super) fn tables(
         &self,
         g: &Conv2dGeometry,
         weight: &[f32],
-        off: &mut Vec<usize>,
+        (off, fresh): (&mut Vec<usize>, bool),
         packed: &mut [f32],
     ) {
         let (kh, kw) = g.kernel();
         let (dh, dw) = g.dilation();
         let (o, c_in) = (g.out_channels(), g.channels());
-        off.clear();
+        if !fresh {
+            off.clear();
+            for i in 0..kh {
+                for oo in 0..o {
+                    for j in 0..kw {
+                        off.push(
+                            oo * self.hz * self.wz + (kh - 1 - i) * dh * self.wz + self.left
+                                - j * dw,
+                        );
+                    }
+                }
+            }
+        }
+        // Tap (i, o, j) holds W[o, c, i, j] for every c.
         for i in 0..kh {
             for oo in 0..o {
                 for j in 0..kw {
-                    let tap = off.len();
-                    off.push(
-                        oo * self.hz * self.wz + (kh - 1 - i) * dh * self.wz + self.left - j * dw,
-                    );
-                    for c in 0..c_in {
-                        packed[tap * c_in + c] = weight[oo + ((c * kh + i) * kw + j) * o];
+                    let tap = (i * o + oo) * kw + j;
+                    let dst = &mut packed[tap * c_in..][..c_in];
+                    for (c, d) in dst.iter_mut().enumerate() {
+                        *d = weight[oo + ((c * kh + i) * kw + j) * o];
                     }
                 }
             }
