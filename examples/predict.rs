@@ -33,6 +33,8 @@
 //! Errors print one line `error: …` and exit with status 1; a closed stdout
 //! (`… | head -1`) ends it quietly with status 0.
 
+#[path = "support/data_dir.rs"]
+mod data_dir;
 #[path = "support/exit.rs"]
 mod exit;
 #[path = "support/predict_bench.rs"]
@@ -113,9 +115,11 @@ struct Args {
     /// mass), resize (the whole picture stretched).
     #[arg(long, value_enum, default_value = "auto")]
     fit: Fit,
-    /// Directory with the MNIST IDX files (for the test set).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"))]
-    data: PathBuf,
+    /// Directory with the IDX files of the test set. Default: $BACKPROP_DATA,
+    /// else data/mnist in the working directory, else beside the executable
+    /// (the one used is said on stderr).
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Pixel scaling the model was trained with: `unit` (x/255, PyTorch's
     /// ToTensor) or `standardize` ((x/255 − 0.1307)/0.3081). Default: what
     /// the model file records, else `unit` (said so on the first line).
@@ -158,7 +162,7 @@ fn main() -> ExitCode {
         threads::set(n);
     }
     let result = match &args.model {
-        None => predict_bench::bench::<f32>(&args.data, None),
+        None => data_dir(&args).and_then(|dir| predict_bench::bench::<f32>(&dir, None)),
         Some(model) => match inspect(model) {
             Ok(info) if info.dtype.as_deref() == Some("f64") => run::<f64>(&args, model),
             Ok(_) => run::<f32>(&args, model),
@@ -169,6 +173,17 @@ fn main() -> ExitCode {
 }
 
 type BoxError = Box<dyn std::error::Error>;
+
+/// The test set's directory: `--data`, else the run-time default, said on
+/// stderr (stdout may be a CSV).
+fn data_dir(args: &Args) -> Result<PathBuf, BoxError> {
+    if let Some(dir) = &args.data {
+        return Ok(dir.clone());
+    }
+    let (dir, origin) = data_dir::default_dir()?;
+    eprintln!("data: {} ({origin})", dir.display());
+    Ok(dir)
+}
 
 fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
     // A model in a run directory (examples/mnist's --out) is read only if the
@@ -182,7 +197,7 @@ fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
         None => load_model(model)?,
     };
     if args.bench {
-        return predict_bench::bench(&args.data, Some(net));
+        return predict_bench::bench(&data_dir(args)?, Some(net));
     }
     // Pictures are made the model's input size; the test set must be it.
     let size = if args.image.is_some() || args.images.is_some() {
@@ -294,7 +309,8 @@ fn test_set<T: Scalar>(
         )
         .into());
     }
-    let mut mnist = Mnist::load(&args.data)?;
+    let data = data_dir(args)?;
+    let mut mnist = Mnist::load(&data)?;
     mnist.set_pixel_scale(scale)?;
     let test = mnist.test;
     // A model with another number of outputs is not a classifier of these
@@ -304,7 +320,7 @@ fn test_set<T: Scalar>(
         return Err(format!(
             "the model has {} outputs, the test set in {} has {classes} classes: it is not a classifier of these images",
             net.output_size(),
-            args.data.display()
+            data.display()
         )
         .into());
     }

@@ -256,3 +256,53 @@ fn pictures_are_made_the_models_input_shape() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_test_set_is_found_at_run_time_and_predict_says_where() {
+    // The first test above with `--data` left out: the directory comes from
+    // $BACKPROP_DATA (a copied binary reads the data where it is run), and
+    // stderr names it and why.
+    let dir = temp_dir("data_env");
+    let model = dir.join("wide.safetensors");
+    let net = Sequential::<f32>::builder(784)
+        .seed(2)
+        .dense(784)
+        .build()
+        .unwrap();
+    save_model(&net, &model).unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    let out = Command::new(example("predict"))
+        .args(["--model".as_ref(), model.as_os_str()])
+        .env("BACKPROP_DATA", &data)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("data: {} (BACKPROP_DATA)", data.display())),
+        "{stderr}"
+    );
+    // It read that directory's test set: 10 classes against 784 outputs.
+    assert!(stderr.contains("has 10 classes"), "{stderr}");
+    // Nowhere to look: an empty directory, no variable, and an executable
+    // copied away from any data/mnist.
+    let lonely = dir.join("bin");
+    std::fs::create_dir_all(&lonely).unwrap();
+    let copy = lonely.join("predict");
+    std::fs::copy(example("predict"), &copy).unwrap();
+    let out = Command::new(&copy)
+        .args(["--model".as_ref(), model.as_os_str()])
+        .env_remove("BACKPROP_DATA")
+        .current_dir(&lonely)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no data: give --data DIR") && stderr.contains("BACKPROP_DATA"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
