@@ -66,16 +66,12 @@ impl<T: Scalar> Layer<T> for AvgPool2d {
         g.check_rows(NAME, input.nrows())?;
         let (n_in, n_out, m) = (g.in_len(), g.out_len(), input.ncols());
         ops::resize(output, n_out, m);
-        let (x, hw, planes) = (input.as_slice(), g.h * g.w, g.oh * g.ow);
+        let x = input.as_slice();
         let count = T::of(self.count);
         // Sample by sample, the samples cut between threads.
         threads::for_each_chunk_mut([output.as_mut_slice()], n_out, MIN_CHUNK, &|start, [y]| {
             let x = &x[start / n_out * n_in..];
-            for (x, y) in x.chunks_exact(n_in).zip(y.chunks_exact_mut(n_out)) {
-                for (x, y) in x.chunks_exact(hw).zip(y.chunks_exact_mut(planes)) {
-                    avg_plane(&g, x, y, count);
-                }
-            }
+            avg_samples(&g, x, y, count);
         });
         Ok(())
     }
@@ -94,16 +90,11 @@ impl<T: Scalar> Layer<T> for AvgPool2d {
         ops::check_shape("avg_pool2d backward", "dA", grad_output, (n_out, m))
             .map_err(LayerError::shape(NAME))?;
         ops::resize(dx, n_in, m);
-        let (dy, hw, planes) = (grad_output.as_slice(), g.h * g.w, g.oh * g.ow);
+        let dy = grad_output.as_slice();
         let count = T::of(self.count);
         threads::for_each_chunk_mut([dx.as_mut_slice()], n_in, MIN_CHUNK, &|start, [dx]| {
-            dx.fill(T::zero());
             let dy = &dy[start / n_in * n_out..];
-            for (dy, dx) in dy.chunks_exact(n_out).zip(dx.chunks_exact_mut(n_in)) {
-                for (dy, dx) in dy.chunks_exact(planes).zip(dx.chunks_exact_mut(hw)) {
-                    avg_plane_backward(&g, dy, dx, count);
-                }
-            }
+            avg_samples_backward(&g, dy, dx, count);
         });
         Ok(())
     }
@@ -119,6 +110,36 @@ impl<T: Scalar> Layer<T> for AvgPool2d {
     }
     fn config(&self) -> Option<Config> {
         Some(self.g.window.to_config())
+    }
+}
+
+/// Average pooling of the samples `x` into `y`, sample by sample.
+#[inline(always)]
+fn avg_samples<T: Scalar>(g: &Geometry, x: &[T], y: &mut [T], count: T) {
+    let (hw, planes) = (g.h * g.w, g.oh * g.ow);
+    for (x, y) in x
+        .chunks_exact(g.in_len())
+        .zip(y.chunks_exact_mut(g.out_len()))
+    {
+        for (x, y) in x.chunks_exact(hw).zip(y.chunks_exact_mut(planes)) {
+            avg_plane(g, x, y, count);
+        }
+    }
+}
+
+/// The backward pass of [`avg_samples`]: `dx` zeroed, then each window's
+/// share added.
+#[inline(always)]
+fn avg_samples_backward<T: Scalar>(g: &Geometry, dy: &[T], dx: &mut [T], count: T) {
+    dx.fill(T::zero());
+    let (hw, planes) = (g.h * g.w, g.oh * g.ow);
+    for (dy, dx) in dy
+        .chunks_exact(g.out_len())
+        .zip(dx.chunks_exact_mut(g.in_len()))
+    {
+        for (dy, dx) in dy.chunks_exact(planes).zip(dx.chunks_exact_mut(hw)) {
+            avg_plane_backward(g, dy, dx, count);
+        }
     }
 }
 

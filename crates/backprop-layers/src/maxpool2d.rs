@@ -91,18 +91,12 @@ impl<T: Scalar> Layer<T> for MaxPool2d {
         ops::resize(output, n_out, m);
         self.argmax.resize(n_out * m, 0);
         self.batch = m;
-        let (x, hw, planes) = (input.as_slice(), g.h * g.w, g.oh * g.ow);
+        let x = input.as_slice();
         // Where each maximum is, then the maxima: each a pass over whole
         // samples, cut between threads (the same result on any number).
         threads::for_each_chunk_mut([&mut self.argmax[..]], n_out, MIN_CHUNK, &|start, [arg]| {
             let x = &x[start / n_out * n_in..];
-            for (x, arg) in x.chunks_exact(n_in).zip(arg.chunks_exact_mut(n_out)) {
-                let maps = x.chunks_exact(hw).zip(arg.chunks_exact_mut(planes));
-                for (c, (x, arg)) in maps.enumerate() {
-                    // c·h·w < n_in ≤ 2³², checked when the layer was built.
-                    argmax_plane(&g, x, (c * hw) as u32, arg);
-                }
-            }
+            argmax_samples(&g, x, arg);
         });
         let arg = &self.argmax;
         threads::for_each_chunk_mut([output.as_mut_slice()], n_out, MIN_CHUNK, &|start, [y]| {
@@ -187,9 +181,31 @@ fn geometry(input: &Shape, window: PoolWindow) -> Result<Geometry, LayerError> {
 /// PyTorch's test: a larger value, or a NaN, takes the maximum.
 #[inline(always)]
 fn takes<T: Scalar>(v: T, best: T) -> bool {
+    (v > best) | is_nan(v)
+}
+
+#[inline(always)]
+fn is_nan<T: Scalar>(v: T) -> bool {
     #[allow(clippy::eq_op)] // v ≠ v: v is NaN
     let nan = v != v;
-    v > best || nan
+    nan
+}
+
+/// The argmaxes of the samples `x` (`n_in` values each) into `arg`
+/// (`n_out` each).
+#[inline(always)]
+fn argmax_samples<T: Scalar>(g: &Geometry, x: &[T], arg: &mut [u32]) {
+    let (hw, planes) = (g.h * g.w, g.oh * g.ow);
+    for (x, arg) in x
+        .chunks_exact(g.in_len())
+        .zip(arg.chunks_exact_mut(g.out_len()))
+    {
+        let maps = x.chunks_exact(hw).zip(arg.chunks_exact_mut(planes));
+        for (c, (x, arg)) in maps.enumerate() {
+            // c·h·w < n_in ≤ 2³², checked when the layer was built.
+            argmax_plane(g, x, (c * hw) as u32, arg);
+        }
+    }
 }
 
 /// The argmaxes of one channel of one sample: `x` is its `h·w` map, `arg`
@@ -236,21 +252,21 @@ fn max_row_2x2<T: Scalar>(top: &[T], bottom: &[T], w: u32, at: u32, arg: &mut [u
     let n = arg.len().min(top.len() / 2).min(bottom.len() / 2);
     let (top, bottom, arg) = (&top[..2 * n], &bottom[..2 * n], &mut arg[..n]);
     for k in 0..n {
-        // Scan order, merged in pairs: "the last NaN, else the first
-        // maximum" of two parts is that of the whole (see `merge`).
-        let (t, to) = merge(top[2 * k], 0, top[2 * k + 1], 1);
-        let (b, bo) = merge(bottom[2 * k], w, bottom[2 * k + 1], w + 1);
-        let (_, o) = merge(t, to, b, bo);
-        arg[k] = at + 2 * k as u32 + o;
+        let (t0, t1, b0, b1) = (top[2 * k], top[2 * k + 1], bottom[2 * k], bottom[2 * k + 1]);
+        // The scan, merged in pairs: "the last NaN, else the first maximum"
+        // of the top row, of the bottom row, then of both. Only
+        // comparisons and integer selects: a float select is a branch in
+        // scalar code, mispredicted half the time on noisy data.
+        let top_nan = is_nan(t0) | is_nan(t1);
+        let bottom_nan = is_nan(b0) | is_nan(b1);
+        let top_at = if takes(t1, t0) { 1 } else { 0 };
+        let bottom_at = if takes(b1, b0) { w + 1 } else { w };
+        // The bottom row takes over if its scan ends on a NaN, or if
+        // neither does and its maximum is larger (NaN-free here, so
+        // `max` is the scan's value).
+        let bottom = bottom_nan | (!top_nan & (b0.max(b1) > t0.max(t1)));
+        arg[k] = at + 2 * k as u32 + if bottom { bottom_at } else { top_at };
     }
-}
-
-/// The scan of an earlier part with result `(a, ao)` followed by a later
-/// one with result `(b, bo)`: `b` takes over if it is larger, or NaN.
-#[inline(always)]
-fn merge<T: Scalar>(a: T, ao: u32, b: T, bo: u32) -> (T, u32) {
-    let t = takes(b, a);
-    (if t { b } else { a }, if t { bo } else { ao })
 }
 
 /// The interior windows `lo..` of one row of windows.
