@@ -314,31 +314,56 @@ impl Direct {
                 }
                 Orientation::Positions => {
                     let (oh, ow) = g.output_size();
-                    for y in 0..oh {
-                        for x0 in (0..ow).step_by(16) {
-                            let xq = xs[y * self.wp + x0..].as_ptr();
-                            let valid = (ow - x0).min(16);
-                            for o0 in (0..o).step_by(6) {
-                                let dst = zs[o0 * p + y * ow + x0..].as_mut_ptr();
-                                let b = bias.map_or(std::ptr::null(), |b| b[o0..].as_ptr());
-                                // SAFETY: the kernels exist (Direct::new);
-                                // x[q + off[k]] for 16 lanes stays inside
-                                // the padded samples and their margin, w
-                                // inside the weight, the valid outputs
-                                // inside row y of channels o0.. of `zs`.
-                                unsafe {
-                                    kernels::positions_tile_n(
-                                        self.isa,
-                                        o - o0,
-                                        k,
-                                        t.off.as_ptr(),
-                                        xq,
-                                        weight[o0..].as_ptr(),
-                                        o,
-                                        (dst, p, valid),
-                                        b,
-                                    );
-                                }
+                    let tiles = (0..oh).flat_map(|y| (0..ow).step_by(16).map(move |x0| (y, x0)));
+                    for o0 in (0..o).step_by(6) {
+                        let b = bias.map_or(std::ptr::null(), |b| b[o0..].as_ptr());
+                        let zs = &mut *zs;
+                        // Tile (y, x0): its input and where it goes.
+                        let mut tile = |(y, x0): (usize, usize)| {
+                            let dst = zs[o0 * p + y * ow + x0..].as_mut_ptr();
+                            (xs[y * self.wp + x0..].as_ptr(), (dst, p, (ow - x0).min(16)))
+                        };
+                        let mut pending = None;
+                        for next in tiles.clone() {
+                            let Some(prev) = pending.take() else {
+                                pending = Some(next);
+                                continue;
+                            };
+                            let (a, b2) = (tile(prev), tile(next));
+                            // SAFETY: the kernels exist (Direct::new); each
+                            // tile's x[q + off[k]] (16 lanes) stays inside
+                            // the padded samples and their margin, w inside
+                            // the weight, its valid outputs inside row y of
+                            // channels o0.. of `zs`.
+                            unsafe {
+                                kernels::positions_tile_pair_n(
+                                    self.isa,
+                                    o - o0,
+                                    k,
+                                    t.off.as_ptr(),
+                                    weight[o0..].as_ptr(),
+                                    o,
+                                    a,
+                                    b2,
+                                    b,
+                                );
+                            }
+                        }
+                        if let Some(last) = pending {
+                            let (x, dest) = tile(last);
+                            // SAFETY: as for the pairs above.
+                            unsafe {
+                                kernels::positions_tile_n(
+                                    self.isa,
+                                    o - o0,
+                                    k,
+                                    t.off.as_ptr(),
+                                    x,
+                                    weight[o0..].as_ptr(),
+                                    o,
+                                    dest,
+                                    b,
+                                );
                             }
                         }
                     }
@@ -428,17 +453,42 @@ impl Direct {
                 let tiles = self.grid16 / 16;
                 for s in 0..n {
                     let (xs, dzs) = (&xs[s * self.len..], &grid[s * o * self.grid16..]);
-                    for (kk, &off) in t.off.iter().enumerate() {
-                        for o0 in (0..o).step_by(6) {
-                            let a = acc[(kk * o + o0) * 16..].as_mut_ptr();
-                            let (x, d) = (xs[off..].as_ptr(), dzs[o0 * self.grid16..].as_ptr());
-                            let ld = self.grid16;
-                            // SAFETY: AVX2/FMA present; x[q] for q < grid16
-                            // lies inside the padded samples and margin,
-                            // dz[c·grid16 + q] inside the grid, acc holds
-                            // 16 sums per channel of the block.
-                            unsafe {
-                                kernels::positions_dot_n(self.isa, o - o0, tiles, x, d, ld, a);
+                    for o0 in (0..o).step_by(6) {
+                        let d = dzs[o0 * self.grid16..].as_ptr();
+                        let ld = self.grid16;
+                        let sums = acc.as_mut_ptr();
+                        let at = |kk: usize| (xs[t.off[kk]..].as_ptr(), (kk * o + o0) * 16);
+                        // SAFETY (both calls): the kernels exist; x[q] for
+                        // q < grid16 lies inside the padded samples and
+                        // margin, dz[c·grid16 + q] inside the grid, and the
+                        // sums of (tap, channel) inside `acc`.
+                        for kk in (0..k).step_by(2) {
+                            let (xa, ia) = at(kk);
+                            if kk + 1 < k {
+                                let (xb, ib) = at(kk + 1);
+                                unsafe {
+                                    kernels::positions_dot_pair_n(
+                                        self.isa,
+                                        o - o0,
+                                        tiles,
+                                        (xa, xb),
+                                        d,
+                                        ld,
+                                        (sums.add(ia), sums.add(ib)),
+                                    );
+                                }
+                            } else {
+                                unsafe {
+                                    kernels::positions_dot_n(
+                                        self.isa,
+                                        o - o0,
+                                        tiles,
+                                        xa,
+                                        d,
+                                        ld,
+                                        sums.add(ia),
+                                    );
+                                }
                             }
                         }
                     }

@@ -210,3 +210,74 @@ pub(super) unsafe fn positions_dot_n(
         }
     }
 }
+
+/// Two positions tiles sharing taps and weights: `(x, dest)` each. One
+/// paired kernel call on AVX-512 (twelve independent sums), two calls on
+/// AVX2; the same bits either way.
+///
+/// # Safety
+/// As [`positions_tile_n`] for each of the two.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn positions_tile_pair_n(
+    isa: Isa,
+    no: usize,
+    k: usize,
+    off: *const usize,
+    w: *const f32,
+    ld: usize,
+    (xa, da): (*const f32, Dest),
+    (xb, db): (*const f32, Dest),
+    bias: *const f32,
+) {
+    // SAFETY: the caller's contract, for the `NO` picked here.
+    unsafe {
+        if isa == Isa::Avx2 {
+            positions_tile_n(isa, no, k, off, xa, w, ld, da, bias);
+            return positions_tile_n(isa, no, k, off, xb, w, ld, db, bias);
+        }
+        let (x, d) = ((xa, xb), (da, db));
+        use super::x86_512::positions_tile_pair as pair;
+        match no {
+            1 => pair::<1>(k, off, x, w, ld, d, bias),
+            2 => pair::<2>(k, off, x, w, ld, d, bias),
+            3 => pair::<3>(k, off, x, w, ld, d, bias),
+            4 => pair::<4>(k, off, x, w, ld, d, bias),
+            5 => pair::<5>(k, off, x, w, ld, d, bias),
+            _ => pair::<6>(k, off, x, w, ld, d, bias),
+        }
+    }
+}
+
+/// Two [`positions_dot_n`]s sharing `dz`: inputs `xa`, `xb` into the sums
+/// `aa`, `ab`; paired on AVX-512, one after the other on AVX2.
+///
+/// # Safety
+/// As [`positions_dot_n`] for each of the two.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn positions_dot_pair_n(
+    isa: Isa,
+    no: usize,
+    tiles: usize,
+    (xa, xb): (*const f32, *const f32),
+    dz: *const f32,
+    stride: usize,
+    (aa, ab): (*mut f32, *mut f32),
+) {
+    // SAFETY: the caller's contract, for the `NO` picked here.
+    unsafe {
+        if isa == Isa::Avx2 {
+            positions_dot_n(isa, no, tiles, xa, dz, stride, aa);
+            return positions_dot_n(isa, no, tiles, xb, dz, stride, ab);
+        }
+        let (x, a) = ((xa, xb), (aa, ab));
+        use super::x86_512::positions_dot_pair as pair;
+        match no {
+            1 => pair::<1>(tiles, x, dz, stride, a),
+            2 => pair::<2>(tiles, x, dz, stride, a),
+            3 => pair::<3>(tiles, x, dz, stride, a),
+            4 => pair::<4>(tiles, x, dz, stride, a),
+            5 => pair::<5>(tiles, x, dz, stride, a),
+            _ => pair::<6>(tiles, x, dz, stride, a),
+        }
+    }
+}

@@ -82,3 +82,29 @@ pub(super) unsafe fn positions_dot_n(
     _: *mut f32,
 ) {
 }
+
+/// Never called (see [`isa`]).
+pub(super) unsafe fn positions_tile_pair_n(
+    _: Isa,
+    _: usize,
+    _: usize,
+    _: *const usize,
+    _: *const f32,
+    _: usize,
+    _: (*const f32, Dest),
+    _: (*const f32, Dest),
+    _: *const f32,
+) {
+}
+
+/// Never called (see [`isa`]).
+pub(super) unsafe fn positions_dot_pair_n(
+    _: Isa,
+    _: usize,
+    _: usize,
+    _: (*const f32, *const f32),
+    _: *const f32,
+    _: usize,
+    _: (*mut f32, *mut f32),
+) {
+}

@@ -138,44 +138,86 @@ impl InputGrad {
             for (dst, plane) in grid.chunks_exact_mut(plane_z).zip(planes) {
                 embed(plane, ow, dst, self.wz, self.top, self.left);
             }
-            for y in 0..h {
-                // Kernel rows whose dZ row y + ph − i·dh lies in 0..OH.
+            // Kernel rows whose dZ row y + ph − i·dh lies in 0..OH.
+            let range = |y: usize| {
                 let i_hi = ((y + ph) / dh + 1).min(kh);
-                let i_lo = (y + ph + 1).saturating_sub(oh).div_ceil(dh).min(i_hi);
-                if i_lo == i_hi {
+                ((y + ph + 1).saturating_sub(oh).div_ceil(dh).min(i_hi), i_hi)
+            };
+            for y in 0..h {
+                if range(y).0 == range(y).1 {
                     for c in 0..c_in {
                         dxs[(c * h + y) * w..][..w].fill(0.0);
                     }
-                    continue;
                 }
-                let taps = (i_hi - i_lo) * per_i;
-                let row = (y + ph + self.top - (kh - 1) * dh) * self.wz;
-                for x0 in (0..w).step_by(16) {
-                    let x = grid[row + x0 + pw..].as_ptr();
-                    let valid = (w - x0).min(16);
-                    for c0 in (0..c_in).step_by(6) {
-                        let t = off[i_lo * per_i..].as_ptr();
-                        let wp = packed[i_lo * per_i * c_in + c0..].as_ptr();
-                        let dst = dxs[(c0 * h + y) * w + x0..].as_mut_ptr();
-                        // SAFETY: the kernels exist (InputGrad::new); tap
-                        // reads stay inside the padded dZ (rows of valid
-                        // i only, columns up to wz), weights inside
-                        // `packed`, the valid writes inside row y of
-                        // channels c0.. of this sample's dX.
-                        unsafe {
-                            kernels::positions_tile_n(
+            }
+            let dxp = dxs.as_mut_ptr();
+            for c0 in (0..c_in).step_by(6) {
+                // Tile (y, x0): its input and where it goes.
+                let tile = |(y, x0): (usize, usize)| {
+                    let row = (y + ph + self.top - (kh - 1) * dh) * self.wz;
+                    let dst = dxp.wrapping_add((c0 * h + y) * w + x0);
+                    (
+                        grid[row + x0 + pw..].as_ptr(),
+                        (dst, h * w, (w - x0).min(16)),
+                    )
+                };
+                let run = |a: (usize, usize), b: Option<(usize, usize)>| {
+                    let (i_lo, i_hi) = range(a.0);
+                    let taps = (i_hi - i_lo) * per_i;
+                    let t = off[i_lo * per_i..].as_ptr();
+                    let wp = packed[i_lo * per_i * c_in + c0..].as_ptr();
+                    let no = c_in - c0;
+                    // SAFETY: the kernels exist (InputGrad::new); tap reads
+                    // stay inside the padded dZ (rows of valid i only,
+                    // columns up to wz), weights inside `packed`, the valid
+                    // writes inside row y of channels c0.. of this
+                    // sample's dX (tiles of a pair share their taps).
+                    unsafe {
+                        match b {
+                            Some(b) => kernels::positions_tile_pair_n(
                                 self.isa,
-                                c_in - c0,
+                                no,
                                 taps,
                                 t,
-                                x,
                                 wp,
                                 c_in,
-                                (dst, h * w, valid),
+                                tile(a),
+                                tile(b),
                                 std::ptr::null(),
-                            );
+                            ),
+                            None => {
+                                let (x, dest) = tile(a);
+                                kernels::positions_tile_n(
+                                    self.isa,
+                                    no,
+                                    taps,
+                                    t,
+                                    x,
+                                    wp,
+                                    c_in,
+                                    dest,
+                                    std::ptr::null(),
+                                )
+                            }
                         }
                     }
+                };
+                let tiles = (0..h)
+                    .filter(|&y| range(y).0 < range(y).1)
+                    .flat_map(|y| (0..w).step_by(16).map(move |x0| (y, x0)));
+                let mut pending: Option<(usize, usize)> = None;
+                for next in tiles {
+                    match pending.take() {
+                        Some(prev) if range(prev.0) == range(next.0) => run(prev, Some(next)),
+                        Some(prev) => {
+                            run(prev, None);
+                            pending = Some(next);
+                        }
+                        None => pending = Some(next),
+                    }
+                }
+                if let Some(last) = pending {
+                    run(last, None);
                 }
             }
         }
