@@ -9,8 +9,10 @@
 //!
 //! PyTorch's default initialisation (`Init::TorchDefault`: weights and
 //! biases U(±1/√fan_in), `fan_in = C·kh·kw` for a convolution), softmax
-//! cross-entropy on the logits, pixels scaled to [0, 1], Adam 1e-3 with
-//! cosine decay, batch 64, 10 epochs by default.
+//! cross-entropy on the logits. The defaults differ from torch_cnn.py's
+//! (pixels in [0, 1], Adam 1e-3, constant): pixels standardised
+//! ((x/255 − 0.1307)/0.3081, `--scale unit` for torch_cnn.py's), Adam 2e-3
+//! with cosine decay to 0, batch 64, 10 epochs; the header prints them.
 //!
 //! ```sh
 //! cargo run --release --example cnn
@@ -41,6 +43,7 @@ mod image_run;
 mod threads;
 
 use backprop::layers::Sequential;
+use backprop::optim::OptimizerKind;
 use backprop::tensor::Init;
 use image_cli::{BoxError, Example, NetSpec};
 use std::process::ExitCode;
@@ -76,6 +79,17 @@ fn describe(spec: &NetSpec) -> Result<String, String> {
     Ok(format!("LeNet-5 conv 6,16 {}", sizes.join("-")))
 }
 
+/// Adam (and AdamW) at 2e-3, twice its usual rate: with the cosine decay
+/// and standardised pixels, 10 epochs reach 0.908–0.913 on Fashion-MNIST
+/// over seeds 0–2 (0.892–0.902 at 1e-3 on [0, 1] pixels, torch_cnn.py's
+/// settings); every other optimizer at its own default.
+fn lr(kind: OptimizerKind) -> (f64, String) {
+    match kind {
+        OptimizerKind::Adam | OptimizerKind::AdamW => (2e-3, format!("cnn's default for {kind}")),
+        _ => image_cli::optimizer_lr(kind),
+    }
+}
+
 /// LeNet-5 with PyTorch's default initialisation.
 fn build(spec: &NetSpec) -> Result<Sequential<f32>, BoxError> {
     describe(spec)?;
@@ -105,6 +119,8 @@ fn main() -> ExitCode {
         hidden_help: "Sizes of the dense layers between the convolutions and the output, comma-separated",
         // 6×28×28 feature maps: 250 images per pass hold 19 MB less per
         // layer than 1000 (the peak memory target is 150 MiB).
+        scale: "standardize",
+        lr,
         eval_batch: 250,
         describe,
         build,

@@ -136,6 +136,8 @@ fn main() -> ExitCode {
         about: "Train a dense classifier (the tutorial's MLP 784-128-64-10 by default) on MNIST or any IDX image set",
         hidden: "128,64",
         hidden_help: "Sizes of the hidden dense layers, comma-separated",
+        scale: "unit",
+        lr: image_cli::optimizer_lr,
         eval_batch: 1000,
         describe,
         build,

@@ -67,7 +67,8 @@ fn a_tiny_lenet_run_writes_a_model_that_predict_reads() {
     ] {
         assert!(text.contains(layer), "{layer}:\n{text}");
     }
-    assert!(text.contains("\noptimizer adam, lr 0.001 (adam's default), batch 64, 1 epoch, cosine schedule, seed 0\n"), "{text}");
+    assert!(text.contains("\noptimizer adam, lr 0.002 (cnn's default for adam), batch 64, 1 epoch, cosine schedule, seed 0, \
+             pixels (x/255 − 0.1307)/0.3081 (--scale standardize)\n"), "{text}");
     let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     for key in [
         "dataset",

@@ -4,6 +4,7 @@
 //! `image_data.rs` and `image_run.rs`.
 
 use backprop::layers::Sequential;
+use backprop::optim::OptimizerKind;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use std::path::PathBuf;
 
@@ -19,7 +20,8 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
     /// Learning rate, a positive number [default: the optimizer's own: sgd
-    /// 0.1, momentum and nesterov 0.01, rmsprop, adam and adamw 0.001].
+    /// 0.1, momentum and nesterov 0.01, rmsprop, adam and adamw 0.001 (cnn:
+    /// adam and adamw 0.002)].
     #[arg(long, allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Optimizer: sgd, momentum, nesterov, rmsprop, adam, adamw.
@@ -156,6 +158,11 @@ pub struct Example {
     pub hidden: &'static str,
     /// `--hidden`'s help.
     pub hidden_help: &'static str,
+    /// `--scale`'s default: `unit` or `standardize`.
+    pub scale: &'static str,
+    /// The learning rate for an optimizer when `--lr` is not given, and
+    /// what the header says of it (`"adam's default"`).
+    pub lr: fn(OptimizerKind) -> (f64, String),
     /// Images per forward pass when evaluating (every layer keeps its
     /// output for the whole batch: feature maps are large).
     pub eval_batch: usize,
@@ -173,6 +180,7 @@ pub fn parse(example: &Example) -> Args {
         .bin_name(example.name)
         .about(example.about)
         .mut_arg("out", |a| a.default_value(example.out))
+        .mut_arg("scale", |a| a.default_value(example.scale))
         .mut_arg("hidden", |a| {
             a.default_value(example.hidden).help(example.hidden_help)
         });
@@ -239,6 +247,11 @@ pub fn check_flags(args: &Args) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The optimizer's own learning rate ([`OptimizerKind::default_lr`]).
+pub fn optimizer_lr(kind: OptimizerKind) -> (f64, String) {
+    (kind.default_lr(), format!("{kind}'s default"))
 }
 
 /// `sizes` as the flags write them: `784,128,10`.

@@ -54,7 +54,7 @@ fn run(example: &Example, args: &Args) -> Result<Finished, Box<dyn Error>> {
     let optimizer: OptimizerKind = args.optimizer.parse()?;
     let (lr, lr_from) = match args.lr {
         Some(lr) => (lr, "--lr".to_string()),
-        None => (optimizer.default_lr(), format!("{optimizer}'s default")),
+        None => (example.lr)(optimizer),
     };
     // The run owns --out from here on: a second run is refused, and the
     // previous run's manifest is gone.
@@ -148,12 +148,16 @@ fn run(example: &Example, args: &Args) -> Result<Finished, Box<dyn Error>> {
     write!(out, "{}", net.summary())?;
     writeln!(
         out,
-        "optimizer {optimizer}, lr {lr} ({lr_from}), batch {}, {} epoch{}, {} schedule, seed {}",
+        "optimizer {optimizer}, lr {lr} ({lr_from}), batch {}, {} epoch{}, {} schedule, seed {}, pixels {}",
         args.batch,
         args.epochs,
         if args.epochs == 1 { "" } else { "s" },
         args.schedule,
-        args.seed
+        args.seed,
+        match scale {
+            PixelScale::Standardize { .. } => "(x/255 − 0.1307)/0.3081 (--scale standardize)",
+            _ => "x/255 (--scale unit)",
+        }
     )?;
     let schedule = match args.schedule.as_str() {
         "cosine" => ScheduleKind::from(CosineWithWarmup::new(lr, 0, args.epochs, 0.0)?),
