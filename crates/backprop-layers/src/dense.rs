@@ -34,11 +34,12 @@ pub struct Dense<T: Scalar> {
 }
 
 impl<T: Scalar> Dense<T> {
-    /// A layer `inputs → outputs` with weights from `init` and zero biases
-    /// (as the tutorial).
+    /// A layer `inputs → outputs` with weights from `init` and the biases
+    /// [`Init::bias`] gives: zeros (as the tutorial), or PyTorch's
+    /// U(±1/√inputs) for [`Init::TorchDefault`] (`nn.Linear`'s default).
     pub fn new<R: Rng + ?Sized>(inputs: usize, outputs: usize, init: Init, rng: &mut R) -> Self {
         let w = init.matrix(outputs, inputs, rng);
-        Self::from_parts(w, DMatrix::from_element(outputs, 1, T::zero()))
+        Self::from_parts(w, init.bias(outputs, inputs, rng))
     }
 
     /// A layer with the given weight (outputs×inputs) and bias (outputs×1).

@@ -77,7 +77,7 @@ fn lenet5_has_pytorchs_shapes_parameters_and_summary() {
 }
 
 #[test]
-fn torch_default_init_is_seeded_and_bounded_by_one_over_root_fan_in() {
+fn torch_default_init_is_seeded_and_bounded_by_one_over_root_fan_in_weights_and_biases() {
     let (a, b, c) = (lenet5(7), lenet5(7), lenet5(8));
     let values = |n: &Sequential<f32>| {
         let mut v = Vec::new();
@@ -86,8 +86,15 @@ fn torch_default_init_is_seeded_and_bounded_by_one_over_root_fan_in() {
     };
     assert_eq!(values(&a), values(&b));
     assert_ne!(values(&a), values(&c));
-    // fan_in = C·kh·kw: 25 for the first convolution, 150 for the second.
-    for (index, fan_in) in [(0, 25.0_f32), (3, 150.0)] {
+    // fan_in = C·kh·kw: 25 for the first convolution, 150 for the second;
+    // the dense layers' inputs, 400, 120 and 84 (nn.Linear's default too).
+    for (index, fan_in) in [
+        (0, 25.0_f32),
+        (3, 150.0),
+        (7, 400.0),
+        (9, 120.0),
+        (11, 84.0),
+    ] {
         let bound = 1.0 / fan_in.sqrt();
         let mut largest = 0.0_f32;
         a.layers()[index].visit_params(&mut |p| {
