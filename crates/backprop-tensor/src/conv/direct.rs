@@ -398,12 +398,14 @@ impl Direct {
                     if o < blk * 16 + 16 {
                         part.fill(0.0);
                     }
+                    let rows16 = o.min(blk * 16 + 16) - blk * 16;
                     for (s, sample) in dz.chunks_exact(o * p).take(n).enumerate() {
-                        for oo in blk * 16..o.min(blk * 16 + 16) {
-                            for (q, &v) in sample[oo * p..][..p].iter().enumerate() {
-                                part[(s * p + q) * 16 + oo - blk * 16] = v;
-                            }
-                        }
+                        let src = sample[blk * 16 * p..][..rows16 * p].as_ptr();
+                        let dst = part[s * p * 16..][..p * 16].as_mut_ptr();
+                        // SAFETY: the kernels exist, so AVX2 does; the
+                        // block's rows16 channels of P values are read from
+                        // this sample, and its P rows of 16 written.
+                        unsafe { kernels::transpose_rows(src, p, (rows16, p), dst) };
                     }
                 }
                 let v = &mut index[..rows];

@@ -281,3 +281,33 @@ pub(super) unsafe fn positions_dot_pair_n(
         }
     }
 }
+
+/// `dst[q·16 + c] = src[c·ld + q]` for `c < rows` (at most 16), `q < cols`:
+/// a channel-major block of `dZ` into the rows of 16 the channels kernel
+/// reads (8×8 blocks through AVX2 transposes, the edges one by one).
+///
+/// # Safety
+/// The CPU has AVX2 (any [`Isa`] implies it); `src[c·ld + q]` is readable
+/// and `dst[q·16 + c]` writable for `c < rows`, `q < cols`.
+pub(super) unsafe fn transpose_rows(
+    src: *const f32,
+    ld: usize,
+    (rows, cols): (usize, usize),
+    dst: *mut f32,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let (r8, q8) = (rows / 8 * 8, cols / 8 * 8);
+        for c0 in (0..r8).step_by(8) {
+            for q0 in (0..q8).step_by(8) {
+                super::x86::transpose_block(src.add(c0 * ld + q0), ld, dst.add(q0 * 16 + c0));
+            }
+        }
+        for c in 0..rows {
+            let from = if c < r8 { q8 } else { 0 };
+            for q in from..cols {
+                *dst.add(q * 16 + c) = *src.add(c * ld + q);
+            }
+        }
+    }
+}

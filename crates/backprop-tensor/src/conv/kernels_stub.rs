@@ -108,3 +108,6 @@ pub(super) unsafe fn positions_dot_pair_n(
     _: (*mut f32, *mut f32),
 ) {
 }
+
+/// Never called (see [`isa`]).
+pub(super) unsafe fn transpose_rows(_: *const f32, _: usize, _: (usize, usize), _: *mut f32) {}

@@ -285,7 +285,7 @@ fn f32_passes_match_the_direct_convolution() {
     let mut rng = StdRng::seed_from_u64(4);
     let mut seen = std::collections::HashSet::new();
     for case in CASES {
-        for out in [case.1, 7, 17] {
+        for out in [case.1, 7, 11, 17] {
             let g = Conv2dGeometry::new(case.0, out, case.2, case.3, case.4, case.5).unwrap();
             seen.insert(Direct::new::<f32>(&g).map(|d| (d.orientation, out > 16)));
             let (o, k, batch) = (g.out_channels(), g.patch_len(), case.6);

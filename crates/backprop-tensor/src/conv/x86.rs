@@ -131,6 +131,25 @@ pub(super) unsafe fn store_transposed(
     }
 }
 
+/// `dst[q·16 + c] = src[c·ld + q]` for `c < 8`, `q < 8`: one 8×8 block of
+/// a channel-major `dZ` into the position-major rows of 16 the channels
+/// kernel reads.
+///
+/// # Safety
+/// AVX2 is available; `src[c·ld + q]` is readable and `dst[q·16 + c]`
+/// writable for `c, q < 8`.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn transpose_block(src: *const f32, ld: usize, dst: *mut f32) {
+    // SAFETY: every access is inside the ranges the caller vouched for.
+    unsafe {
+        let r = |c: usize| _mm256_loadu_ps(src.add(c * ld));
+        let t = transpose8([r(0), r(1), r(2), r(3), r(4), r(5), r(6), r(7)]);
+        for (q, row) in t.into_iter().enumerate() {
+            _mm256_storeu_ps(dst.add(q * 16), row);
+        }
+    }
+}
+
 /// Lane masks selecting the first 0..=8 lanes.
 static MASKS: [[i32; 8]; 9] = {
     let mut m = [[0; 8]; 9];
