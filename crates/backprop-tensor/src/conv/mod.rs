@@ -17,6 +17,7 @@
 //! `O × C·kh·kw` matrix of PyTorch's `[O, C, kh, kw]` tensor flattened
 //! row by row.
 
+mod buffers;
 mod direct;
 mod geometry;
 mod im2col;

@@ -18,7 +18,8 @@
 //! every group is done, so the result does not depend on which thread did
 //! which group: a run is bit-identical on any number of threads.
 
-use super::direct::{Direct, Tables, align64, f32s, f32s_mut};
+use super::buffers::{align64, f32s, f32s_mut};
+use super::direct::{Direct, Tables};
 use super::run::{Conv2dScratch, Cut, Ptr, for_each_part, lane_sum, product};
 use super::transposed::InputGrad;
 use super::{Conv2dGeometry, col2im, im2col};

@@ -12,7 +12,7 @@
 //! tap offsets of `(i, o, j)` and the weight transposed to `[i, o, j][c]`).
 
 use super::Conv2dGeometry;
-use super::direct::{ALIGN_SLACK, align64, embed};
+use super::buffers::{ALIGN_SLACK, align64, embed};
 use super::kernels::{self, Isa};
 use crate::Scalar;
 use std::any::TypeId;
