@@ -61,7 +61,7 @@ fn conv2d_saves_as_pytorch_lays_it_out_and_loads_back() {
     }
 
     let mut back: Sequential<f64> = read_model(&bytes).unwrap();
-    assert_eq!(back.layers()[0].kind(), "Conv2d");
+    assert_eq!(back.layers()[0].kind(), "conv2d");
     assert_eq!(
         Architecture::of(&back).unwrap(),
         Architecture::of(&net).unwrap()
@@ -108,7 +108,7 @@ fn the_configuration_alone_rebuilds_and_plans_it() {
 
 #[test]
 fn a_configuration_that_does_not_fit_is_refused_naming_the_layer() {
-    let conv = |config: Config| Architecture::sequential([1, 4, 4], vec![("Conv2d", config)]);
+    let conv = |config: Config| Architecture::sequential([1, 4, 4], vec![("conv2d", config)]);
     let good = Conv2d::<f32>::new(
         [1, 4, 4],
         backprop_layers::Conv2dConfig::new(1, 2, 3),

@@ -62,11 +62,11 @@ fn round_trip<T: Scalar>() {
     assert_eq!(
         kinds[..5],
         [
-            "MaxPool2d",
-            "BatchNorm2d",
+            "max_pool2d",
+            "batch_norm2d",
             "activation",
-            "Dropout2d",
-            "AvgPool2d"
+            "dropout2d",
+            "avg_pool2d"
         ]
     );
     assert_eq!(bits(&back), bits(&net));
@@ -165,23 +165,23 @@ fn configurations_that_do_not_fit_are_refused_naming_the_layer() {
             .map_err(|e| e.to_string())
     };
     let pool = |k: usize| Config::new().with("kernel_size", vec![k, k]);
-    assert_eq!(plan("MaxPool2d", pool(2)), Ok(Shape::new([3, 2, 2])));
+    assert_eq!(plan("max_pool2d", pool(2)), Ok(Shape::new([3, 2, 2])));
     assert_eq!(
-        plan("AvgPool2d", pool(3).with("stride", 1usize)),
+        plan("avg_pool2d", pool(3).with("stride", 1usize)),
         Ok(Shape::new([3, 2, 2]))
     );
-    let e = plan("MaxPool2d", pool(5)).unwrap_err();
+    let e = plan("max_pool2d", pool(5)).unwrap_err();
     assert!(
         e.contains("layer 0") && e.contains("larger than the padded input 4×4"),
         "{e}"
     );
-    let e = plan("AvgPool2d", pool(2).with("padding", vec![2usize, 0])).unwrap_err();
+    let e = plan("avg_pool2d", pool(2).with("padding", vec![2usize, 0])).unwrap_err();
     assert!(e.contains("at most half the kernel"), "{e}");
-    let e = plan("MaxPool2d", pool(2).with("stride", vec![0usize, 0])).unwrap_err();
+    let e = plan("max_pool2d", pool(2).with("stride", vec![0usize, 0])).unwrap_err();
     assert!(e.contains("stride must be positive"), "{e}");
-    let e = plan("MaxPool2d", pool(2).with("dilation", 1usize)).unwrap_err();
+    let e = plan("max_pool2d", pool(2).with("dilation", 1usize)).unwrap_err();
     assert!(e.contains("unknown setting \"dilation\""), "{e}");
-    let e = plan("MaxPool2d", Config::new()).unwrap_err();
+    let e = plan("max_pool2d", Config::new()).unwrap_err();
     assert!(e.contains("no \"kernel_size\""), "{e}");
     let bn = |c: usize| {
         Config::new()
@@ -189,17 +189,17 @@ fn configurations_that_do_not_fit_are_refused_naming_the_layer() {
             .with("eps", 1e-5)
             .with("momentum", 0.1)
     };
-    assert!(plan("BatchNorm2d", bn(3)).is_ok());
-    let e = plan("BatchNorm2d", bn(4)).unwrap_err();
+    assert!(plan("batch_norm2d", bn(3)).is_ok());
+    let e = plan("batch_norm2d", bn(4)).unwrap_err();
     assert!(
         e.contains("expected samples of shape (4, height, width), found (3, 4, 4)"),
         "{e}"
     );
-    let e = plan("BatchNorm2d", bn(3).with("eps", -1.0)).unwrap_err();
+    let e = plan("batch_norm2d", bn(3).with("eps", -1.0)).unwrap_err();
     assert!(e.contains("eps must be positive"), "{e}");
-    let e = plan("Dropout2d", Config::new().with("p", 1.0)).unwrap_err();
+    let e = plan("dropout2d", Config::new().with("p", 1.0)).unwrap_err();
     assert!(e.contains("[0, 1)"), "{e}");
-    let flat = Architecture::sequential(48, vec![("Dropout2d", Config::new().with("p", 0.5))]);
+    let flat = Architecture::sequential(48, vec![("dropout2d", Config::new().with("p", 0.5))]);
     let e = flat
         .plan(&backprop_layers::registry())
         .unwrap_err()

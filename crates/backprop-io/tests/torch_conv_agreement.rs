@@ -187,7 +187,7 @@ enum Case {
 }
 
 fn conv(c: Conv2dConfig) -> (&'static str, Config) {
-    ("Conv2d", c.to_config())
+    ("conv2d", c.to_config())
 }
 
 fn pool(kind: &'static str, w: PoolWindow) -> (&'static str, Config) {
@@ -214,7 +214,7 @@ fn bn(features: usize) -> (&'static str, Config) {
         .with("features", features)
         .with("eps", 1e-5)
         .with("momentum", 0.1);
-    ("BatchNorm2d", c)
+    ("batch_norm2d", c)
 }
 
 impl Case {
@@ -238,10 +238,10 @@ impl Case {
             Case::Lenet => vec![
                 conv(Conv2dConfig::new(1, 6, 5).with_padding(2)),
                 relu(),
-                pool("MaxPool2d", PoolWindow::new(2)),
+                pool("max_pool2d", PoolWindow::new(2)),
                 conv(Conv2dConfig::new(6, 16, 5)),
                 relu(),
-                pool("MaxPool2d", PoolWindow::new(2)),
+                pool("max_pool2d", PoolWindow::new(2)),
                 flatten,
                 dense(400, 120),
                 relu(),
@@ -260,14 +260,14 @@ impl Case {
                 bn(4),
                 relu(),
                 pool(
-                    "AvgPool2d",
+                    "avg_pool2d",
                     PoolWindow::new(3).with_stride(2).with_padding(1),
                 ),
                 conv(Conv2dConfig::new(4, 8, 3).with_padding(1).with_bias(false)),
                 bn(8),
                 relu(),
                 pool(
-                    "MaxPool2d",
+                    "max_pool2d",
                     PoolWindow::new((2, 3)).with_stride((2, 1)).with_padding(1),
                 ),
                 flatten,

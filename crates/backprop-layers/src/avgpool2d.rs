@@ -219,7 +219,7 @@ fn two_by_two(g: &Geometry, rows: (usize, usize), lo: usize) -> Option<usize> {
 /// Saved as `{"kernel_size": [kh, kw], "stride": [sh, sw], "padding": [ph,
 /// pw]}` (PyTorch's argument names); owns no tensor.
 impl LayerType for AvgPool2d {
-    const KIND: &'static str = "AvgPool2d";
+    const KIND: &'static str = "avg_pool2d";
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         let window = PoolWindow::from_config(NAME, config)?;

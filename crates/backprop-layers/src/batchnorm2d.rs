@@ -309,7 +309,7 @@ const BUFFERS: [&str; 3] = ["running_mean", "running_var", "num_batches_tracked"
 /// keys; owns `weight`, `bias`, `running_mean`, `running_var` `[C]` and
 /// `num_batches_tracked` (`i64 []`), PyTorch's names and layouts.
 impl<T: Scalar> LayerType for BatchNorm2d<T> {
-    const KIND: &'static str = "BatchNorm2d";
+    const KIND: &'static str = "batch_norm2d";
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         let (channels, eps, momentum) = settings(config)?;

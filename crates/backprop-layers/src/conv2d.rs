@@ -256,7 +256,7 @@ impl<T: Scalar> Layer<T> for Conv2d<T> {
 /// owns `weight` `[O, C, kh, kw]` and, with a bias, `bias` `[O]`
 /// (PyTorch's `nn.Conv2d`).
 impl<T: Scalar> LayerType for Conv2d<T> {
-    const KIND: &'static str = "Conv2d";
+    const KIND: &'static str = "conv2d";
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         let c = Conv2dConfig::from_config(config)?;

@@ -154,7 +154,7 @@ impl Conv2dConfig {
     /// The settings stored in `config` (every key required, no unknown
     /// key), or an error naming the key and what was found.
     pub fn from_config(config: &Config) -> Result<Self, LayerError> {
-        const LAYER: &str = "Conv2d";
+        const LAYER: &str = "conv2d";
         config.only(LAYER, KEYS)?;
         let bias = match config.get("bias") {
             Some(Value::Bool(b)) => *b,

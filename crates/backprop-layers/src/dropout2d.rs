@@ -200,7 +200,7 @@ impl<T: Scalar> Layer<T> for Dropout2d<T> {
 /// part of a checkpoint); keeps the input's shape, whose first dimension is
 /// the channels. Built with the seed [`BuildContext::derived_seed`].
 impl<T: Scalar> LayerType for Dropout2d<T> {
-    const KIND: &'static str = "Dropout2d";
+    const KIND: &'static str = "dropout2d";
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         config.only(NAME, &["p"])?;

@@ -314,7 +314,7 @@ fn window_max<T: Scalar, const KW: usize>(
 /// Saved as `{"kernel_size": [kh, kw], "stride": [sh, sw], "padding": [ph,
 /// pw]}` (PyTorch's argument names); owns no tensor.
 impl LayerType for MaxPool2d {
-    const KIND: &'static str = "MaxPool2d";
+    const KIND: &'static str = "max_pool2d";
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         let window = PoolWindow::from_config(NAME, config)?;

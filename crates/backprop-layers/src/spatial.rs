@@ -54,11 +54,11 @@ impl Pair {
     /// ```
     /// use backprop_layers::{Config, Pair};
     /// let c = Config::new().with("stride", vec![2usize, 1]).with("padding", 1usize);
-    /// assert_eq!(Pair::from_config(&c, "Conv2d", "stride")?, Pair::new(2, 1));
-    /// assert_eq!(Pair::from_config(&c, "Conv2d", "padding")?, Pair::new(1, 1));
+    /// assert_eq!(Pair::from_config(&c, "conv2d", "stride")?, Pair::new(2, 1));
+    /// assert_eq!(Pair::from_config(&c, "conv2d", "padding")?, Pair::new(1, 1));
     /// let bad = Config::new().with("stride", vec![2usize, 1, 1]);
-    /// let e = Pair::from_config(&bad, "Conv2d", "stride").unwrap_err();
-    /// assert_eq!(e.to_string(), "Conv2d: \"stride\" must be a list of two non-negative integers [h, w], found a list of 3");
+    /// let e = Pair::from_config(&bad, "conv2d", "stride").unwrap_err();
+    /// assert_eq!(e.to_string(), "conv2d: \"stride\" must be a list of two non-negative integers [h, w], found a list of 3");
     /// # Ok::<(), backprop_layers::LayerError>(())
     /// ```
     pub fn from_config(config: &Config, layer: &str, key: &str) -> Result<Self, LayerError> {

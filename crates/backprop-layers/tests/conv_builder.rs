@@ -73,7 +73,7 @@ fn lenet5_has_pytorchs_shapes_parameters_and_summary() {
     ] {
         assert!(summary.contains(row), "{row:?} missing from\n{summary}");
     }
-    assert_eq!(net.layers()[0].kind(), "Conv2d");
+    assert_eq!(net.layers()[0].kind(), "conv2d");
 }
 
 #[test]

@@ -389,7 +389,7 @@ fn builder_methods_shapes_and_errors() {
     let kinds: Vec<&str> = net.layers().iter().map(|l| l.kind()).collect();
     assert_eq!(
         kinds[..4],
-        ["MaxPool2d", "BatchNorm2d", "Dropout2d", "AvgPool2d"]
+        ["max_pool2d", "batch_norm2d", "dropout2d", "avg_pool2d"]
     );
     let mut names = Vec::new();
     net.visit_params(&mut |p| names.push(p.name().to_string()));
