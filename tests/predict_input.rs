@@ -116,9 +116,9 @@ fn hostile_images_and_thread_counts() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn a_model_with_another_number_of_outputs_is_not_an_mnist_classifier() {
-    let dir = temp_dir("outputs");
+/// A saved 784 → 784 network (no MNIST classifier: 784 outputs) in `dir`,
+/// and the repository's MNIST directory.
+fn wide_model(dir: &Path) -> (PathBuf, PathBuf) {
     let model = dir.join("wide.safetensors");
     let net = Sequential::<f32>::builder(784)
         .seed(2)
@@ -126,7 +126,16 @@ fn a_model_with_another_number_of_outputs_is_not_an_mnist_classifier() {
         .build()
         .unwrap();
     save_model(&net, &model).unwrap();
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    (
+        model,
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist"),
+    )
+}
+
+#[test]
+fn a_model_with_another_number_of_outputs_is_not_an_mnist_classifier() {
+    let dir = temp_dir("outputs");
+    let (model, data) = wide_model(&dir);
     let out = run(&[
         "--model".as_ref(),
         model.as_os_str(),
@@ -263,14 +272,7 @@ fn the_test_set_is_found_at_run_time_and_predict_says_where() {
     // $BACKPROP_DATA (a copied binary reads the data where it is run), and
     // stderr names it and why.
     let dir = temp_dir("data_env");
-    let model = dir.join("wide.safetensors");
-    let net = Sequential::<f32>::builder(784)
-        .seed(2)
-        .dense(784)
-        .build()
-        .unwrap();
-    save_model(&net, &model).unwrap();
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    let (model, data) = wide_model(&dir);
     let out = Command::new(example("predict"))
         .args(["--model".as_ref(), model.as_os_str()])
         .env("BACKPROP_DATA", &data)
