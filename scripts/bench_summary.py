@@ -35,6 +35,32 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
+def values(impl, kind, batch, key):
+    """Every run's `key`, in the order the runs were made."""
+    return [float(r[key]) for r in runs.get((impl, kind, batch), []) if isinstance(r, dict) and r.get(key) is not None]
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def paired(ours, theirs):
+    """Per-round ratios of runs made back to back."""
+    return [a / b for a, b in zip(ours, theirs) if b]
+
+
+def spread(xs, spec):
+    if not xs:
+        return "—"
+    if len(xs) == 1:
+        return format(xs[0], spec)
+    return f"{format(median(xs), spec)} ({format(min(xs), spec)}–{format(max(xs), spec)})"
+
+
+def verdict(x, ok):
+    return "—" if x is None else ("yes" if ok(x) else "no")
+
+
 print("## Training, 784-128-64-10, Adam, f32 (mean epoch seconds over epochs 2..N, median of runs)\n")
 print("backprop and PyTorch on 2 threads (backprop 1t: `--threads 1`); the gemm floor is the")
 print("step's eight products through matrixmultiply (gemm-probe), on 1 and on 2 threads.\n")
@@ -109,36 +135,34 @@ if any(impl == "backprop-cnn" for (impl, _, _) in runs):
     # and the input gradients of conv2 and the dense layers (597,840).
     CNN_FWD, CNN_STEP = 833_040, 2_263_920
     print("\n## LeNet-5 (examples/cnn against torch_cnn.py), training, Adam, f32\n")
-    print("Mean epoch seconds over epochs 2..N, median of runs, both on 2 threads. The floor is the")
-    print("epoch's FLOPs (2.26 MFLOP per image, 136 GFLOP) at the 2-thread FMA peak.\n")
-    print("| batch | backprop | PyTorch | backprop / PyTorch | target | met | backprop GFLOP/s | of FMA peak 2t | floor s | backprop / floor | PyTorch / floor |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("Mean epoch seconds over epochs 2..N, both on 2 threads, median (range) of the rounds. The")
+    print("floor is the epoch's FLOPs (2.26 MFLOP per image, 136 GFLOP) at the 2-thread FMA peak.")
+    print("Each round runs ours, then PyTorch, back to back, and the ratios are per round. A busy")
+    print("machine slows PyTorch's two spinning threads far more than ours, so a target counts as met")
+    print("only when every round meets it (the least favourable round decides).\n")
+    print("| batch | backprop s | PyTorch s | backprop / PyTorch (rounds) | target | met | backprop GFLOP/s | of FMA peak 2t | floor s | backprop / floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     floor = None if peak_all is None else CNN_STEP * 60_000 / (peak_all * 1e9)
     for b, target in ((64, 0.35), (256, 0.4)):
-        ours = med("backprop-cnn", "train", b, "mean_epoch_seconds")
-        torch = med("pytorch-cnn", "train", b, "mean_epoch_s")
-        r = ratio(ours, torch)
-        met = "—" if r is None else ("yes" if r <= target else "no")
-        achieved = None if ours is None else CNN_STEP * 60_000 / ours / 1e9
-        print(f"| {b} | {fmt(ours)} | {fmt(torch)} | {fmt(r, '.2f')} | ≤ {target} | {met} | {fmt(achieved, '.1f')} | "
-              f"{fmt(ratio(achieved, peak_all), '.0%')} | {fmt(floor, '.2f')} | {fmt(ratio(ours, floor), '.1f')} | {fmt(ratio(torch, floor), '.1f')} |")
+        ours, torch = values("backprop-cnn", "train", b, "mean_epoch_seconds"), values("pytorch-cnn", "train", b, "mean_epoch_s")
+        r = paired(ours, torch)
+        mid = median(ours)
+        achieved = None if mid is None else CNN_STEP * 60_000 / mid / 1e9
+        print(f"| {b} | {spread(ours, '.2f')} | {spread(torch, '.2f')} | {spread(r, '.2f')} | ≤ {target} | {verdict(max(r, default=None), lambda x: x <= target)} | "
+              f"{fmt(achieved, '.1f')} | {fmt(ratio(achieved, peak_all), '.0%')} | {fmt(floor, '.2f')} | {fmt(ratio(mid, floor), '.1f')} |")
 
     print("\n## LeNet-5 inference (single-sample median latency, batch-1000 throughput), 2 threads\n")
-    lat = med("backprop-cnn", "infer", 1, "single_latency_us_median")
-    tlat = med("pytorch-cnn", "infer", 1, "single_latency_us_median")
-    thr = med("backprop-cnn", "infer", 1, "batch1000_images_per_s")
-    tthr = med("pytorch-cnn", "infer", 1, "batch_images_per_s")
-    print("| | backprop | PyTorch | backprop / PyTorch | target | met |")
+    lat, tlat = values("backprop-cnn", "infer", 1, "single_latency_us_median"), values("pytorch-cnn", "infer", 1, "single_latency_us_median")
+    thr, tthr = values("backprop-cnn", "infer", 1, "batch1000_images_per_s"), values("pytorch-cnn", "infer", 1, "batch_images_per_s")
+    print("| | backprop | PyTorch | backprop / PyTorch (rounds) | target | met |")
     print("|---|---|---|---|---|---|")
-    r = ratio(lat, tlat)
-    print(f"| single sample, µs | {fmt(lat, '.1f')} | {fmt(tlat, '.1f')} | {fmt(r, '.3f')} | ≤ 0.1 | "
-          f"{'—' if r is None else ('yes' if r <= 0.1 else 'no')} |")
-    r = ratio(thr, tthr)
-    print(f"| batch 1000, images/s | {fmt(thr, '.0f')} | {fmt(tthr, '.0f')} | {fmt(r, '.2f')} | ≥ 3 | "
-          f"{'—' if r is None else ('yes' if r >= 3 else 'no')} |")
-    gf = None if thr is None else thr * CNN_FWD / 1e9
-    tgf = None if tthr is None else tthr * CNN_FWD / 1e9
-    print(f"\nbatch-1000 forward GFLOP/s: backprop {fmt(gf, '.1f')} ({fmt(ratio(gf, peak_all), '.0%')} of the 2-thread FMA peak), "
+    r = paired(lat, tlat)
+    print(f"| single sample, µs | {spread(lat, '.1f')} | {spread(tlat, '.1f')} | {spread(r, '.3f')} | ≤ 0.1 | {verdict(max(r, default=None), lambda x: x <= 0.1)} |")
+    r = paired(thr, tthr)
+    print(f"| batch 1000, images/s | {spread(thr, '.0f')} | {spread(tthr, '.0f')} | {spread(r, '.2f')} | ≥ 3 | {verdict(min(r, default=None), lambda x: x >= 3)} |")
+    gf = None if median(thr) is None else median(thr) * CNN_FWD / 1e9
+    tgf = None if median(tthr) is None else median(tthr) * CNN_FWD / 1e9
+    print(f"\nbatch-1000 forward GFLOP/s (medians): backprop {fmt(gf, '.1f')} ({fmt(ratio(gf, peak_all), '.0%')} of the 2-thread FMA peak), "
           f"PyTorch {fmt(tgf, '.1f')} ({fmt(ratio(tgf, peak_all), '.0%')})")
 
     print("\n## LeNet-5 peak resident memory in training (MiB; target ≤ 150 for examples/cnn)\n")
