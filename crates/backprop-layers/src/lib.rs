@@ -3,6 +3,18 @@
 // rustdoc resolves the same labels as intra-doc links instead.
 //! [`Sequential`]: Sequential
 //! [`Parameters`]: Parameters
+//! [`Dense`]: Dense
+//! [`Conv2d`]: Conv2d
+//! [`MaxPool2d`]: MaxPool2d
+//! [`AvgPool2d`]: AvgPool2d
+//! [`ActivationLayer`]: ActivationLayer
+//! [`Dropout`]: Dropout
+//! [`Dropout2d`]: Dropout2d
+//! [`BatchNorm1d`]: BatchNorm1d
+//! [`BatchNorm2d`]: BatchNorm2d
+//! [`Flatten`]: Flatten
+//! [`Layer`]: Layer
+//! [`register`]: register()
 //! [`DMatrix`]: DMatrix
 //! [`Scalar`]: Scalar
 //! [`Param`]: Param

@@ -4,6 +4,7 @@
 //! [`Scalar`]: Scalar
 //! [`DMatrix`]: DMatrix
 //! [`ops`]: ops
+//! [`conv`]: conv
 //! [`Init`]: Init
 //! [`rng`]: rng
 //! [`Param`]: Param
