@@ -1,0 +1,182 @@
+// End-to-end tests of the page in headless chromium (issue #18): it loads
+// without console errors, learns the spiral in time, its dW equals the native
+// library's, saves and loads models, and reads a drawn "1" as 1.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { launch, baseUrl, openPage, screenshot, ARTIFACTS } from './browser.mjs';
+import { WEB_ROOT } from './serve.mjs';
+
+const errors = [];
+let chromium, server, page;
+
+before(async () => {
+  server = await baseUrl();
+  chromium = await launch();
+  page = await openPage(chromium.context, server.url, errors);
+});
+
+after(async () => {
+  if (chromium) await chromium.close();
+  if (server) await server.close();
+});
+
+/** Sets the playground's controls (by element id) and rebuilds data and network. */
+async function setControls(values) {
+  await page.evaluate((v) => {
+    for (const [id, value] of Object.entries(v)) document.getElementById(id).value = String(value);
+    document.getElementById('noise').dispatchEvent(new Event('input'));
+    window.backprop.playground.rebuild();
+  }, values);
+  const err = await page.textContent('#config-error');
+  assert.equal(err, '', `the settings were refused: ${err}`);
+}
+
+test('the page loads without console errors', async () => {
+  await page.waitForTimeout(300);
+  const state = await page.evaluate(() => window.backprop.playground.state());
+  assert.deepEqual(state.sizes, [2, 64, 64, 3], 'the default network');
+  assert.deepEqual(errors, []);
+});
+
+test('spiral, 2-64-64-3: training accuracy ≥ 0.95 within 10 s of wall time', async (t) => {
+  await setControls({
+    dataset: 'spiral', classes: 3, points: 600, noise: 0.1, 'test-fraction': 0.2, hidden: '64,64',
+    activation: 'relu', loss: 'softmax_cross_entropy', optimizer: 'adam', lr: 0.01,
+    schedule: 'constant', batch: 32, l2: 0, dropout: 0, seed: 1,
+  });
+  const start = Date.now();
+  await page.click('#play');
+  let reached = true;
+  try {
+    await page.waitForFunction(() => (window.backprop.playground.metrics?.train_acc ?? 0) >= 0.95,
+      null, { timeout: 10000, polling: 50 });
+  } catch {
+    reached = false;
+  }
+  const seconds = (Date.now() - start) / 1000;
+  await page.click('#play'); // pause
+  const m = await page.evaluate(() => window.backprop.playground.metrics);
+  t.diagnostic(`train_acc ${m.train_acc.toFixed(4)} (test ${m.test_acc.toFixed(4)}) after ` +
+    `${m.step} steps, ${seconds.toFixed(2)} s`);
+  await screenshot(page, 'playground-spiral.png');
+  assert.ok(reached, `train_acc ${m.train_acc} after 10 s (${m.step} steps)`);
+  assert.ok(seconds <= 10.5, `${seconds} s`);
+  assert.equal(await page.textContent('#train-acc'), m.train_acc.toFixed(4), 'the page shows it');
+});
+
+test('the inspector shows Z, A, dZ, dW, db of the chosen layer with their shapes', async () => {
+  await page.click('#step');
+  await page.selectOption('#inspect-layer', '2');
+  const shapes = await page.$$eval('#inspector-grid .quantity', (cards) =>
+    Object.fromEntries(cards.map((c) => [c.dataset.key, c.querySelector('.shape b')?.textContent])));
+  // Layer 2 of 2-64-64-3 with batch 32: W[2] is 64 × 64, one column per sample.
+  assert.deepEqual(shapes, {
+    A_prev: '64 × 32', Z: '64 × 32', A: '64 × 32', dA: '64 × 32', dZ: '64 × 32', dW: '64 × 64', db: '64 × 1',
+  });
+  const formula = await page.textContent('#inspector-grid [data-key=dW] .formula');
+  assert.equal(formula, 'dW[l] = dZ[l] A[l−1]⊤');
+  await screenshot(await page.$('#inspector'), 'inspector.png');
+});
+
+/** The first step of a tiny network, natively: `cargo run --example step_dw`. */
+function nativeStep(config) {
+  const args = ['run', '--quiet', '--release', '-p', 'backprop-web', '--example', 'step_dw', '--',
+    JSON.stringify(config)];
+  const out = execFileSync('cargo', args, { cwd: path.join(WEB_ROOT, '..'), encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'], timeout: 600000 });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+test("one step's dW and db equal the native library's for the same seed and data", async (t) => {
+  const config = {
+    playground: { layers: [2, 5, 4, 3], activation: 'tanh', loss: 'softmax_cross_entropy',
+      optimizer: 'sgd', lr: 0.1, batch: 8, seed: 7 },
+    dataset: { kind: 'spiral', n: 40, classes: 3, noise: 0.2, test_fraction: 0.25, seed: 11 },
+  };
+  const native = nativeStep(config);
+  const browser = await page.evaluate((c) => {
+    const { engine } = window.backprop;
+    const d = engine.make_dataset(JSON.stringify(c.dataset));
+    const pg = new engine.Playground(JSON.stringify(c.playground));
+    pg.set_data(d.train_x, d.train_y, d.test_x, d.test_y, 2);
+    const loss = pg.step();
+    const layers = [];
+    for (let l = 1; l <= pg.layer_count(); l++) {
+      const q = pg.inspect(l);
+      layers.push({ l, dW: { ...q.dW, data: Array.from(q.dW.data) }, db: { ...q.db, data: Array.from(q.db.data) } });
+    }
+    pg.free();
+    return { loss, layers };
+  }, config);
+  assert.equal(browser.layers.length, native.layers.length);
+  let compared = 0, maxDiff = 0;
+  for (const [b, n] of browser.layers.map((b, i) => [b, native.layers[i]])) {
+    for (const key of ['dW', 'db']) {
+      assert.equal(b[key].rows, n[key].rows, `${key}[${b.l}] rows`);
+      assert.equal(b[key].cols, n[key].cols, `${key}[${b.l}] cols`);
+      assert.equal(b[key].data.length, n[key].data.length);
+      for (let i = 0; i < b[key].data.length; i++) {
+        const want = Math.fround(n[key].data[i]);
+        maxDiff = Math.max(maxDiff, Math.abs(b[key].data[i] - want));
+        assert.equal(b[key].data[i], want, `${key}[${b.l}] entry ${i}: browser ${b[key].data[i]}, native ${want}`);
+        compared++;
+      }
+    }
+  }
+  assert.ok(compared > 40, `${compared} numbers compared`);
+  assert.equal(Math.fround(browser.loss), Math.fround(native.loss), 'the batch loss');
+  t.diagnostic(`${compared} numbers of dW and db compared, largest difference ${maxDiff}`);
+});
+
+test('a model saved by the Save button loads back through the file picker, predicting the same', async () => {
+  const before = await page.evaluate(() => {
+    const p = window.backprop.playground;
+    return Array.from(p.pg.predict(p.grid));
+  });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+  const file = path.join(ARTIFACTS, 'saved.safetensors');
+  await download.saveAs(file);
+  await page.evaluate(() => window.backprop.playground.rebuild()); // a fresh, untrained network
+  await page.setInputFiles('#load', file);
+  await page.waitForFunction(() => document.getElementById('config-error').textContent.startsWith('Loaded'));
+  const afterLoad = await page.evaluate(() => {
+    const p = window.backprop.playground;
+    return Array.from(p.pg.predict(p.grid));
+  });
+  assert.equal(afterLoad.length, before.length);
+  assert.deepEqual(afterLoad, before);
+});
+
+/** Draws a stroke through `points` (canvas coordinates, 280 × 280) with the mouse. */
+async function stroke(points) {
+  const box = await page.locator('#draw').boundingBox();
+  const at = ([x, y]) => [box.x + (x * box.width) / 280, box.y + (y * box.height) / 280];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 8 });
+  await page.mouse.up();
+}
+
+test('a drawn "1" is classified as 1 by the shipped model', async (t) => {
+  await page.click('#mode-mnist');
+  await page.click('#mnist-shipped');
+  await page.waitForFunction(() => /^Loaded/.test(document.getElementById('mnist-status').textContent),
+    null, { timeout: 20000 });
+  // A slightly slanted vertical stroke, as a person writes a one.
+  await stroke([[150, 40], [146, 100], [141, 170], [137, 240]]);
+  await page.waitForFunction(() => window.backprop.mnist.probs !== null);
+  const probs = await page.evaluate(() => window.backprop.mnist.probs);
+  const best = probs.indexOf(Math.max(...probs));
+  t.diagnostic(`p(1) = ${probs[1].toFixed(4)}`);
+  await screenshot(await page.$('#mnist'), 'mnist-one.png');
+  assert.equal(best, 1, `probabilities ${probs.map((p) => p.toFixed(3)).join(' ')}`);
+  assert.equal(await page.textContent('#prediction'), '1');
+  assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-4, 'the ten probabilities sum to 1');
+});
+
+test('no console errors in the whole session', () => {
+  assert.deepEqual(errors, []);
+});
