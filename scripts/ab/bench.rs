@@ -1,0 +1,207 @@
+//! The in-process A/B benchmark behind `scripts/ab.sh`: the same workload
+//! run through two builds of backprop's crates linked into one binary —
+//! `old` (a revision, renamed `abold-*` by ab.sh) and `new` (the working
+//! tree) — alternated round after round, so that the machine's drift
+//! between processes (±10–20 % on a shared 2-vCPU guest) cancels out of the
+//! per-round ratio `new / old`.
+//!
+//! Usage: `ab-bench CASE [--rounds R] [--threads T] [--block-ms MS]`
+//! with CASE one of `mlp64`, `mlp256` (a training step of 784-128-64-10,
+//! Adam, f32, batch 64 / 256), `infer1`, `infer1000` (a forward pass),
+//! `lenet64`, `lenet256` (a LeNet-5 training step), `gemm:M,K,N` (one `f32`
+//! product `C = A·B`). Prints one line per round and a summary, the last
+//! line JSON.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Everything a case needs, written once against a crate set `$t` (tensor),
+/// `$l` (layers), `$s` (losses), `$o` (optim).
+macro_rules! side {
+    ($name:ident, $t:ident, $l:ident, $s:ident, $o:ident) => {
+        mod $name {
+            use $l::{Mode, Sequential};
+            use $o::{Adam, Optimizer};
+            use $s::{Loss, SoftmaxCrossEntropy, Target};
+            use $t::{DMatrix, Parameters};
+
+            pub fn set_threads(n: usize) {
+                $t::threads::set_num_threads(n);
+            }
+
+            fn mlp() -> Sequential<f32> {
+                Sequential::builder(784)
+                    .seed(0)
+                    .dense(128)
+                    .relu()
+                    .dense(64)
+                    .relu()
+                    .dense(10)
+                    .build()
+                    .unwrap()
+            }
+
+            fn lenet() -> Sequential<f32> {
+                Sequential::<f32>::builder([1, 28, 28])
+                    .seed(0)
+                    .conv2d(6, 5)
+                    .padding(2)
+                    .relu()
+                    .max_pool2d(2)
+                    .conv2d(16, 5)
+                    .relu()
+                    .max_pool2d(2)
+                    .flatten()
+                    .dense(120)
+                    .relu()
+                    .dense(84)
+                    .relu()
+                    .dense(10)
+                    .build()
+                    .unwrap()
+            }
+
+            fn input(rows: usize, batch: usize) -> DMatrix<f32> {
+                DMatrix::from_fn(rows, batch, |i, j| ((i * 37 + j * 11) % 251) as f32 / 251.0)
+            }
+
+            /// A closure that runs one unit of work (a step, a call).
+            pub fn case(name: &str) -> Box<dyn FnMut()> {
+                if let Some(dims) = name.strip_prefix("gemm:") {
+                    let d: Vec<usize> = dims.split(',').map(|v| v.parse().unwrap()).collect();
+                    let (a, b) = (input(d[0], d[1]), input(d[1], d[2]));
+                    let mut c = DMatrix::zeros(0, 0);
+                    return Box::new(move || {
+                        $t::ops::matmul_into(&a, &b, &mut c).unwrap();
+                        std::hint::black_box(&c);
+                    });
+                }
+                let (net, rows, batch, train) = match name {
+                    "mlp64" => (mlp(), 784, 64, true),
+                    "mlp256" => (mlp(), 784, 256, true),
+                    "infer1" => (mlp(), 784, 1, false),
+                    "infer1000" => (mlp(), 784, 1000, false),
+                    "lenet64" => (lenet(), 784, 64, true),
+                    "lenet256" => (lenet(), 784, 256, true),
+                    other => panic!("unknown case {other:?}"),
+                };
+                let mut net = net;
+                let x = input(rows, batch);
+                let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
+                let mut opt = Adam::new();
+                let mut grad = DMatrix::zeros(0, 0);
+                Box::new(move || {
+                    if train {
+                        let out = net.forward(&x, Mode::Train).unwrap();
+                        SoftmaxCrossEntropy
+                            .loss_and_gradient(out, Target::Classes(&labels), &mut grad)
+                            .unwrap();
+                        net.zero_grad();
+                        net.backward(&x, &grad).unwrap();
+                        assert!(net.grads_finite());
+                        opt.step(1e-4, &mut net).unwrap();
+                    } else {
+                        std::hint::black_box(net.forward(&x, Mode::Eval).unwrap()[0]);
+                    }
+                })
+            }
+        }
+    };
+}
+
+side!(old, abold_tensor, abold_layers, abold_losses, abold_optim);
+side!(
+    new,
+    backprop_tensor,
+    backprop_layers,
+    backprop_losses,
+    backprop_optim
+);
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Seconds per call of `f` over `iters` calls.
+fn time(f: &mut dyn FnMut(), iters: usize) -> f64 {
+    let t = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    black_box(t.elapsed().as_secs_f64() / iters as f64)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut case = None;
+    let (mut rounds, mut threads, mut block_ms) = (21usize, 2usize, 150.0f64);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().expect("missing value").clone();
+        match a.as_str() {
+            "--rounds" => rounds = val().parse().unwrap(),
+            "--threads" => threads = val().parse().unwrap(),
+            "--block-ms" => block_ms = val().parse().unwrap(),
+            c => case = Some(c.to_string()),
+        }
+    }
+    let case = case.unwrap_or_else(|| "mlp64".into());
+    old::set_threads(threads);
+    new::set_threads(threads);
+    let mut sides: [Box<dyn FnMut()>; 2] = [old::case(&case), new::case(&case)];
+    // Warm up both (allocations, helper threads, caches) and size the
+    // blocks so that each takes about `block_ms`.
+    let mut per_call: f64 = 0.0;
+    for f in sides.iter_mut() {
+        time(f.as_mut(), 3);
+        per_call = per_call.max(time(f.as_mut(), 10));
+    }
+    let iters = ((block_ms / 1e3 / per_call).ceil() as usize).max(3);
+    println!(
+        "case {case}, {threads} threads, {rounds} rounds of {iters} calls per side, order alternating"
+    );
+    let (mut t_old, mut t_new, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..rounds {
+        let mut t = [0.0; 2];
+        let order = if r % 2 == 0 { [0, 1] } else { [1, 0] };
+        for &s in &order {
+            t[s] = time(sides[s].as_mut(), iters);
+        }
+        println!(
+            "round {r:2}: old {:9.2} µs  new {:9.2} µs  new/old {:.4}",
+            t[0] * 1e6,
+            t[1] * 1e6,
+            t[1] / t[0]
+        );
+        t_old.push(t[0]);
+        t_new.push(t[1]);
+        ratios.push(t[1] / t[0]);
+    }
+    let (mo, mn) = (median(&mut t_old), median(&mut t_new));
+    let mr = median(&mut ratios);
+    let (lo, hi) = (ratios[0], ratios[ratios.len() - 1]);
+    let q = |p: f64| ratios[((ratios.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "median: old {:.2} µs, new {:.2} µs; new/old median {:.4} (quartiles {:.4}–{:.4}, range {:.4}–{:.4})",
+        mo * 1e6,
+        mn * 1e6,
+        mr,
+        q(0.25),
+        q(0.75),
+        lo,
+        hi
+    );
+    println!(
+        "{{\"case\":\"{case}\",\"threads\":{threads},\"rounds\":{rounds},\"iters\":{iters},\"old_us\":{:.3},\"new_us\":{:.3},\"ratio_median\":{mr:.4},\"ratio_q1\":{:.4},\"ratio_q3\":{:.4},\"ratio_min\":{lo:.4},\"ratio_max\":{hi:.4}}}",
+        mo * 1e6,
+        mn * 1e6,
+        q(0.25),
+        q(0.75)
+    );
+}
