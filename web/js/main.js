@@ -28,7 +28,7 @@ async function start() {
     return;
   }
   const playground = new PlaygroundView(engine);
-  const mnist = new MnistView(engine, () => loadSubset(engine));
+  const mnist = new MnistView(engine, loadSubset);
   playground.rebuild();
   Object.assign(hook, { ready: true, engine, playground, mnist, showMode });
   $('status').textContent = 'The library runs here, compiled to WebAssembly: one thread, seeded.';

@@ -18,7 +18,6 @@ export const MNIST_CONFIG = {
 /** The model file shipped with the page. */
 export const SHIPPED_MODEL = 'data/mnist-model.safetensors';
 const STEP_BUDGET_MS = 30;
-const METRICS_EVERY_MS = 1000;
 
 export class MnistView {
   constructor(engine, loadSubset) {
@@ -29,7 +28,6 @@ export class MnistView {
     this.pixels = null;
     this.probs = null;
     this.history = new History();
-    this.lastMetrics = 0;
     this.buildBars();
     this.pad = createDrawPad($('draw'), $('digit28'), (p) => { this.pixels = p; this.classify(); });
     $('clear').addEventListener('click', () => this.pad.clear());
@@ -109,7 +107,9 @@ export class MnistView {
       const pg = new this.engine.Playground(JSON.stringify(MNIST_CONFIG));
       pg.set_images(s.train_pixels, s.train_labels, s.test_pixels, s.test_labels);
       this.setModel(pg);
-      this.subsetSize = s.train_labels.length;
+      this.stepsPerEpoch = Math.ceil(s.train_labels.length / MNIST_CONFIG.batch);
+      this.steps = 0;
+      this.runningLoss = null;
       this.running = true;
       $('mnist-stop').disabled = false;
       this.status(`Training 784 → 128 → 64 → 10 on ${s.train_labels.length} images ` +
@@ -125,14 +125,22 @@ export class MnistView {
     $('mnist-stop').disabled = true;
   }
 
-  frame(now) {
+  frame() {
     requestAnimationFrame(this.frame);
     if (!this.running || !this.pg) return;
     const t0 = performance.now();
     try {
-      do { this.pg.step(); } while (performance.now() - t0 < STEP_BUDGET_MS);
-      if (now - this.lastMetrics > METRICS_EVERY_MS) {
-        this.lastMetrics = now;
+      let epochDone = false;
+      do {
+        const loss = this.pg.step();
+        this.runningLoss = this.runningLoss === null ? loss : 0.98 * this.runningLoss + 0.02 * loss;
+        this.steps++;
+        if (this.steps % this.stepsPerEpoch === 0) epochDone = true;
+      } while (!epochDone && performance.now() - t0 < STEP_BUDGET_MS);
+      $('mnist-status').textContent = `Training: step ${this.steps}, epoch ` +
+        `${(this.steps / this.stepsPerEpoch).toFixed(2)}, running mini-batch loss ${this.runningLoss.toFixed(4)}`;
+      // The metrics evaluate all the images: once per epoch, not every frame.
+      if (epochDone) {
         this.showMetrics(asObject(this.pg.metrics()));
         this.classify();
       }

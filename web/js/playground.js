@@ -13,8 +13,8 @@ const $ = (id) => document.getElementById(id);
 
 /** Milliseconds of training per animation frame while playing. */
 const STEP_BUDGET_MS = 24;
-/** Milliseconds between redraws of the decision regions and curves while playing. */
-const DRAW_EVERY_MS = 120;
+/** Milliseconds between evaluations and redraws (regions, curves, network) while playing. */
+const DRAW_EVERY_MS = 100;
 /** Milliseconds between refreshes of the inspector while playing. */
 const INSPECT_EVERY_MS = 600;
 
@@ -146,12 +146,13 @@ export class PlaygroundView {
     }
     this.stepsThisSecond.push([now, steps]);
     while (this.stepsThisSecond.length && this.stepsThisSecond[0][0] < now - 1000) this.stepsThisSecond.shift();
-    this.record();
-    this.showMetrics();
+    // Metrics evaluate the whole sets: as often as the views are drawn, not every frame.
     if (now - this.lastDraw > DRAW_EVERY_MS) {
       this.lastDraw = now;
-      this.render(now - this.lastInspect > INSPECT_EVERY_MS);
-      if (now - this.lastInspect > INSPECT_EVERY_MS) this.lastInspect = now;
+      this.record();
+      const inspect = now - this.lastInspect > INSPECT_EVERY_MS;
+      if (inspect) this.lastInspect = now;
+      this.render(inspect);
     }
   }
 

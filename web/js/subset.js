@@ -1,9 +1,40 @@
-// The MNIST subset shipped with the page (web/data), as pixel and label arrays.
+// The MNIST subset shipped with the page (web/data, IDX files, gzipped), as
+// the pixel and label arrays Playground.set_images takes.
+
+import { fetchBytes } from './models.js';
+import { parseIdx, gunzip } from './idx.js';
+
+/** The four files, as web/data/README.md names them. */
+export const SUBSET_FILES = {
+  train_pixels: 'data/mnist-train-images-idx3-ubyte.gz',
+  train_labels: 'data/mnist-train-labels-idx1-ubyte.gz',
+  test_pixels: 'data/mnist-test-images-idx3-ubyte.gz',
+  test_labels: 'data/mnist-test-labels-idx1-ubyte.gz',
+};
 
 let cached = null;
 
-/** Resolves to {train_pixels, train_labels, test_pixels, test_labels} (Uint8Arrays). */
-export async function loadSubset(engine) {
+async function read(path) {
+  return parseIdx(await gunzip(await fetchBytes(path)), path);
+}
+
+/** Resolves to {train_pixels, train_labels, test_pixels, test_labels} (Uint8Arrays), checked. */
+export async function loadSubset() {
   if (cached) return cached;
-  throw new Error('this engine build has no MNIST subset loader yet');
+  const out = {};
+  for (const [key, path] of Object.entries(SUBSET_FILES)) out[key] = await read(path);
+  for (const part of ['train', 'test']) {
+    const img = out[`${part}_pixels`], lab = out[`${part}_labels`];
+    if (img.dims.length !== 3 || img.dims[1] !== 28 || img.dims[2] !== 28) {
+      throw new Error(`${SUBSET_FILES[`${part}_pixels`]}: images of ${img.dims.slice(1).join(' × ')}; expected 28 × 28`);
+    }
+    if (lab.dims[0] !== img.dims[0]) {
+      throw new Error(`${part}: ${img.dims[0]} images but ${lab.dims[0]} labels`);
+    }
+  }
+  cached = {
+    train_pixels: out.train_pixels.data, train_labels: out.train_labels.data,
+    test_pixels: out.test_pixels.data, test_labels: out.test_labels.data,
+  };
+  return cached;
 }

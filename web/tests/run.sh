@@ -39,4 +39,4 @@ echo "$url"
 
 echo "== browser tests"
 cd "$tests"
-BASE_URL="$url" node --test --test-concurrency=1 --test-reporter=spec mnistify.test.mjs page.test.mjs
+BASE_URL="$url" node --test --test-concurrency=1 --test-reporter=spec mnistify.test.mjs idx.test.mjs page.test.mjs
