@@ -58,8 +58,15 @@ export function networkConfig(features, classes) {
   };
 }
 
-/** Shows each range input's value beside it. */
+/** Shows each range input's value beside it; greys out Classes for the two-class sets. */
 export function bindOutputs() {
+  const twoClass = () => {
+    const fixed = ['moons', 'circles', 'xor'].includes($('dataset').value);
+    $('classes').disabled = fixed;
+    $('classes').title = fixed ? 'this set always has 2 classes' : '';
+  };
+  $('dataset').addEventListener('change', twoClass);
+  twoClass();
   for (const id of ['noise', 'test-fraction']) {
     const show = () => { $(`${id}-out`).textContent = Number($(id).value).toFixed(2); };
     $(id).addEventListener('input', show);
