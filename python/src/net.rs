@@ -1,0 +1,460 @@
+//! `Net`: a network, its optimizer and its element type, as one Python
+//! object. Everything numeric the Python classes do goes through it.
+
+use crate::spec;
+use crate::train::{self, Epoch, EpochError, Targets};
+use backprop_layers::{OutputKind, Sequential};
+use backprop_optim::{Adam, Optimizer, Sgd, by_name};
+use backprop_tensor::Scalar;
+use numpy::{
+    Element, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use std::sync::Mutex;
+
+/// A network of one element type with the optimizer that trains it.
+struct Typed<T: Scalar> {
+    net: Sequential<T>,
+    opt: Option<Box<dyn Optimizer<T> + Send>>,
+}
+
+/// The two element types.
+enum Inner {
+    F32(Typed<f32>),
+    F64(Typed<f64>),
+}
+
+/// A network built from layer dicts (or read from a model file), trained
+/// epoch by epoch with the GIL released.
+#[pyclass(module = "backprop._backprop")]
+pub struct Net {
+    inner: Mutex<Inner>,
+}
+
+fn value_error(e: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+fn epoch_error(e: EpochError) -> PyErr {
+    match e {
+        EpochError::Invalid(m) => PyValueError::new_err(m),
+        EpochError::Interrupted(e) => e,
+    }
+}
+
+/// Builds an optimizer from its name and scikit-learn-style settings.
+fn optimizer<T: Scalar>(
+    name: &str,
+    hp: &Bound<'_, PyDict>,
+) -> PyResult<Box<dyn Optimizer<T> + Send>> {
+    let get = |k: &str, d: f64| -> PyResult<f64> {
+        Ok(match hp.get_item(k)? {
+            Some(v) => v.extract()?,
+            None => d,
+        })
+    };
+    let wd = get("weight_decay", 0.0)?;
+    Ok(match name {
+        "adam" => Box::new(
+            Adam::new()
+                .with_betas(get("beta_1", 0.9)?, get("beta_2", 0.999)?)
+                .with_eps(get("epsilon", 1e-8)?)
+                .with_weight_decay(wd),
+        ),
+        "sgd" => {
+            let momentum = get("momentum", 0.0)?;
+            let nesterov = get("nesterov", 0.0)? != 0.0 && momentum > 0.0;
+            Box::new(
+                Sgd::new()
+                    .with_momentum(momentum)
+                    .with_nesterov(nesterov)
+                    .with_weight_decay(wd),
+            )
+        }
+        other => by_name::<T>(other).map_err(value_error)?,
+    })
+}
+
+/// Dispatches `$body` on the element type, binding `$t` to the typed network
+/// and `$T` to its scalar type.
+macro_rules! typed {
+    ($inner:expr, $t:ident, $T:ident => $body:expr) => {
+        match $inner {
+            Inner::F32($t) => {
+                type $T = f32;
+                $body
+            }
+            Inner::F64($t) => {
+                type $T = f64;
+                $body
+            }
+        }
+    };
+}
+
+/// A C-contiguous 2-D array of `T` borrowed without a copy, or a TypeError
+/// naming what was found.
+fn matrix<'py, T: Element>(
+    x: &Bound<'py, PyAny>,
+    what: &str,
+) -> PyResult<PyReadonlyArray2<'py, T>> {
+    let a = x.cast::<PyArray2<T>>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{what} must be a 2-D numpy array of {} (the network's dtype), found {}",
+            std::any::type_name::<T>(),
+            x.get_type()
+        ))
+    })?;
+    let r = a.try_readonly().map_err(value_error)?;
+    if !r.is_c_contiguous() {
+        return Err(PyValueError::new_err(format!(
+            "{what} must be C-contiguous (numpy.ascontiguousarray)"
+        )));
+    }
+    Ok(r)
+}
+
+fn check_rows(what: &str, cols: usize, expected: usize) -> PyResult<()> {
+    if cols != expected {
+        return Err(PyValueError::new_err(format!(
+            "{what} has {cols} values per sample, but the network takes {expected}"
+        )));
+    }
+    Ok(())
+}
+
+/// Python's signal check, from a thread that released the GIL.
+fn signals() -> PyResult<()> {
+    Python::attach(|py| py.check_signals())
+}
+
+fn epoch_settings<'a>(order: &'a [usize], batch_size: usize, lr: f64, alpha: f64) -> Epoch<'a> {
+    Epoch {
+        order,
+        batch_size,
+        lr,
+        alpha,
+        check_every: 16,
+    }
+}
+
+fn order_of(order: &PyReadonlyArray1<'_, i64>, n: usize) -> PyResult<Vec<usize>> {
+    order
+        .as_slice()
+        .map_err(value_error)?
+        .iter()
+        .map(|&i| {
+            usize::try_from(i).ok().filter(|&i| i < n).ok_or_else(|| {
+                PyValueError::new_err(format!("sample index {i} out of range 0..{n}"))
+            })
+        })
+        .collect()
+}
+
+fn info_output(kind: &str) -> PyResult<OutputKind> {
+    OutputKind::from_name(kind).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "unknown output kind {kind:?}: expected logits, probabilities or values"
+        ))
+    })
+}
+
+#[pymethods]
+impl Net {
+    /// Builds a network: `input_shape` (`[features]` or `[C, H, W]`), the
+    /// layer dicts, the seed of every initialiser and dropout stream, the
+    /// dtype (`"float32"` or `"float64"`) and the initialiser's name.
+    #[new]
+    #[pyo3(signature = (input_shape, layers, seed, dtype = "float32", init = "xavier_uniform"))]
+    fn new(
+        input_shape: Vec<usize>,
+        layers: Vec<Bound<'_, PyDict>>,
+        seed: u64,
+        dtype: &str,
+        init: &str,
+    ) -> PyResult<Self> {
+        let init = spec::init_by_name(init)?;
+        let inner = match dtype {
+            "float32" => Inner::F32(Typed {
+                net: spec::build(input_shape, &layers, seed, init)?,
+                opt: None,
+            }),
+            "float64" => Inner::F64(Typed {
+                net: spec::build(input_shape, &layers, seed, init)?,
+                opt: None,
+            }),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "dtype must be \"float32\" or \"float64\", found {other:?}"
+                )));
+            }
+        };
+        Ok(Net {
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// Sets the optimizer (`"adam"`, `"sgd"`, or any name backprop knows:
+    /// momentum, nesterov, rmsprop, adamw) with settings `beta_1`, `beta_2`,
+    /// `epsilon`, `momentum`, `nesterov`, `weight_decay`; its state starts
+    /// empty.
+    fn set_optimizer(&self, name: &str, settings: Bound<'_, PyDict>) -> PyResult<()> {
+        let mut g = self.lock()?;
+        typed!(&mut *g, t, T => { t.opt = Some(optimizer::<T>(name, &settings)?); });
+        Ok(())
+    }
+
+    /// `"float32"` or `"float64"`.
+    #[getter]
+    fn dtype(&self) -> PyResult<&'static str> {
+        Ok(match &*self.lock()? {
+            Inner::F32(_) => "float32",
+            Inner::F64(_) => "float64",
+        })
+    }
+
+    /// Values per sample the network takes.
+    #[getter]
+    fn input_size(&self) -> PyResult<usize> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => t.net.input_size()))
+    }
+
+    /// The input shape (`[features]` or `[C, H, W]`).
+    #[getter]
+    fn input_shape(&self) -> PyResult<Vec<usize>> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => t.net.input_shape().dims().to_vec()))
+    }
+
+    /// Values per sample the network returns.
+    #[getter]
+    fn output_size(&self) -> PyResult<usize> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => t.net.output_size()))
+    }
+
+    /// Number of trainable scalars.
+    #[getter]
+    fn num_params(&self) -> PyResult<usize> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => backprop_tensor::Parameters::num_params(&t.net)))
+    }
+
+    /// The layer table (kinds, shapes, parameter counts).
+    fn summary(&self) -> PyResult<String> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => t.net.summary()))
+    }
+
+    /// One epoch towards class indices `y` (int64), visiting the samples in
+    /// `order`; returns the mean loss. The GIL is released; signals are
+    /// checked every 16 batches (Ctrl-C raises KeyboardInterrupt).
+    #[allow(clippy::too_many_arguments)]
+    fn train_epoch_classes(
+        &self,
+        py: Python<'_>,
+        x: Bound<'_, PyAny>,
+        y: PyReadonlyArray1<'_, i64>,
+        order: PyReadonlyArray1<'_, i64>,
+        batch_size: usize,
+        lr: f64,
+        alpha: f64,
+    ) -> PyResult<f64> {
+        let mut g = self.lock()?;
+        let classes_out = typed!(&*g, t, _T => t.net.output_size());
+        let ys = y.as_slice().map_err(value_error)?;
+        if let Some(&c) = ys.iter().find(|&&c| c < 0 || c as usize >= classes_out) {
+            return Err(PyValueError::new_err(format!(
+                "class index {c} out of range: the network has {classes_out} outputs"
+            )));
+        }
+        typed!(&mut *g, t, T => {
+            let xa = matrix::<T>(&x, "X")?;
+            let (n, f) = (xa.shape()[0], xa.shape()[1]);
+            check_rows("X", f, t.net.input_size())?;
+            if ys.len() != n {
+                return Err(PyValueError::new_err(format!(
+                    "X has {n} samples but y has {}", ys.len()
+                )));
+            }
+            let order = order_of(&order, n)?;
+            let xs = xa.as_slice().map_err(value_error)?;
+            let Typed { net, opt } = t;
+            let opt = opt.as_mut().ok_or_else(|| PyValueError::new_err("set_optimizer first"))?;
+            py.detach(|| {
+                train::train_epoch(
+                    net, opt.as_mut(), xs, &Targets::Classes(ys),
+                    &epoch_settings(&order, batch_size, lr, alpha), &signals,
+                )
+            })
+            .map_err(epoch_error)
+        })
+    }
+
+    /// One epoch towards values `y` (2-D, the network's dtype, one row per
+    /// sample); returns the mean loss (the mean square, halved if `half`,
+    /// plus the penalty). The GIL is released as in `train_epoch_classes`.
+    #[pyo3(signature = (x, y, order, batch_size, lr, alpha, half = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn train_epoch_values(
+        &self,
+        py: Python<'_>,
+        x: Bound<'_, PyAny>,
+        y: Bound<'_, PyAny>,
+        order: PyReadonlyArray1<'_, i64>,
+        batch_size: usize,
+        lr: f64,
+        alpha: f64,
+        half: bool,
+    ) -> PyResult<f64> {
+        let mut g = self.lock()?;
+        typed!(&mut *g, t, T => {
+            let xa = matrix::<T>(&x, "X")?;
+            let ya = matrix::<T>(&y, "y")?;
+            let (n, f) = (xa.shape()[0], xa.shape()[1]);
+            check_rows("X", f, t.net.input_size())?;
+            check_rows("y", ya.shape()[1], t.net.output_size())?;
+            if ya.shape()[0] != n {
+                return Err(PyValueError::new_err(format!(
+                    "X has {n} samples but y has {}", ya.shape()[0]
+                )));
+            }
+            let order = order_of(&order, n)?;
+            let xs = xa.as_slice().map_err(value_error)?;
+            let ys = ya.as_slice().map_err(value_error)?;
+            let outputs = ya.shape()[1];
+            let Typed { net, opt } = t;
+            let opt = opt.as_mut().ok_or_else(|| PyValueError::new_err("set_optimizer first"))?;
+            py.detach(|| {
+                train::train_epoch(
+                    net, opt.as_mut(), xs, &Targets::Values(ys, outputs, half),
+                    &epoch_settings(&order, batch_size, lr, alpha), &signals,
+                )
+            })
+            .map_err(epoch_error)
+        })
+    }
+
+    /// The network's output (evaluation mode) for every row of `x`, as a new
+    /// array of shape (samples, outputs) that owns the result (no copy).
+    #[pyo3(signature = (x, batch_size = 1024))]
+    fn forward<'py>(
+        &self,
+        py: Python<'py>,
+        x: Bound<'py, PyAny>,
+        batch_size: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut g = self.lock()?;
+        typed!(&mut *g, t, T => {
+            let xa = matrix::<T>(&x, "X")?;
+            let (n, f) = (xa.shape()[0], xa.shape()[1]);
+            check_rows("X", f, t.net.input_size())?;
+            let xs = xa.as_slice().map_err(value_error)?;
+            let outputs = t.net.output_size();
+            let net = &mut t.net;
+            let out = py
+                .detach(|| train::predict(net, xs, n, batch_size))
+                .map_err(epoch_error)?;
+            let arr = numpy::PyArray1::<T>::from_vec(py, out);
+            Ok(arr.reshape([n, outputs])?.into_any())
+        })
+    }
+
+    /// Records what the outputs are (`"logits"`, `"probabilities"`,
+    /// `"values"`) and the class names, saved with the model.
+    #[pyo3(signature = (output, class_names = None))]
+    fn set_info(&self, output: &str, class_names: Option<Vec<String>>) -> PyResult<()> {
+        let kind = info_output(output)?;
+        let mut g = self.lock()?;
+        typed!(&mut *g, t, _T => {
+            let info = t.net.info_mut();
+            info.output = kind;
+            info.class_names = class_names;
+        });
+        Ok(())
+    }
+
+    /// Sets the model's metadata (string keys and values), saved with it.
+    fn set_metadata(&self, metadata: std::collections::BTreeMap<String, String>) -> PyResult<()> {
+        let mut g = self.lock()?;
+        typed!(&mut *g, t, _T => t.net.info_mut().metadata = metadata);
+        Ok(())
+    }
+
+    /// The model's metadata.
+    fn metadata(&self) -> PyResult<std::collections::BTreeMap<String, String>> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => t.net.info().metadata.clone()))
+    }
+
+    /// Whether an optimizer is set (a network read from a file has none).
+    #[getter]
+    fn has_optimizer(&self) -> PyResult<bool> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => t.opt.is_some()))
+    }
+
+    /// The class names saved with the model, if any.
+    fn class_names(&self) -> PyResult<Option<Vec<String>>> {
+        let g = self.lock()?;
+        Ok(typed!(&*g, t, _T => t.net.info().class_names.clone()))
+    }
+
+    /// The model file's bytes (safetensors, PyTorch state-dict layout).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let g = self.lock()?;
+        let bytes = typed!(&*g, t, _T => backprop_io::model_to_bytes(&t.net).map_err(value_error)?);
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Writes the model file at `path` (atomically).
+    fn save(&self, path: std::path::PathBuf) -> PyResult<()> {
+        let g = self.lock()?;
+        typed!(&*g, t, _T => backprop_io::save_model(&t.net, &path).map_err(value_error))
+    }
+
+    /// A network read from model-file bytes, in `dtype`.
+    #[staticmethod]
+    #[pyo3(signature = (data, dtype = "float32"))]
+    fn from_bytes(data: &[u8], dtype: &str) -> PyResult<Self> {
+        let inner = match dtype {
+            "float32" => Inner::F32(Typed {
+                net: backprop_io::read_model(data).map_err(value_error)?,
+                opt: None,
+            }),
+            "float64" => Inner::F64(Typed {
+                net: backprop_io::read_model(data).map_err(value_error)?,
+                opt: None,
+            }),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "dtype must be \"float32\" or \"float64\", found {other:?}"
+                )));
+            }
+        };
+        Ok(Net {
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// A network read from the model file at `path`, in `dtype`.
+    #[staticmethod]
+    #[pyo3(signature = (path, dtype = "float32"))]
+    fn load(path: std::path::PathBuf, dtype: &str) -> PyResult<Self> {
+        let data = std::fs::read(&path).map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display()))
+        })?;
+        Self::from_bytes(&data, dtype)
+    }
+}
+
+impl Net {
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, Inner>> {
+        self.inner
+            .lock()
+            .map_err(|_| PyValueError::new_err("the network is unusable: an earlier call panicked"))
+    }
+}

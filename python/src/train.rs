@@ -1,0 +1,155 @@
+//! One epoch of mini-batch training and batched prediction, generic over
+//! the element type. Runs without the GIL: it only sees slices of the NumPy
+//! buffers, and asks `interrupted` between batches whether to stop.
+
+use backprop_layers::{Mode, Sequential};
+use backprop_losses::{Loss, Mse, SoftmaxCrossEntropy, Target};
+use backprop_optim::Optimizer;
+use backprop_tensor::{DMatrix, Parameters, Scalar};
+
+/// What a sample is trained towards.
+pub enum Targets<'a, T> {
+    /// One class index per sample (softmax cross-entropy on logits).
+    Classes(&'a [i64]),
+    /// `outputs` values per sample, sample after sample (mean squared
+    /// error; halved, as scikit-learn's `squared_error`, if the flag is set).
+    Values(&'a [T], usize, bool),
+}
+
+/// Why an epoch stopped early.
+pub enum EpochError {
+    /// A message for Python's ValueError.
+    Invalid(String),
+    /// `interrupted` said stop (it holds the Python exception, e.g.
+    /// KeyboardInterrupt).
+    Interrupted(pyo3::PyErr),
+}
+
+impl<E: std::fmt::Display> From<E> for EpochError
+where
+    E: std::error::Error,
+{
+    fn from(e: E) -> Self {
+        EpochError::Invalid(e.to_string())
+    }
+}
+
+/// Copies the samples `rows` of `x` (`features` values per sample, sample
+/// after sample, as a C-contiguous NumPy array holds them) into the columns of
+/// `batch`.
+pub fn gather<T: Scalar>(x: &[T], features: usize, rows: &[usize], batch: &mut DMatrix<T>) {
+    if batch.shape() != (features, rows.len()) {
+        *batch = DMatrix::zeros(features, rows.len());
+    }
+    let dst = batch.as_mut_slice();
+    for (j, &i) in rows.iter().enumerate() {
+        dst[j * features..(j + 1) * features].copy_from_slice(&x[i * features..(i + 1) * features]);
+    }
+}
+
+/// Settings of one epoch.
+pub struct Epoch<'a> {
+    /// The order in which samples are visited (a permutation or a subset of
+    /// the rows).
+    pub order: &'a [usize],
+    /// Samples per step (the last batch may be smaller).
+    pub batch_size: usize,
+    /// The learning rate of every step.
+    pub lr: f64,
+    /// L2 penalty on the weights, scikit-learn's `alpha`:
+    /// `alpha/(2m)·Σ‖W‖²` per batch of `m` samples.
+    pub alpha: f64,
+    /// Batches between two calls of `interrupted`.
+    pub check_every: usize,
+}
+
+/// Trains `net` for one pass over `epoch.order` and returns the
+/// sample-weighted mean of the batch losses (penalty included), as
+/// scikit-learn's `loss_curve_` records.
+pub fn train_epoch<T: Scalar>(
+    net: &mut Sequential<T>,
+    opt: &mut (dyn Optimizer<T> + Send),
+    x: &[T],
+    targets: &Targets<'_, T>,
+    epoch: &Epoch<'_>,
+    interrupted: &dyn Fn() -> Result<(), pyo3::PyErr>,
+) -> Result<f64, EpochError> {
+    let features = net.input_size();
+    let mut batch = DMatrix::zeros(0, 0);
+    let mut target = DMatrix::zeros(0, 0);
+    let mut classes: Vec<usize> = Vec::new();
+    let mut grad = DMatrix::zeros(0, 0);
+    let mut total = 0.0;
+    for (b, rows) in epoch.order.chunks(epoch.batch_size.max(1)).enumerate() {
+        if b > 0 && b % epoch.check_every.max(1) == 0 {
+            interrupted().map_err(EpochError::Interrupted)?;
+        }
+        gather(x, features, rows, &mut batch);
+        let out = net.forward(&batch, Mode::Train)?;
+        let loss = match targets {
+            Targets::Classes(y) => {
+                classes.clear();
+                classes.extend(rows.iter().map(|&i| y[i] as usize));
+                SoftmaxCrossEntropy
+                    .loss_and_gradient(out, Target::Classes(&classes), &mut grad)?
+                    .as_f64()
+            }
+            Targets::Values(y, outputs, half) => {
+                gather(y, *outputs, rows, &mut target);
+                let l = Mse
+                    .loss_and_gradient(out, Target::Dense(&target), &mut grad)?
+                    .as_f64();
+                if *half {
+                    // scikit-learn's squared_error is half the mean square.
+                    grad.scale_mut(T::of(0.5));
+                    0.5 * l
+                } else {
+                    l
+                }
+            }
+        };
+        net.zero_grad();
+        net.backward(&batch, &grad)?;
+        let m = rows.len() as f64;
+        let mut penalty = 0.0;
+        if epoch.alpha > 0.0 {
+            let c = T::of(epoch.alpha / m);
+            net.visit_params_mut(&mut |p| {
+                if p.name().ends_with("weight") {
+                    penalty += p.value.iter().map(|w| w.as_f64() * w.as_f64()).sum::<f64>();
+                    p.grad.zip_apply(&p.value, |g, w| *g += c * w);
+                }
+            });
+        }
+        opt.step(epoch.lr, net)?;
+        let batch_loss = loss + 0.5 * epoch.alpha * penalty / m;
+        if !batch_loss.is_finite() {
+            return Err(EpochError::Invalid(format!(
+                "the training loss became {batch_loss} (diverged): lower learning_rate_init \
+                 or scale the features"
+            )));
+        }
+        total += batch_loss * m;
+    }
+    Ok(total / epoch.order.len().max(1) as f64)
+}
+
+/// The network's output for every sample of `x` (`n` samples), sample after
+/// sample, computed in batches of `batch` in evaluation mode.
+pub fn predict<T: Scalar>(
+    net: &mut Sequential<T>,
+    x: &[T],
+    n: usize,
+    batch: usize,
+) -> Result<Vec<T>, EpochError> {
+    let features = net.input_size();
+    let outputs = net.output_size();
+    let mut out = Vec::with_capacity(n * outputs);
+    let rows: Vec<usize> = (0..n).collect();
+    let mut b = DMatrix::zeros(0, 0);
+    for chunk in rows.chunks(batch.max(1)) {
+        gather(x, features, chunk, &mut b);
+        out.extend_from_slice(net.forward(&b, Mode::Eval)?.as_slice());
+    }
+    Ok(out)
+}
