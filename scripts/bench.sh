@@ -7,6 +7,16 @@
 #   CNN=0 scripts/bench.sh           # without LeNet-5 (examples/cnn against torch_cnn.py)
 #   CNN_ONLY=1 CNN_ACCURACY=1 scripts/bench.sh   # only LeNet-5, and its 10-epoch
 #                                    # accuracy on MNIST and Fashion-MNIST (slow)
+#   GROWTH=0 scripts/bench.sh        # without the growth table (784-h-h-10)
+#   GROWTH_ONLY=1 scripts/bench.sh   # only the growth table
+#
+# The growth table trains 784-h-h-10 for h in 128, 512, 2048 at batch 64, 256
+# and 1024, ours (examples/mnist --hidden h,h) against PyTorch
+# (scripts/torch_growth.py), each cell back to back, on a fixed number of
+# training images per h so that the big cells fit a budget:
+# GROWTH_LIMIT_128 (default 60000), GROWTH_LIMIT_512 (20000),
+# GROWTH_LIMIT_2048 (6000); GROWTH_EPOCHS (default 3, mean over epochs 2..N),
+# GROWTH_REPEAT rounds (default 1).
 #
 # Peers (from ../shared/peers, see their README.md):
 #   PyTorch and the tutorial's NumPy network: a venv made by
@@ -35,6 +45,11 @@ CNN=${CNN:-1}
 CNN_ONLY=${CNN_ONLY:-0}
 CNN_EPOCHS=${CNN_EPOCHS:-$EPOCHS}
 CNN_ACCURACY=${CNN_ACCURACY:-0}
+GROWTH=${GROWTH:-1}
+GROWTH_ONLY=${GROWTH_ONLY:-0}
+GROWTH_EPOCHS=${GROWTH_EPOCHS:-3}
+GROWTH_REPEAT=${GROWTH_REPEAT:-1}
+[ "$GROWTH_ONLY" = 1 ] && CNN=0
 BIN=${CARGO_TARGET_DIR:-target}/release/examples
 mkdir -p "$OUT"
 : > "$OUT/runs.jsonl"
@@ -68,7 +83,7 @@ else
 fi
 
 for r in $(seq "$REPEAT"); do
-    [ "$CNN_ONLY" = 1 ] && break
+    [ "$CNN_ONLY" = 1 ] || [ "$GROWTH_ONLY" = 1 ] && break
     for b in 64 256; do
         note "== backprop mnist --batch $b (run $r)"
         line=$("$BIN"/mnist --epochs "$EPOCHS" --batch "$b" --schedule constant --threads 2 --data "$DATA" --out "$OUT/mnist-$b" --json | tail -n 1)
@@ -100,12 +115,38 @@ for r in $(seq "$REPEAT"); do
         record pytorch-1thread infer 1 "$line"
         line=$("$PY" "$SHARED/peers/python/torch_mlp.py" --infer --threads 2 --data "$DATA" | tail -n 1)
         record pytorch infer 1 "$line"
+        # ONNX Runtime (same threads; its latency includes Python's call overhead).
+        line=$("$PY" "$SHARED/peers/python/ort_mlp.py" --threads 2 --data "$DATA" 2>/dev/null | tail -n 1) \
+            && record onnxruntime infer 1 "$line" || note "!! ort_mlp.py failed (onnxruntime missing from the venv?)"
+        line=$("$PY" "$SHARED/peers/python/ort_mlp.py" --threads 1 --data "$DATA" 2>/dev/null | tail -n 1) \
+            && record onnxruntime-1thread infer 1 "$line" || true
     fi
     if [ -x "$PEERS_BIN/candle-mlp" ]; then
         line=$(RAYON_NUM_THREADS=1 "$PEERS_BIN/candle-mlp" --infer --data "$DATA" | tail -n 1)
         record candle-1thread infer 1 "$line"
     fi
 done
+# The growth table: 784-h-h-10, ours then PyTorch in every cell.
+if [ "$GROWTH" = 1 ] && [ "$CNN_ONLY" != 1 ]; then
+    for r in $(seq "$GROWTH_REPEAT"); do
+        for h in 128 512 2048; do
+            limit_var=GROWTH_LIMIT_$h
+            case $h in 128) def=60000 ;; 512) def=20000 ;; *) def=6000 ;; esac
+            limit=${!limit_var:-$def}
+            for b in 64 256 1024; do
+                note "== growth h=$h batch $b limit $limit (run $r)"
+                line=$("$BIN"/mnist --hidden "$h,$h" --epochs "$GROWTH_EPOCHS" --batch "$b" --limit "$limit" --schedule constant --threads 2 \
+                    --data "$DATA" --out "$OUT/growth-$h-$b" --json | tail -n 1)
+                record backprop "growth-$h" "$b" "$line"
+                if [ -n "$PY" ]; then
+                    line=$("$PY" scripts/torch_growth.py --hidden "$h" --epochs "$GROWTH_EPOCHS" --batch "$b" --limit "$limit" --threads 2 \
+                        --data "$DATA" 2>/dev/null | tail -n 1) && record pytorch "growth-$h" "$b" "$line" \
+                        || note "!! torch_growth.py failed for h=$h batch $b"
+                fi
+            done
+        done
+    done
+fi
 # LeNet-5: examples/cnn against torch_cnn.py, each run alternating with the
 # other's, both on 2 threads; inference through predict --bench (the peers'
 # --infer protocol) on the model the batch-64 run wrote.
