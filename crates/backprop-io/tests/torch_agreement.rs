@@ -19,6 +19,8 @@
 //! The initial weights are loaded through `read_state_dict`, the same path as
 //! any PyTorch-written state dict.
 
+mod support;
+
 use backprop_activations::ActivationKind;
 use backprop_io::{Architecture, read_state_dict};
 use backprop_layers::{Config, Mode, Sequential};
@@ -26,169 +28,10 @@ use backprop_losses::{BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, Target};
 use backprop_optim::{Adam, Optimizer, Sgd};
 use backprop_tensor::{DMatrix, Parameters, Scalar};
 use safetensors::SafeTensors;
-use safetensors::tensor::{Dtype, TensorView};
-use std::collections::HashMap;
-use std::io::Read;
-
-fn fixture(tag: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/torch_{tag}.safetensors.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut out)
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    out
-}
-
-fn floats<T: Scalar>(v: &TensorView<'_>) -> Vec<T> {
-    match v.dtype() {
-        Dtype::F32 => v
-            .data()
-            .chunks_exact(4)
-            .map(|c| T::of(f32::from_le_bytes(c.try_into().unwrap()) as f64))
-            .collect(),
-        Dtype::F64 => v
-            .data()
-            .chunks_exact(8)
-            .map(|c| T::of(f64::from_le_bytes(c.try_into().unwrap())))
-            .collect(),
-        d => panic!("unexpected dtype {d:?}"),
-    }
-}
-
-struct Fixture<'a> {
-    st: SafeTensors<'a>,
-    bytes: &'a [u8],
-}
-
-impl<'a> Fixture<'a> {
-    fn view(&self, name: &str) -> TensorView<'a> {
-        self.st
-            .tensor(name)
-            .unwrap_or_else(|e| panic!("fixture tensor {name}: {e}"))
-    }
-    /// A tensor as a matrix in this library's layout: `[rows, cols]`
-    /// row-major for weights, `[n]` as a column, `[batch, features]` as
-    /// `features × batch` (the same bytes).
-    fn matrix<T: Scalar>(&self, name: &str, batch_major: bool) -> DMatrix<T> {
-        let v = self.view(name);
-        let data = floats::<T>(&v);
-        match *v.shape() {
-            [] => DMatrix::from_column_slice(1, 1, &data),
-            [n] => DMatrix::from_column_slice(n, 1, &data),
-            [r, c] if batch_major => DMatrix::from_column_slice(c, r, &data),
-            [r, c] => DMatrix::from_row_slice(r, c, &data),
-            _ => panic!("{name}: unexpected shape {:?}", v.shape()),
-        }
-    }
-    /// The tensors named `prefix.*` as a state dict of their own.
-    fn state_dict(&self, prefix: &str) -> Vec<u8> {
-        let p = format!("{prefix}.");
-        let views: Vec<(String, TensorView<'_>)> = self
-            .st
-            .iter()
-            .filter_map(|(n, v)| n.strip_prefix(&p).map(|s| (s.to_string(), v)))
-            .collect();
-        let _ = self.bytes;
-        safetensors::serialize(views, None).expect("serialise state dict")
-    }
-}
+use support::{Fixture, Report, fixture, noise_mask, params, rel, rel_kept};
 
 fn max_abs<T: Scalar>(m: &DMatrix<T>) -> f64 {
     m.iter().map(|v| v.as_f64().abs()).fold(0.0, f64::max)
-}
-
-fn rel<T: Scalar>(ours: &DMatrix<T>, torch: &DMatrix<T>) -> f64 {
-    rel_kept(ours, torch, &vec![true; torch.len()])
-}
-
-/// The relative measure over the entries marked `keep` (the scale is still
-/// the largest reference magnitude over all entries).
-fn rel_kept<T: Scalar>(ours: &DMatrix<T>, torch: &DMatrix<T>, keep: &[bool]) -> f64 {
-    assert_eq!(ours.shape(), torch.shape());
-    let diff = ours
-        .iter()
-        .zip(torch.iter())
-        .zip(keep)
-        .filter(|(_, k)| **k)
-        .map(|((a, b), _)| (a.as_f64() - b.as_f64()).abs())
-        .fold(0.0, f64::max);
-    let scale = torch.iter().map(|b| b.as_f64().abs()).fold(0.0, f64::max);
-    diff / scale.max(1e-30)
-}
-
-/// `false` for the entries of PyTorch's initial gradient that are at the
-/// rounding floor: `0 < |g| ≤ 8·ε·max|g|` (ε of the element type). Exact
-/// zeros (pixels that are 0 in every image) are kept: both sides must leave
-/// those weights exactly where they were.
-fn noise_mask<T: Scalar>(g: &DMatrix<T>) -> Vec<bool> {
-    let max = g.iter().map(|v| v.as_f64().abs()).fold(0.0, f64::max);
-    let floor = 8.0 * T::machine_epsilon().as_f64() * max;
-    g.iter()
-        .map(|v| v.as_f64() == 0.0 || v.as_f64().abs() > floor)
-        .collect()
-}
-
-#[derive(Default)]
-struct Report {
-    rows: Vec<(String, f64)>,
-    /// Rows with their own bound instead of the dtype's.
-    bounds: HashMap<String, f64>,
-    excluded: Vec<String>,
-}
-
-impl Report {
-    fn add(&mut self, what: String, e: f64) {
-        self.rows.push((what, e));
-    }
-    fn add_bounded(&mut self, what: String, e: f64, bound: f64) {
-        self.bounds.insert(what.clone(), bound);
-        self.rows.push((what, e));
-    }
-    fn check(&self, tag: &str, tol: f64) {
-        let worst = self
-            .rows
-            .iter()
-            .cloned()
-            .fold((String::new(), 0.0), |a, b| if b.1 > a.1 { b } else { a });
-        // Grouped maxima, for docs/pytorch.md.
-        let mut groups: HashMap<String, f64> = HashMap::new();
-        for (what, e) in &self.rows {
-            let mut parts = what.split(' ');
-            let key = format!(
-                "{} {}",
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or("")
-            );
-            let g = groups.entry(key).or_insert(0.0);
-            *g = g.max(*e);
-        }
-        let mut keys: Vec<_> = groups.into_iter().collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
-        println!(
-            "== {tag}: {} tensors compared, bound {tol:e}",
-            self.rows.len()
-        );
-        for (k, e) in &keys {
-            println!("{tag} {k:<28} max rel {e:.3e}");
-        }
-        println!("{tag} worst: {} {:.3e}", worst.0, worst.1);
-        println!(
-            "{tag} Adam entries at the gradient's rounding floor, left out: {} {:?}",
-            self.excluded.len(),
-            &self.excluded[..self.excluded.len().min(8)]
-        );
-        for (what, e) in &self.rows {
-            let bound = self.bounds.get(what).copied().unwrap_or(tol);
-            assert!(
-                e.is_finite() && *e <= bound,
-                "{tag} {what}: {e:e} > {bound:e}"
-            );
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -301,24 +144,13 @@ fn compare_buffers<T: Scalar>(
     }
 }
 
-fn params<T: Scalar>(net: &Sequential<T>) -> Vec<(String, DMatrix<T>, DMatrix<T>)> {
-    let mut out = Vec::new();
-    net.visit_params(&mut |p| out.push((p.name().to_string(), p.value.clone(), p.grad.clone())));
-    out
-}
-
 fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
     let c = case.name();
     let init = fx.state_dict(case.init());
     let load = || read_state_dict::<T>(&init, &case.arch()).expect("load the initial state dict");
     let x = fx.matrix::<T>("input", true);
     assert_eq!(x.shape(), (784, 32));
-    let labels: Vec<usize> = fx
-        .view("labels")
-        .data()
-        .chunks_exact(8)
-        .map(|b| i64::from_le_bytes(b.try_into().unwrap()) as usize)
-        .collect();
+    let labels = fx.labels();
     let loss = case.loss::<T>();
     let target = Target::Classes(&labels);
 
@@ -447,11 +279,8 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
             }
             let e = rel_kept(&delta, &delta_torch, &keep);
             let what = format!("{c} {opt_name}_update {name}");
-            if opt_name == "adam" && T::BYTES == 4 {
-                report.add_bounded(what, e, 1e-3);
-            } else {
-                report.add(what, e);
-            }
+            let bound = (opt_name == "adam" && T::BYTES == 4).then_some(1e-3);
+            report.add_bounded(what, e, bound);
         }
         // After Adam the running mean carries the noise-driven moves of
         // 0.bias (see above); the running variance does not (a shift leaves a
@@ -475,11 +304,8 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
 }
 
 fn run<T: Scalar>(tag: &str, tol: f64) {
-    let bytes = fixture(tag);
-    let fx = Fixture {
-        st: SafeTensors::deserialize(&bytes).expect("fixture parses"),
-        bytes: &bytes,
-    };
+    let bytes = fixture(&format!("torch_{tag}"));
+    let fx = Fixture(SafeTensors::deserialize(&bytes).expect("fixture parses"));
     let mut report = Report::default();
     for case in [Case::Ce, Case::Bce, Case::Bn, Case::BnTrain] {
         run_case::<T>(&fx, case, &mut report);

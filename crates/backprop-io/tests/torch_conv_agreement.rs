@@ -23,157 +23,15 @@
 //! `3·ε·max|w| / max|Δ|` (three steps, each rounding the stored weight),
 //! when that is above the dtype's bound.
 
+mod support;
+
 use backprop_io::{Architecture, model_to_bytes, read_state_dict};
 use backprop_layers::{Config, Conv2dConfig, Mode, PoolWindow, Sequential};
 use backprop_losses::{Loss, SoftmaxCrossEntropy, Target};
 use backprop_optim::{Adam, Optimizer, Sgd};
 use backprop_tensor::{DMatrix, Parameters, Scalar};
 use safetensors::SafeTensors;
-use safetensors::tensor::{Dtype, TensorView};
-use std::collections::BTreeMap;
-use std::io::Read;
-
-fn fixture(tag: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/torch_conv_{tag}.safetensors.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut out)
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    out
-}
-
-fn floats<T: Scalar>(v: &TensorView<'_>) -> Vec<T> {
-    match v.dtype() {
-        Dtype::F32 => v
-            .data()
-            .chunks_exact(4)
-            .map(|c| T::of(f32::from_le_bytes(c.try_into().unwrap()) as f64))
-            .collect(),
-        Dtype::F64 => v
-            .data()
-            .chunks_exact(8)
-            .map(|c| T::of(f64::from_le_bytes(c.try_into().unwrap())))
-            .collect(),
-        d => panic!("unexpected dtype {d:?}"),
-    }
-}
-
-struct Fixture<'a>(SafeTensors<'a>);
-
-impl<'a> Fixture<'a> {
-    fn view(&self, name: &str) -> TensorView<'a> {
-        self.0
-            .tensor(name)
-            .unwrap_or_else(|e| panic!("fixture tensor {name}: {e}"))
-    }
-    /// A tensor as a matrix in this library's layout: `[]` as 1×1, `[n]` as
-    /// a column, a batch `[m, …]` as `features × m` (the same bytes), a
-    /// weight `[O, …]` as `O × (product of the rest)`, row-major.
-    fn matrix<T: Scalar>(&self, name: &str, batch_major: bool) -> DMatrix<T> {
-        let v = self.view(name);
-        let data = floats::<T>(&v);
-        match *v.shape() {
-            [] => DMatrix::from_column_slice(1, 1, &data),
-            [n] => DMatrix::from_column_slice(n, 1, &data),
-            [r, ..] => {
-                let c = data.len() / r;
-                if batch_major {
-                    DMatrix::from_column_slice(c, r, &data)
-                } else {
-                    DMatrix::from_row_slice(r, c, &data)
-                }
-            }
-        }
-    }
-    /// The tensors named `prefix.*` as a state dict of their own.
-    fn state_dict(&self, prefix: &str) -> Vec<u8> {
-        let p = format!("{prefix}.");
-        let views: Vec<(String, TensorView<'_>)> = self
-            .0
-            .iter()
-            .filter_map(|(n, v)| n.strip_prefix(&p).map(|s| (s.to_string(), v)))
-            .collect();
-        safetensors::serialize(views, None).expect("serialise state dict")
-    }
-}
-
-fn rel_kept<T: Scalar>(ours: &DMatrix<T>, torch: &DMatrix<T>, keep: &[bool]) -> f64 {
-    assert_eq!(ours.shape(), torch.shape());
-    let diff = ours
-        .iter()
-        .zip(torch.iter())
-        .zip(keep)
-        .filter(|(_, k)| **k)
-        .map(|((a, b), _)| (a.as_f64() - b.as_f64()).abs())
-        .fold(0.0, f64::max);
-    let scale = torch.iter().map(|b| b.as_f64().abs()).fold(0.0, f64::max);
-    diff / scale.max(1e-30)
-}
-
-fn rel<T: Scalar>(ours: &DMatrix<T>, torch: &DMatrix<T>) -> f64 {
-    rel_kept(ours, torch, &vec![true; torch.len()])
-}
-
-/// `false` for the entries of PyTorch's gradient at the rounding floor,
-/// `0 < |g| ≤ 8·ε·max|g|` (exact zeros are kept).
-fn noise_mask<T: Scalar>(g: &DMatrix<T>) -> Vec<bool> {
-    let max = g.iter().map(|v| v.as_f64().abs()).fold(0.0, f64::max);
-    let floor = 8.0 * T::machine_epsilon().as_f64() * max;
-    g.iter()
-        .map(|v| v.as_f64() == 0.0 || v.as_f64().abs() > floor)
-        .collect()
-}
-
-#[derive(Default)]
-struct Report {
-    /// (what, measured, bound if not the dtype's).
-    rows: Vec<(String, f64, Option<f64>)>,
-    excluded: Vec<String>,
-    /// SGD update rows above the dtype's bound, within their rounding floor.
-    floors: Vec<String>,
-}
-
-impl Report {
-    fn add(&mut self, what: String, e: f64) {
-        self.rows.push((what, e, None));
-    }
-    fn check(&self, tag: &str, tol: f64) {
-        // Grouped maxima ("<case> <quantity>"), for docs/pytorch.md.
-        let mut groups: BTreeMap<String, f64> = BTreeMap::new();
-        for (what, e, _) in &self.rows {
-            let key: Vec<&str> = what.split(' ').take(2).collect();
-            let g = groups.entry(key.join(" ")).or_insert(0.0);
-            *g = g.max(*e);
-        }
-        println!(
-            "== {tag}: {} tensors compared, bound {tol:e}",
-            self.rows.len()
-        );
-        for (k, e) in &groups {
-            println!("{tag} {k:<30} max rel {e:.3e}");
-        }
-        println!(
-            "{tag} Adam entries at the gradient's rounding floor, left out: {} {:?}",
-            self.excluded.len(),
-            &self.excluded[..self.excluded.len().min(8)]
-        );
-        println!(
-            "{tag} SGD updates above {tol:e}, within their rounding floor: {:?}",
-            self.floors
-        );
-        for (what, e, bound) in &self.rows {
-            let bound = bound.unwrap_or(tol);
-            assert!(
-                e.is_finite() && *e <= bound,
-                "{tag} {what}: {e:e} > {bound:e}"
-            );
-        }
-    }
-}
+use support::{Fixture, Report, fixture, noise_mask, params, rel, rel_kept};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Case {
@@ -285,12 +143,6 @@ impl Case {
     }
 }
 
-fn params<T: Scalar>(net: &Sequential<T>) -> Vec<(String, DMatrix<T>, DMatrix<T>)> {
-    let mut out = Vec::new();
-    net.visit_params(&mut |p| out.push((p.name().to_string(), p.value.clone(), p.grad.clone())));
-    out
-}
-
 /// BatchNorm2d's running statistics against `{prefix}.<buffer>`; the batch
 /// count (int64 in PyTorch) must be equal.
 fn compare_buffers<T: Scalar>(
@@ -320,12 +172,7 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, tol: f64, report: &mut Repo
     let load = || read_state_dict::<T>(&init, &case.arch()).expect("load the initial state dict");
     let x = fx.matrix::<T>("input", true);
     assert_eq!(x.shape(), (784, 8));
-    let labels: Vec<usize> = fx
-        .view("labels")
-        .data()
-        .chunks_exact(8)
-        .map(|b| i64::from_le_bytes(b.try_into().unwrap()) as usize)
-        .collect();
+    let labels = fx.labels();
     let loss = SoftmaxCrossEntropy;
     let target = Target::Classes(&labels);
 
@@ -449,7 +296,7 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, tol: f64, report: &mut Repo
                     .floors
                     .push(format!("{what}: {e:.2e} (floor {floor:.2e})"));
             }
-            report.rows.push((what, e, bound));
+            report.add_bounded(what, e, bound);
         }
         if case == Case::ConvBnTrain {
             let prefix = format!("{c}.{opt_name}_buffers");
@@ -465,7 +312,7 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, tol: f64, report: &mut Repo
 }
 
 fn run<T: Scalar>(tag: &str, tol: f64) {
-    let bytes = fixture(tag);
+    let bytes = fixture(&format!("torch_conv_{tag}"));
     let fx = Fixture(SafeTensors::deserialize(&bytes).expect("fixture parses"));
     let mut report = Report::default();
     for case in [Case::Lenet, Case::ConvBn, Case::ConvBnTrain] {
