@@ -247,7 +247,7 @@ class _BaseMLP(BaseEstimator):
 
     # ---- files and pickling --------------------------------------------
 
-    def _set_info(self):
+    def _set_info(self, pixels=False):
         raise NotImplementedError
 
     def _metadata(self):
@@ -264,13 +264,17 @@ class _BaseMLP(BaseEstimator):
             "sklearn.n_features_in": str(self.n_features_in_),
         }
 
-    def save(self, path):
+    def save(self, path, *, pixels=False):
         """Writes the fitted network to ``path`` in backprop's model file
         (safetensors, PyTorch ``nn.Sequential`` layout: ``0.weight``,
         ``0.bias``, ``2.weight``, ...), with the estimator's parameters and
         classes in its metadata. Rust's ``backprop_io::load_model`` and
-        ``examples/predict`` read it; so does ``safetensors.torch.load_file``."""
+        ``examples/predict`` read it; so does ``safetensors.torch.load_file``.
+
+        ``pixels=True`` records that the features were pixels divided by 255,
+        so that readers of raw pictures (``examples/predict``) scale them so."""
         check_is_fitted(self, "net_")
+        self._set_info(pixels=pixels)
         self.net_.save(str(path))
 
     @classmethod
@@ -364,8 +368,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         proba = self.net_.forward(X_val)
         return accuracy_score(y_val, np.argmax(proba, axis=1))
 
-    def _set_info(self):
-        self.net_.set_info("logits", [str(c) for c in self.classes_])
+    def _set_info(self, pixels=False):
+        self.net_.set_info("logits", [str(c) for c in self.classes_], pixels)
         meta = self._metadata()
         meta["sklearn.classes"] = json.dumps(self.classes_.tolist())
         self.net_.set_metadata(meta)
@@ -465,8 +469,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _validation_score(self, X_val, y_val):
         return r2_score(y_val, self.net_.forward(X_val))
 
-    def _set_info(self):
-        self.net_.set_info("values", None)
+    def _set_info(self, pixels=False):
+        self.net_.set_info("values", None, pixels)
         meta = self._metadata()
         meta["sklearn.y_1d"] = "1" if getattr(self, "_y_1d", True) else "0"
         self.net_.set_metadata(meta)

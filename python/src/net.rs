@@ -3,7 +3,7 @@
 
 use crate::spec;
 use crate::train::{self, Epoch, EpochError, Targets};
-use backprop_layers::{OutputKind, Sequential};
+use backprop_layers::{OutputKind, Preprocess, Sequential};
 use backprop_optim::{Adam, Optimizer, Sgd, by_name};
 use backprop_tensor::Scalar;
 use numpy::{
@@ -364,15 +364,23 @@ impl Net {
     }
 
     /// Records what the outputs are (`"logits"`, `"probabilities"`,
-    /// `"values"`) and the class names, saved with the model.
-    #[pyo3(signature = (output, class_names = None))]
-    fn set_info(&self, output: &str, class_names: Option<Vec<String>>) -> PyResult<()> {
+    /// `"values"`), the class names, and whether the inputs are pixels
+    /// divided by 255 (`pixels`: readers such as examples/predict then scale
+    /// raw 0-255 pictures so), saved with the model.
+    #[pyo3(signature = (output, class_names = None, pixels = false))]
+    fn set_info(
+        &self,
+        output: &str,
+        class_names: Option<Vec<String>>,
+        pixels: bool,
+    ) -> PyResult<()> {
         let kind = info_output(output)?;
         let mut g = self.lock()?;
         typed!(&mut *g, t, _T => {
             let info = t.net.info_mut();
             info.output = kind;
             info.class_names = class_names;
+            info.preprocess = if pixels { Preprocess::UNIT_PIXELS } else { Preprocess::None };
         });
         Ok(())
     }
