@@ -11,10 +11,13 @@
 //! Evaluation uses the running statistics: `y = γ·(x − r_μ)/√(r_σ² + ε) + β`,
 //! so `dx = dy·γ/√(r_σ² + ε)`.
 
-use crate::{
-    BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape, TensorInfo,
-};
+pub(crate) mod state;
+
+use crate::{BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape};
 use backprop_tensor::{DMatrix, Param, Scalar, ops};
+use state::{NormState, plan_tensors, settings};
+
+const NAME: &str = "batch_norm1d";
 
 /// Batch normalisation of each feature over the batch.
 ///
@@ -30,13 +33,7 @@ use backprop_tensor::{DMatrix, Param, Scalar, ops};
 /// ```
 #[derive(Debug, Clone)]
 pub struct BatchNorm1d<T: Scalar> {
-    gamma: Param<T>,
-    beta: Param<T>,
-    running_mean: DMatrix<T>,
-    running_var: DMatrix<T>,
-    num_batches_tracked: DMatrix<T>,
-    eps: f64,
-    momentum: f64,
+    s: NormState<T>,
     // Cache of the last forward pass.
     x_hat: DMatrix<T>,
     inv_std: DMatrix<T>,
@@ -52,65 +49,25 @@ impl<T: Scalar> BatchNorm1d<T> {
 
     /// With explicit `eps > 0` and `momentum` in `[0, 1]`.
     pub fn with_config(features: usize, eps: f64, momentum: f64) -> Result<Self, LayerError> {
-        Self::check(features, eps, momentum)?;
-        let col = |v: f64| DMatrix::from_element(features, 1, T::of(v));
-        let [weight, bias] = PARAMS;
         Ok(Self {
-            gamma: Param::new(weight, col(1.0)),
-            beta: Param::new(bias, col(0.0)),
-            running_mean: col(0.0),
-            running_var: col(1.0),
-            num_batches_tracked: DMatrix::from_element(1, 1, T::zero()),
-            eps,
-            momentum,
+            s: NormState::new(NAME, features, eps, momentum)?,
             x_hat: DMatrix::zeros(0, 0),
-            inv_std: col(0.0),
+            inv_std: DMatrix::from_element(features, 1, T::zero()),
             last_mode: Mode::Eval,
         })
     }
 
-    /// `features > 0`, `eps > 0` (and positive in `T`, so that `1/√(σ²+ε)`
-    /// stays finite), `momentum` in `[0, 1]`.
-    fn check(features: usize, eps: f64, momentum: f64) -> Result<(), LayerError> {
-        let layer = || "batch_norm1d".to_string();
-        if features == 0 {
-            return Err(LayerError::ZeroWidth { layer: layer() });
-        }
-        if !(eps > 0.0 && eps.is_finite()) {
-            return Err(LayerError::InvalidConfig {
-                layer: layer(),
-                message: format!("eps must be positive, found {eps}"),
-            });
-        }
-        if T::of(eps) <= T::zero() {
-            return Err(LayerError::InvalidConfig {
-                layer: layer(),
-                message: format!(
-                    "eps = {eps:e} is 0 in {}; it must be positive in the model's element type",
-                    T::NAME
-                ),
-            });
-        }
-        if !(0.0..=1.0).contains(&momentum) {
-            return Err(LayerError::InvalidConfig {
-                layer: layer(),
-                message: format!("momentum must be in [0, 1], found {momentum}"),
-            });
-        }
-        Ok(())
-    }
-
     /// Number of features.
     pub fn features(&self) -> usize {
-        self.gamma.value.nrows()
+        self.s.features()
     }
     /// The running mean (features×1).
     pub fn running_mean(&self) -> &DMatrix<T> {
-        &self.running_mean
+        &self.s.running_mean
     }
     /// The running (unbiased) variance (features×1).
     pub fn running_var(&self) -> &DMatrix<T> {
-        &self.running_var
+        &self.s.running_var
     }
     fn check_input(&self, input: &DMatrix<T>) -> Result<(), LayerError> {
         if input.nrows() != self.features() {
@@ -136,7 +93,7 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
         self.last_mode = mode;
         ops::resize(output, f, m);
         ops::resize(&mut self.x_hat, f, m);
-        let eps = T::of(self.eps);
+        let eps = T::of(self.s.eps);
         if mode == Mode::Train {
             if m < 2 {
                 return Err(LayerError::InvalidConfig {
@@ -147,7 +104,7 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
                 });
             }
             let mf = T::of_usize(m);
-            let k = T::of(self.momentum);
+            let k = T::of(self.s.momentum);
             for i in 0..f {
                 let row = input.row(i);
                 let mean = row.sum() / mf;
@@ -158,25 +115,25 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
                     / mf;
                 let inv = T::one() / (var + eps).sqrt();
                 self.inv_std[i] = inv;
-                self.running_mean[i] = (T::one() - k) * self.running_mean[i] + k * mean;
+                self.s.running_mean[i] = (T::one() - k) * self.s.running_mean[i] + k * mean;
                 let unbiased = var * mf / T::of_usize(m - 1);
-                self.running_var[i] = (T::one() - k) * self.running_var[i] + k * unbiased;
-                let (g, b) = (self.gamma.value[i], self.beta.value[i]);
+                self.s.running_var[i] = (T::one() - k) * self.s.running_var[i] + k * unbiased;
+                let (g, b) = (self.s.gamma.value[i], self.s.beta.value[i]);
                 for j in 0..m {
                     let xh = (input[(i, j)] - mean) * inv;
                     self.x_hat[(i, j)] = xh;
                     output[(i, j)] = g * xh + b;
                 }
             }
-            self.num_batches_tracked[0] += T::one();
+            self.s.num_batches_tracked[0] += T::one();
         } else {
             for i in 0..f {
-                let inv = T::one() / (self.running_var[i] + eps).sqrt();
+                let inv = T::one() / (self.s.running_var[i] + eps).sqrt();
                 self.inv_std[i] = inv;
                 let (mean, g, b) = (
-                    self.running_mean[i],
-                    self.gamma.value[i],
-                    self.beta.value[i],
+                    self.s.running_mean[i],
+                    self.s.gamma.value[i],
+                    self.s.beta.value[i],
                 );
                 for j in 0..m {
                     let xh = (input[(i, j)] - mean) * inv;
@@ -217,12 +174,12 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
                 sum_dy += dy;
                 sum_dy_xh += dy * self.x_hat[(i, j)];
             }
-            self.gamma.grad[i] += sum_dy_xh;
-            self.beta.grad[i] += sum_dy;
+            self.s.gamma.grad[i] += sum_dy_xh;
+            self.s.beta.grad[i] += sum_dy;
             let Some(dx) = dx.as_deref_mut() else {
                 continue;
             };
-            let g_inv = self.gamma.value[i] * self.inv_std[i];
+            let g_inv = self.s.gamma.value[i] * self.inv_std[i];
             if self.last_mode == Mode::Train {
                 let c = g_inv / mf;
                 for j in 0..m {
@@ -253,60 +210,28 @@ impl<T: Scalar> Layer<T> for BatchNorm1d<T> {
         Ok(input.clone())
     }
     fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
-        f(&self.gamma);
-        f(&self.beta);
+        self.s.visit_params(f);
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
-        f(&mut self.gamma);
-        f(&mut self.beta);
+        self.s.visit_params_mut(f);
     }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<T>)) {
-        let [mean, var, count] = BUFFERS;
-        f(mean, &self.running_mean);
-        f(var, &self.running_var);
-        f(count, &self.num_batches_tracked);
+        self.s.visit_buffers(f);
     }
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<T>)) {
-        let [mean, var, count] = BUFFERS;
-        f(mean, &mut self.running_mean);
-        f(var, &mut self.running_var);
-        f(count, &mut self.num_batches_tracked);
+        self.s.visit_buffers_mut(f);
     }
     /// Every `running_var` non-negative: a variance is never negative, and
     /// `1/√(σ² + ε)` of a negative one is NaN or infinite. (`eps` is checked
     /// when the layer is built: positive, and positive in `T`, so a file's
     /// `1e-50` is refused in `f32`, where it is 0.)
     fn check_values(&self) -> Result<(), LayerError> {
-        if let Some((i, v)) = self
-            .running_var
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.as_f64() < 0.0)
-        {
-            return Err(LayerError::InvalidConfig {
-                layer: "running_var".into(),
-                message: format!(
-                    "holds {:?} at [{i}]; a variance is never negative",
-                    v.as_f64()
-                ),
-            });
-        }
-        Ok(())
+        self.s.check_values()
     }
     fn config(&self) -> Option<Config> {
-        Some(
-            Config::new()
-                .with("features", self.features())
-                .with("eps", self.eps)
-                .with("momentum", self.momentum),
-        )
+        Some(self.s.config())
     }
 }
-
-/// The parameters' names, as PyTorch's `BatchNorm1d` (`γ`, `β`).
-const PARAMS: [&str; 2] = ["weight", "bias"];
-/// The buffers' names; the count is an `i64` in files.
-const BUFFERS: [&str; 3] = ["running_mean", "running_var", "num_batches_tracked"];
 
 /// Saved as `{"features": f, "eps": 1e-5, "momentum": 0.1}`; owns `weight`,
 /// `bias`, `running_mean`, `running_var` `[features]` and
@@ -315,8 +240,8 @@ impl<T: Scalar> LayerType for BatchNorm1d<T> {
     const KIND: &'static str = "batch_norm1d";
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
-        let (features, eps, momentum) = settings(config)?;
-        Self::check(features, eps, momentum)?;
+        let (features, eps, momentum) = settings(NAME, config)?;
+        state::check_in::<T>(NAME, features, eps, momentum)?;
         let found = input.features("batch_norm1d")?;
         if found != features {
             return Err(LayerError::InputSize {
@@ -325,16 +250,9 @@ impl<T: Scalar> LayerType for BatchNorm1d<T> {
                 found,
             });
         }
-        let [mean, var, count] = BUFFERS;
-        let mut tensors: Vec<TensorInfo> = PARAMS
-            .iter()
-            .chain([mean, var].iter())
-            .map(|name| TensorInfo::vector(name, features))
-            .collect();
-        tensors.push(TensorInfo::count(count));
         Ok(Plan {
             output: input.clone(),
-            tensors,
+            tensors: plan_tensors(features),
         })
     }
 
@@ -343,19 +261,9 @@ impl<T: Scalar> LayerType for BatchNorm1d<T> {
         _: &Shape,
         _: &BuildContext<'_>,
     ) -> Result<Box<dyn Layer<S>>, LayerError> {
-        let (features, eps, momentum) = settings(config)?;
+        let (features, eps, momentum) = settings(NAME, config)?;
         Ok(Box::new(BatchNorm1d::<S>::with_config(
             features, eps, momentum,
         )?))
     }
-}
-
-fn settings(config: &Config) -> Result<(usize, f64, f64), LayerError> {
-    const L: &str = "batch_norm1d";
-    config.only(L, &["features", "eps", "momentum"])?;
-    Ok((
-        config.usize(L, "features")?,
-        config.f64(L, "eps")?,
-        config.f64(L, "momentum")?,
-    ))
 }

@@ -15,10 +15,9 @@
 //! whatever `T` (a channel of a batch of 64 images of 28×28 is 50,176
 //! values: an `f32` running sum would lose digits).
 
+use crate::batchnorm::state::{self, NormState, plan_tensors, settings};
 use crate::pool;
-use crate::{
-    BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape, TensorInfo,
-};
+use crate::{BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape};
 use backprop_tensor::{DMatrix, Param, Scalar, ops};
 
 const NAME: &str = "batch_norm2d";
@@ -40,13 +39,7 @@ const NAME: &str = "batch_norm2d";
 /// ```
 #[derive(Debug, Clone)]
 pub struct BatchNorm2d<T: Scalar> {
-    gamma: Param<T>,
-    beta: Param<T>,
-    running_mean: DMatrix<T>,
-    running_var: DMatrix<T>,
-    num_batches_tracked: DMatrix<T>,
-    eps: f64,
-    momentum: f64,
+    s: NormState<T>,
     // Cache of the last forward pass.
     x_hat: DMatrix<T>,
     inv_std: Vec<f64>,
@@ -62,17 +55,8 @@ impl<T: Scalar> BatchNorm2d<T> {
 
     /// With explicit `eps > 0` and `momentum` in `[0, 1]`.
     pub fn with_config(channels: usize, eps: f64, momentum: f64) -> Result<Self, LayerError> {
-        check(channels, eps, momentum, T::of(eps) > T::zero(), T::NAME)?;
-        let col = |v: f64| DMatrix::from_element(channels, 1, T::of(v));
-        let [weight, bias] = PARAMS;
         Ok(Self {
-            gamma: Param::new(weight, col(1.0)),
-            beta: Param::new(bias, col(0.0)),
-            running_mean: col(0.0),
-            running_var: col(1.0),
-            num_batches_tracked: DMatrix::from_element(1, 1, T::zero()),
-            eps,
-            momentum,
+            s: NormState::new(NAME, channels, eps, momentum)?,
             x_hat: DMatrix::zeros(0, 0),
             inv_std: vec![0.0; channels],
             last_mode: Mode::Eval,
@@ -81,46 +65,16 @@ impl<T: Scalar> BatchNorm2d<T> {
 
     /// Number of channels.
     pub fn channels(&self) -> usize {
-        self.gamma.value.nrows()
+        self.s.features()
     }
     /// The running mean (channels×1).
     pub fn running_mean(&self) -> &DMatrix<T> {
-        &self.running_mean
+        &self.s.running_mean
     }
     /// The running (unbiased) variance (channels×1).
     pub fn running_var(&self) -> &DMatrix<T> {
-        &self.running_var
+        &self.s.running_var
     }
-}
-
-/// `channels > 0`, `eps > 0` and positive in the element type (`positive`),
-/// `momentum` in `[0, 1]`.
-fn check(
-    channels: usize,
-    eps: f64,
-    momentum: f64,
-    positive: bool,
-    ty: &str,
-) -> Result<(), LayerError> {
-    let err = |message: String| LayerError::InvalidConfig {
-        layer: NAME.into(),
-        message,
-    };
-    if channels == 0 {
-        return Err(LayerError::ZeroWidth { layer: NAME.into() });
-    }
-    if !(eps > 0.0 && eps.is_finite()) {
-        return Err(err(format!("eps must be positive, found {eps}")));
-    }
-    if !positive {
-        return Err(err(format!(
-            "eps = {eps:e} is 0 in {ty}; it must be positive in the model's element type"
-        )));
-    }
-    if !(0.0..=1.0).contains(&momentum) {
-        return Err(err(format!("momentum must be in [0, 1], found {momentum}")));
-    }
-    Ok(())
 }
 
 impl<T: Scalar> Layer<T> for BatchNorm2d<T> {
@@ -147,7 +101,7 @@ impl<T: Scalar> Layer<T> for BatchNorm2d<T> {
         let x = input.as_slice();
         // The values of channel c: one run of s rows in each column.
         let runs = |c: usize| (0..m).map(move |j| j * rows + c * s..j * rows + (c + 1) * s);
-        let k = self.momentum;
+        let k = self.s.momentum;
         for c in 0..self.channels() {
             let (mean, inv) = if mode == Mode::Train {
                 let sum: f64 = runs(c).flat_map(|r| &x[r]).map(|v| v.as_f64()).sum();
@@ -158,17 +112,23 @@ impl<T: Scalar> Layer<T> for BatchNorm2d<T> {
                     .sum();
                 let var = sq / n as f64;
                 let unbiased = sq / (n - 1) as f64;
-                let (rm, rv) = (self.running_mean[c].as_f64(), self.running_var[c].as_f64());
-                self.running_mean[c] = T::of((1.0 - k) * rm + k * mean);
-                self.running_var[c] = T::of((1.0 - k) * rv + k * unbiased);
-                (mean, 1.0 / (var + self.eps).sqrt())
+                let (rm, rv) = (
+                    self.s.running_mean[c].as_f64(),
+                    self.s.running_var[c].as_f64(),
+                );
+                self.s.running_mean[c] = T::of((1.0 - k) * rm + k * mean);
+                self.s.running_var[c] = T::of((1.0 - k) * rv + k * unbiased);
+                (mean, 1.0 / (var + self.s.eps).sqrt())
             } else {
-                let var = self.running_var[c].as_f64();
-                (self.running_mean[c].as_f64(), 1.0 / (var + self.eps).sqrt())
+                let var = self.s.running_var[c].as_f64();
+                (
+                    self.s.running_mean[c].as_f64(),
+                    1.0 / (var + self.s.eps).sqrt(),
+                )
             };
             self.inv_std[c] = inv;
             let (mean, inv) = (T::of(mean), T::of(inv));
-            let (g, b) = (self.gamma.value[c], self.beta.value[c]);
+            let (g, b) = (self.s.gamma.value[c], self.s.beta.value[c]);
             let (y, xh) = (output.as_mut_slice(), self.x_hat.as_mut_slice());
             for r in runs(c) {
                 for ((y, xh), &v) in y[r.clone()].iter_mut().zip(&mut xh[r.clone()]).zip(&x[r]) {
@@ -178,7 +138,7 @@ impl<T: Scalar> Layer<T> for BatchNorm2d<T> {
             }
         }
         if mode == Mode::Train {
-            self.num_batches_tracked[0] += T::one();
+            self.s.num_batches_tracked[0] += T::one();
         }
         Ok(())
     }
@@ -214,13 +174,13 @@ impl<T: Scalar> Layer<T> for BatchNorm2d<T> {
                     sum_dy_xh += d.as_f64() * h.as_f64();
                 }
             }
-            self.gamma.grad[c] += T::of(sum_dy_xh);
-            self.beta.grad[c] += T::of(sum_dy);
+            self.s.gamma.grad[c] += T::of(sum_dy_xh);
+            self.s.beta.grad[c] += T::of(sum_dy);
             let Some(dx) = dx.as_deref_mut() else {
                 continue;
             };
             let dx = dx.as_mut_slice();
-            let g_inv = self.gamma.value[c].as_f64() * self.inv_std[c];
+            let g_inv = self.s.gamma.value[c].as_f64() * self.inv_std[c];
             if self.last_mode == Mode::Train {
                 let scale = T::of(g_inv / n);
                 let (n, sum_dy, sum_dy_xh) = (T::of(n), T::of(sum_dy), T::of(sum_dy_xh));
@@ -253,57 +213,25 @@ impl<T: Scalar> Layer<T> for BatchNorm2d<T> {
         Ok(input.clone())
     }
     fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
-        f(&self.gamma);
-        f(&self.beta);
+        self.s.visit_params(f);
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
-        f(&mut self.gamma);
-        f(&mut self.beta);
+        self.s.visit_params_mut(f);
     }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<T>)) {
-        let [mean, var, count] = BUFFERS;
-        f(mean, &self.running_mean);
-        f(var, &self.running_var);
-        f(count, &self.num_batches_tracked);
+        self.s.visit_buffers(f);
     }
     fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<T>)) {
-        let [mean, var, count] = BUFFERS;
-        f(mean, &mut self.running_mean);
-        f(var, &mut self.running_var);
-        f(count, &mut self.num_batches_tracked);
+        self.s.visit_buffers_mut(f);
     }
     /// Every `running_var` non-negative, as BatchNorm1d's.
     fn check_values(&self) -> Result<(), LayerError> {
-        match self
-            .running_var
-            .iter()
-            .enumerate()
-            .find(|(_, v)| v.as_f64() < 0.0)
-        {
-            Some((i, v)) => Err(LayerError::InvalidConfig {
-                layer: "running_var".into(),
-                message: format!(
-                    "holds {:?} at [{i}]; a variance is never negative",
-                    v.as_f64()
-                ),
-            }),
-            None => Ok(()),
-        }
+        self.s.check_values()
     }
     fn config(&self) -> Option<Config> {
-        Some(
-            Config::new()
-                .with("features", self.channels())
-                .with("eps", self.eps)
-                .with("momentum", self.momentum),
-        )
+        Some(self.s.config())
     }
 }
-
-/// The parameters' names, as PyTorch's `BatchNorm2d` (`γ`, `β`).
-const PARAMS: [&str; 2] = ["weight", "bias"];
-/// The buffers' names (BatchNorm1d's); the count is an `i64` in files.
-const BUFFERS: [&str; 3] = ["running_mean", "running_var", "num_batches_tracked"];
 
 /// Saved as `{"features": C, "eps": 1e-5, "momentum": 0.1}`, BatchNorm1d's
 /// keys; owns `weight`, `bias`, `running_mean`, `running_var` `[C]` and
@@ -312,19 +240,12 @@ impl<T: Scalar> LayerType for BatchNorm2d<T> {
     const KIND: &'static str = "batch_norm2d";
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
-        let (channels, eps, momentum) = settings(config)?;
-        check(channels, eps, momentum, true, "f64")?;
+        let (channels, eps, momentum) = settings(NAME, config)?;
+        state::check(NAME, channels, eps, momentum, true, "f64")?;
         pool::channels(NAME, input, Some(channels))?;
-        let [mean, var, count] = BUFFERS;
-        let mut tensors: Vec<TensorInfo> = PARAMS
-            .iter()
-            .chain([mean, var].iter())
-            .map(|name| TensorInfo::vector(name, channels))
-            .collect();
-        tensors.push(TensorInfo::count(count));
         Ok(Plan {
             output: input.clone(),
-            tensors,
+            tensors: plan_tensors(channels),
         })
     }
 
@@ -333,18 +254,9 @@ impl<T: Scalar> LayerType for BatchNorm2d<T> {
         _: &Shape,
         _: &BuildContext<'_>,
     ) -> Result<Box<dyn Layer<S>>, LayerError> {
-        let (channels, eps, momentum) = settings(config)?;
+        let (channels, eps, momentum) = settings(NAME, config)?;
         Ok(Box::new(BatchNorm2d::<S>::with_config(
             channels, eps, momentum,
         )?))
     }
-}
-
-fn settings(config: &Config) -> Result<(usize, f64, f64), LayerError> {
-    config.only(NAME, &["features", "eps", "momentum"])?;
-    Ok((
-        config.usize(NAME, "features")?,
-        config.f64(NAME, "eps")?,
-        config.f64(NAME, "momentum")?,
-    ))
 }
