@@ -8,9 +8,11 @@
 //! Masks are drawn from stream `(seed, n)` for the `n`-th training forward
 //! pass, so a run is reproducible from its seed, and resumable from `n`.
 
+pub(crate) mod mask;
+
 use crate::{BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape};
-use backprop_tensor::{DMatrix, Scalar, ops, rng};
-use rand::Rng;
+use backprop_tensor::{DMatrix, Scalar, ops};
+use mask::{DropMask, check_p};
 
 /// Inverted dropout with drop probability `p` (`0 ≤ p < 1`).
 ///
@@ -28,11 +30,7 @@ use rand::Rng;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Dropout<T: Scalar> {
-    p: f64,
-    seed: u64,
-    draws: u64,
-    frozen: bool,
-    mask: DMatrix<T>,
+    m: DropMask<T>,
     last_mode: Mode,
 }
 
@@ -40,63 +38,31 @@ impl<T: Scalar> Dropout<T> {
     /// Dropout with probability `p`, its masks seeded by `seed`. Errors unless
     /// `0 ≤ p < 1`.
     pub fn new(p: f64, seed: u64) -> Result<Self, LayerError> {
-        Self::check_p(p)?;
         Ok(Self {
-            p,
-            seed,
-            draws: 0,
-            frozen: false,
-            mask: DMatrix::zeros(0, 0),
+            m: DropMask::new("dropout", p, seed)?,
             last_mode: Mode::Eval,
         })
     }
-    fn check_p(p: f64) -> Result<(), LayerError> {
-        if !(0.0..1.0).contains(&p) {
-            return Err(LayerError::InvalidConfig {
-                layer: "dropout".into(),
-                message: format!("drop probability must be in [0, 1), found {p}"),
-            });
-        }
-        Ok(())
-    }
     /// The drop probability.
     pub fn p(&self) -> f64 {
-        self.p
+        self.m.p
     }
     /// Number of masks drawn so far (the position in the random stream).
     pub fn draws(&self) -> u64 {
-        self.draws
+        self.m.draws
     }
     /// Sets the position in the random stream (used when resuming).
     pub fn set_draws(&mut self, draws: u64) {
-        self.draws = draws;
+        self.m.draws = draws;
     }
     /// While frozen, training passes reuse the last mask (when its shape
     /// fits) instead of drawing a new one — for gradient checks.
     pub fn freeze_mask(&mut self, frozen: bool) {
-        self.frozen = frozen;
+        self.m.frozen = frozen;
     }
     /// The last mask (entries 0 or 1/(1−p)).
     pub fn mask(&self) -> &DMatrix<T> {
-        &self.mask
-    }
-
-    fn draw_mask(&mut self, rows: usize, cols: usize) {
-        if self.frozen && self.mask.shape() == (rows, cols) {
-            return;
-        }
-        let mut rng = rng::stream(self.seed, self.draws);
-        self.draws += 1;
-        ops::resize(&mut self.mask, rows, cols);
-        let keep = 1.0 - self.p;
-        let scale = T::of(1.0 / keep);
-        for m in self.mask.as_mut_slice() {
-            *m = if rng.random::<f64>() < keep {
-                scale
-            } else {
-                T::zero()
-            };
-        }
+        &self.m.mask
     }
 }
 
@@ -109,9 +75,9 @@ impl<T: Scalar> Layer<T> for Dropout<T> {
     ) -> Result<(), LayerError> {
         self.last_mode = mode;
         ops::copy_into(input, output);
-        if mode == Mode::Train && self.p > 0.0 {
-            self.draw_mask(input.nrows(), input.ncols());
-            for (y, &m) in output.as_mut_slice().iter_mut().zip(self.mask.as_slice()) {
+        if mode == Mode::Train && self.m.p > 0.0 {
+            self.m.draw(input.nrows(), input.ncols());
+            for (y, &m) in output.as_mut_slice().iter_mut().zip(self.m.mask.as_slice()) {
                 *y *= m;
             }
         }
@@ -129,15 +95,15 @@ impl<T: Scalar> Layer<T> for Dropout<T> {
         ops::check_shape("dropout backward", "dA", grad_output, input.shape())
             .map_err(LayerError::shape("dropout"))?;
         ops::copy_into(grad_output, dx);
-        if self.last_mode == Mode::Train && self.p > 0.0 {
-            if self.mask.shape() != grad_output.shape() {
+        if self.last_mode == Mode::Train && self.m.p > 0.0 {
+            if self.m.mask.shape() != grad_output.shape() {
                 return Err(LayerError::NoForward {
                     layer: "dropout".into(),
-                    expected: self.mask.ncols(),
+                    expected: self.m.mask.ncols(),
                     found: grad_output.ncols(),
                 });
             }
-            for (g, &m) in dx.as_mut_slice().iter_mut().zip(self.mask.as_slice()) {
+            for (g, &m) in dx.as_mut_slice().iter_mut().zip(self.m.mask.as_slice()) {
                 *g *= m;
             }
         }
@@ -148,14 +114,14 @@ impl<T: Scalar> Layer<T> for Dropout<T> {
         "dropout"
     }
     fn config(&self) -> Option<Config> {
-        Some(Config::new().with("p", self.p))
+        Some(Config::new().with("p", self.m.p))
     }
     fn rng_state(&self) -> Option<(u64, u64)> {
-        Some((self.seed, self.draws))
+        Some((self.m.seed, self.m.draws))
     }
     fn set_rng_state(&mut self, seed: u64, draws: u64) {
-        self.seed = seed;
-        self.draws = draws;
+        self.m.seed = seed;
+        self.m.draws = draws;
     }
 }
 
@@ -167,7 +133,7 @@ impl<T: Scalar> LayerType for Dropout<T> {
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         config.only("dropout", &["p"])?;
-        Dropout::<f32>::check_p(config.f64("dropout", "p")?)?;
+        check_p("dropout", config.f64("dropout", "p")?)?;
         Ok(Plan::stateless(input.clone()))
     }
 

@@ -8,10 +8,10 @@
 //! Evaluation: the identity. As in dropout.rs, the `n`-th training mask is
 //! drawn from stream `(seed, n)`, in column-major order (channel fastest).
 
+use crate::dropout::mask::{DropMask, check_p};
 use crate::pool;
 use crate::{BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape};
-use backprop_tensor::{DMatrix, Scalar, ops, rng};
-use rand::Rng;
+use backprop_tensor::{DMatrix, Scalar, ops};
 
 const NAME: &str = "dropout2d";
 
@@ -38,12 +38,8 @@ const NAME: &str = "dropout2d";
 #[derive(Debug, Clone)]
 pub struct Dropout2d<T: Scalar> {
     channels: usize,
-    p: f64,
-    seed: u64,
-    draws: u64,
-    frozen: bool,
     /// `channels × batch`, entries 0 or `1/(1 − p)`.
-    mask: DMatrix<T>,
+    m: DropMask<T>,
     last_mode: Mode,
 }
 
@@ -52,23 +48,19 @@ impl<T: Scalar> Dropout2d<T> {
     /// its masks seeded by `seed`. Errors unless `0 ≤ p < 1` and
     /// `channels > 0`.
     pub fn new(channels: usize, p: f64, seed: u64) -> Result<Self, LayerError> {
-        check_p(p)?;
+        let m = DropMask::new(NAME, p, seed)?;
         if channels == 0 {
             return Err(LayerError::ZeroWidth { layer: NAME.into() });
         }
         Ok(Self {
             channels,
-            p,
-            seed,
-            draws: 0,
-            frozen: false,
-            mask: DMatrix::zeros(0, 0),
+            m,
             last_mode: Mode::Eval,
         })
     }
     /// The drop probability.
     pub fn p(&self) -> f64 {
-        self.p
+        self.m.p
     }
     /// Number of channels.
     pub fn channels(&self) -> usize {
@@ -77,29 +69,11 @@ impl<T: Scalar> Dropout2d<T> {
     /// While frozen, training passes reuse the last mask (when its shape
     /// fits) instead of drawing a new one — for gradient checks.
     pub fn freeze_mask(&mut self, frozen: bool) {
-        self.frozen = frozen;
+        self.m.frozen = frozen;
     }
     /// The last mask, `channels × batch` (entries 0 or 1/(1−p)).
     pub fn mask(&self) -> &DMatrix<T> {
-        &self.mask
-    }
-
-    fn draw_mask(&mut self, cols: usize) {
-        if self.frozen && self.mask.shape() == (self.channels, cols) {
-            return;
-        }
-        let mut rng = rng::stream(self.seed, self.draws);
-        self.draws += 1;
-        ops::resize(&mut self.mask, self.channels, cols);
-        let keep = 1.0 - self.p;
-        let scale = T::of(1.0 / keep);
-        for m in self.mask.as_mut_slice() {
-            *m = if rng.random::<f64>() < keep {
-                scale
-            } else {
-                T::zero()
-            };
-        }
+        &self.m.mask
     }
 
     /// `out[c·s + i, j] *= mask[c, j]` in place.
@@ -111,7 +85,7 @@ impl<T: Scalar> Dropout2d<T> {
         for (col, mask) in out
             .as_mut_slice()
             .chunks_exact_mut(rows)
-            .zip(self.mask.as_slice().chunks_exact(self.channels))
+            .zip(self.m.mask.as_slice().chunks_exact(self.channels))
         {
             for (map, &k) in col.chunks_exact_mut(s).zip(mask) {
                 for v in map {
@@ -120,16 +94,6 @@ impl<T: Scalar> Dropout2d<T> {
             }
         }
     }
-}
-
-fn check_p(p: f64) -> Result<(), LayerError> {
-    if !(0.0..1.0).contains(&p) {
-        return Err(LayerError::InvalidConfig {
-            layer: NAME.into(),
-            message: format!("drop probability must be in [0, 1), found {p}"),
-        });
-    }
-    Ok(())
 }
 
 impl<T: Scalar> Layer<T> for Dropout2d<T> {
@@ -142,8 +106,8 @@ impl<T: Scalar> Layer<T> for Dropout2d<T> {
         let s = pool::map_size(NAME, self.channels, input.nrows())?;
         self.last_mode = mode;
         ops::copy_into(input, output);
-        if mode == Mode::Train && self.p > 0.0 {
-            self.draw_mask(input.ncols());
+        if mode == Mode::Train && self.m.p > 0.0 {
+            self.m.draw(self.channels, input.ncols());
             self.apply(output, s);
         }
         Ok(())
@@ -161,11 +125,11 @@ impl<T: Scalar> Layer<T> for Dropout2d<T> {
         ops::check_shape("dropout2d backward", "dA", grad_output, input.shape())
             .map_err(LayerError::shape(NAME))?;
         ops::copy_into(grad_output, dx);
-        if self.last_mode == Mode::Train && self.p > 0.0 {
-            if self.mask.shape() != (self.channels, grad_output.ncols()) {
+        if self.last_mode == Mode::Train && self.m.p > 0.0 {
+            if self.m.mask.shape() != (self.channels, grad_output.ncols()) {
                 return Err(LayerError::NoForward {
                     layer: NAME.into(),
-                    expected: self.mask.ncols(),
+                    expected: self.m.mask.ncols(),
                     found: grad_output.ncols(),
                 });
             }
@@ -185,14 +149,14 @@ impl<T: Scalar> Layer<T> for Dropout2d<T> {
         Ok(input.clone())
     }
     fn config(&self) -> Option<Config> {
-        Some(Config::new().with("p", self.p))
+        Some(Config::new().with("p", self.m.p))
     }
     fn rng_state(&self) -> Option<(u64, u64)> {
-        Some((self.seed, self.draws))
+        Some((self.m.seed, self.m.draws))
     }
     fn set_rng_state(&mut self, seed: u64, draws: u64) {
-        self.seed = seed;
-        self.draws = draws;
+        self.m.seed = seed;
+        self.m.draws = draws;
     }
 }
 
@@ -204,7 +168,7 @@ impl<T: Scalar> LayerType for Dropout2d<T> {
 
     fn plan(config: &Config, input: &Shape, _: &Registry) -> Result<Plan, LayerError> {
         config.only(NAME, &["p"])?;
-        check_p(config.f64(NAME, "p")?)?;
+        check_p(NAME, config.f64(NAME, "p")?)?;
         pool::channels(NAME, input, None)?;
         Ok(Plan::stateless(input.clone()))
     }
