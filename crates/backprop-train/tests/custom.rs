@@ -6,85 +6,35 @@ mod common;
 
 use backprop_data::{Batcher, Dataset};
 use backprop_io::load_checkpoint;
-use backprop_layers::{
-    Layer, LayerError, Mode, Model, ModelInfo, OutputKind, Scratch, Sequential, Shape,
-};
+use backprop_layers::{Mode, Model, OutputKind, Sequential};
 use backprop_losses::{BinaryCrossEntropyWithLogits, Loss, LossError, SoftmaxCrossEntropy, Target};
 use backprop_optim::{Adam, Sgd};
-use backprop_tensor::{DMatrix, Param, Parameters};
+use backprop_tensor::DMatrix;
 use backprop_train::{Checkpointer, EpochRecord, History, ProgressMode, Trainer, Validation};
-use common::{bit_identical, blobs, temp_dir, weights};
+use common::{Hooked, Hooks, bit_identical, blobs, temp_dir, weights};
 
 /// A model of one's own: a network wrapped, counting the passes it runs.
-#[derive(Debug)]
-struct Counted {
-    inner: Sequential<f32>,
+#[derive(Debug, Default)]
+struct Counts {
     forwards: usize,
     backwards: usize,
 }
 
-impl Counted {
-    fn new(inner: Sequential<f32>) -> Self {
-        Self {
-            inner,
-            forwards: 0,
-            backwards: 0,
-        }
-    }
-}
-
-impl Parameters<f32> for Counted {
-    fn visit_params(&self, f: &mut dyn FnMut(&Param<f32>)) {
-        self.inner.visit_params(f);
-    }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<f32>)) {
-        self.inner.visit_params_mut(f);
-    }
-}
-
-impl Model<f32> for Counted {
-    fn input_shape(&self) -> &Shape {
-        self.inner.input_shape()
-    }
-    fn output_shape(&self) -> &Shape {
-        self.inner.output_shape()
-    }
-    fn forward<'a>(
-        &'a mut self,
-        input: &'a DMatrix<f32>,
-        mode: Mode,
-    ) -> Result<&'a DMatrix<f32>, LayerError> {
+impl Hooks for Counts {
+    fn on_forward(&mut self, _mode: Mode) {
         self.forwards += 1;
-        self.inner.forward(input, mode)
     }
-    fn backward(
-        &mut self,
-        input: &DMatrix<f32>,
-        grad_output: &DMatrix<f32>,
-    ) -> Result<(), LayerError> {
+    fn on_backward(&mut self) {
         self.backwards += 1;
-        self.inner.backward(input, grad_output)
     }
-    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<f32>)) {
-        self.inner.visit_buffers(f);
-    }
-    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<f32>)) {
-        self.inner.visit_buffers_mut(f);
-    }
-    fn as_layer(&self) -> &dyn Layer<f32> {
-        &self.inner
-    }
-    fn as_layer_mut(&mut self) -> &mut dyn Layer<f32> {
-        &mut self.inner
-    }
-    fn info(&self) -> &ModelInfo {
-        self.inner.info()
-    }
-    fn info_mut(&mut self) -> &mut ModelInfo {
-        self.inner.info_mut()
-    }
-    fn scratch(&mut self) -> &mut Scratch<f32> {
-        self.inner.scratch()
+}
+
+type Counted = Hooked<Counts>;
+
+fn counted(inner: Sequential<f32>) -> Counted {
+    Hooked {
+        inner,
+        hooks: Counts::default(),
     }
 }
 
@@ -122,7 +72,7 @@ fn results(h: &History) -> Vec<EpochRecord> {
 fn a_model_of_ones_own_trains_exactly_like_the_network_it_wraps() {
     let data = blobs(200, 3, 3.0, 9);
     let mut bare = net(4);
-    let mut own = Counted::new(net(4));
+    let mut own = counted(net(4));
     own.info_mut().output = OutputKind::Values; // until fit says otherwise
     let (mut t1, mut t2) = (trainer(5), trainer(5));
     let h1 = t1.fit(&mut bare, &data).unwrap();
@@ -139,8 +89,8 @@ fn a_model_of_ones_own_trains_exactly_like_the_network_it_wraps() {
     let steps = Batcher::new(train_len, 16, true, 0)
         .unwrap()
         .batches_per_epoch();
-    assert_eq!(own.backwards, 5 * steps);
-    assert_eq!(own.forwards, 5 * (steps + 1));
+    assert_eq!(own.hooks.backwards, 5 * steps);
+    assert_eq!(own.hooks.forwards, 5 * (steps + 1));
     assert_eq!(own.info().output, OutputKind::Logits);
 
     let eval = t2.evaluate(&mut own, &data).unwrap();
@@ -159,7 +109,7 @@ fn a_model_of_ones_own_trains_exactly_like_the_network_it_wraps() {
 fn a_boxed_model_trains_and_is_checkpointed() {
     let data = blobs(200, 3, 3.0, 9);
     let dir = temp_dir("custom-checkpoint");
-    let mut boxed: Box<dyn Model<f32>> = Box::new(Counted::new(net(5)));
+    let mut boxed: Box<dyn Model<f32>> = Box::new(counted(net(5)));
     // Wrong until fit says what the model outputs.
     boxed.info_mut().output = OutputKind::Probabilities;
     let history = trainer(2)

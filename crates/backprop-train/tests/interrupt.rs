@@ -9,15 +9,14 @@ mod common;
 
 use backprop_data::Dataset;
 use backprop_io::{checkpoint_path, load_checkpoint};
-use backprop_layers::{Layer, LayerError, Mode, Model, ModelInfo, Scratch, Sequential, Shape};
+use backprop_layers::{Mode, Sequential};
 use backprop_losses::SoftmaxCrossEntropy;
 use backprop_optim::{Adam, CosineWithWarmup};
-use backprop_tensor::{DMatrix, Param, Parameters};
 use backprop_train::{
     Checkpointer, Control, EpochRecord, History, Interruption, ProgressMode, TrainError, Trainer,
     data_fingerprint, resume,
 };
-use common::{bit_identical, blobs, temp_dir, weights};
+use common::{Hooked, Hooks, bit_identical, blobs, temp_dir, weights};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -64,39 +63,19 @@ fn results(h: &History) -> Vec<EpochRecord> {
         .collect()
 }
 
-/// A network that raises a flag during its `at`-th training forward pass
-/// (as a signal arriving in the middle of that step would), or asks another
-/// thread to then, and waits until it has.
+/// Raises a flag during the `at`-th training forward pass (as a signal
+/// arriving in the middle of that step would), or asks another thread to
+/// then, and waits until it has.
 #[derive(Debug)]
 struct RaiseAt {
-    inner: Sequential<f32>,
     steps: usize,
     at: usize,
     flag: Option<Arc<AtomicBool>>,
     ask: Option<(mpsc::Sender<()>, mpsc::Receiver<()>)>,
 }
 
-impl Parameters<f32> for RaiseAt {
-    fn visit_params(&self, f: &mut dyn FnMut(&Param<f32>)) {
-        self.inner.visit_params(f);
-    }
-    fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<f32>)) {
-        self.inner.visit_params_mut(f);
-    }
-}
-
-impl Model<f32> for RaiseAt {
-    fn input_shape(&self) -> &Shape {
-        self.inner.input_shape()
-    }
-    fn output_shape(&self) -> &Shape {
-        self.inner.output_shape()
-    }
-    fn forward<'a>(
-        &'a mut self,
-        input: &'a DMatrix<f32>,
-        mode: Mode,
-    ) -> Result<&'a DMatrix<f32>, LayerError> {
+impl Hooks for RaiseAt {
+    fn on_forward(&mut self, mode: Mode) {
         if mode == Mode::Train {
             self.steps += 1;
             if self.steps == self.at {
@@ -109,35 +88,24 @@ impl Model<f32> for RaiseAt {
                 }
             }
         }
-        self.inner.forward(input, mode)
     }
-    fn backward(
-        &mut self,
-        input: &DMatrix<f32>,
-        grad_output: &DMatrix<f32>,
-    ) -> Result<(), LayerError> {
-        self.inner.backward(input, grad_output)
-    }
-    fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<f32>)) {
-        self.inner.visit_buffers(f);
-    }
-    fn visit_buffers_mut(&mut self, f: &mut dyn FnMut(&str, &mut DMatrix<f32>)) {
-        self.inner.visit_buffers_mut(f);
-    }
-    fn as_layer(&self) -> &dyn Layer<f32> {
-        &self.inner
-    }
-    fn as_layer_mut(&mut self) -> &mut dyn Layer<f32> {
-        &mut self.inner
-    }
-    fn info(&self) -> &ModelInfo {
-        self.inner.info()
-    }
-    fn info_mut(&mut self) -> &mut ModelInfo {
-        self.inner.info_mut()
-    }
-    fn scratch(&mut self) -> &mut Scratch<f32> {
-        self.inner.scratch()
+}
+
+/// The network of [`net`] raising the flag (or asking) in its `at`-th
+/// training step.
+fn raise_at(
+    at: usize,
+    flag: Option<Arc<AtomicBool>>,
+    ask: Option<(mpsc::Sender<()>, mpsc::Receiver<()>)>,
+) -> Hooked<RaiseAt> {
+    Hooked {
+        inner: net(),
+        hooks: RaiseAt {
+            steps: 0,
+            at,
+            flag,
+            ask,
+        },
     }
 }
 
@@ -178,20 +146,14 @@ fn a_flag_raised_during_a_step_stops_after_it_and_the_checkpoint_resumes_bit_exa
     let dir = temp_dir("interrupt-mid-epoch");
     // Raised in the 3rd step of epoch 2 (step 11 of the run).
     let flag = Arc::new(AtomicBool::new(false));
-    let mut model = RaiseAt {
-        inner: net(),
-        steps: 0,
-        at: STEPS + 3,
-        flag: Some(flag.clone()),
-        ask: None,
-    };
+    let mut model = raise_at(STEPS + 3, Some(flag.clone()), None);
     let mut t = trainer()
         .stop_flag(flag.clone())
         // every 3 epochs: none is due when the run stops.
         .callback(Checkpointer::new(&dir, 3));
     let history = t.fit(&mut model, &data()).unwrap();
     assert_eq!(
-        model.steps,
+        model.hooks.steps,
         STEPS + 3,
         "no step after the one that raised it"
     );
@@ -267,20 +229,14 @@ fn a_flag_raised_by_another_thread_stops_the_run_and_it_resumes_bit_exactly() {
             }
         })
     };
-    let mut model = RaiseAt {
-        inner: net(),
-        steps: 0,
-        at: 5,
-        flag: None,
-        ask: Some((ask, raised)),
-    };
+    let mut model = raise_at(5, None, Some((ask, raised)));
     let mut t = trainer()
         .stop_flag(flag)
         .callback(Checkpointer::new(&dir, 10));
     let history = t.fit(&mut model, &data()).unwrap();
     raiser.join().unwrap();
     let at = history.interrupted.clone().expect("interrupted");
-    assert_eq!((at.epoch, at.step, model.steps), (0, 5, 5));
+    assert_eq!((at.epoch, at.step, model.hooks.steps), (0, 5, 5));
     resumes_exactly(&at.checkpoint_path(&dir), &expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -310,13 +266,7 @@ fn a_flag_raised_before_fit_trains_nothing_and_a_resumed_interruption_stays_put(
 
     // Interrupted in the middle of epoch 1, then resumed with the flag
     // still raised: it stops at once, where it was, with the same sums.
-    let mut model = RaiseAt {
-        inner: self::net(),
-        steps: 0,
-        at: 2,
-        flag: Some(flag.clone()),
-        ask: None,
-    };
+    let mut model = raise_at(2, Some(flag.clone()), None);
     flag.store(false, Ordering::Relaxed);
     let first = trainer()
         .stop_flag(flag.clone())
@@ -411,13 +361,7 @@ fn a_resume_on_other_data_is_refused_unless_forced() {
 fn a_mid_epoch_checkpoint_refuses_another_batch_size() {
     let dir = temp_dir("resume-batch");
     let flag = Arc::new(AtomicBool::new(false));
-    let mut model = RaiseAt {
-        inner: net(),
-        steps: 0,
-        at: 3,
-        flag: Some(flag.clone()),
-        ask: None,
-    };
+    let mut model = raise_at(3, Some(flag.clone()), None);
     let h = trainer()
         .stop_flag(flag)
         .callback(Checkpointer::new(&dir, 1))

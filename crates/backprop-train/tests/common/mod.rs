@@ -9,6 +9,10 @@ use backprop_tensor::{DMatrix, Parameters, Scalar, rng};
 use rand::Rng;
 use std::path::PathBuf;
 
+mod hooked;
+#[allow(unused_imports)] // used by custom.rs and interrupt.rs only
+pub use hooked::{Hooked, Hooks};
+
 /// A standard normal draw (Box–Muller), so the tests need no `rand_distr`.
 pub fn normal(r: &mut impl Rng) -> f32 {
     let u1: f64 = r.random_range(f64::EPSILON..1.0);
