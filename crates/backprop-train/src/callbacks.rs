@@ -111,6 +111,24 @@ pub trait Callback<T: Scalar> {
         Ok(())
     }
 
+    /// When a callback returned [`Control::Stop`] after an epoch (early
+    /// stopping, say), once the epoch's callbacks have all run, with the
+    /// same [`RunState`], the model (the stopped epoch's weights, before
+    /// early stopping restores the best) and the optimizer: the place for a
+    /// checkpoint of the epoch the run stops at, as
+    /// [`Checkpointer`](crate::Checkpointer) writes. The callbacks run in
+    /// the order they were added; the first error ends `fit` with it. The
+    /// default does nothing.
+    fn on_stop(
+        &mut self,
+        run: &RunState<'_>,
+        model: &dyn Model<T>,
+        optimizer: &dyn Optimizer<T>,
+    ) -> Result<(), TrainError> {
+        let _ = (run, model, optimizer);
+        Ok(())
+    }
+
     /// After the last epoch of a run that did not fail, with the model
     /// mutably (early stopping puts the best weights back here). The default
     /// does nothing.

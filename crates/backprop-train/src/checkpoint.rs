@@ -12,8 +12,11 @@ use backprop_tensor::Scalar;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// A callback that saves a checkpoint every `every` epochs, and after the
-/// run's last epoch ([`RunState::epochs`](crate::RunState::epochs)), as
+/// A callback that saves a checkpoint every `every` epochs, after the
+/// run's last epoch ([`RunState::epochs`](crate::RunState::epochs)), and
+/// after the epoch where a callback such as
+/// [`EarlyStopping`](crate::EarlyStopping) stops the run
+/// ([`Callback::on_stop`]), as
 /// `dir/epoch-K.safetensors` (`K` epochs completed), atomically: the model,
 /// the optimizer's state, the epoch, the trainer's seed, the dropout layers'
 /// random streams, the run's [`History`] so far, the training data's
@@ -86,6 +89,13 @@ impl Checkpointer {
 }
 
 impl Checkpointer {
+    /// Whether the epoch just trained is checkpointed after it whatever
+    /// happens next: every `every` epochs, and after the last one whatever
+    /// `every` (`--save-every 3 --epochs 4` checkpoints epochs 3 and 4).
+    fn due(&self, run: &RunState<'_>) -> bool {
+        run.epoch().is_multiple_of(self.every) || run.epoch() == run.epochs()
+    }
+
     /// Writes the run's state to `path`.
     fn write<T: Scalar>(
         &mut self,
@@ -134,13 +144,26 @@ impl<T: Scalar> Callback<T> for Checkpointer {
         model: &dyn Model<T>,
         optimizer: &dyn Optimizer<T>,
     ) -> Result<Control, TrainError> {
-        // Every `every` epochs, and after the last one whatever `every`
-        // (`--save-every 3 --epochs 4` checkpoints epochs 3 and 4).
-        if run.epoch().is_multiple_of(self.every) || run.epoch() == run.epochs() {
+        if self.due(run) {
             let path = checkpoint_path(&self.dir, run.epoch());
             self.write(path, run, model, optimizer)?;
         }
         Ok(Control::Continue)
+    }
+
+    /// The epoch the run stops at, when a callback (early stopping) ends
+    /// it before its last epoch, unless that epoch's checkpoint is written.
+    fn on_stop(
+        &mut self,
+        run: &RunState<'_>,
+        model: &dyn Model<T>,
+        optimizer: &dyn Optimizer<T>,
+    ) -> Result<(), TrainError> {
+        if !self.due(run) {
+            let path = checkpoint_path(&self.dir, run.epoch());
+            self.write(path, run, model, optimizer)?;
+        }
+        Ok(())
     }
 
     fn on_interrupt(

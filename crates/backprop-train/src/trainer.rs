@@ -508,6 +508,11 @@ impl<T: Scalar> Trainer<T> {
                 control = Control::Stop;
             }
         }
+        if control == Control::Stop {
+            for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
+                cb.on_stop(&state, model, optimizer)?;
+            }
+        }
         // The epoch's callbacks (a checkpoint) ran; nobody reads on.
         printed.map_err(TrainError::Progress)?;
         Ok(control)

@@ -738,6 +738,40 @@ fn checkpoints_are_written_every_k_epochs_and_after_the_last() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn an_early_stopped_run_checkpoints_the_epoch_it_stops_at() {
+    let data = blobs(64, 3, 3.0, 2);
+    // No epoch improves on the first by 1e9: patience 2 stops after epoch
+    // 3 of 10, which is not a multiple of the period 2.
+    let run = |dir: &std::path::Path, restore: bool| {
+        let mut model = net(2, 8, 3, 0);
+        let history = adam_trainer(1e-2, 10, 16)
+            .early_stopping(EarlyStopping::new(2).min_delta(1e9).restore_best(restore))
+            .callback(Checkpointer::new(dir, 2))
+            .fit(&mut model, &data)
+            .unwrap();
+        assert_eq!(history.epochs.len(), 3);
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["epoch-2.safetensors", "epoch-3.safetensors"]);
+        let ck = backprop_io::load_checkpoint::<f32>(dir.join("epoch-3.safetensors")).unwrap();
+        assert_eq!(ck.state.epoch, 3);
+        (weights(&ck.model), weights(&model))
+    };
+    let dir = temp_dir("checkpoints-early-stop");
+    // Without restoring, the checkpoint holds the final weights...
+    let (stopped, last) = run(&dir.join("kept"), false);
+    assert!(bit_identical(&stopped, &last));
+    // ...and with, still the stopped epoch's, not the restored epoch 1's.
+    let (ck, restored) = run(&dir.join("restored"), true);
+    assert!(bit_identical(&ck, &stopped));
+    assert!(!bit_identical(&ck, &restored));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 // ----- progress lines -----
 
 /// A writer that keeps what it is given and fails every write after `ok`
