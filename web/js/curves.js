@@ -35,7 +35,7 @@ export function drawCurves(canvas, title, series, lo = 0, hi = null) {
   ctx.fillText(String(lo), L - 3, H - B);
   ctx.textAlign = 'left';
   ctx.fillText(`step ${xmax}`, W - R - 60, H - 4);
-  let legendX = L + 70;
+  let legendX = L + ctx.measureText(title).width + 14;
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.lineWidth = 1.5;
