@@ -62,7 +62,8 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// The largest thread count accepted: [`MAX_THREADS_PER_CORE`] times the
 /// machine's available parallelism (1 if unknown), at most [`MAX_THREADS`].
 /// More threads than cores never makes a product faster; a few more are
-/// allowed for machines whose reported parallelism is too low.
+/// allowed for machines whose reported parallelism is too low. On
+/// WebAssembly, which has no threads, it is 1.
 ///
 /// ```
 /// use backprop_tensor::threads;
@@ -70,6 +71,11 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// assert!((threads::MAX_THREADS_PER_CORE..=threads::MAX_THREADS).contains(&cap));
 /// ```
 pub fn max_threads() -> usize {
+    // WebAssembly (the web page's build) has no threads: every product runs
+    // on its caller, and no helper is ever spawned.
+    if cfg!(target_family = "wasm") {
+        return 1;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     cores
         .saturating_mul(MAX_THREADS_PER_CORE)
