@@ -36,17 +36,20 @@
 //! # Ok::<(), backprop_tensor::TensorError>(())
 //! ```
 
+pub(crate) use tuner::{key as tuning_key, timed as tuned};
+
 use crate::workspace::{Line, install_workspace, new_workspace};
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Products of fewer floating-point operations (`2·m·n·k`) than this run on
-/// the calling thread alone: handing work to another thread costs a few
-/// microseconds, about what 4 MFLOP take on one core. The MLP's
-/// `784 → 128` layer at batch 64 (12.8 MFLOP) is split; its `128 → 64` and
-/// `64 → 10` layers are not.
+/// The convolutions' grouping unit: groups of samples are sized to at least
+/// this many floating-point operations (`2·m·n·k`) per product, about what a
+/// core does in the few microseconds that handing work to another thread
+/// costs. (Matrix products no longer use a fixed threshold: between 1 and
+/// 128 MFLOP each shape is run on one thread or all, whichever measures
+/// faster on this machine; see `threads_tuner.rs`.)
 pub const PARALLEL_MIN_FLOPS: usize = 4 << 20;
 
 /// The most threads [`set_num_threads`] or `BACKPROP_NUM_THREADS` can ask
@@ -136,8 +139,11 @@ fn default_threads() -> usize {
 /// Chunk boundaries are multiples of `align` (so that two threads never
 /// write the same cache line, or so that a chunk holds whole samples); a
 /// length below `2 · min_chunk`, one thread, or a busy pool runs `f` once
-/// on the whole slices on the calling thread. Slices of different lengths
-/// are cut to the shortest. Nothing is allocated.
+/// on the whole slices on the calling thread. Above that, each call site
+/// and length runs on one thread or on all, whichever has measured faster
+/// here (a helper descheduled by a busy host makes two threads slower than
+/// one); the chunks' results are the same either way. Slices of different
+/// lengths are cut to the shortest. Nothing is allocated.
 ///
 /// ```
 /// use backprop_tensor::threads;
@@ -151,6 +157,7 @@ fn default_threads() -> usize {
 /// assert!(a.iter().all(|&x| x == 0.0));
 /// assert!(b.iter().enumerate().all(|(i, &x)| x == 1.0 + i as f32));
 /// ```
+#[track_caller]
 pub fn for_each_chunk_mut<T: Send, const N: usize>(
     slices: [&mut [T]; N],
     align: usize,
@@ -163,15 +170,27 @@ pub fn for_each_chunk_mut<T: Send, const N: usize>(
         return f(0, slices.map(|s| &mut s[..len]));
     };
     let ptrs = SendPtrs(slices.map(<[T]>::as_mut_ptr));
-    cut.run(threads, 0, &|lo, hi| {
-        // SAFETY: every slice holds at least `len` elements, and the ranges
-        // `lo..hi` of different chunks are disjoint, so no two threads ever
-        // hold the same element; the slices' borrows outlive `run`, which
-        // returns only when every chunk is done.
-        let chunks = ptrs
-            .get()
-            .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(lo), hi - lo) });
-        f(lo, chunks);
+    // The call site (its source location, a static) and the length.
+    let site = std::ptr::from_ref(std::panic::Location::caller()) as u64;
+    let key = tuner::key(site, &[len, align, std::mem::size_of::<T>()]);
+    tuner::timed(key, threads, |threads| {
+        if threads < 2 {
+            // SAFETY: as below, one chunk covering everything.
+            let whole = ptrs
+                .get()
+                .map(|p| unsafe { std::slice::from_raw_parts_mut(p, len) });
+            return f(0, whole);
+        }
+        cut.run(threads, 0, &|lo, hi| {
+            // SAFETY: every slice holds at least `len` elements, and the
+            // ranges `lo..hi` of different chunks are disjoint, so no two
+            // threads ever hold the same element; the slices' borrows
+            // outlive `run`, which returns only when every chunk is done.
+            let chunks = ptrs
+                .get()
+                .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(lo), hi - lo) });
+            f(lo, chunks);
+        });
     });
 }
 
@@ -559,6 +578,9 @@ fn spin_until(limit: Duration, done: impl Fn() -> bool) {
         }
     }
 }
+
+#[path = "threads_tuner.rs"]
+mod tuner;
 
 #[cfg(test)]
 #[path = "threads_tests.rs"]

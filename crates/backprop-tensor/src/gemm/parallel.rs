@@ -67,15 +67,40 @@ pub(super) unsafe fn parallel<T: Elem>(
     // A matrix-vector product (single-sample inference) is bound by reading
     // the matrix: two threads read half each, from their own caches.
     let big_gemv = g.n == 1 && g.m.saturating_mul(g.k) >= PARALLEL_MIN_GEMV;
-    let threads = if g.alpha == T::ZERO || (flops < crate::threads::PARALLEL_MIN_FLOPS && !big_gemv)
-    {
-        1
-    } else {
-        crate::threads::num_threads()
-    };
-    // SAFETY: the caller's contract.
-    unsafe { parallel_with(g, on_thread, pack_a, threads) }
+    if g.alpha == T::ZERO || (flops < TUNED_MIN_FLOPS && !big_gemv) {
+        // SAFETY: the caller's contract.
+        return unsafe { on_thread(g) };
+    }
+    let threads = crate::threads::num_threads();
+    if flops >= ALWAYS_PARALLEL_FLOPS {
+        // SAFETY: the caller's contract.
+        return unsafe { parallel_with(g, on_thread, pack_a, threads) };
+    }
+    // In between, one thread or all: whichever has been faster for this
+    // shape (measured, see `threads::tuned`); the result is the same.
+    let layout = [
+        g.m,
+        g.n,
+        g.k,
+        usize::from(g.rsa == 1),
+        usize::from(g.rsb == 1),
+        usize::from(g.rsc == 1),
+    ];
+    let key = crate::threads::tuning_key(std::mem::size_of::<T>() as u64, &layout);
+    crate::threads::tuned(key, threads, |t| {
+        // SAFETY: the caller's contract.
+        unsafe { parallel_with(g, on_thread, pack_a, t) }
+    });
 }
+
+/// Products of fewer FLOPs than this always run on their caller: a few
+/// microseconds of work, less than handing half of it over costs.
+const TUNED_MIN_FLOPS: usize = 1 << 20;
+
+/// Products of at least this many FLOPs (a millisecond or more on one
+/// core) always use the threads: each thread's share is long next to any
+/// wait, and the slices bound how long a late helper can hold the caller.
+const ALWAYS_PARALLEL_FLOPS: usize = 128 << 20;
 
 /// [`parallel`] on at most `threads` threads, whatever the product's size.
 ///
@@ -111,7 +136,9 @@ pub(super) unsafe fn parallel_with<T: Elem>(
         (cut.largest(), g.n)
     };
     let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
-    reserve_workspace(lines);
+    // The caller's own buffers fit the whole product, so that running it on
+    // one thread later (the tuner's other choice) allocates nothing either.
+    reserve_workspace(workspace_bound(g.m, g.k, g.n, std::mem::size_of::<T>()));
     // Slices of columns all need the whole of A: packed once here, not once
     // per slice (the same packing, so the same result), when it is one block
     // of rows (`pack_whole_a` decides; no buffer is taken when it cannot).
