@@ -12,16 +12,18 @@ export function range(data) {
 }
 
 /**
- * Draws matrix m = {rows, cols, data} into `canvas`, resizing it
- * to fit within maxW × maxH with square cells (several entries per pixel
- * when the matrix is larger than the box). `data` is column-major, as the
- * engine hands it over (one column per sample): entry (i, j) is data[j*rows + i].
+ * Draws matrix m = {rows, cols, data} into `canvas`, resizing it to fit
+ * within maxW × maxH (several entries per pixel when the matrix is larger
+ * than the box; cells of a narrow or flat matrix are stretched up to 40 px).
+ * `data` is column-major, as the engine hands it over (one column per
+ * sample): entry (i, j) is data[j*rows + i]. The colour's strength is
+ * √(|x| / max |x|), so that small entries beside a few large ones still show.
  */
 export function drawHeatmap(canvas, m, maxW = 240, maxH = 150) {
   const { rows, cols, data } = m;
-  const cell = Math.min(maxW / cols, maxH / rows, 14);
-  canvas.width = Math.max(1, Math.round(cols * cell));
-  canvas.height = Math.max(1, Math.round(rows * cell));
+  const cw = Math.min(maxW / cols, 40), ch = Math.min(maxH / rows, 40);
+  canvas.width = Math.max(1, Math.round(cols * cw));
+  canvas.height = Math.max(1, Math.round(rows * ch));
   const { abs } = range(data);
   const off = document.createElement('canvas');
   off.width = cols; off.height = rows;
@@ -29,14 +31,15 @@ export function drawHeatmap(canvas, m, maxW = 240, maxH = 150) {
   const img = oc.createImageData(cols, rows);
   for (let j = 0; j < cols; j++) {
     for (let i = 0; i < rows; i++) {
-      const [r, g, b] = diverging(abs > 0 ? data[j * rows + i] / abs : 0);
+      const t = abs > 0 ? data[j * rows + i] / abs : 0;
+      const [r, g, b] = diverging(Math.sign(t) * Math.sqrt(Math.abs(t)));
       const k = 4 * (i * cols + j);
       img.data[k] = r; img.data[k + 1] = g; img.data[k + 2] = b; img.data[k + 3] = 255;
     }
   }
   oc.putImageData(img, 0, 0);
   const ctx = canvas.getContext('2d');
-  ctx.imageSmoothingEnabled = cell < 1;
+  ctx.imageSmoothingEnabled = cw < 1 || ch < 1;
   ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
 }
 
