@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 /// The built example `name`: the test binary is
 /// `target/<profile>/deps/<test>-…`, the example
 /// `target/<profile>/examples/<name>`. Fails when it is missing or older than
-/// its source (`cargo test --test broken_pipe` alone does not build examples).
+/// any of its sources (`cargo test --test broken_pipe` alone does not build
+/// examples): `examples/<name>.rs`, `examples/support/`, the facade's `src/`
+/// and the sources of the crates it depends on ([`SOURCES`]), by the newest
+/// modification time among them.
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let profile_dir = exe
@@ -26,12 +29,16 @@ pub fn example(name: &str) -> PathBuf {
                 path.display()
             )
         });
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(format!("{name}.rs"));
-    let edited = std::fs::metadata(&source)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let own = root.join("examples").join(format!("{name}.rs"));
+    let edited = std::fs::metadata(&own)
         .and_then(|m| m.modified())
-        .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+        .unwrap_or_else(|e| panic!("{}: {e}", own.display()));
+    let mut newest = (edited, own);
+    for dir in SOURCES {
+        newest_in(&root.join(dir), &mut newest);
+    }
+    let (edited, source) = newest;
     assert!(
         built >= edited,
         "example binary {} is older than {}; rebuild it (`cargo test` builds the examples)",
@@ -39,6 +46,41 @@ pub fn example(name: &str) -> PathBuf {
         source.display()
     );
     path
+}
+
+/// The folders, below the repository's root, whose files every example is
+/// built from besides its own `examples/<name>.rs`: the examples' shared
+/// modules, the facade and the crates it depends on.
+const SOURCES: [&str; 10] = [
+    "examples/support",
+    "src",
+    "crates/backprop-tensor/src",
+    "crates/backprop-activations/src",
+    "crates/backprop-losses/src",
+    "crates/backprop-layers/src",
+    "crates/backprop-optim/src",
+    "crates/backprop-data/src",
+    "crates/backprop-io/src",
+    "crates/backprop-train/src",
+];
+
+/// Raises `newest` to the latest modification time of a file below `dir`
+/// (recursively), with that file; a folder that cannot be read is passed
+/// over.
+fn newest_in(dir: &Path, newest: &mut (std::time::SystemTime, PathBuf)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            newest_in(&entry.path(), newest);
+        } else if let Ok(t) = meta.modified()
+            && t > newest.0
+        {
+            *newest = (t, entry.path());
+        }
+    }
 }
 
 /// A new empty directory under the system's temporary directory, unique to
