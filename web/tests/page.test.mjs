@@ -197,8 +197,12 @@ async function stroke(points) {
 test('a drawn "1" is classified as 1 by the shipped model', async (t) => {
   await page.click('#mode-mnist');
   await page.click('#mnist-shipped');
-  await page.waitForFunction(() => /^Loaded/.test(document.getElementById('mnist-status').textContent),
-    null, { timeout: 20000 });
+  await page.waitForFunction(() => {
+    const el = document.getElementById('mnist-status');
+    return /^Loaded/.test(el.textContent) || el.classList.contains('error');
+  }, null, { timeout: 20000 });
+  const status = await page.textContent('#mnist-status');
+  assert.match(status, /^Loaded the shipped model \(784 → 128 → 64 → 10\)/);
   // A slightly slanted vertical stroke, as a person writes a one.
   await stroke([[150, 40], [146, 100], [141, 170], [137, 240]]);
   await page.waitForFunction(() => window.backprop.mnist.probs !== null);
