@@ -25,10 +25,11 @@ use backprop_activations::ActivationKind;
 use backprop_io::{Architecture, read_state_dict};
 use backprop_layers::{Config, Mode, Sequential};
 use backprop_losses::{BinaryCrossEntropy, Loss, SoftmaxCrossEntropy, Target};
-use backprop_optim::{Adam, Optimizer, Sgd};
 use backprop_tensor::{DMatrix, Parameters, Scalar};
 use safetensors::SafeTensors;
-use support::{Fixture, Report, fixture, noise_mask, params, rel, rel_kept};
+use support::{
+    Fixture, Report, adam_keep, fixture, optimizers, params, rel, rel_kept, three_steps,
+};
 
 fn max_abs<T: Scalar>(m: &DMatrix<T>) -> f64 {
     m.iter().map(|v| v.as_f64().abs()).fold(0.0, f64::max)
@@ -222,20 +223,11 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
     }
 
     // Three steps of each optimizer on the same batch.
-    let optimizers: [(&str, Box<dyn Optimizer<T>>, f64); 2] = [
-        ("adam", Box::new(Adam::new()), 1e-3),
-        ("sgd", Box::new(Sgd::momentum(0.9)), 0.01),
-    ];
-    for (opt_name, mut opt, lr) in optimizers {
+    for (opt_name, mut opt, lr) in optimizers::<T>() {
         let mut net = load();
         let before = params(&net);
-        for _ in 0..3 {
-            let out = net.forward(&x, case.mode()).unwrap();
-            loss.loss_and_gradient(out, target, &mut grad).unwrap();
-            net.zero_grad();
-            net.backward(&x, &grad).unwrap();
-            opt.step(lr, &mut net).unwrap();
-        }
+        let mode = case.mode();
+        three_steps(&mut net, &x, mode, &*loss, target, &mut *opt, lr, &mut grad);
         for ((name, w, _), (_, w0, _)) in params(&net).into_iter().zip(before) {
             if structural_zero(&name) && opt_name == "adam" {
                 continue;
@@ -243,29 +235,8 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, report: &mut Report) {
             let delta_torch = fx.matrix::<T>(&format!("{c}.{opt_name}.{name}"), false);
             let w_torch = &w0 + &delta_torch;
             let delta = &w - &w0;
-            // Adam's step is about lr·g/(|g| + ε): at g = 0 its derivative is
-            // lr/ε = 1e5, so an entry whose gradient is at the rounding floor
-            // (where two correct summation orders differ in sign or size) may
-            // move by up to lr differently. Such entries are left out of the
-            // relative measure, counted, and only checked to move by at most
-            // two steps' worth of difference per step.
-            let keep = if opt_name == "adam" {
-                noise_mask(&fx.matrix::<T>(&format!("{c}.grad.{name}"), false))
-            } else {
-                vec![true; delta.len()]
-            };
-            for (i, k) in keep.iter().enumerate() {
-                if !k {
-                    let d = (delta[i].as_f64() - delta_torch[i].as_f64()).abs();
-                    assert!(
-                        d <= 6.0 * lr,
-                        "{c} {opt_name} {name}[{i}]: moved {d:e} apart"
-                    );
-                    report
-                        .excluded
-                        .push(format!("{c} {opt_name} {name}[{i}] (|Δ diff| {d:.2e})"));
-                }
-            }
+            // Adam's entries at the gradient's rounding floor: see adam_keep.
+            let keep = adam_keep(fx, c, opt_name, &name, &delta, &delta_torch, lr, report);
             report.add(
                 format!("{c} {opt_name}_weights {name}"),
                 rel_kept(&w, &w_torch, &keep),

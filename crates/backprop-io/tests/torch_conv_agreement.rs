@@ -28,10 +28,11 @@ mod support;
 use backprop_io::{Architecture, model_to_bytes, read_state_dict};
 use backprop_layers::{Config, Conv2dConfig, Mode, PoolWindow, Sequential};
 use backprop_losses::{Loss, SoftmaxCrossEntropy, Target};
-use backprop_optim::{Adam, Optimizer, Sgd};
 use backprop_tensor::{DMatrix, Parameters, Scalar};
 use safetensors::SafeTensors;
-use support::{Fixture, Report, fixture, noise_mask, params, rel, rel_kept};
+use support::{
+    Fixture, Report, adam_keep, fixture, optimizers, params, rel, rel_kept, three_steps,
+};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Case {
@@ -232,42 +233,17 @@ fn run_case<T: Scalar>(fx: &Fixture<'_>, case: Case, tol: f64, report: &mut Repo
     }
 
     // Three steps of each optimizer on the same batch.
-    let optimizers: [(&str, Box<dyn Optimizer<T>>, f64); 2] = [
-        ("adam", Box::new(Adam::new()), 1e-3),
-        ("sgd", Box::new(Sgd::momentum(0.9)), 0.01),
-    ];
-    for (opt_name, mut opt, lr) in optimizers {
+    for (opt_name, mut opt, lr) in optimizers::<T>() {
         let mut net = load();
         let before = params(&net);
-        for _ in 0..3 {
-            let out = net.forward(&x, case.mode()).unwrap();
-            loss.loss_and_gradient(out, target, &mut grad).unwrap();
-            net.zero_grad();
-            net.backward(&x, &grad).unwrap();
-            opt.step(lr, &mut net).unwrap();
-        }
+        let mode = case.mode();
+        three_steps(&mut net, &x, mode, &loss, target, &mut *opt, lr, &mut grad);
         for ((name, w, _), (_, w0, _)) in params(&net).into_iter().zip(before) {
             let delta_torch = fx.matrix::<T>(&format!("{c}.{opt_name}.{name}"), false);
             let w_torch = &w0 + &delta_torch;
             let delta = &w - &w0;
-            // Adam turns a gradient at the rounding floor into a step of up
-            // to lr (torch_agreement.rs explains it): such entries are left
-            // out of the relative measure and checked to stay within 6·lr.
-            let keep = if opt_name == "adam" {
-                noise_mask(&fx.matrix::<T>(&format!("{c}.grad.{name}"), false))
-            } else {
-                vec![true; delta.len()]
-            };
-            for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
-                let d = (delta[i].as_f64() - delta_torch[i].as_f64()).abs();
-                assert!(
-                    d <= 6.0 * lr,
-                    "{c} {opt_name} {name}[{i}]: moved {d:e} apart"
-                );
-                report
-                    .excluded
-                    .push(format!("{c} {opt_name} {name}[{i}] (|Δ diff| {d:.2e})"));
-            }
+            // Adam's entries at the gradient's rounding floor: see adam_keep.
+            let keep = adam_keep(fx, c, opt_name, &name, &delta, &delta_torch, lr, report);
             report.add(
                 format!("{c} {opt_name}_weights {name}"),
                 rel_kept(&w, &w_torch, &keep),

@@ -1,11 +1,13 @@
 //! What the two PyTorch agreement tests (`torch_agreement.rs`,
 //! `torch_conv_agreement.rs`) share: reading a gzipped safetensors fixture,
 //! its tensors as matrices in this library's layout, the relative measure,
-//! Adam's rounding-floor mask, and the report that prints and checks the
-//! measured rows.
+//! the optimizers' three steps, Adam's rounding-floor mask, and the report
+//! that prints and checks the measured rows.
 
-use backprop_layers::Sequential;
-use backprop_tensor::{DMatrix, Scalar};
+use backprop_layers::{Mode, Sequential};
+use backprop_losses::{Loss, Target};
+use backprop_optim::{Adam, Optimizer, Sgd};
+use backprop_tensor::{DMatrix, Parameters, Scalar};
 use safetensors::SafeTensors;
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::BTreeMap;
@@ -126,6 +128,73 @@ pub fn params<T: Scalar>(net: &Sequential<T>) -> Vec<(String, DMatrix<T>, DMatri
     let mut out = Vec::new();
     net.visit_params(&mut |p| out.push((p.name().to_string(), p.value.clone(), p.grad.clone())));
     out
+}
+
+/// The optimizers both tests take three steps of, with their learning
+/// rates: Adam at 1e-3 and SGD with momentum 0.9 at 0.01.
+pub fn optimizers<T: Scalar>() -> [(&'static str, Box<dyn Optimizer<T>>, f64); 2] {
+    [
+        ("adam", Box::new(Adam::new()), 1e-3),
+        ("sgd", Box::new(Sgd::momentum(0.9)), 0.01),
+    ]
+}
+
+/// Three steps of `opt` at `lr` on the same batch `x` (forward in `mode`,
+/// `loss` against `target`, backward), `grad` the loss gradient's buffer.
+#[allow(clippy::too_many_arguments)]
+pub fn three_steps<T: Scalar>(
+    net: &mut Sequential<T>,
+    x: &DMatrix<T>,
+    mode: Mode,
+    loss: &dyn Loss<T>,
+    target: Target<'_, T>,
+    opt: &mut dyn Optimizer<T>,
+    lr: f64,
+    grad: &mut DMatrix<T>,
+) {
+    for _ in 0..3 {
+        let out = net.forward(x, mode).unwrap();
+        loss.loss_and_gradient(out, target, grad).unwrap();
+        net.zero_grad();
+        net.backward(x, grad).unwrap();
+        opt.step(lr, net).unwrap();
+    }
+}
+
+/// The entries of parameter `name`'s update (`delta`, PyTorch's
+/// `delta_torch`) kept in the relative measure. Adam's step is about
+/// `lr·g/(|g| + ε)`: at g = 0 its derivative is lr/ε = 1e5, so an entry
+/// whose gradient is at the rounding floor (where two correct summation
+/// orders differ in sign or size) may move by up to lr differently. For
+/// Adam such entries ([`noise_mask`] of PyTorch's gradient `{c}.grad.{name}`)
+/// are left out, counted in `report`, and checked to move by at most two
+/// steps' worth of difference per step (6·lr); SGD keeps every entry.
+#[allow(clippy::too_many_arguments)]
+pub fn adam_keep<T: Scalar>(
+    fx: &Fixture<'_>,
+    c: &str,
+    opt_name: &str,
+    name: &str,
+    delta: &DMatrix<T>,
+    delta_torch: &DMatrix<T>,
+    lr: f64,
+    report: &mut Report,
+) -> Vec<bool> {
+    if opt_name != "adam" {
+        return vec![true; delta.len()];
+    }
+    let keep = noise_mask(&fx.matrix::<T>(&format!("{c}.grad.{name}"), false));
+    for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
+        let d = (delta[i].as_f64() - delta_torch[i].as_f64()).abs();
+        assert!(
+            d <= 6.0 * lr,
+            "{c} {opt_name} {name}[{i}]: moved {d:e} apart"
+        );
+        report
+            .excluded
+            .push(format!("{c} {opt_name} {name}[{i}] (|Δ diff| {d:.2e})"));
+    }
+    keep
 }
 
 /// The measured rows of one dtype's run, checked together at the end.
