@@ -70,6 +70,7 @@ export class PlaygroundView {
       const nc = networkConfig(this.data.features ?? 2, this.data.classes ?? dc.classes);
       this.setPlayground(new this.engine.Playground(JSON.stringify(nc)), nc.layers, nc.loss);
     } catch (e) {
+      if (this.pg && has(this.pg, 'free')) this.pg.free();
       this.pg = null;
       this.error(errorText(e));
       this.render(true);

@@ -88,6 +88,30 @@ test('the inspector shows Z, A, dZ, dW, db of the chosen layer with their shapes
   await screenshot(await page.$('#inspector'), 'inspector.png');
 });
 
+test('bad settings are refused with a message naming what was expected and found', async () => {
+  const refuse = async (id, value) => {
+    await page.evaluate(([i, v]) => {
+      document.getElementById(i).value = v;
+      window.backprop.playground.rebuild();
+    }, [id, value]);
+    return page.textContent('#config-error');
+  };
+  assert.equal(await refuse('hidden', '64, x'),
+    'Hidden layers: entry 2 is "x"; expected a positive whole number (widths separated by commas, such as 64,64).');
+  assert.equal(await refuse('hidden', '64,0'),
+    'Hidden layers: entry 2 is "0"; expected a positive whole number (widths separated by commas, such as 64,64).');
+  await page.fill('#hidden', '64,64');
+  assert.equal(await refuse('batch', '0'), 'Batch: expected a whole number at least 1, found "0".');
+  assert.equal(await page.evaluate(() => window.backprop.playground.pg), null, 'no network from bad settings');
+  assert.equal(await refuse('batch', '32'), '', 'good settings clear the message');
+  // Wide layers are not capped: 300 units train and are drawn (20 of them).
+  assert.equal(await refuse('hidden', '300'), '');
+  await page.click('#step');
+  assert.deepEqual(await page.evaluate(() => window.backprop.playground.state().sizes), [2, 300, 3]);
+  await page.fill('#hidden', '64,64');
+  await page.evaluate(() => window.backprop.playground.rebuild());
+});
+
 /**
  * The first step of a tiny network, natively: `cargo run --example step_dw`
  * in the repository (BACKPROP_ROOT, or web/'s parent).
