@@ -218,6 +218,24 @@ async function stroke(points) {
   await page.mouse.up();
 }
 
+test('MNIST mode trains the tutorial\'s network on the shipped subset', async (t) => {
+  await page.click('#mode-mnist');
+  const start = Date.now();
+  await page.click('#mnist-train');
+  // The metrics are evaluated at the end of each epoch (157 steps of 64 of the 10,000 images).
+  await page.waitForFunction(() => document.getElementById('mnist-test-acc').textContent !== '–' ||
+    document.getElementById('mnist-status').classList.contains('error'), null, { timeout: 60000 });
+  const seconds = (Date.now() - start) / 1000;
+  await page.click('#mnist-stop');
+  const m = await page.evaluate(() => window.backprop.mnist.metrics);
+  assert.ok(m, await page.textContent('#mnist-status'));
+  t.diagnostic(`epoch 1 in ${seconds.toFixed(1)} s (with loading the subset): train accuracy ` +
+    `${m.train_acc.toFixed(4)}, test ${m.test_acc.toFixed(4)} on 1,000 images`);
+  assert.equal(m.step, 157);
+  assert.ok(m.test_acc >= 0.85, `test accuracy ${m.test_acc} after one epoch`);
+  assert.equal(await page.textContent('#mnist-test-acc'), m.test_acc.toFixed(4));
+});
+
 test('a drawn "1" is classified as 1 by the shipped model', async (t) => {
   await page.click('#mode-mnist');
   await page.click('#mnist-shipped');
