@@ -2,6 +2,9 @@
 // by playwright-core from web/tests/node_modules) and prints its result as
 // one JSON line. Build first (web/build.sh). Usage:
 //   node web/engine/bench/bench.mjs [epochs]
+//   node web/engine/bench/bench.mjs step '<{playground, dataset} JSON>'
+// The second runs step.html: one step's Z, dW, db in wasm (compare.mjs
+// compares them with the native step_dw example's).
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +15,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const web = path.resolve(here, '../..');
 const require = createRequire(path.join(web, 'tests', 'package.json'));
 const { chromium } = require('playwright-core');
-const epochs = Number(process.argv[2] || 3);
+const stepMode = process.argv[2] === 'step';
+const epochs = stepMode ? 0 : Number(process.argv[2] || 3);
+const url = stepMode
+  ? `engine/bench/step.html?config=${encodeURIComponent(process.argv[3] || '{}')}`
+  : `engine/bench/bench.html?epochs=${epochs}`;
+const key = stepMode ? 'stepResult' : 'benchResult';
 
 const port = await new Promise((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -36,9 +44,9 @@ try {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error('console:', m.text()); });
-  await page.goto(`http://127.0.0.1:${port}/engine/bench/bench.html?epochs=${epochs}`);
-  await page.waitForFunction(() => window.benchResult !== undefined, null, { timeout: 600_000 });
-  const result = await page.evaluate(() => window.benchResult);
+  await page.goto(`http://127.0.0.1:${port}/${url}`);
+  await page.waitForFunction((k) => window[k] !== undefined, key, { timeout: 600_000 });
+  const result = await page.evaluate((k) => window[k], key);
   console.log(JSON.stringify(result));
   if (result.error) process.exitCode = 1;
 } finally {
