@@ -11,6 +11,7 @@
 //! [`data`]: data
 //! [`train`]: train
 //! [`io`]: io
+//! [`onnx`]: onnx
 #![doc = include_str!("README.md")]
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub use backprop_data as data;
 pub use backprop_io as io;
 pub use backprop_layers as layers;
 pub use backprop_losses as losses;
+pub use backprop_onnx as onnx;
 pub use backprop_optim as optim;
 pub use backprop_tensor as tensor;
 pub use backprop_train as train;
