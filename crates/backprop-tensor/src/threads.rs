@@ -44,12 +44,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// The convolutions' grouping unit: groups of samples are sized to at least
-/// this many floating-point operations (`2·m·n·k`) per product, about what a
-/// core does in the few microseconds that handing work to another thread
-/// costs. (Matrix products no longer use a fixed threshold: between 1 and
-/// 128 MFLOP each shape is run on one thread or all, whichever measures
-/// faster on this machine; see `threads_tuner.rs`.)
+/// Products of fewer floating-point operations (`2·m·n·k`) than this run on
+/// the calling thread alone: handing work to another thread costs a few
+/// microseconds, about what 4 MFLOP take on one core. From there to 128
+/// MFLOP each shape runs on one thread or on all, whichever has measured
+/// faster on this machine (see `threads_tuner.rs`); the convolutions size
+/// their groups of samples by it.
 pub const PARALLEL_MIN_FLOPS: usize = 4 << 20;
 
 /// The most threads [`set_num_threads`] or `BACKPROP_NUM_THREADS` can ask

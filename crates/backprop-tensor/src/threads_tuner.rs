@@ -5,13 +5,17 @@
 //! product (its size, its shape, what it packs) and on the machine at that
 //! moment: on a shared host a helper may be descheduled for milliseconds,
 //! and two threads then take longer than one. So the calling thread keeps,
-//! for every call site and shape it meets (a small table, no allocation),
-//! the running time of both choices and takes the faster:
+//! in a small table (no allocation), the running time of both choices for
+//! every call site and shape it meets (matrix products of 4 to 128 MFLOP,
+//! large matrix-vector products, `for_each_chunk_mut`) and takes the
+//! faster:
 //!
 //! - the first call of a shape always uses the threads (so that every
 //!   buffer the helpers need is allocated then, not later);
 //! - the next [`EXPLORE`] calls alternate one thread and all threads;
-//! - after that the lower running average wins, and every
+//! - after that the lower running average wins (one thread only when it is
+//!   [`ONE_THREAD_MARGIN`] times faster: under contention a process's
+//!   threads also win it a larger share of the cores), and every
 //!   [`REPROBE`]-th call tries the other choice again, so that a decision
 //!   follows the machine when it gets busier or quieter.
 //!
@@ -28,6 +32,9 @@ use std::time::Instant;
 const EXPLORE: u32 = 8;
 /// Once decided, one call in this many tries the other choice.
 const REPROBE: u32 = 32;
+/// One thread is chosen only when its average is below the threaded
+/// average divided by this.
+const ONE_THREAD_MARGIN: f32 = 1.15;
 /// Slots in each thread's table (direct-mapped by the key's hash).
 const SLOTS: usize = 128;
 
@@ -86,7 +93,9 @@ pub(crate) fn timed(key: u64, threads: usize, f: impl FnOnce(usize)) {
             if calls <= EXPLORE {
                 return (calls % 2 == 0, true);
             }
-            let best_many = slot.avg[1] <= slot.avg[0];
+            // All threads unless one is clearly faster: one thread takes
+            // only one core's share of a busy machine.
+            let best_many = slot.avg[1] <= slot.avg[0] * ONE_THREAD_MARGIN;
             let probe = calls % REPROBE == 0;
             (best_many != probe, true)
         })

@@ -93,9 +93,12 @@ pub(super) unsafe fn parallel<T: Elem>(
     });
 }
 
-/// Products of fewer FLOPs than this always run on their caller: a few
-/// microseconds of work, less than handing half of it over costs.
-const TUNED_MIN_FLOPS: usize = 1 << 20;
+/// Products of fewer FLOPs than this always run on their caller: handing
+/// work to another thread costs a few microseconds, about what 4 MFLOP take
+/// on one core (the MLP's `784 → 128` layer at batch 64, 12.8 MFLOP, is
+/// tuned; its `128 → 64` and `64 → 10` layers are not). Measured on a busy
+/// machine, tuning smaller products too only added waits for helpers.
+const TUNED_MIN_FLOPS: usize = crate::threads::PARALLEL_MIN_FLOPS;
 
 /// Products of at least this many FLOPs (a millisecond or more on one
 /// core) always use the threads: each thread's share is long next to any
