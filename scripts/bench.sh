@@ -9,6 +9,7 @@
 #                                    # accuracy on MNIST and Fashion-MNIST (slow)
 #   GROWTH=0 scripts/bench.sh        # without the growth table (784-h-h-10)
 #   GROWTH_ONLY=1 scripts/bench.sh   # only the growth table
+#   BUILD=0 scripts/bench.sh         # skip `cargo build` (examples built beforehand)
 #
 # The growth table trains 784-h-h-10 for h in 128, 512, 2048 at batch 64, 256
 # and 1024, ours (examples/mnist --hidden h,h) against PyTorch
@@ -59,8 +60,12 @@ record() { # impl kind batch json-line
     printf '{"impl":"%s","kind":"%s","batch":%s,"result":%s}\n' "$1" "$2" "$3" "$4" >> "$OUT/runs.jsonl"
 }
 
-note "== building backprop (release)"
-cargo build --release --example mnist --example cnn --example predict --example fma_peak >&2
+if [ "${BUILD:-1}" = 1 ]; then
+    note "== building backprop (release)"
+    cargo build --release --example mnist --example cnn --example predict --example fma_peak >&2
+else
+    note "== BUILD=0: using the examples already built in $BIN"
+fi
 
 note "== machine"
 { lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | sed 's/Flags:.*\(avx512f\).*/Flags: ... avx512f .../'; uptime; } > "$OUT/machine.txt" 2>&1 || true
