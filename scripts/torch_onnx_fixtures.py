@@ -50,12 +50,21 @@ The networks (what each exercises in the importer):
              followed by Add, as Keras/TF converters write dense layers
 
 All the files together are about 1 MB.
+
+    /tmp/peers-venv/bin/python scripts/torch_onnx_fixtures.py --fuzz-seeds
+
+writes instead tiny versions of the same networks (untrained, inputs of
+4 features or 1x8x8 pixels, a few hundred bytes each) into
+fuzz/corpus/onnx_import/ as torch-<net>_<exporter>.onnx: seeds for the
+importer's fuzz target (scripts/fuzz.sh), beside the files our own
+exporter writes there (fuzz/corpus-gen).
 """
 
 import gzip
 import json
 import os
 import struct
+import sys
 import warnings
 
 import numpy as np
@@ -120,6 +129,43 @@ def networks():
     ]
 
 
+def tiny_networks():
+    """(name, opset, constructor, example input) for the fuzz seeds."""
+    flat = torch.zeros(2, 4)
+    image = torch.zeros(2, 1, 8, 8)
+    return [
+        ("mlp", 17, lambda: nn.Sequential(
+            nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)), flat),
+        ("acts", 17, lambda: nn.Sequential(
+            nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Sigmoid(), nn.Linear(3, 3), nn.Tanh(),
+            nn.Linear(3, 3), nn.LeakyReLU(0.1), nn.Linear(3, 3), nn.ELU(0.5), nn.Linear(3, 3),
+            nn.Softplus(), nn.Dropout(0.5), nn.Linear(3, 2), nn.Softmax(dim=1)), flat),
+        ("gelu", 20, lambda: nn.Sequential(
+            nn.Linear(4, 3), nn.GELU(approximate="tanh"), nn.Linear(3, 2)), flat),
+        ("cnn", 17, lambda: nn.Sequential(
+            nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3),
+            nn.AvgPool2d(2), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(2, 2)), image),
+        ("matmul", 17, lambda: nn.Sequential(
+            nn.Flatten(), MatMulDense(4, 3), nn.ReLU(), MatMulDense(3, 2)), flat),
+    ]
+
+
+def fuzz_seeds():
+    import onnx
+
+    out = os.path.join(ROOT, "fuzz", "corpus", "onnx_import")
+    os.makedirs(out, exist_ok=True)
+    for name, opset, make, example in tiny_networks():
+        torch.manual_seed(SEED)
+        net = make().eval()
+        for exporter in ["legacy", "dynamo"]:
+            path = os.path.join(out, f"torch-{name}_{exporter}.onnx")
+            export(net, path, opset, exporter == "dynamo", example)
+            model = onnx.load(path)
+            ops = " ".join(n.op_type for n in model.graph.node)
+            print(f"{path}: {os.path.getsize(path)} bytes, opset {model.opset_import[0].version}: {ops}")
+
+
 def train(net, x_train, y_train, softmax_out):
     """STEPS Adam steps on shuffled batches; a network that ends in Softmax
     is trained on the log of its probabilities."""
@@ -141,8 +187,9 @@ def train(net, x_train, y_train, softmax_out):
     return float(loss)
 
 
-def export(net, path, opset, dynamo):
-    example = torch.zeros(2, 1, 28, 28)
+def export(net, path, opset, dynamo, example=None):
+    if example is None:
+        example = torch.zeros(2, 1, 28, 28)
     if dynamo:
         torch.onnx.export(
             net, (example,), path, input_names=["input"], output_names=["output"],
@@ -160,6 +207,10 @@ def main():
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
+    if sys.argv[1:] == ["--fuzz-seeds"]:
+        return fuzz_seeds()
+    if sys.argv[1:]:
+        sys.exit("usage: torch_onnx_fixtures.py [--fuzz-seeds]")
     os.makedirs(OUT, exist_ok=True)
     xtr = read_idx("train-images-idx3-ubyte.gz")
     ytr = read_idx("train-labels-idx1-ubyte.gz")
