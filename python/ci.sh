@@ -3,7 +3,7 @@
 # Formats and lints the PyO3 crate (it is outside the root workspace), builds
 # the wheel in release with maturin, installs it in a fresh venv with numpy,
 # scikit-learn, pytest, safetensors, pandas (so check_estimator runs its
-# pandas checks) and ray, and runs python/tests.
+# pandas checks), ray and onnxruntime, and runs python/tests.
 #
 # Environment: PYTHON (default python3), BACKPROP_PY_VENV (default
 # target/python-venv), CARGO_TARGET_DIR (default target/python).
@@ -23,7 +23,7 @@ if [ ! -x "$venv/bin/python" ]; then
     "$py" -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "maturin>=1.5,<2" numpy scikit-learn pytest safetensors pandas ray
+    "maturin>=1.5,<2" numpy scikit-learn pytest safetensors pandas ray onnxruntime
 
 echo "== python: maturin build --release"
 wheels="$CARGO_TARGET_DIR/wheels"

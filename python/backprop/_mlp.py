@@ -277,6 +277,14 @@ class _BaseMLP(BaseEstimator):
         self._set_info(pixels=pixels)
         self.net_.save(str(path))
 
+    def export_onnx(self, path):
+        """Writes the fitted network as an ONNX model (input ``"input"``:
+        samples × features; output ``"output"``: the logits for the
+        classifier, the values for the regressor), for onnxruntime and other
+        ONNX runtimes."""
+        check_is_fitted(self, "net_")
+        self.net_.export_onnx(str(path))
+
     @classmethod
     def load(cls, path, dtype=None):
         """Reads an estimator saved with :meth:`save` (or any backprop model

@@ -189,6 +189,11 @@ class Sequential:
         """Writes backprop's model file (read by Rust and PyTorch)."""
         self._net.save(str(path))
 
+    def export_onnx(self, path):
+        """Writes the network as an ONNX model (input ``"input"``: batch ×
+        the input shape; output ``"output"``)."""
+        self._net.export_onnx(str(path))
+
     @classmethod
     def load(cls, path, dtype="float32"):
         """Reads a backprop model file (any network backprop saved)."""

@@ -424,6 +424,15 @@ impl Net {
         typed!(&*g, t, _T => backprop_io::save_model(&t.net, &path).map_err(value_error))
     }
 
+    /// Writes the network as an ONNX model at `path` (atomically), with
+    /// backprop-onnx's default names: input `"input"` (batch × the input
+    /// shape), output `"output"`.
+    fn export_onnx(&self, path: std::path::PathBuf) -> PyResult<()> {
+        let g = self.lock()?;
+        let options = backprop_onnx::ExportOptions::default();
+        typed!(&*g, t, _T => backprop_onnx::export(&t.net, &path, &options).map_err(value_error))
+    }
+
     /// A network read from model-file bytes, in `dtype`.
     #[staticmethod]
     #[pyo3(signature = (data, dtype = "float32"))]

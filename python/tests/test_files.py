@@ -41,7 +41,7 @@ def test_backprop_io_reads_the_file_as_a_model(fitted, tmp_path):
 
 
 def test_safetensors_reads_pytorch_layout(fitted, tmp_path):
-    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    import safetensors.numpy as safetensors_numpy
     clf, X = fitted
     path = tmp_path / "clf.safetensors"
     clf.save(path)
@@ -81,3 +81,26 @@ def test_load_errors(tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(ValueError):
         MLPClassifier.load(bad)
+
+
+def test_onnx_export_runs_in_onnxruntime(fitted, tmp_path):
+    import onnxruntime as ort
+    clf, X = fitted
+    path = tmp_path / "clf.onnx"
+    clf.export_onnx(path)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (logits,) = sess.run(None, {sess.get_inputs()[0].name: X})
+    np.testing.assert_allclose(logits, clf.net_.forward(X), rtol=1e-5, atol=1e-5)
+
+
+def test_onnx_export_of_a_cnn(tmp_path):
+    import onnxruntime as ort
+    from backprop import Sequential, layers as L
+    net = Sequential((1, 8, 8), [L.Conv2d(3, 3, padding=1), L.ReLU(), L.MaxPool2d(2),
+                                 L.Flatten(), L.Dense(4)], seed=1)
+    X = np.random.RandomState(0).normal(size=(5, 1, 8, 8)).astype(np.float32)
+    path = tmp_path / "cnn.onnx"
+    net.export_onnx(path)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (out,) = sess.run(None, {sess.get_inputs()[0].name: X})
+    np.testing.assert_allclose(out.reshape(5, -1), net.forward(X), rtol=1e-5, atol=1e-5)
