@@ -14,8 +14,11 @@ from backprop import MLPClassifier
 
 CHILD = textwrap.dedent(
     """
-    import sys, numpy as np
+    import signal, sys, numpy as np
     from backprop import MLPClassifier
+    # Python's own Ctrl-C handler, as in any interactive session: a parent
+    # that ignores SIGINT (Ray's driver can) would otherwise pass SIG_IGN on.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(20000, 20)).astype(np.float32)
     y = rng.randint(0, 5, size=20000)
