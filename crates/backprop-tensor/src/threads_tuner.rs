@@ -19,6 +19,10 @@
 //!   [`REPROBE`]-th call tries the other choice again, so that a decision
 //!   follows the machine when it gets busier or quieter.
 //!
+//! `BACKPROP_THREAD_TUNING=0` in the environment turns the measuring off:
+//! every such call then uses all threads, the rule before the tuner (read
+//! once, on the first call).
+//!
 //! The running averages are exponential (weight 1/8 per call), and one
 //! sample counts at most four times the current average, so a single
 //! preemption does not decide for many calls. Both choices compute every
@@ -26,6 +30,7 @@
 //! a result (bit-identical on any thread count, as before).
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 /// Calls after the first that alternate the two choices.
@@ -69,12 +74,30 @@ pub(crate) fn key(site: u64, parts: &[usize]) -> u64 {
     h | 1 // never 0, the empty slot's key
 }
 
+/// Whether the tuner measures (`BACKPROP_THREAD_TUNING` is not `0`), read
+/// once and cached.
+fn enabled() -> bool {
+    // 0: not yet read, 1: off, 2: on.
+    static STATE: AtomicU8 = AtomicU8::new(0);
+    match STATE.load(Ordering::Relaxed) {
+        0 => {
+            let on = std::env::var_os("BACKPROP_THREAD_TUNING").is_none_or(|v| v != "0");
+            STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
+            on
+        }
+        s => s == 2,
+    }
+}
+
 /// Runs `f(threads)` with either 1 or `threads`, whichever has been faster
 /// for `key` on this thread (see the module's documentation), and records
 /// how long it took. With `threads < 2` it simply runs `f(1)`.
 pub(crate) fn timed(key: u64, threads: usize, f: impl FnOnce(usize)) {
     if threads < 2 {
         return f(1);
+    }
+    if !enabled() {
+        return f(threads);
     }
     let index = (key >> 32) as usize % SLOTS;
     let (many, measure) = TABLE
