@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 /// `target/<profile>/examples/<name>`. Fails when it is missing or older than
 /// any of its sources (`cargo test --test broken_pipe` alone does not build
 /// examples): `examples/<name>.rs`, `examples/support/`, the facade's `src/`
-/// and the sources of the crates it depends on ([`SOURCES`]), by the newest
-/// modification time among them.
+/// and `crates/*/src/` ([`SOURCES`]), by the newest modification time among
+/// them.
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let profile_dir = exe
@@ -38,6 +38,10 @@ pub fn example(name: &str) -> PathBuf {
     for dir in SOURCES {
         newest_in(&root.join(dir), &mut newest);
     }
+    let crates = std::fs::read_dir(root.join("crates"));
+    for krate in crates.into_iter().flatten().flatten() {
+        newest_in(&krate.path().join("src"), &mut newest);
+    }
     let (edited, source) = newest;
     assert!(
         built >= edited,
@@ -50,19 +54,9 @@ pub fn example(name: &str) -> PathBuf {
 
 /// The folders, below the repository's root, whose files every example is
 /// built from besides its own `examples/<name>.rs`: the examples' shared
-/// modules, the facade and the crates it depends on.
-const SOURCES: [&str; 10] = [
-    "examples/support",
-    "src",
-    "crates/backprop-tensor/src",
-    "crates/backprop-activations/src",
-    "crates/backprop-losses/src",
-    "crates/backprop-layers/src",
-    "crates/backprop-optim/src",
-    "crates/backprop-data/src",
-    "crates/backprop-io/src",
-    "crates/backprop-train/src",
-];
+/// modules and the facade; with them the `src/` of every crate under
+/// `crates/` (the facade depends on each of them).
+const SOURCES: [&str; 2] = ["examples/support", "src"];
 
 /// Raises `newest` to the latest modification time of a file below `dir`
 /// (recursively), with that file; a folder that cannot be read is passed
