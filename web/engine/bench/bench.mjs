@@ -1,8 +1,8 @@
 // Runs bench.html in headless Chromium (Debian's /usr/bin/chromium, driven
 // by playwright-core from web/tests/node_modules) and prints its result as
 // one JSON line. Build first (web/build.sh). Usage:
-//   node web/engine/bench/bench.mjs [epochs]
-//   node web/engine/bench/bench.mjs step '<{playground, dataset} JSON>'
+//   node web/engine/bench/bench.mjs [epochs [pkg module URL, relative to bench.html]]
+//   node web/engine/bench/bench.mjs step '<{playground, dataset} JSON>' [pkg module URL]
 // The second runs step.html: one step's Z, dW, db in wasm (compare.mjs
 // compares them with the native step_dw example's).
 import { createRequire } from 'node:module';
@@ -18,8 +18,8 @@ const { chromium } = require('playwright-core');
 const stepMode = process.argv[2] === 'step';
 const epochs = stepMode ? 0 : Number(process.argv[2] || 3);
 const url = stepMode
-  ? `engine/bench/step.html?config=${encodeURIComponent(process.argv[3] || '{}')}`
-  : `engine/bench/bench.html?epochs=${epochs}`;
+  ? `engine/bench/step.html?config=${encodeURIComponent(process.argv[3] || '{}')}${process.argv[4] ? `&pkg=${encodeURIComponent(process.argv[4])}` : ''}`
+  : `engine/bench/bench.html?epochs=${epochs}${process.argv[3] ? `&pkg=${encodeURIComponent(process.argv[3])}` : ''}`;
 const key = stepMode ? 'stepResult' : 'benchResult';
 
 const port = await new Promise((resolve) => {
