@@ -1,5 +1,5 @@
 //! Atomic file writes: a temporary file in the same directory, written,
-//! synced and renamed over the target, so a failure at any point leaves
+//! synced and renamed over the target (then the directory synced), so a failure at any point leaves
 //! the previous file as it was.
 
 use crate::OnnxError;
@@ -28,7 +28,13 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), OnnxError> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // The rename itself is durable once the directory is synced (Unix;
+        // elsewhere opening a directory fails, and the rename stands).
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

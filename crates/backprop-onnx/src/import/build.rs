@@ -29,7 +29,7 @@ pub(crate) fn plan(registry: &Registry, p: &Planned, shape: &Shape) -> Result<Sh
     for info in plan.tensors.iter().filter(|t| t.layout != Layout::Count) {
         let expected = info.matrix_shape().unwrap_or((0, 0));
         match p.spec.weights.iter().find(|w| w.local == info.name) {
-            Some(w) if (w.rows, w.cols) == expected => {}
+            Some(w) if (w.rows, w.cols) == expected && w.values.len() == w.rows * w.cols => {}
             Some(w) => {
                 return Err(OnnxError::TensorShape {
                     tensor: w.source.clone(),

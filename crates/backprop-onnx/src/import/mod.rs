@@ -157,9 +157,11 @@ pub fn from_model_proto<T: Scalar>(model: &ModelProto) -> Result<Imported<T>, On
     let mut layers = Vec::new();
     let mut shape = input_shape.clone();
     let mut at = 0;
+    let mut running = input.name.as_str();
     while at < order.len() {
         let (index, node) = order[at];
-        let (spec, took) = ops::translate(&order, at, &shape, &cx)?;
+        let (spec, took) = ops::translate(&order, at, running, &shape, &cx)?;
+        running = order[at + took - 1].1.output[0].as_str();
         let planned = Planned {
             spec,
             node: node_label(node, index),

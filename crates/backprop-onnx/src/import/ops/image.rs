@@ -82,6 +82,16 @@ impl Node<'_, '_, '_> {
         let &[o, c, kh, kw] = dims(w).as_slice() else {
             return Err(self.shape_err(w, "[out_channels, in_channels, kh, kw]".into()));
         };
+        let Some(cols) = c
+            .checked_mul(kh)
+            .and_then(|x| x.checked_mul(kw))
+            .filter(|&cols| o > 0 && cols > 0)
+        else {
+            return Err(self.shape_err(
+                w,
+                "[out_channels, in_channels, kh, kw], each positive".into(),
+            ));
+        };
         if let &[ch, _, _] = shape.dims()
             && ch != c
         {
@@ -103,7 +113,7 @@ impl Node<'_, '_, '_> {
             local: "weight",
             source: w.name.clone(),
             rows: o,
-            cols: c * kh * kw,
+            cols,
             values,
         }];
         let bias = self.constant(2)?;

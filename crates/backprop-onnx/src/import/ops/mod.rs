@@ -47,12 +47,13 @@ pub(crate) struct Context<'a, 'g> {
     pub batch: Option<i64>,
 }
 
-/// The node at `chain[at]` (with `shape`, the shape of the samples it
-/// reads) as a layer, and how many nodes it took (2 for a MatMul and its
+/// The node at `chain[at]` (reading the running value `running`, samples
+/// of `shape`) as a layer, and how many nodes it took (2 for a MatMul and its
 /// Add).
 pub(crate) fn translate(
     chain: &[(usize, &NodeProto)],
     at: usize,
+    running: &str,
     shape: &Shape,
     cx: &Context<'_, '_>,
 ) -> Result<(LayerSpec, usize), OnnxError> {
@@ -66,7 +67,7 @@ pub(crate) fn translate(
     if !(node.domain.is_empty() || node.domain == "ai.onnx") {
         return Err(n.unsupported());
     }
-    if node.input.first().is_none_or(|x| cx.constants.contains(x)) {
+    if node.input.first().is_none_or(|x| x != running) {
         return Err(OnnxError::Model {
             message: format!(
                 "node {label:?} ({}): the running value must be its first input",
