@@ -46,10 +46,11 @@ use std::time::{Duration, Instant};
 
 /// Products of fewer floating-point operations (`2·m·n·k`) than this run on
 /// the calling thread alone: handing work to another thread costs a few
-/// microseconds, about what 4 MFLOP take on one core. From there to 128
-/// MFLOP each shape runs on one thread or on all, whichever has measured
-/// faster on this machine (see `threads_tuner.rs`); the convolutions size
-/// their groups of samples by it.
+/// microseconds, about what 4 MFLOP take on one core. The convolutions size
+/// their groups of samples by it. With `BACKPROP_THREAD_TUNING=1` in the
+/// environment, products from here to 128 MFLOP instead run on one thread
+/// or on all, whichever has measured faster (see `threads_tuner.rs`; off
+/// by default: on a busy machine it measured slower).
 pub const PARALLEL_MIN_FLOPS: usize = 4 << 20;
 
 /// The most threads [`set_num_threads`] or `BACKPROP_NUM_THREADS` can ask
@@ -139,11 +140,11 @@ fn default_threads() -> usize {
 /// Chunk boundaries are multiples of `align` (so that two threads never
 /// write the same cache line, or so that a chunk holds whole samples); a
 /// length below `2 · min_chunk`, one thread, or a busy pool runs `f` once
-/// on the whole slices on the calling thread. Above that, each call site
-/// and length runs on one thread or on all, whichever has measured faster
-/// here (a helper descheduled by a busy host makes two threads slower than
-/// one); the chunks' results are the same either way. Slices of different
-/// lengths are cut to the shortest. Nothing is allocated.
+/// on the whole slices on the calling thread (with
+/// `BACKPROP_THREAD_TUNING=1`, also a call site and length where one thread
+/// has measured faster than all); the chunks' results are the same either
+/// way. Slices of different lengths are cut to the shortest. Nothing is
+/// allocated.
 ///
 /// ```
 /// use backprop_tensor::threads;

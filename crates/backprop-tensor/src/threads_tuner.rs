@@ -19,9 +19,15 @@
 //!   [`REPROBE`]-th call tries the other choice again, so that a decision
 //!   follows the machine when it gets busier or quieter.
 //!
-//! `BACKPROP_THREAD_TUNING=0` in the environment turns the measuring off:
-//! every such call then uses all threads, the rule before the tuner (read
-//! once, on the first call).
+//! It is **off unless `BACKPROP_THREAD_TUNING=1`** is in the environment
+//! (read once, on the first call); off, every such call uses all threads,
+//! the fixed rule. Measured in-process against the fixed rule on a machine
+//! at load 17–21 (scripts/ab.sh, MLP training step at batch 64, 11 rounds
+//! each, five runs): the tuner made the step 1.25–2.6× slower (median per
+//! run), the fixed rule 0.84–1.11× the previous commit's time. Whatever
+//! the tuner saves by avoiding a late helper, it loses there: a thread
+//! preempted during a timed call skews the averages, and a process on one
+//! thread gets one core's share of a busy machine.
 //!
 //! The running averages are exponential (weight 1/8 per call), and one
 //! sample counts at most four times the current average, so a single
@@ -74,14 +80,14 @@ pub(crate) fn key(site: u64, parts: &[usize]) -> u64 {
     h | 1 // never 0, the empty slot's key
 }
 
-/// Whether the tuner measures (`BACKPROP_THREAD_TUNING` is not `0`), read
-/// once and cached.
+/// Whether the tuner measures (`BACKPROP_THREAD_TUNING=1`), read once and
+/// cached.
 fn enabled() -> bool {
     // 0: not yet read, 1: off, 2: on.
     static STATE: AtomicU8 = AtomicU8::new(0);
     match STATE.load(Ordering::Relaxed) {
         0 => {
-            let on = std::env::var_os("BACKPROP_THREAD_TUNING").is_none_or(|v| v != "0");
+            let on = std::env::var_os("BACKPROP_THREAD_TUNING").is_some_and(|v| v == "1");
             STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
             on
         }
@@ -99,6 +105,11 @@ pub(crate) fn timed(key: u64, threads: usize, f: impl FnOnce(usize)) {
     if !enabled() {
         return f(threads);
     }
+    measured(key, threads, f);
+}
+
+/// [`timed`] with the tuner on.
+fn measured(key: u64, threads: usize, f: impl FnOnce(usize)) {
     let index = (key >> 32) as usize % SLOTS;
     let (many, measure) = TABLE
         .try_with(|t| {
@@ -154,7 +165,7 @@ mod tests {
         let k = key(99, &[1, 2, 3]);
         let mut seen = Vec::new();
         for _ in 0..=EXPLORE {
-            timed(k, 4, |t| seen.push(t));
+            measured(k, 4, |t| seen.push(t));
         }
         assert_eq!(seen[0], 4);
         assert!(seen[1..].contains(&1) && seen[1..].contains(&4), "{seen:?}");
@@ -165,7 +176,7 @@ mod tests {
         let k = key(98, &[7]);
         let mut uses = [0usize; 2];
         for _ in 0..(4 * REPROBE) {
-            timed(k, 2, |t| {
+            measured(k, 2, |t| {
                 uses[usize::from(t > 1)] += 1;
                 if t > 1 {
                     // The threaded choice is slow here.

@@ -76,8 +76,9 @@ pub(super) unsafe fn parallel<T: Elem>(
         // SAFETY: the caller's contract.
         return unsafe { parallel_with(g, on_thread, pack_a, threads) };
     }
-    // In between, one thread or all: whichever has been faster for this
-    // shape (measured, see `threads::tuned`); the result is the same.
+    // In between, all threads, or (with BACKPROP_THREAD_TUNING=1) whichever
+    // of one or all has measured faster for this shape (`threads::tuned`);
+    // the result is the same.
     let layout = [
         g.m,
         g.n,
