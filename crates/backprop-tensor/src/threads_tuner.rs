@@ -21,13 +21,14 @@
 //!
 //! It is **off unless `BACKPROP_THREAD_TUNING=1`** is in the environment
 //! (read once, on the first call); off, every such call uses all threads,
-//! the fixed rule. Measured in-process against the fixed rule on a machine
-//! at load 17–21 (scripts/ab.sh, MLP training step at batch 64, 11 rounds
-//! each, five runs): the tuner made the step 1.25–2.6× slower (median per
-//! run), the fixed rule 0.84–1.11× the previous commit's time. Whatever
-//! the tuner saves by avoiding a late helper, it loses there: a thread
-//! preempted during a timed call skews the averages, and a process on one
-//! thread gets one core's share of a busy machine.
+//! the fixed rule. Measured in-process against the previous commit
+//! (`da9ef1c`) on a machine at load 17–23 (scripts/ab.sh, MLP training step
+//! at batch 64, 11 rounds a run): with the tuner the step took 0.99–2.57×
+//! the old time (median of each of six runs, four of them above 1.2),
+//! without it 0.84–1.11× (three runs). Whatever the tuner saves by
+//! avoiding a late helper, it loses there, probably because a thread
+//! preempted during a timed call skews the averages and a process on one
+//! thread gets only one core's share of a busy machine.
 //!
 //! The running averages are exponential (weight 1/8 per call), and one
 //! sample counts at most four times the current average, so a single
