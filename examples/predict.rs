@@ -10,6 +10,10 @@
 //! # A PyTorch state dict (safetensors.torch.save_file) of
 //! # nn.Sequential(Linear(784,128), ReLU(), Linear(128,64), ReLU(), Linear(64,10)):
 //! cargo run --release --example predict -- --model torch.safetensors --layers 784,128,64,10
+//! # ONNX: write the model as an ONNX file, or classify with one (ours or
+//! # PyTorch's torch.onnx.export of a network of the layers docs/onnx.md lists):
+//! cargo run --release --example predict -- --model runs/mnist/model.safetensors --export-onnx mnist.onnx
+//! cargo run --release --example predict -- --model mnist.onnx
 //! ```
 //!
 //! The model file's element type (f32 or f64) is read from the file, and so
@@ -45,6 +49,10 @@ mod predict_folder;
 mod predict_help;
 #[path = "support/predict_image.rs"]
 mod predict_image;
+#[path = "support/predict_onnx.rs"]
+mod predict_onnx;
+#[path = "support/predict_outputs.rs"]
+mod predict_outputs;
 #[path = "support/threads.rs"]
 mod threads;
 
@@ -83,14 +91,19 @@ Give --model with --help to see what that model expects.";
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "Classify images with a model file (safetensors): the MNIST test set, one picture, or a folder into a CSV",
+    about = "Classify images with a model file (safetensors or ONNX): the MNIST test set, one picture, or a folder into a CSV",
     after_help = AFTER_HELP
 )]
 struct Args {
-    /// The model file: written by examples/mnist (or save_model), or a
-    /// PyTorch state dict with --layers.
+    /// The model file: written by examples/mnist (or save_model), a
+    /// PyTorch state dict with --layers, or an ONNX file (FILE.onnx).
     #[arg(long, required_unless_present = "bench")]
     model: Option<PathBuf>,
+    /// Write the model to this ONNX file (opset 17, or 20 with a GELU;
+    /// a dynamic batch; its pixel scaling and class names in the metadata)
+    /// and stop.
+    #[arg(long, value_name = "FILE", requires = "model")]
+    export_onnx: Option<PathBuf>,
     /// The architecture of a state dict without backprop metadata: layer
     /// sizes, ReLU between, logits out (e.g. 784,128,64,10).
     #[arg(long)]
@@ -128,6 +141,14 @@ struct Args {
     /// Write the predicted class of every test image, one per line, to this file.
     #[arg(long)]
     predictions: Option<PathBuf>,
+    /// Write the network's outputs for every test image to this CSV file:
+    /// image,label,predicted,out_0,… (logits or probabilities, as the model
+    /// gives them, each in full precision).
+    #[arg(long, value_name = "FILE")]
+    outputs: Option<PathBuf>,
+    /// Classify only the first N test images.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
     /// Print one JSON object with the results as the last line.
     #[arg(long)]
     json: bool,
@@ -163,6 +184,7 @@ fn main() -> ExitCode {
     }
     let result = match &args.model {
         None => data_dir(&args).and_then(|dir| predict_bench::bench::<f32>(&dir, None)),
+        Some(model) if predict_onnx::is_onnx(model) => run_onnx(&args, model),
         Some(model) => match inspect(model) {
             Ok(info) if info.dtype.as_deref() == Some("f64") => run::<f64>(&args, model),
             Ok(_) => run::<f32>(&args, model),
@@ -192,10 +214,35 @@ fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
     if let Some(dir) = model.parent().filter(|d| d.join(MANIFEST_FILE).is_file()) {
         RunDir::verify(dir)?;
     }
-    let mut net: Sequential<T> = match &args.layers {
+    let net: Sequential<T> = match &args.layers {
         Some(layers) => load_state_dict(model, &layers.parse::<Architecture>()?)?,
         None => load_model(model)?,
     };
+    classify(args, model, net)
+}
+
+/// [`run`] for an ONNX file: its network in `f32`.
+fn run_onnx(args: &Args, model: &Path) -> Result<(), BoxError> {
+    if args.layers.is_some() {
+        return Err(format!(
+            "--layers describes a state dict; {} is an ONNX file, which describes its own layers",
+            model.display()
+        )
+        .into());
+    }
+    if let Some(dir) = model.parent().filter(|d| d.join(MANIFEST_FILE).is_file()) {
+        RunDir::verify(dir)?;
+    }
+    classify(args, model, predict_onnx::load(model)?)
+}
+
+/// What the flags ask of a loaded network: write it as ONNX, time it, or
+/// classify the test set, a picture or a folder.
+fn classify<T: Scalar>(args: &Args, model: &Path, mut net: Sequential<T>) -> Result<(), BoxError> {
+    if let Some(path) = &args.export_onnx {
+        println!("{}", predict_onnx::export(&net, path)?);
+        return Ok(());
+    }
     if args.bench {
         return predict_bench::bench(&data_dir(args)?, Some(net));
     }
@@ -312,7 +359,11 @@ fn test_set<T: Scalar>(
     let data = data_dir(args)?;
     let mut mnist = Mnist::load(&data)?;
     mnist.set_pixel_scale(scale)?;
-    let test = mnist.test;
+    let test = match args.limit {
+        Some(0) => return Err("--limit must be at least 1 (the number of test images)".into()),
+        Some(n) => mnist.test.take(n)?,
+        None => mnist.test,
+    };
     // A model with another number of outputs is not a classifier of these
     // classes, whatever its arg-max says.
     let classes = test.n_classes();
@@ -326,14 +377,20 @@ fn test_set<T: Scalar>(
     }
     let mut x = DMatrix::<T>::zeros(0, 0);
     let mut predicted = Vec::with_capacity(test.len());
+    let mut outputs = predict_outputs::Outputs::default();
     let all: Vec<usize> = (0..test.len()).collect();
     for chunk in all.chunks(1000) {
         test.fill_features(chunk, &mut x)?;
         let out = net.forward(&x, Mode::Eval)?;
+        let start = predicted.len();
         predicted.extend(out.column_iter().map(|c| {
             let v: Vec<f64> = c.iter().map(|p| p.as_f64()).collect();
             argmax(&v)
         }));
+        if args.outputs.is_some() {
+            let labels = &test.labels()[chunk[0]..chunk[0] + chunk.len()];
+            outputs.add(out, labels, &predicted[start..]);
+        }
     }
     let correct = predicted
         .iter()
@@ -360,6 +417,15 @@ fn test_set<T: Scalar>(
             stdout,
             "wrote {} predictions to {}",
             predicted.len(),
+            path.display()
+        )?;
+    }
+    if let Some(path) = &args.outputs {
+        outputs.save(path)?;
+        writeln!(
+            stdout,
+            "wrote the outputs of {} images to {}",
+            outputs.len(),
             path.display()
         )?;
     }

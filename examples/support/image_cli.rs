@@ -81,6 +81,11 @@ pub struct Args {
     /// checkpoints.
     #[arg(long, default_value = "runs/mnist")]
     pub out: PathBuf,
+    /// Also write the trained model to this ONNX file (opset 17, a dynamic
+    /// batch, the pixel scaling and class names in its metadata), for ONNX
+    /// Runtime, tract, or `predict --model FILE.onnx`.
+    #[arg(long, value_name = "FILE")]
+    pub onnx: Option<PathBuf>,
     /// Pixel scaling: `standardize` ((x/255 − 0.1307)/0.3081) or `unit` (x/255).
     #[arg(long, default_value = "unit")]
     pub scale: String,
@@ -212,6 +217,14 @@ pub fn check_flags(args: &Args) -> Result<(), String> {
     {
         return Err(format!(
             "--validation-split must be a fraction between 0 and 1 (exclusive), found {f}"
+        ));
+    }
+    if let Some(path) = &args.onnx
+        && path.is_dir()
+    {
+        return Err(format!(
+            "--onnx {}: a directory; give the ONNX file's name (e.g. model.onnx)",
+            path.display()
         ));
     }
     if !["standardize", "unit"].contains(&args.scale.as_str()) {

@@ -13,6 +13,7 @@ use backprop::data::mnist::{Mnist, class_names};
 use backprop::io::{checkpoint_path, load_checkpoint, save_model};
 use backprop::layers::{Preprocess, Sequential};
 use backprop::losses::SoftmaxCrossEntropy;
+use backprop::onnx::{ExportOptions, export};
 use backprop::optim::{CosineWithWarmup, OptimizerKind, ScheduleKind};
 use backprop::train::{Checkpointer, History, ProgressMode, RunDir, Trainer, Validation, resume};
 use serde_json::{Value, json};
@@ -267,6 +268,7 @@ fn run(example: &Example, args: &Args) -> Result<Finished, Box<dyn Error>> {
             "wrote {}/history.csv, history.json, curve.png, model.safetensors, manifest.json",
             args.out.display()
         )?;
+        write_onnx(args, &net, &mut out)?;
         return Ok(Finished::Interrupted);
     }
 
@@ -296,6 +298,7 @@ fn run(example: &Example, args: &Args) -> Result<Finished, Box<dyn Error>> {
         "wrote {}/history.csv, history.json, curve.png, model.safetensors, manifest.json",
         args.out.display()
     )?;
+    write_onnx(args, &net, &mut out)?;
 
     if args.json {
         let mean = history.mean_epoch_seconds();
@@ -326,6 +329,19 @@ fn run(example: &Example, args: &Args) -> Result<Finished, Box<dyn Error>> {
         writeln!(out, "{summary}")?;
     }
     Ok(Finished::Done)
+}
+
+/// `--onnx FILE`: the trained network as an ONNX file (atomically).
+fn write_onnx(
+    args: &Args,
+    net: &Sequential<f32>,
+    out: &mut impl Write,
+) -> Result<(), Box<dyn Error>> {
+    if let Some(path) = &args.onnx {
+        export(net, path, &ExportOptions::default()).map_err(|e| format!("--onnx: {e}"))?;
+        writeln!(out, "wrote {} (ONNX)", path.display())?;
+    }
+    Ok(())
 }
 
 /// `784,128` → `[784, 128]` (an example's `--hidden` default, which clap

@@ -1,6 +1,7 @@
 //! examples/predict `--model FILE --help`: what that model expects (its
 //! input picture, pixel scaling, outputs and classes), printed after the
-//! usage. Compiled into predict with `#[path]`; uses predict_image.rs.
+//! usage. Compiled into predict with `#[path]`; uses predict_image.rs and
+//! predict_onnx.rs (an ONNX file).
 
 use crate::predict_image::input_size;
 use backprop::io::{inspect, load_model};
@@ -27,7 +28,25 @@ pub fn model_flag(args: impl Iterator<Item = OsString>) -> Option<PathBuf> {
 
 /// What the model in `path` expects, for `--help`.
 pub fn describe_model(path: &Path) -> String {
-    let described = inspect(path)
+    let onnx = crate::predict_onnx::is_onnx(path);
+    let described = if onnx {
+        crate::predict_onnx::load(path).map(|n| expects(&n))
+    } else {
+        described(path)
+    };
+    match described {
+        Ok(text) => format!("The model {}:\n{text}", path.display()),
+        Err(e) if path.is_file() && !onnx => format!(
+            "The model {} could not be read ({e}); a PyTorch state dict needs --layers.",
+            path.display()
+        ),
+        Err(e) => format!("The model {} could not be read: {e}", path.display()),
+    }
+}
+
+/// What the safetensors model file in `path` expects.
+fn described(path: &Path) -> Result<String, Box<dyn Error>> {
+    inspect(path)
         .map_err(Box::<dyn Error>::from)
         .and_then(|info| {
             if info.dtype.as_deref() == Some("f64") {
@@ -39,15 +58,7 @@ pub fn describe_model(path: &Path) -> String {
                     .map(|n| expects(&n))
                     .map_err(Into::into)
             }
-        });
-    match described {
-        Ok(text) => format!("The model {}:\n{text}", path.display()),
-        Err(e) if path.is_file() => format!(
-            "The model {} could not be read ({e}); a PyTorch state dict needs --layers.",
-            path.display()
-        ),
-        Err(e) => format!("The model {} could not be read: {e}", path.display()),
-    }
+        })
 }
 
 /// The input, preprocessing and classes of `net`, one indented line each.
