@@ -6,13 +6,15 @@ use crate::error::{EngineError, Result};
 use crate::output;
 use backprop_tensor::DMatrix;
 
-/// The formulas that produced each quantity, as docs/math.md writes them.
+/// The formulas that produced each quantity, as docs/math.md writes them
+/// (its "Where the 1/m lives": the loss's gradient is of the batch mean, so
+/// `dW` and `db` do not divide by `m` again).
 pub const FORMULAS: [(&str, &str); 6] = [
     ("Z", "Z[l] = W[l] A[l-1] + b[l]"),
     ("A", "A[l] = g(Z[l])"),
     ("dZ", "dZ[l] = dA[l] ⊙ g'(Z[l])"),
-    ("dW", "dW[l] = (1/m) dZ[l] A[l-1]ᵀ"),
-    ("db", "db[l] = (1/m) Σ dZ[l]"),
+    ("dW", "dW[l] = dZ[l] A[l-1]ᵀ (the 1/m is inside dZ)"),
+    ("db", "db[l] = dZ[l] 1 (the 1/m is inside dZ)"),
     ("dA_prev", "dA[l-1] = W[l]ᵀ dZ[l]"),
 ];
 
