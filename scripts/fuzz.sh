@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Fuzz the loaders with cargo-fuzz (libFuzzer): the IDX reader, the CSV
-# loader and the model-file/checkpoint loader (targets in fuzz/fuzz_targets).
+# loader, the model-file/checkpoint loader, the image decoders and the ONNX
+# importer (targets in fuzz/fuzz_targets).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   run each target SECONDS (default 60),
-#                                           all targets (idx csv model) by default
-#   scripts/fuzz.sh corpus                  rewrite the committed seed corpus
+#                                           all targets (idx csv model png pgm
+#                                           onnx_import) by default
+#   scripts/fuzz.sh corpus                  rewrite the seeds fuzz/corpus-gen
+#                                           writes (idx, csv, model, and the
+#                                           backprop-*.onnx of onnx_import); the
+#                                           hand-made png/pgm seeds and the
+#                                           torch-*.onnx ones stay
 #
 # Each target starts from its committed seeds (fuzz/corpus/TARGET, read only)
 # and keeps what it finds in fuzz/work/TARGET (not committed); a crash is
@@ -24,7 +30,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/fuzz"
 export RUSTC_BOOTSTRAP=1
-targets_all=(idx csv model)
+targets_all=(idx csv model png pgm onnx_import)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz…" >&2
@@ -32,7 +38,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 if [[ "${1:-}" == corpus ]]; then
-    rm -rf corpus
+    rm -rf corpus/idx corpus/csv corpus/model corpus/onnx_import/backprop-*
     cargo run --release -q -p backprop-fuzz-corpus -- corpus
     exit 0
 fi

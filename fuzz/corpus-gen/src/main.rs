@@ -1,10 +1,14 @@
-//! Writes the seed corpus of the fuzz targets into `DIR/{idx,csv,model}`
-//! (default `fuzz/corpus`): a few tiny valid inputs each, made with the
-//! library's own writers where it has them. Run by `scripts/fuzz.sh corpus`.
+//! Writes the seed corpus of the fuzz targets into
+//! `DIR/{idx,csv,model,onnx_import}` (default `fuzz/corpus`): a few tiny
+//! valid inputs each, made with the library's own writers where it has
+//! them (onnx_import's `torch-*.onnx` seeds come from
+//! `scripts/torch_onnx_fixtures.py --fuzz-seeds`). Run by
+//! `scripts/fuzz.sh corpus`.
 
 use backprop_activations::ActivationKind;
 use backprop_io::{TrainingState, model_to_bytes, write_checkpoint};
-use backprop_layers::Sequential;
+use backprop_layers::{Preprocess, Sequential};
+use backprop_onnx::{ExportOptions, export_bytes};
 use backprop_optim::{Adam, Optimizer, Sgd};
 use backprop_tensor::{Parameters, Scalar};
 use flate2::Compression;
@@ -155,6 +159,70 @@ fn model_seeds(dir: &Path) -> Res {
     Ok(())
 }
 
+/// ONNX files of every operator the exporter writes, tiny: an MLP with
+/// metadata, every activation with BatchNorm1d and Dropout (GELU makes it
+/// opset 20), a small CNN with both poolings and BatchNorm2d, an f64 model.
+fn onnx_seeds(dir: &Path) -> Res {
+    let options = ExportOptions::default();
+    let mut mlp = Sequential::<f32>::builder(4)
+        .seed(1)
+        .dense(3)
+        .relu()
+        .dense(2)
+        .build()?;
+    mlp.info_mut().preprocess = Preprocess::UNIT_PIXELS;
+    mlp.info_mut().class_names = Some(vec!["no".into(), "yes".into()]);
+    write(dir, "backprop-mlp.onnx", &export_bytes(&mlp, &options)?)?;
+    let acts = Sequential::<f32>::builder(4)
+        .seed(2)
+        .dense(3)
+        .batch_norm()
+        .sigmoid()
+        .dense(3)
+        .tanh()
+        .dense(3)
+        .activation(ActivationKind::LeakyRelu(0.1))
+        .dense(3)
+        .activation(ActivationKind::Elu(0.5))
+        .dense(3)
+        .activation(ActivationKind::Softplus)
+        .dropout(0.5)
+        .dense(3)
+        .activation(ActivationKind::Identity)
+        .dense(2)
+        .softmax()
+        .build()?;
+    write(dir, "backprop-acts.onnx", &export_bytes(&acts, &options)?)?;
+    let gelu = Sequential::<f32>::builder(4)
+        .seed(3)
+        .dense(3)
+        .activation(ActivationKind::Gelu)
+        .dense(2)
+        .build()?;
+    write(dir, "backprop-gelu.onnx", &export_bytes(&gelu, &options)?)?;
+    let cnn = Sequential::<f32>::builder(vec![1, 8, 8])
+        .seed(4)
+        .conv2d(2, 3)
+        .padding(1)
+        .batch_norm2d()
+        .relu()
+        .max_pool2d(2)
+        .conv2d(2, 3)
+        .avg_pool2d(2)
+        .dropout2d(0.25)
+        .flatten()
+        .dense(2)
+        .build()?;
+    write(dir, "backprop-cnn.onnx", &export_bytes(&cnn, &options)?)?;
+    let wide = Sequential::<f64>::builder(3)
+        .seed(5)
+        .dense(2)
+        .sigmoid()
+        .build()?;
+    write(dir, "backprop-f64.onnx", &export_bytes(&wide, &options)?)?;
+    Ok(())
+}
+
 fn main() -> Res {
     let root = std::env::args_os()
         .nth(1)
@@ -162,6 +230,7 @@ fn main() -> Res {
     idx_seeds(&root.join("idx"))?;
     csv_seeds(&root.join("csv"))?;
     model_seeds(&root.join("model"))?;
+    onnx_seeds(&root.join("onnx_import"))?;
     println!("seed corpus written to {}", root.display());
     Ok(())
 }
