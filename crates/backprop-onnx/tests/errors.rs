@@ -314,6 +314,35 @@ fn bad_attributes_name_the_attribute() {
     let mut m = lenet_like();
     nodes(&mut m)[3].attribute[0] = int("axis", 2);
     attr_err(&m, "3", "axis");
+    // Reshape(allowzero = 1) with a 0 in the shape: an empty dimension, not
+    // a copy of the batch (without a 0 it is read: import_forms.rs).
+    let reshape_mlp = |allowzero: i64, shape: &[i64]| {
+        let mut m = mlp();
+        let g = m.graph.as_mut().unwrap();
+        g.node[0].input[0] = "flat".into();
+        let x = g.input[0].name.clone();
+        g.node.insert(
+            0,
+            node(
+                "flatten",
+                "Reshape",
+                &[x.as_str(), "shape"],
+                "flat",
+                vec![int("allowzero", allowzero)],
+            ),
+        );
+        g.initializer.push(int64s("shape", shape));
+        m
+    };
+    from_model_proto::<f32>(&reshape_mlp(1, &[-1, 4])).expect("allowzero = 1 without a 0");
+    from_model_proto::<f32>(&reshape_mlp(0, &[0, -1])).expect("allowzero = 0 with a 0");
+    let e = attr_err(&reshape_mlp(1, &[0, -1]), "flatten", "allowzero");
+    assert!(
+        e.to_string().contains("found 1 with the shape [0, -1]"),
+        "{e}"
+    );
+    let e = attr_err(&reshape_mlp(2, &[-1, 4]), "flatten", "allowzero");
+    assert!(e.to_string().contains("expected 0 or 1, found 2"), "{e}");
     // Softmax over one axis of an image.
     let net = Sequential::<f32>::builder(3)
         .dense(4)

@@ -1,6 +1,7 @@
 //! What other exporters write imports as the network it describes:
 //! PyTorch's Flatten + Gemm(transB = 1), MatMul + Add with the weight in a
 //! Constant node and the bias behind an Identity, Reshape to [0, -1],
+//! PyTorch dynamo's Reshape(allowzero = 1) to [-1, 16],
 //! Gemm(transB = 0) with alpha and beta folded, raw_data and float_data
 //! initializers, and initializers listed among the graph inputs (IR 3).
 
@@ -147,4 +148,55 @@ fn reshape_gemm_trans_b_0_alpha_beta_and_inputs_listed_with_initializers() {
         imported.model,
         reference(&w1_folded, &b1_folded, &w2, &[0.0; 3]),
     );
+}
+
+/// PyTorch's dynamo exporter flattens with `Reshape(allowzero = 1)` to a
+/// constant `[-1, N]`: with no 0 in the shape, allowzero changes nothing,
+/// so it is the same flatten.
+#[test]
+fn dynamo_reshape_allowzero_1_without_a_zero_is_a_flatten() {
+    let (w1, b1, w2, b2) = (ramp(128, 2), ramp(8, 4), ramp(24, 6), ramp(3, 8));
+    for allowzero in [1, 0] {
+        let nodes = vec![
+            node(
+                "node_Reshape_3",
+                "Reshape",
+                &["x", "shape"],
+                "f",
+                vec![int("allowzero", allowzero)],
+            ),
+            node(
+                "fc1",
+                "Gemm",
+                &["f", "W1", "B1"],
+                "h",
+                vec![int("transB", 1)],
+            ),
+            node("relu", "Relu", &["h"], "r", vec![]),
+            node(
+                "fc2",
+                "Gemm",
+                &["r", "W2", "B2"],
+                "y",
+                vec![int("transB", 1)],
+            ),
+        ];
+        let inits = vec![
+            int64s("shape", &[-1, 16]),
+            floats("W1", &[8, 16], w1.clone()),
+            floats("B1", &[8], b1.clone()),
+            floats("W2", &[3, 8], w2.clone()),
+            floats("B2", &[3], b2.clone()),
+        ];
+        let m = model(nodes, inits, ("x", &[1, 4, 4]), "y", 18);
+        let imported =
+            from_model_proto::<f32>(&m).unwrap_or_else(|e| panic!("allowzero {allowzero}: {e}"));
+        let kinds: Vec<&str> = imported.model.layers().iter().map(|l| l.name()).collect();
+        assert_eq!(
+            kinds,
+            ["flatten", "dense", "relu", "dense"],
+            "allowzero {allowzero}"
+        );
+        assert_same(imported.model, reference(&w1, &b1, &w2, &b2));
+    }
 }

@@ -62,16 +62,18 @@ macro_rules! agrees_with_pytorch {
     )*};
 }
 
-// The dynamo exporter's files (mlp, gelu, lenet, matmul `_dynamo.onnx`)
-// are not listed yet: they flatten with `Reshape(allowzero = 1)`, which the
-// importer refuses today (an `OnnxError::Attribute`, reported for #16); add
-// them here once it reads them.
+// Both exporters: the legacy (TorchScript) one and dynamo (torch 2.x's
+// default), which flattens with `Reshape(allowzero = 1)` to [-1, N].
 agrees_with_pytorch! {
     mlp_legacy_flatten_gemm: "mlp_legacy",
     every_activation_batchnorm1d_legacy: "acts_legacy",
     gelu_opset20_legacy: "gelu_legacy",
     lenet5_batchnorm2d_legacy: "lenet_legacy",
     matmul_add_legacy: "matmul_legacy",
+    mlp_dynamo_reshape_allowzero: "mlp_dynamo",
+    gelu_dynamo: "gelu_dynamo",
+    lenet5_batchnorm2d_dynamo: "lenet_dynamo",
+    matmul_add_dynamo: "matmul_dynamo",
 }
 
 /// The dynamo exporter writes `nn.Softplus` (β = 1, threshold 20) as

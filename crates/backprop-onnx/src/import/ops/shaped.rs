@@ -62,11 +62,28 @@ impl Node<'_, '_, '_> {
     }
 
     /// Reshape to `[batch, -1]`: a flatten.
+    ///
+    /// `allowzero = 1` (PyTorch's dynamo exporter writes it) changes only
+    /// what a 0 in the shape means (an empty dimension instead of a copy of
+    /// the input's), so it is read when the shape has no 0 and refused when
+    /// it has one.
     pub(super) fn reshape(&self, shape: &Shape) -> Result<LayerSpec, OnnxError> {
         let a = self.attrs(&["allowzero"])?;
-        a.require("allowzero", 0, 0, "0 copies the batch dimension")?;
+        let allowzero = a.int("allowzero", 0)?;
         let t = self.required(1, "the new shape")?;
         let target = ints(t)?;
+        match allowzero {
+            0 => {}
+            1 if !target.contains(&0) => {}
+            1 => {
+                return Err(a.err(
+                    "allowzero",
+                    "0 when the shape has a 0 entry (with allowzero = 1 a 0 makes an empty dimension, not a copy of the batch)",
+                    format!("1 with the shape {target:?}"),
+                ));
+            }
+            v => return Err(a.err("allowzero", "0 or 1", v.to_string())),
+        }
         let n = shape.len() as i64;
         let batch_ok = |b: i64| b == 0 || b == -1 || Some(b) == self.cx.batch;
         let ok = match target.as_slice() {
