@@ -97,8 +97,13 @@ def reexec_or_skip(args):
             last = (check.stderr.strip().splitlines() or ["?"])[-1]
             tried.append(f"{python} ({origin}): {last}")
             continue
-        if os.path.realpath(python) == os.path.realpath(sys.executable):
-            break
+        # Not a comparison of real paths: a venv's python is a symlink to the
+        # base interpreter, which lacks the venv's packages. The variable
+        # stops a second re-exec if the imports failed under it anyway.
+        if os.environ.get("BACKPROP_ORT_REEXEC") == python:
+            tried.append(f"{python} ({origin}): the check imported them, this script could not")
+            continue
+        os.environ["BACKPROP_ORT_REEXEC"] = python
         os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
     print("ONNX Runtime parity: SKIPPED, no Python with onnxruntime, onnx and numpy.")
     print(f"  this interpreter: {sys.executable}")
