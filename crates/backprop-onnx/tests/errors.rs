@@ -354,6 +354,48 @@ fn bad_attributes_name_the_attribute() {
     attr_err(&m, "1", "axis");
 }
 
+/// Gemm's alpha and beta are folded into the weight and bias; a product
+/// beyond f32's range would be a weight of ±inf (a network computing only
+/// inf and NaN), so it is refused, naming the attribute. The fuzzer's find
+/// (fuzz/artifacts, 2 KB, kept in tests/fixtures): alpha 1048576 on a
+/// weight of 3.0e35.
+#[test]
+fn gemm_alpha_or_beta_overflowing_f32_is_refused() {
+    let overflow = |attr: &str, tensor: &str, big: f32| {
+        let mut m = mlp();
+        let t = init(&mut m, tensor);
+        let n = t.dims.iter().product::<i64>() as usize;
+        *t = floats(tensor, &t.dims.clone(), vec![big; n]);
+        nodes(&mut m)[2].attribute.retain(|a| a.name != attr);
+        nodes(&mut m)[2].attribute.push(float(attr, 1e10));
+        m
+    };
+    // Within range: 1e10 × 1e28 = 1e38 < f32::MAX, imported.
+    from_model_proto::<f32>(&overflow("alpha", "2.weight", 1e28)).expect("1e38 is an f32");
+    for (attr, tensor, input) in [("alpha", "2.weight", "B"), ("beta", "2.bias", "C")] {
+        let e = import(&overflow(attr, tensor, 1e29));
+        assert!(
+            matches!(&e, OnnxError::Attribute { node, attribute, .. } if node == "2" && attribute == attr),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains(&format!("with {input}[0] = 1e29 is inf")),
+            "{e}"
+        );
+    }
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fuzz_gemm_alpha_overflow.onnx"
+    ))
+    .unwrap();
+    let e = import_bytes(&bytes).unwrap_err();
+    assert!(
+        matches!(&e, OnnxError::Attribute { node, attribute, .. } if node == "/3/Gemm" && attribute == "alpha"),
+        "{e}"
+    );
+}
+
 #[test]
 fn unusable_models() {
     let mut m = mlp();

@@ -3,6 +3,7 @@
 
 use super::{LayerSpec, Node, Weight};
 use crate::OnnxError;
+use crate::import::attrs::Attrs;
 use crate::import::tensor::{dims, floats};
 use crate::schema::TensorProto;
 use backprop_layers::{Config, Shape};
@@ -46,14 +47,14 @@ impl Node<'_, '_, '_> {
             w = transpose(&w, inputs, outputs);
         }
         if alpha != 1.0 {
-            w.iter_mut().for_each(|v| *v *= alpha);
+            fold(&a, "alpha", "B", &mut w, alpha)?;
         }
         let mut bias = match self.constant(2)? {
             Some(c) => self.vector(c, outputs, true)?,
             None => vec![0.0; outputs],
         };
         if beta != 1.0 {
-            bias.iter_mut().for_each(|v| *v *= beta);
+            fold(&a, "beta", "C", &mut bias, beta)?;
         }
         let source = |k: usize| self.node.input.get(k).cloned().unwrap_or_default();
         Ok(Self::dense(
@@ -126,4 +127,28 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         }
     }
     t
+}
+
+/// Multiplies `values` (input `input` of the Gemm) by attribute `name`'s
+/// `factor`, refusing a product beyond `f32`'s range (a weight of ±inf
+/// would make the network compute nothing but inf and NaN).
+fn fold(
+    a: &Attrs<'_>,
+    name: &str,
+    input: &str,
+    values: &mut [f32],
+    factor: f32,
+) -> Result<(), OnnxError> {
+    for (i, v) in values.iter_mut().enumerate() {
+        let folded = *v * factor;
+        if !folded.is_finite() {
+            return Err(a.err(
+                name,
+                &format!("a factor whose product with every value of {input} is a finite f32"),
+                format!("{factor:e}, whose product with {input}[{i}] = {v:e} is {folded}"),
+            ));
+        }
+        *v = folded;
+    }
+    Ok(())
 }
