@@ -6,6 +6,7 @@
 //! alone — which is what makes resuming from a checkpoint bit-exact.
 
 use rand::SeedableRng;
+#[doc(no_inline)]
 pub use rand::rngs::StdRng;
 
 /// A generator seeded from `seed`.
