@@ -54,9 +54,11 @@ def test_ctrl_c_interrupts_training():
 
 def test_gil_is_released_while_training():
     rng = np.random.RandomState(0)
+    # About a second per epoch here (0.1 TFLOP on two threads), so one epoch
+    # under the GIL would stall the loop below well past the allowed 0.5 s.
     X = rng.normal(size=(60000, 64)).astype(np.float32)
     y = rng.randint(0, 4, size=60000)
-    clf = MLPClassifier((256,), max_iter=8, tol=0, random_state=0)
+    clf = MLPClassifier((512, 512), max_iter=3, tol=0, random_state=0)
     done = threading.Event()
     ticks = []
 
@@ -74,7 +76,7 @@ def test_gil_is_released_while_training():
         ticks.append(time.monotonic())
         time.sleep(0.001)
     t.join()
-    assert clf.n_iter_ == 8
+    assert clf.n_iter_ == 3
     gaps = np.diff(ticks)
     # Meaningful only if training lasted much longer than the allowed stall.
     assert ticks[-1] - ticks[0] > 1.0
