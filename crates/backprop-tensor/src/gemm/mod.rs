@@ -38,7 +38,9 @@
 //! The arithmetic is written once, generically over a small vector trait
 //! ([`Simd`](simd::Simd)): on x86-64 CPUs with AVX2 and FMA (detected at run time, once)
 //! it is instantiated with 256-bit registers and fused multiply-adds (`f32`:
-//! a 16×6 micro-kernel, `f64`: 8×6); everywhere else with plain arrays that
+//! a 16×6 micro-kernel, `f64`: 8×6), and where AVX-512F is there too, `f32`'s
+//! blocked products with 512-bit registers (32×6: the same bits, fewer
+//! instructions); everywhere else with plain arrays that
 //! the compiler vectorises for the baseline target (unfused `a·b + c`).
 //!
 //! With `β = 0` the old contents of `C` are never read (NaN or garbage in `C`
@@ -60,7 +62,8 @@
 //! - `kernel`: the micro-kernel and its update of `C`;
 //! - `matvec`: matrix-vector products, unpacked;
 //! - `simd`: the vector trait the arithmetic is written against;
-//! - `portable`, `x86`: its instantiations (arrays; AVX2+FMA registers);
+//! - `portable`, `x86`, `x86_512`: its instantiations (arrays; AVX2+FMA
+//!   registers; AVX-512F registers for `f32`'s blocked products);
 //! - `tests`: every path against a naive product.
 //!
 //! Each thread's packing buffers live in [`crate::workspace`], which the
@@ -80,6 +83,8 @@ mod sizes;
 mod tests;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_512;
 
 pub(crate) use product::Gemm;
 pub(crate) use sizes::workspace_bound;
@@ -105,6 +110,12 @@ pub(crate) unsafe fn sgemm(g: Gemm<f32>) {
 /// As [`sgemm`].
 unsafe fn sgemm_on_this_thread(g: Gemm<f32>) {
     #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F, AVX2 and FMA (just checked); the
+        // caller upholds the pointer contract.
+        return unsafe { x86_512::sgemm_avx512(g) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA (just checked); the caller upholds
         // the pointer contract.
@@ -120,6 +131,11 @@ unsafe fn sgemm_on_this_thread(g: Gemm<f32>) {
 /// # Safety
 /// As [`pack_whole_a`].
 unsafe fn spack_whole_a(g: &Gemm<f32>, dst: *mut f32, room: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F, AVX2 and FMA; forwarded contract.
+        return unsafe { x86_512::spack_whole_a_avx512(g, dst, room) };
+    }
     #[cfg(target_arch = "x86_64")]
     if avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA; forwarded contract.
@@ -179,6 +195,28 @@ fn avx2_fma() -> bool {
         0 => {
             let yes = std::arch::is_x86_feature_detected!("avx2")
                 && std::arch::is_x86_feature_detected!("fma");
+            LEVEL.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+        l => l == 2,
+    }
+}
+
+/// Whether the `f32` product runs the AVX-512 kernel: the CPU has AVX-512F
+/// (and AVX2 and FMA), and `BACKPROP_GEMM_AVX512` is not `0` (which keeps
+/// the AVX2 kernel, to compare the two). Decided once and cached. Both give
+/// the same bits (see `x86_512`).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn avx512() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    // 0: not yet known, 1: no, 2: yes.
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+    match LEVEL.load(Ordering::Relaxed) {
+        0 => {
+            let yes = avx2_fma()
+                && std::arch::is_x86_feature_detected!("avx512f")
+                && std::env::var_os("BACKPROP_GEMM_AVX512").is_none_or(|v| v != "0");
             LEVEL.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
             yes
         }

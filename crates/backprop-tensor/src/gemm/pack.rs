@@ -1,6 +1,6 @@
 //! Packing: blocks of `A` into `MR`-tall micro-panels and of `B` into
 //! `NR`-wide ones, so that the micro-kernel reads both strictly in order
-//! (transposed operands through in-register `LANES×LANES` transposes); and
+//! (transposed operands through in-register `TL×TL` transposes); and
 //! the whole of `A` packed once for the slices of a product that share it.
 
 use super::product::{Elem, Gemm};
@@ -98,12 +98,13 @@ pub(super) unsafe fn pack_a<S: Simd>(
                 }
             } else if rows == mr && csa == 1 {
                 // Rows are contiguous (a transposed column-major matrix):
-                // LANES×LANES blocks transposed in registers, then the last
+                // TL×TL blocks transposed in registers, then the last
                 // columns element by element.
-                let whole = kc / l * l;
-                for h in 0..2 {
-                    let (s, d) = (src.offset((h * l) as isize * rsa), dst.add(h * l));
-                    for j in (0..whole).step_by(l) {
+                let t = S::TL;
+                let whole = kc / t * t;
+                for h in 0..mr / t {
+                    let (s, d) = (src.offset((h * t) as isize * rsa), dst.add(h * t));
+                    for j in (0..whole).step_by(t) {
                         S::transpose(s.add(j), rsa, d.add(j * mr), mr);
                     }
                 }
@@ -146,7 +147,7 @@ pub(super) unsafe fn pack_b<S: Simd>(
     csb: isize,
     dst: *mut S::T,
 ) {
-    let l = S::LANES;
+    let l = S::TL;
     // Columns that whole transposes of one panel cover (8 for NR = 6).
     let span = NR.next_multiple_of(l);
     let mut j0 = 0;
@@ -167,9 +168,9 @@ pub(super) unsafe fn pack_b<S: Simd>(
                     );
                 }
             } else if cols == NR && rsb == 1 {
-                // Columns are contiguous (a column-major matrix): LANES×LANES
-                // transposes of `span` columns, LANES depths at a time. Row
-                // `t` of a transpose is written LANES wide at `t·NR`, so the
+                // Columns are contiguous (a column-major matrix): TL×TL
+                // transposes of `span` columns, TL depths at a time. Row
+                // `t` of a transpose is written TL wide at `t·NR`, so the
                 // columns past NR spill into the start of row `t+1`, which is
                 // written afterwards (transposes run from the highest columns
                 // down, rows in increasing order); hence only while row

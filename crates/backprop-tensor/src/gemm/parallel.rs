@@ -15,7 +15,9 @@ use std::cell::Cell;
 /// column slices, see [`pack_whole_a`](super::pack::pack_whole_a)), which
 /// must stay small next to the slice's arithmetic.
 const MIN_SLICE_COLS: usize = 8 * NR;
-const MIN_SLICE_ROWS: usize = 4 * MAX_MR;
+/// Four 16-row AVX2 micro-panels, two 32-row AVX-512 ones (a multiple of
+/// `MAX_MR`, as every slice of rows is).
+const MIN_SLICE_ROWS: usize = 2 * MAX_MR;
 
 /// Matrix-vector products `y = A·x` with at least this many entries in `A`
 /// (the MLP's `128×784` first layer has 100,352) are cut by rows for
@@ -117,7 +119,12 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     threads: usize,
 ) {
     let by_columns = g.n >= g.m;
-    let (len, align, min) = if by_columns {
+    let (len, align, min) = if g.m == 1 {
+        // One row: the matrix-vector product `Cᵀ = Bᵀ·Aᵀ`, whose rows are
+        // C's columns, cut as the `n = 1` one below (slices of multiples of
+        // six columns took different summation paths at their ends).
+        (g.n, GEMV_ROW_ALIGN, GEMV_ROW_ALIGN)
+    } else if by_columns {
         (g.n, NR, MIN_SLICE_COLS)
     } else if g.n == 1 {
         // A matrix-vector product: slices of whole 8-vector row blocks, so

@@ -18,6 +18,9 @@ pub(crate) trait Simd {
     const LANES: usize;
     /// Rows of the micro-kernel: two vectors.
     const MR: usize = 2 * Self::LANES;
+    /// Side of the square blocks [`transpose`](Simd::transpose) turns
+    /// (a divisor of `LANES`; `LANES` unless a narrower transpose is faster).
+    const TL: usize = Self::LANES;
 
     /// All zeros.
     unsafe fn zero() -> Self::V;
@@ -35,12 +38,12 @@ pub(crate) trait Simd {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     unsafe fn hsum(v: Self::V) -> Self::T;
-    /// Transposes a `LANES×LANES` block: `dst[j·ds + i] = src[i·rs + j]` for
-    /// `i, j < LANES` (rows of `src` and of `dst` are contiguous).
+    /// Transposes a `TL×TL` block: `dst[j·ds + i] = src[i·rs + j]` for
+    /// `i, j < TL` (rows of `src` and of `dst` are contiguous).
     #[inline(always)]
     unsafe fn transpose(src: *const Self::T, rs: isize, dst: *mut Self::T, ds: usize) {
-        for j in 0..Self::LANES {
-            for i in 0..Self::LANES {
+        for j in 0..Self::TL {
+            for i in 0..Self::TL {
                 // SAFETY: the caller guarantees both blocks.
                 unsafe { *dst.add(j * ds + i) = *src.offset(i as isize * rs + j as isize) };
             }

@@ -13,7 +13,7 @@ pub(super) const MC: usize = 128;
 /// Columns of a packed block of `B`.
 pub(super) const NC: usize = 1024;
 /// The largest `MR` of any instantiation (sizes the on-stack edge buffer).
-pub(super) const MAX_MR: usize = 16;
+pub(super) const MAX_MR: usize = 32;
 
 /// The block sizes `(kc, mc, nc)` of [`blocked`](super::blocked::blocked)
 /// for an `m×k·k×n` product with micro-panels `mr` tall: each dimension cut

@@ -1,6 +1,7 @@
-//! Tests of every path of the product (dispatch, portable, sliced for
-//! threads) against a naive `f64` triple loop, for every layout and scaling;
-//! bit-identical results for any thread count; the workspace bound and its
+//! Tests of every path of the product (dispatch, AVX2 where AVX-512 is
+//! dispatched, portable, sliced for threads) against a naive `f64` triple
+//! loop, for every layout and scaling; bit-identical results for any thread
+//! count and for the AVX2 and AVX-512 kernels; the workspace bound and its
 //! reuse.
 
 use super::generic::gemm_generic;
@@ -62,8 +63,11 @@ impl<T: Elem> Operand<T> {
 /// Which instantiation to run.
 #[derive(Clone, Copy, Debug)]
 enum Path {
-    /// The run-time dispatch (AVX2+FMA on CPUs that have it).
+    /// The run-time dispatch (AVX-512 or AVX2+FMA on CPUs that have them).
     Dispatch,
+    /// The AVX2+FMA kernel where the CPU has it, even with AVX-512 there
+    /// (the dispatch otherwise); `f64` has no other.
+    Avx2,
     /// The portable vectors, whatever the CPU.
     Portable,
     /// The run-time dispatch cut into slices for this many threads,
@@ -89,6 +93,9 @@ impl TestElem for f32 {
     unsafe fn run(path: Path, g: Gemm<Self>) {
         match path {
             Path::Dispatch => unsafe { sgemm(g) },
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 if super::avx2_fma() => unsafe { super::x86::sgemm_avx2(g) },
+            Path::Avx2 => unsafe { sgemm(g) },
             Path::Portable => unsafe { gemm_generic::<portable::F32x4>(g) },
             Path::Threads(t) => unsafe { parallel_with(g, sgemm_on_this_thread, spack_whole_a, t) },
         }
@@ -105,7 +112,7 @@ impl TestElem for f64 {
     }
     unsafe fn run(path: Path, g: Gemm<Self>) {
         match path {
-            Path::Dispatch => unsafe { dgemm(g) },
+            Path::Dispatch | Path::Avx2 => unsafe { dgemm(g) },
             Path::Portable => unsafe { gemm_generic::<portable::F64x2>(g) },
             Path::Threads(t) => unsafe { parallel_with(g, dgemm_on_this_thread, dpack_whole_a, t) },
         }
@@ -300,6 +307,7 @@ fn strided<T: TestElem>(path: Path) {
 #[test]
 fn f32_small_shapes_all_layouts() {
     small_shapes::<f32>(Path::Dispatch);
+    small_shapes::<f32>(Path::Avx2);
     small_shapes::<f32>(Path::Portable);
 }
 
@@ -312,6 +320,7 @@ fn f64_small_shapes_all_layouts() {
 #[test]
 fn f32_large_shapes_all_layouts() {
     large_shapes::<f32>(Path::Dispatch);
+    large_shapes::<f32>(Path::Avx2);
     large_shapes::<f32>(Path::Portable);
 }
 
@@ -332,12 +341,12 @@ fn sliced_for_threads_large_shapes_all_layouts() {
 fn product<T: TestElem>(
     path: Path,
     (m, k, n): (usize, usize, usize),
-    lb: Layout,
+    (la, lb): (Layout, Layout),
     beta: f64,
 ) -> Vec<T> {
     let mut rng = StdRng::seed_from_u64((m * 31 + k * 7 + n) as u64);
     let mut r = || T::of(rng.random_range(-1.0..1.0));
-    let a = Operand::new(m, k, Layout::N, &mut r);
+    let a = Operand::new(m, k, la, &mut r);
     let b = Operand::new(k, n, lb, &mut r);
     let mut c = Operand::new(m, n, Layout::N, &mut r);
     // SAFETY: the three operands hold every index their strides describe.
@@ -382,21 +391,28 @@ fn results_are_bit_identical_for_any_thread_count() {
         (100, 784, 1),
         (200, 784, 1),
         (1000, 300, 1),
+        // One row, read as `Cᵀ = Bᵀ·Aᵀ`: a matrix-vector product cut by
+        // columns of C (tails of 2 and 52 rows of Bᵀ).
+        (1, 784, 130),
+        (1, 300, 500),
     ] {
         for lb in [Layout::N, Layout::T] {
             for beta in [0.0, 0.5] {
-                let one = product::<f32>(Path::Threads(1), shape, lb, beta);
-                assert_eq!(one, product::<f32>(Path::Dispatch, shape, lb, beta));
+                let one = product::<f32>(Path::Threads(1), shape, (Layout::N, lb), beta);
+                assert_eq!(
+                    one,
+                    product::<f32>(Path::Dispatch, shape, (Layout::N, lb), beta)
+                );
                 for t in [2, 3, 8] {
-                    let many = product::<f32>(Path::Threads(t), shape, lb, beta);
+                    let many = product::<f32>(Path::Threads(t), shape, (Layout::N, lb), beta);
                     let same = one
                         .iter()
                         .zip(&many)
                         .all(|(x, y)| x.to_bits() == y.to_bits());
                     assert!(same, "{shape:?} {lb:?} β={beta}: {t} threads differ");
                 }
-                let one = product::<f64>(Path::Threads(1), shape, lb, beta);
-                let many = product::<f64>(Path::Threads(2), shape, lb, beta);
+                let one = product::<f64>(Path::Threads(1), shape, (Layout::N, lb), beta);
+                let many = product::<f64>(Path::Threads(2), shape, (Layout::N, lb), beta);
                 assert!(
                     one.iter()
                         .zip(&many)
@@ -496,4 +512,46 @@ fn workspace_is_reused() {
     run(10, 64, 17, &mut c);
     assert_eq!(look(), first);
     assert!(c[..10].iter().all(|&x| x == 64.0));
+}
+
+/// The AVX-512 kernel (dispatched on CPUs with AVX-512F) and the AVX2 one
+/// give the same bits: every element is the same chain of fused
+/// multiply-adds in the same order, whatever the micro-panel's height.
+/// Shapes through every path: blocked (whole and edge tiles, several depth
+/// blocks), `Cᵀ = Bᵀ·Aᵀ` for few rows (16 to 31 rows take it only with
+/// AVX-512), matrix-vector; sliced for two threads too. On a CPU without
+/// AVX-512 both sides are the AVX2 kernel.
+#[test]
+fn avx512_and_avx2_kernels_give_the_same_bits() {
+    let shapes = [
+        (128, 784, 64),
+        (64, 128, 64),
+        (10, 64, 64),
+        (128, 64, 784),
+        (24, 300, 400),
+        (31, 77, 90),
+        (33, 260, 1025),
+        (129, 257, 7),
+        (300, 520, 13),
+        (128, 784, 1),
+        (1, 784, 128),
+    ];
+    for shape in shapes {
+        for (la, lb) in all_layouts() {
+            for beta in [0.0, 1.0, 0.5] {
+                let avx2 = product::<f32>(Path::Avx2, shape, (la, lb), beta);
+                for path in [Path::Dispatch, Path::Threads(2)] {
+                    let other = product::<f32>(path, shape, (la, lb), beta);
+                    let same = avx2
+                        .iter()
+                        .zip(&other)
+                        .all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(
+                        same,
+                        "{shape:?} {la:?}{lb:?} β={beta}: {path:?} differs from AVX2"
+                    );
+                }
+            }
+        }
+    }
 }
