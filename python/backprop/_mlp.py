@@ -126,7 +126,10 @@ class _BaseMLP(BaseEstimator):
 
     def _optimizer_settings(self):
         if self.solver == "adam":
-            return "adam", {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+            # scikit-learn's Adam (epsilon added to the uncorrected sqrt(v)).
+            return "sklearn_adam", {
+                "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+            }
         return "sgd", {"momentum": self.momentum, "nesterov": float(bool(self.nesterovs_momentum))}
 
     # ---- the training loop ---------------------------------------------
@@ -137,8 +140,24 @@ class _BaseMLP(BaseEstimator):
             layers.append({"kind": "dense", "units": int(units)})
             layers.append({"kind": _ACTIVATIONS[self.activation]})
         layers.append({"kind": "dense", "units": int(n_outputs)})
-        seed = int(self._rng.randint(np.iinfo(np.int32).max))
-        return Net([int(n_features)], layers, seed, dtype, "xavier_uniform")
+        # Every parameter is drawn below, so the network's own seed is unused.
+        net = Net([int(n_features)], layers, 0, dtype, "xavier_uniform")
+        net.set_parameters(self._initial_parameters([int(n_features), *sizes, int(n_outputs)]))
+        return net
+
+    def _initial_parameters(self, units):
+        """scikit-learn's initialisation (``_init_coef``), draw for draw from
+        the same ``RandomState``: per layer, the weights then the biases
+        from U(-b, b), b = sqrt(6 / (fan_in + fan_out)) (2 instead of 6 for
+        ``logistic``). A weight array in C order (inputs × outputs) has the
+        layout of the engine's outputs × inputs column-major weight."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        values = []
+        for fan_in, fan_out in zip(units[:-1], units[1:]):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            values.append(self._rng.uniform(-bound, bound, (fan_in, fan_out)).ravel())
+            values.append(self._rng.uniform(-bound, bound, fan_out))
+        return values
 
     def _fit(self, X, y, incremental):
         sizes = self._check_params()
@@ -176,7 +195,10 @@ class _BaseMLP(BaseEstimator):
 
         early = self.early_stopping and not incremental
         if early:
-            stratify = y if isinstance(self, ClassifierMixin) else None
+            # As scikit-learn: stratified only for two classes (its one
+            # output column); a multiclass or regression split is not.
+            two_classes = isinstance(self, ClassifierMixin) and len(self.classes_) == 2
+            stratify = y if two_classes else None
             X, X_val, y, y_val = train_test_split(
                 X, y, random_state=self._rng, test_size=self.validation_fraction, stratify=stratify
             )
@@ -185,12 +207,15 @@ class _BaseMLP(BaseEstimator):
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else int(np.clip(self.batch_size, 1, n))
         epochs = 1 if incremental else self.max_iter
+        order = np.arange(n, dtype=np.int64)
         for _ in range(epochs):
-            order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+            if self.shuffle:
+                # scikit-learn's shuffle: the previous epoch's order permuted.
+                order = order[self._rng.permutation(n)]
             lr = self._lr
             if self.solver == "sgd" and self.learning_rate == "invscaling":
                 lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-            loss = self._train_epoch(X, y, order.astype(np.int64), batch, lr)
+            loss = self._train_epoch(X, y, order, batch, lr)
             self.n_iter_ += 1
             self.t_ += n
             self.loss_curve_.append(loss)

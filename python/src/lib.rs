@@ -7,6 +7,7 @@
 use pyo3::prelude::*;
 
 mod net;
+mod sk_adam;
 mod spec;
 mod train;
 

@@ -1,6 +1,7 @@
 //! `Net`: a network, its optimizer and its element type, as one Python
 //! object. Everything numeric the Python classes do goes through it.
 
+use crate::sk_adam::SkAdam;
 use crate::spec;
 use crate::train::{self, Epoch, EpochError, Targets};
 use backprop_layers::{OutputKind, Preprocess, Sequential};
@@ -57,6 +58,15 @@ fn optimizer<T: Scalar>(
     };
     let wd = get("weight_decay", 0.0)?;
     Ok(match name {
+        // The estimators' Adam: epsilon where scikit-learn adds it.
+        "sklearn_adam" => Box::new(
+            SkAdam::new(
+                get("beta_1", 0.9)?,
+                get("beta_2", 0.999)?,
+                get("epsilon", 1e-8)?,
+            )
+            .map_err(value_error)?,
+        ),
         "adam" => Box::new(
             Adam::new()
                 .with_betas(get("beta_1", 0.9)?, get("beta_2", 0.999)?)
@@ -196,7 +206,8 @@ impl Net {
         })
     }
 
-    /// Sets the optimizer (`"adam"`, `"sgd"`, or any name backprop knows:
+    /// Sets the optimizer (`"adam"`, `"sgd"`, `"sklearn_adam"` (scikit-learn's
+    /// Adam, see `sk_adam`), or any name backprop knows:
     /// momentum, nesterov, rmsprop, adamw) with settings `beta_1`, `beta_2`,
     /// `epsilon`, `momentum`, `nesterov`, `weight_decay`; its state starts
     /// empty.
@@ -241,6 +252,70 @@ impl Net {
     fn num_params(&self) -> PyResult<usize> {
         let g = self.lock()?;
         Ok(typed!(&*g, t, _T => backprop_tensor::Parameters::num_params(&t.net)))
+    }
+
+    /// Every trainable parameter in order, as `(name, rows, columns)`: a
+    /// dense layer's `weight` is outputs × inputs, stored column after
+    /// column (so its values are those of scikit-learn's `coefs_[i]`, shape
+    /// inputs × outputs, in C order), then its `bias` (outputs × 1).
+    fn parameter_shapes(&self) -> PyResult<Vec<(String, usize, usize)>> {
+        let g = self.lock()?;
+        let mut out = Vec::new();
+        typed!(&*g, t, _T => t.net.visit_params(&mut |p| {
+            out.push((p.name().to_string(), p.value.nrows(), p.value.ncols()));
+        }));
+        Ok(out)
+    }
+
+    /// Every trainable parameter's values, in the order and layout of
+    /// `parameter_shapes`, as float64 arrays.
+    fn get_parameters<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let g = self.lock()?;
+        let mut values: Vec<Vec<f64>> = Vec::new();
+        typed!(&*g, t, _T => t.net.visit_params(&mut |p| {
+            values.push(p.value.iter().map(|v| v.as_f64()).collect());
+        }));
+        Ok(values
+            .into_iter()
+            .map(|v| numpy::PyArray1::from_vec(py, v).into_any())
+            .collect())
+    }
+
+    /// Overwrites every trainable parameter with `values` (one 1-D float64
+    /// array per parameter, in the order and layout of `parameter_shapes`),
+    /// rounded to the network's dtype. Nothing changes unless every length
+    /// matches.
+    fn set_parameters(&self, values: Vec<PyReadonlyArray1<'_, f64>>) -> PyResult<()> {
+        let slices = values
+            .iter()
+            .map(|v| v.as_slice().map_err(value_error))
+            .collect::<PyResult<Vec<&[f64]>>>()?;
+        let mut g = self.lock()?;
+        let mut lens = Vec::new();
+        typed!(&*g, t, _T => t.net.visit_params(&mut |p| lens.push((p.name().to_string(), p.value.len()))));
+        if lens.len() != slices.len() {
+            return Err(PyValueError::new_err(format!(
+                "expected {} parameter arrays, found {}",
+                lens.len(),
+                slices.len()
+            )));
+        }
+        for ((name, len), v) in lens.iter().zip(&slices) {
+            if v.len() != *len {
+                return Err(PyValueError::new_err(format!(
+                    "parameter {name} has {len} values, found an array of {}",
+                    v.len()
+                )));
+            }
+        }
+        let mut i = 0;
+        typed!(&mut *g, t, T => t.net.visit_params_mut(&mut |p| {
+            for (dst, &src) in p.value.iter_mut().zip(slices[i]) {
+                *dst = T::of(src);
+            }
+            i += 1;
+        }));
+        Ok(())
     }
 
     /// The layer table (kinds, shapes, parameter counts).

@@ -5,7 +5,7 @@
 use backprop_layers::{Mode, Sequential};
 use backprop_losses::{Loss, Mse, SoftmaxCrossEntropy, Target};
 use backprop_optim::Optimizer;
-use backprop_tensor::{DMatrix, Parameters, Scalar};
+use backprop_tensor::{DMatrix, Parameters, Scalar, ops};
 
 /// What a sample is trained towards.
 pub enum Targets<'a, T> {
@@ -45,6 +45,43 @@ pub fn gather<T: Scalar>(x: &[T], features: usize, rows: &[usize], batch: &mut D
     for (j, &i) in rows.iter().enumerate() {
         dst[j * features..(j + 1) * features].copy_from_slice(&x[i * features..(i + 1) * features]);
     }
+}
+
+/// Lanes of [`add_l2_gradient`]'s sum: independent accumulators that the
+/// compiler keeps in vector registers (four AVX2 registers of `f32`).
+const LANES: usize = 32;
+/// Elements summed in `T` before the lanes are flushed into the `f64` total
+/// (bounds the rounding of a float32 sum).
+const BLOCK: usize = 32 * LANES;
+
+/// Adds `c·w` to every gradient `g` (the L2 penalty's gradient) and returns
+/// `Σw²` (the penalty's value). Both loops vectorise (with AVX2 where the
+/// CPU has it, through `ops::simd`); the sum runs in `LANES` accumulators
+/// flushed to `f64` every `BLOCK` elements, a fixed order, so the result is
+/// the same on every machine and run. A serial `f64` sum with a scalar
+/// update cost about a sixth of an MNIST epoch at batch 64.
+pub fn add_l2_gradient<T: Scalar>(g: &mut [T], w: &[T], c: T) -> f64 {
+    debug_assert_eq!(g.len(), w.len());
+    ops::simd(|| {
+        for (g, &w) in g.iter_mut().zip(w) {
+            *g += c * w;
+        }
+        let mut total = 0.0;
+        for block in w.chunks(BLOCK) {
+            let mut acc = [T::zero(); LANES];
+            let mut lanes = block.chunks_exact(LANES);
+            for ws in &mut lanes {
+                for k in 0..LANES {
+                    acc[k] += ws[k] * ws[k];
+                }
+            }
+            for (a, &r) in acc.iter_mut().zip(lanes.remainder()) {
+                *a += r * r;
+            }
+            total += acc.iter().map(|a| a.as_f64()).sum::<f64>();
+        }
+        total
+    })
 }
 
 /// Settings of one epoch.
@@ -116,8 +153,7 @@ pub fn train_epoch<T: Scalar>(
             let c = T::of(epoch.alpha / m);
             net.visit_params_mut(&mut |p| {
                 if p.name().ends_with("weight") {
-                    penalty += p.value.iter().map(|w| w.as_f64() * w.as_f64()).sum::<f64>();
-                    p.grad.zip_apply(&p.value, |g, w| *g += c * w);
+                    penalty += add_l2_gradient(p.grad.as_mut_slice(), p.value.as_slice(), c);
                 }
             });
         }
@@ -152,4 +188,39 @@ pub fn predict<T: Scalar>(
         out.extend_from_slice(net.forward(&b, Mode::Eval)?.as_slice());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_l2_gradient;
+
+    /// The one-pass penalty equals the plain sum and update, over lengths
+    /// that leave remainders within a lane and a block.
+    #[test]
+    fn l2_penalty_matches_the_plain_sum() {
+        for len in [0, 1, 15, 16, 17, 1023, 1024, 1025, 5000 + 37] {
+            let w: Vec<f64> = (0..len)
+                .map(|i| ((i * 37 % 101) as f64 - 50.0) / 7.0)
+                .collect();
+            let mut g: Vec<f64> = (0..len).map(|i| i as f64 / 3.0).collect();
+            let expected_g: Vec<f64> = g.iter().zip(&w).map(|(g, w)| g + 0.25 * w).collect();
+            let expected: f64 = w.iter().map(|w| w * w).sum();
+            let got = add_l2_gradient(&mut g, &w, 0.25);
+            assert!(
+                (got - expected).abs() <= 1e-12 * expected.max(1.0),
+                "{len}: {got} {expected}"
+            );
+            assert_eq!(g, expected_g);
+
+            let w32: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+            let mut g32 = vec![1.0f32; len];
+            let exact: f64 = w32.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            let got = add_l2_gradient(&mut g32, &w32, 0.5);
+            assert!(
+                (got - exact).abs() <= 1e-6 * exact.max(1.0),
+                "{len}: {got} {exact}"
+            );
+            assert!(g32.iter().zip(&w32).all(|(g, w)| *g == 1.0 + 0.5 * w));
+        }
+    }
 }

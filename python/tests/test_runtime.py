@@ -9,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from backprop import MLPClassifier
 
@@ -16,8 +17,11 @@ CHILD = textwrap.dedent(
     """
     import signal, sys, numpy as np
     from backprop import MLPClassifier
-    # Python's own Ctrl-C handler, as in any interactive session: a parent
-    # that ignores SIGINT (Ray's driver can) would otherwise pass SIG_IGN on.
+    # Python's own Ctrl-C handler, as in any interactive session. Without
+    # it the child would keep an inherited SIG_IGN: a POSIX shell starts
+    # background jobs of a script (`bash python/ci.sh &`) with SIGINT
+    # ignored, Python then installs no handler, and its children inherit the
+    # ignoring; that is how this test once timed out in CI.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(20000, 20)).astype(np.float32)
@@ -35,8 +39,13 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_ctrl_c_interrupts_training():
-    p = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["default", "ignored"])
+def test_ctrl_c_interrupts_training(inherited):
+    # "ignored": started as a background job of a shell script would be.
+    p = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, inherited),
+    )
     try:
         assert p.stdout.readline().strip() == "fitting"
         time.sleep(1.5)  # well inside training, which never ends on its own
