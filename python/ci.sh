@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python package's CI (issue #19), called by .ci/run as `bash python/ci.sh`.
-# Formats and lints the PyO3 crate (it is outside the root workspace), builds
+# Formats, lints and unit-tests the PyO3 crate (it is outside the root workspace), builds
 # the wheel in release with maturin, installs it in a fresh venv with numpy,
 # scikit-learn, pytest, safetensors, pandas (so check_estimator runs its
 # pandas checks), ray and onnxruntime, and runs python/tests.
@@ -14,9 +14,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/python}"
 venv="${BACKPROP_PY_VENV:-$root/target/python-venv}"
 py="${PYTHON:-python3}"
 
-echo "== python: cargo fmt --check, clippy"
+echo "== python: cargo fmt --check, clippy, unit tests"
 cargo fmt --manifest-path python/Cargo.toml -- --check
 cargo clippy --manifest-path python/Cargo.toml --all-targets --locked -- -D warnings
+echo "== python: cargo test (the crate's unit tests: penalty, scikit-learn's Adam)"
+cargo test --manifest-path python/Cargo.toml --lib --locked
 
 echo "== python: venv at $venv"
 if [ ! -x "$venv/bin/python" ]; then

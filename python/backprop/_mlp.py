@@ -164,8 +164,10 @@ class _BaseMLP(BaseEstimator):
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         n_outputs = self._n_outputs(y)
+        # As scikit-learn: every call starts from random_state afresh (with
+        # an int, each partial_fit call shuffles the same way).
+        self._rng = check_random_state(self.random_state)
         if first_pass:
-            self._rng = check_random_state(self.random_state)
             dtype = "float32" if X.dtype == np.float32 else "float64"
             self.net_ = self._build(X.shape[1], n_outputs, dtype, sizes)
             self.loss_curve_ = []
@@ -185,9 +187,9 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(
                 f"the network has {self.net_.output_size} outputs but y needs {n_outputs}"
             )
-        if not hasattr(self, "_rng"):
-            self._rng = check_random_state(self.random_state)
-        if not self.net_.has_optimizer or first_pass:
+        # As scikit-learn: a new optimizer for every fit (warm_start
+        # included); partial_fit keeps it.
+        if not incremental or not self.net_.has_optimizer:
             self.net_.set_optimizer(*self._optimizer_settings())
         np_dtype = np.float32 if self.net_.dtype == "float32" else np.float64
         X = np.ascontiguousarray(X, dtype=np_dtype)
@@ -359,9 +361,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     differences (see docs/python.md): ``solver`` is ``'adam'`` or ``'sgd'``
     (no ``'lbfgs'``); the output layer is always a softmax over
     ``len(classes_)`` outputs (scikit-learn uses one logistic unit for two
-    classes; the predictions are the same model family); biases start at
-    zero (scikit-learn draws them); ``learning_rate='invscaling'`` updates
-    the rate once per epoch, not per step; multilabel targets are refused.
+    classes; the predictions are the same model family);
+    ``learning_rate='invscaling'`` updates the rate once per epoch, not per
+    step; multilabel targets are refused. Otherwise training is
+    scikit-learn's step for step: the same initial weights and biases from
+    the same ``RandomState``, shuffles, validation split, loss, penalty and
+    Adam (in float64, loss curves agree to rounding).
     Training releases the GIL; Ctrl-C raises KeyboardInterrupt within a few
     batches. float32 input trains in float32, anything else in float64.
     """
@@ -475,8 +480,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     output, loss ``0.5·mean((y − ŷ)²)`` as scikit-learn's ``squared_error``.
 
     Parameters are scikit-learn's ``MLPRegressor``'s, with the differences
-    listed on :class:`MLPClassifier` (no ``'lbfgs'``, zero initial biases,
-    per-epoch ``invscaling``). ``y`` may be 1-D or 2-D (several outputs).
+    listed on :class:`MLPClassifier` (no ``'lbfgs'``, per-epoch
+    ``invscaling``); otherwise it trains as scikit-learn's, step for step. ``y`` may be 1-D or 2-D (several outputs).
     """
 
     def _validate_input(self, X, y, incremental, reset):

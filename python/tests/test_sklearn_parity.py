@@ -103,3 +103,19 @@ def test_set_parameters_checks_lengths():
     with pytest.raises(ValueError, match="expected 4 parameter arrays, found 1"):
         clf.net_.set_parameters(values[:1])
     np.testing.assert_array_equal(clf.net_.get_parameters()[1], values[1])
+
+
+def test_partial_fit_and_warm_start_follow_scikit_learn(digits):
+    X, y = digits
+    params = dict(BASE, max_iter=2)
+    ours, theirs = MLPClassifier(**params), SkClassifier(**params)
+    for part in np.array_split(np.arange(len(y)), 3):
+        ours.partial_fit(X[part], y[part], classes=np.unique(y))
+        theirs.partial_fit(X[part], y[part], classes=np.unique(y))
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+    params = dict(params, warm_start=True)
+    ours, theirs = MLPClassifier(**params), SkClassifier(**params)
+    for _ in range(2):
+        fit_both(ours, theirs, X, y)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=0, atol=1e-12)
