@@ -64,11 +64,12 @@ def test_regressor_follows_scikit_learn_step_for_step(digits):
 
 def test_float32_stays_close_to_scikit_learn(digits):
     # float32 rounds differently (our kernels' summation order), so only
-    # closeness is expected: the same start and path, not the same bits.
+    # closeness is expected: the same start and path, not the same bits
+    # (measured: 8e-9 relative after four epochs, on one or two threads).
     X, y = digits
     X = X.astype(np.float32)
     ours, theirs = fit_both(MLPClassifier(**BASE), SkClassifier(**BASE), X, y)
-    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
 
 
 def test_initial_parameters_are_scikit_learns_draws():
