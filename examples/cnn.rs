@@ -42,9 +42,8 @@ mod image_run;
 #[path = "support/threads.rs"]
 mod threads;
 
-use backprop::layers::Sequential;
+use backprop::layers::{LeNet5, Sequential};
 use backprop::optim::OptimizerKind;
-use backprop::tensor::Init;
 use image_cli::{BoxError, Example, NetSpec};
 use std::process::ExitCode;
 
@@ -90,24 +89,17 @@ fn lr(kind: OptimizerKind) -> (f64, String) {
     }
 }
 
-/// LeNet-5 with PyTorch's default initialisation.
+/// LeNet-5 with PyTorch's default initialisation ([`LeNet5`], the
+/// image's shape, `--hidden` and the classes of the data).
 fn build(spec: &NetSpec) -> Result<Sequential<f32>, BoxError> {
     describe(spec)?;
-    let mut builder = Sequential::<f32>::builder([spec.channels, spec.rows, spec.cols])
-        .seed(spec.seed)
-        .init(Init::TorchDefault)
-        .conv2d(6, 5)
-        .padding(2)
-        .relu()
-        .max_pool2d(2)
-        .conv2d(16, 5)
-        .relu()
-        .max_pool2d(2)
-        .flatten();
-    for &units in &spec.hidden {
-        builder = builder.dense(units).relu();
-    }
-    Ok(builder.dense(spec.classes).build()?)
+    let lenet = LeNet5 {
+        input: [spec.channels, spec.rows, spec.cols],
+        hidden: spec.hidden.clone(),
+        classes: spec.classes,
+        seed: spec.seed,
+    };
+    Ok(lenet.build()?)
 }
 
 fn main() -> ExitCode {

@@ -2,28 +2,16 @@
 //! summary, PyTorch's initialisation, and every mistake the builder turns
 //! into a typed error naming the layer.
 
-use backprop_layers::{Conv2dConfig, LayerError, Pair, Sequential, Shape};
-use backprop_tensor::{Init, Parameters};
+use backprop_layers::{Conv2dConfig, LayerError, LeNet5, Pair, Sequential, Shape};
+use backprop_tensor::Parameters;
 
 fn lenet5(seed: u64) -> Sequential<f32> {
-    Sequential::<f32>::builder([1, 28, 28])
-        .seed(seed)
-        .init(Init::TorchDefault)
-        .conv2d(6, 5)
-        .padding(2)
-        .relu()
-        .max_pool2d(2)
-        .conv2d(16, 5)
-        .relu()
-        .max_pool2d(2)
-        .flatten()
-        .dense(120)
-        .relu()
-        .dense(84)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap()
+    LeNet5 {
+        seed,
+        ..LeNet5::default()
+    }
+    .build()
+    .unwrap()
 }
 
 fn settings(net: &Sequential<f32>, index: usize) -> Conv2dConfig {
@@ -74,6 +62,28 @@ fn lenet5_has_pytorchs_shapes_parameters_and_summary() {
         assert!(summary.contains(row), "{row:?} missing from\n{summary}");
     }
     assert_eq!(net.layers()[0].kind(), "conv2d");
+}
+
+#[test]
+fn lenet5_takes_its_input_dense_layers_and_classes_from_its_fields() {
+    let net = LeNet5 {
+        input: [3, 32, 32],
+        hidden: vec![50],
+        classes: 7,
+        seed: 0,
+    }
+    .build::<f64>()
+    .unwrap();
+    let dims: Vec<&[usize]> = net.shapes().iter().map(|s| s.dims()).collect();
+    // 32×32 → conv 5 pad 2 → 32 → pool → 16 → conv 5 → 12 → pool → 6.
+    assert_eq!(&dims[5..], &[&[16, 6, 6][..], &[576], &[50], &[50], &[7]]);
+    assert_eq!(net.input_shape().dims(), &[3, 32, 32]);
+    let too_small = LeNet5 {
+        input: [1, 6, 6],
+        ..LeNet5::default()
+    };
+    let e = too_small.build::<f32>().unwrap_err().to_string();
+    assert!(e.contains("conv2d"), "{e}");
 }
 
 #[test]

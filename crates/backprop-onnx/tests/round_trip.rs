@@ -4,7 +4,7 @@
 //! and Dropout, and LeNet-5 with Conv, MaxPool, AvgPool, BatchNorm2d and
 //! Flatten; an f64 model exports as f32.
 
-use backprop_layers::{ActivationKind, Layer, Mode, OutputKind, Preprocess, Sequential};
+use backprop_layers::{ActivationKind, Layer, LeNet5, Mode, OutputKind, Preprocess, Sequential};
 use backprop_onnx::{
     ExportOptions, OPSET, OPSET_GELU, export, export_bytes, import, import_as, import_bytes,
 };
@@ -156,9 +156,10 @@ fn every_activation_batchnorm1d_and_dropout_round_trip() {
 }
 
 /// LeNet-5 with a BatchNorm2d, an average pooling with padding and a
-/// dropout2d, so that every image layer is exported.
+/// dropout2d, so that every image layer is exported; its classifier is
+/// [`LeNet5::head`].
 fn lenet5<T: Scalar>(seed: u64) -> Sequential<T> {
-    Sequential::<T>::builder([1, 28, 28])
+    let convolutions = Sequential::<T>::builder([1, 28, 28])
         .seed(seed)
         .conv2d(6, 5)
         .padding(2)
@@ -172,15 +173,8 @@ fn lenet5<T: Scalar>(seed: u64) -> Sequential<T> {
         .dropout2d(0.1)
         .avg_pool2d(3)
         .stride(2)
-        .padding(1)
-        .flatten()
-        .dense(120)
-        .relu()
-        .dense(84)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap()
+        .padding(1);
+    LeNet5::default().head(convolutions).build().unwrap()
 }
 
 #[test]

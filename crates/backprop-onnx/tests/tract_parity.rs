@@ -17,7 +17,7 @@ mod tract;
 
 use backprop_activations::ActivationKind;
 use backprop_data::PixelScale;
-use backprop_layers::{Mode, Preprocess, Sequential};
+use backprop_layers::{LeNet5, Mode, Preprocess, Sequential};
 use backprop_onnx::{ExportOptions, export_bytes};
 use backprop_tensor::Init;
 
@@ -150,7 +150,7 @@ fn a_network_with_every_activation_batchnorm_and_dropout_runs_in_tract_as_here()
 #[test]
 fn lenet5_with_batchnorm2d_and_both_poolings_runs_in_tract_as_here() {
     let data = mnist::load(PixelScale::MNIST);
-    let mut net = Sequential::<f32>::builder(vec![1, 28, 28])
+    let convolutions = Sequential::<f32>::builder(vec![1, 28, 28])
         .seed(2)
         .init(Init::TorchDefault)
         .conv2d(6, 5)
@@ -161,15 +161,8 @@ fn lenet5_with_batchnorm2d_and_both_poolings_runs_in_tract_as_here() {
         .conv2d(16, 5)
         .relu()
         .avg_pool2d(2)
-        .batch_norm2d()
-        .flatten()
-        .dense(120)
-        .relu()
-        .dense(84)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap();
+        .batch_norm2d();
+    let mut net = LeNet5::default().head(convolutions).build().unwrap();
     net.info_mut().preprocess = Preprocess::Pixels {
         mean: 0.1307,
         std: 0.3081,
