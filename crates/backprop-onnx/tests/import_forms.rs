@@ -9,6 +9,7 @@ mod common;
 
 use backprop_layers::{Mode, Sequential};
 use backprop_onnx::from_model_proto;
+use backprop_onnx::schema::{AttributeProto, attribute_proto::AttributeType};
 use backprop_tensor::DMatrix;
 use common::*;
 
@@ -198,5 +199,72 @@ fn dynamo_reshape_allowzero_1_without_a_zero_is_a_flatten() {
             "allowzero {allowzero}"
         );
         assert_same(imported.model, reference(&w1, &b1, &w2, &b2));
+    }
+}
+
+/// A `Constant` node's list literals: the Reshape's shape as `value_ints`,
+/// the first bias as `value_floats`; a literal whose type is not the one
+/// its name says is an error naming the node and the attribute.
+#[test]
+fn constant_value_ints_and_value_floats_are_the_tensors_they_list() {
+    let (w1, b1, w2, b2) = (ramp(128, 9), ramp(8, 10), ramp(24, 11), ramp(3, 12));
+    let value_floats = |v: &[f32]| AttributeProto {
+        name: "value_floats".into(),
+        r#type: AttributeType::Floats as i32,
+        floats: v.to_vec(),
+        ..AttributeProto::default()
+    };
+    let nodes = |shape: AttributeProto| {
+        vec![
+            node("shape_const", "Constant", &[], "shape", vec![shape]),
+            node("bias_const", "Constant", &[], "B1", vec![value_floats(&b1)]),
+            node("reshape", "Reshape", &["x", "shape"], "f", vec![]),
+            node(
+                "fc1",
+                "Gemm",
+                &["f", "W1", "B1"],
+                "h",
+                vec![int("transB", 1)],
+            ),
+            node("relu", "Relu", &["h"], "r", vec![]),
+            node(
+                "fc2",
+                "Gemm",
+                &["r", "W2", "B2"],
+                "y",
+                vec![int("transB", 1)],
+            ),
+        ]
+    };
+    let inits = || {
+        vec![
+            floats("W1", &[8, 16], w1.clone()),
+            floats("W2", &[3, 8], w2.clone()),
+            floats("B2", &[3], b2.clone()),
+        ]
+    };
+    let m = model(
+        nodes(ints("value_ints", &[0, -1])),
+        inits(),
+        ("x", &[1, 4, 4]),
+        "y",
+        13,
+    );
+    let imported = from_model_proto::<f32>(&m).unwrap();
+    let kinds: Vec<&str> = imported.model.layers().iter().map(|l| l.name()).collect();
+    assert_eq!(kinds, ["flatten", "dense", "relu", "dense"]);
+    assert_same(imported.model, reference(&w1, &b1, &w2, &b2));
+
+    let mut mistyped = ints("value_ints", &[0, -1]);
+    mistyped.r#type = AttributeType::Floats as i32;
+    let m = model(nodes(mistyped), inits(), ("x", &[1, 4, 4]), "y", 13);
+    let e = from_model_proto::<f32>(&m).unwrap_err().to_string();
+    for part in [
+        "shape_const",
+        "value_ints",
+        "the type its name says",
+        "FLOATS",
+    ] {
+        assert!(e.contains(part), "{part:?} missing from {e}");
     }
 }

@@ -85,35 +85,26 @@ fn constant_value(node: &NodeProto, index: usize) -> Result<TensorProto, OnnxErr
             found: format!("{} attributes", node.attribute.len()),
         });
     };
-    let float = DataType::Float as i32;
-    let int64 = DataType::Int64 as i32;
-    let t = match a.name.as_str() {
-        "value" => match &a.t {
-            Some(t) if a.r#type == AttributeType::Tensor as i32 => t.clone(),
-            _ => return Err(bad(a, "a TENSOR")),
-        },
-        "value_float" if a.r#type == AttributeType::Float as i32 => TensorProto {
-            data_type: float,
-            float_data: vec![a.f],
-            ..TensorProto::default()
-        },
-        "value_floats" if a.r#type == AttributeType::Floats as i32 => TensorProto {
-            data_type: float,
-            dims: vec![a.floats.len() as i64],
-            float_data: a.floats.clone(),
-            ..TensorProto::default()
-        },
-        "value_int" if a.r#type == AttributeType::Int as i32 => TensorProto {
-            data_type: int64,
-            int64_data: vec![a.i],
-            ..TensorProto::default()
-        },
-        "value_ints" if a.r#type == AttributeType::Ints as i32 => TensorProto {
-            data_type: int64,
-            dims: vec![a.ints.len() as i64],
-            int64_data: a.ints.clone(),
-            ..TensorProto::default()
-        },
+    let is = |t: AttributeType| a.r#type == t as i32;
+    // The literal's type, its length when a list (a vector) and its values.
+    let (data_type, list, float_data, int64_data) = match a.name.as_str() {
+        "value" => {
+            return match &a.t {
+                Some(t) if is(AttributeType::Tensor) => Ok(t.clone()),
+                _ => Err(bad(a, "a TENSOR")),
+            };
+        }
+        "value_float" if is(AttributeType::Float) => (DataType::Float, None, vec![a.f], vec![]),
+        "value_floats" if is(AttributeType::Floats) => (
+            DataType::Float,
+            Some(a.floats.len()),
+            a.floats.clone(),
+            vec![],
+        ),
+        "value_int" if is(AttributeType::Int) => (DataType::Int64, None, vec![], vec![a.i]),
+        "value_ints" if is(AttributeType::Ints) => {
+            (DataType::Int64, Some(a.ints.len()), vec![], a.ints.clone())
+        }
         "value_float" | "value_floats" | "value_int" | "value_ints" => {
             return Err(bad(a, "the type its name says"));
         }
@@ -124,7 +115,13 @@ fn constant_value(node: &NodeProto, index: usize) -> Result<TensorProto, OnnxErr
             ));
         }
     };
-    Ok(t)
+    Ok(TensorProto {
+        data_type: data_type as i32,
+        dims: list.map(|n| vec![n as i64]).unwrap_or_default(),
+        float_data,
+        int64_data,
+        ..TensorProto::default()
+    })
 }
 
 /// The name of attribute type `t`.
