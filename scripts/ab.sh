@@ -7,6 +7,8 @@
 #   NEW=abc123 scripts/ab.sh abc123~1     # a commit against its parent (what
 #                                         # docs/benchmarks.md's A/B rows quote)
 #   ROUNDS=41 THREADS=1 scripts/ab.sh HEAD gemm:128,784,1000
+#   CPU_TIME=1 THREADS=1 scripts/ab.sh HEAD mlp64   # the thread's CPU time,
+#                                         # not the wall clock (a loaded machine)
 #
 # Cases (scripts/ab/bench.rs): mlp64, mlp256 (training step of 784-128-64-10,
 # Adam, f32), infer1, infer1000 (forward pass), lenet64, lenet256 (LeNet-5
@@ -97,5 +99,5 @@ echo "== building: old $old ($AB_DIR/old-$old) against new $new ($NEWROOT)" >&2
 CARGO_TARGET_DIR=$AB_DIR/target cargo build --release --quiet --manifest-path "$BENCH/Cargo.toml" >&2
 for c in "${CASES[@]}"; do
     echo "== $c: old $old, new $new" >&2
-    "$AB_DIR/target/release/ab-bench" "$c" --rounds "$ROUNDS" --threads "$THREADS" --block-ms "$BLOCK_MS"
+    "$AB_DIR/target/release/ab-bench" "$c" --rounds "$ROUNDS" --threads "$THREADS" --block-ms "$BLOCK_MS" ${CPU_TIME:+--cpu-time}
 done

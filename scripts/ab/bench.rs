@@ -5,12 +5,17 @@
 //! between processes (±10–20 % on a shared 2-vCPU guest) cancels out of the
 //! per-round ratio `new / old`.
 //!
-//! Usage: `ab-bench CASE [--rounds R] [--threads T] [--block-ms MS]`
+//! Usage: `ab-bench CASE [--rounds R] [--threads T] [--block-ms MS] [--cpu-time]`
 //! with CASE one of `mlp64`, `mlp256` (a training step of 784-128-64-10,
 //! Adam, f32, batch 64 / 256), `infer1`, `infer1000` (a forward pass),
 //! `lenet64`, `lenet256` (a LeNet-5 training step), `gemm:M,K,N` (one `f32`
 //! product `C = A·B`). Prints one line per round and a summary, the last
 //! line JSON.
+//!
+//! `--cpu-time` (one thread only) times the calling thread's time on a CPU
+//! (`/proc/thread-self/schedstat`, nanoseconds) instead of the wall clock:
+//! on a loaded machine the time the thread waits for a core drops out,
+//! what the other processes do to the caches does not.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -128,8 +133,32 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Seconds per call of `f` over `iters` calls.
+/// Whether `time` reads the thread's CPU time (`--cpu-time`).
+static CPU_TIME: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The calling thread's time on a CPU so far, in seconds (the first field
+/// of `/proc/thread-self/schedstat`, nanoseconds).
+fn thread_cpu_seconds() -> f64 {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("--cpu-time needs /proc/thread-self/schedstat (Linux with schedstats)");
+    let ns: u64 = s
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("schedstat's first field is nanoseconds on a CPU");
+    ns as f64 * 1e-9
+}
+
+/// Seconds per call of `f` over `iters` calls: wall clock, or the calling
+/// thread's CPU time with `--cpu-time`.
 fn time(f: &mut dyn FnMut(), iters: usize) -> f64 {
+    if CPU_TIME.load(std::sync::atomic::Ordering::Relaxed) {
+        let t = thread_cpu_seconds();
+        for _ in 0..iters {
+            f();
+        }
+        return black_box((thread_cpu_seconds() - t) / iters as f64);
+    }
     let t = Instant::now();
     for _ in 0..iters {
         f();
@@ -148,10 +177,16 @@ fn main() {
             "--rounds" => rounds = val().parse().unwrap(),
             "--threads" => threads = val().parse().unwrap(),
             "--block-ms" => block_ms = val().parse().unwrap(),
+            "--cpu-time" => CPU_TIME.store(true, std::sync::atomic::Ordering::Relaxed),
             c => case = Some(c.to_string()),
         }
     }
     let case = case.unwrap_or_else(|| "mlp64".into());
+    let cpu_time = CPU_TIME.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        !cpu_time || threads == 1,
+        "--cpu-time counts the calling thread only: use --threads 1"
+    );
     old::set_threads(threads);
     new::set_threads(threads);
     let mut sides: [Box<dyn FnMut()>; 2] = [old::case(&case), new::case(&case)];
@@ -164,7 +199,8 @@ fn main() {
     }
     let iters = ((block_ms / 1e3 / per_call).ceil() as usize).max(3);
     println!(
-        "case {case}, {threads} threads, {rounds} rounds of {iters} calls per side, order alternating"
+        "case {case}, {threads} threads, {rounds} rounds of {iters} calls per side, order alternating{}",
+        if cpu_time { ", thread CPU time" } else { "" }
     );
     let (mut t_old, mut t_new, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for r in 0..rounds {
