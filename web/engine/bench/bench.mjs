@@ -3,6 +3,7 @@
 // one JSON line. Build first (web/build.sh). Usage:
 //   node web/engine/bench/bench.mjs [epochs [pkg module URL, relative to bench.html]]
 //   node web/engine/bench/bench.mjs step '<{playground, dataset} JSON>' [pkg module URL]
+//   node web/engine/bench/bench.mjs ab <module URL>,<module URL>,... [rounds [steps]]
 // The second runs step.html: one step's Z, dW, db in wasm (compare.mjs
 // compares them with the native step_dw example's).
 import { createRequire } from 'node:module';
@@ -15,12 +16,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const web = path.resolve(here, '../..');
 const require = createRequire(path.join(web, 'tests', 'package.json'));
 const { chromium } = require('playwright-core');
-const stepMode = process.argv[2] === 'step';
-const epochs = stepMode ? 0 : Number(process.argv[2] || 3);
-const url = stepMode
-  ? `engine/bench/step.html?config=${encodeURIComponent(process.argv[3] || '{}')}${process.argv[4] ? `&pkg=${encodeURIComponent(process.argv[4])}` : ''}`
-  : `engine/bench/bench.html?epochs=${epochs}${process.argv[3] ? `&pkg=${encodeURIComponent(process.argv[3])}` : ''}`;
-const key = stepMode ? 'stepResult' : 'benchResult';
+// The third runs ab.html: an interleaved A/B of wasm builds (module URLs
+// relative to web/engine/bench/, the first the reference).
+const mode = ['step', 'ab'].includes(process.argv[2]) ? process.argv[2] : 'epoch';
+const arg = (i) => (process.argv[i] ? encodeURIComponent(process.argv[i]) : '');
+const url = {
+  step: `engine/bench/step.html?config=${arg(3) || '{}'}${arg(4) ? `&pkg=${arg(4)}` : ''}`,
+  ab: `engine/bench/ab.html?pkgs=${arg(3)}&rounds=${arg(4) || 30}&steps=${arg(5) || 40}`,
+  epoch: `engine/bench/bench.html?epochs=${Number(process.argv[2] || 3)}${arg(3) ? `&pkg=${arg(3)}` : ''}`,
+}[mode];
+const key = { step: 'stepResult', ab: 'abResult', epoch: 'benchResult' }[mode];
 
 const port = await new Promise((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => {
