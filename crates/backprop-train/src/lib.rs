@@ -19,6 +19,7 @@
 
 mod callbacks;
 mod checkpoint;
+mod dispatch;
 mod early_stopping;
 mod error;
 mod evaluate;

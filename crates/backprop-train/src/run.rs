@@ -1,13 +1,10 @@
 //! What one call of `Trainer::fit` works with ([`Run`]), how an epoch's
-//! steps ended ([`EpochEnd`]) with their running sums ([`EpochSums`]), and
-//! the order the callbacks run in ([`callbacks`]).
+//! steps ended ([`EpochEnd`]) with their running sums ([`EpochSums`]).
 
-use crate::early_stopping::EarlyStopping;
 use crate::progress::Progress;
 use crate::step::TargetKind;
-use crate::{Callback, History, Interruption};
+use crate::{History, Interruption};
 use backprop_data::{Batcher, Dataset};
-use backprop_tensor::Scalar;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
@@ -50,15 +47,4 @@ pub(crate) struct EpochSums {
     pub(crate) skipped: usize,
     /// Time in the step loop.
     pub(crate) seconds: f64,
-}
-
-/// The user's callbacks in order, then early stopping.
-pub(crate) fn callbacks<'a, T: Scalar>(
-    list: &'a mut [Box<dyn Callback<T>>],
-    early_stopping: &'a mut Option<EarlyStopping<T>>,
-) -> impl Iterator<Item = &'a mut (dyn Callback<T> + 'static)> {
-    let es = early_stopping
-        .iter_mut()
-        .map(|e| e as &mut (dyn Callback<T> + 'static));
-    list.iter_mut().map(|c| c.as_mut()).chain(es)
 }

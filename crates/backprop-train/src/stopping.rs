@@ -4,7 +4,7 @@
 //! [`resume`](crate::resume)d from a checkpoint.
 
 use crate::fingerprint::differences;
-use crate::run::{EpochSums, Run, callbacks};
+use crate::run::{EpochSums, Run};
 use crate::{History, Interruption, PartialEpoch, RunState, TrainError, Trainer, data_fingerprint};
 use backprop_data::Dataset;
 use backprop_layers::Model;
@@ -79,10 +79,7 @@ impl<T: Scalar> Trainer<T> {
             run.full,
             &run.fingerprint,
         );
-        let optimizer = self.optimizer.as_ref();
-        for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
-            cb.on_interrupt(&state, model, optimizer)?;
-        }
+        self.interrupt_callbacks(&state, model)?;
         Ok(run.history)
     }
 }

@@ -4,7 +4,8 @@
 //! configuration and the data, splits off validation data and makes the
 //! batcher; `train_epoch` runs one epoch of [`step`](Trainer::step)s;
 //! `end_epoch` validates, records, reports progress and runs the callbacks;
-//! `finish` lets the callbacks (early stopping's restore) have the last word.
+//! `finish` (in dispatch.rs, with when and in which order every callback
+//! runs) lets the callbacks (early stopping's restore) have the last word.
 //! A raised [stop flag](Trainer::stop_flag) ends the run after the current
 //! step instead (`interrupt`, in stopping.rs, with how a resumed run
 //! starts).
@@ -20,7 +21,7 @@
 use crate::early_stopping::EarlyStopping;
 use crate::history::Resumed;
 use crate::progress::{Progress, ProgressMode};
-use crate::run::{EpochEnd, EpochSums, Run, callbacks};
+use crate::run::{EpochEnd, EpochSums, Run};
 use crate::step::{At, Batch, TargetKind, Used, count_correct, target};
 use crate::{Callback, Control, EpochRecord, History, RunState, TrainError};
 use backprop_data::{Batcher, Dataset};
@@ -320,9 +321,7 @@ impl<T: Scalar> Trainer<T> {
     ) -> Result<History, TrainError> {
         let mut run = self.prepare(model, train)?;
         model.info_mut().output = run.kind.output(self.loss.takes_logits());
-        for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
-            cb.on_train_begin(model)?;
-        }
+        self.begin_callbacks(model)?;
         for epoch in self.initial_epoch..self.epochs {
             let sums = match self.train_epoch(model, &mut run, epoch)? {
                 EpochEnd::Done(sums) => sums,
@@ -501,38 +500,10 @@ impl<T: Scalar> Trainer<T> {
             run.full,
             &run.fingerprint,
         );
-        let optimizer = self.optimizer.as_ref();
-        let mut control = Control::Continue;
-        for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
-            if cb.on_epoch_state(&state, model, optimizer)? == Control::Stop {
-                control = Control::Stop;
-            }
-        }
-        if control == Control::Stop {
-            for cb in callbacks(&mut self.callbacks, &mut self.early_stopping) {
-                cb.on_stop(&state, model, optimizer)?;
-            }
-        }
+        let control = self.epoch_callbacks(&state, model)?;
         // The epoch's callbacks (a checkpoint) ran; nobody reads on.
         printed.map_err(TrainError::Progress)?;
         Ok(control)
-    }
-
-    /// After the last epoch: early stopping restores the best weights, then
-    /// the other callbacks' `on_train_end`.
-    fn finish(
-        &mut self,
-        model: &mut dyn Model<T>,
-        mut history: History,
-    ) -> Result<History, TrainError> {
-        if let Some(es) = &mut self.early_stopping {
-            es.on_train_end(model)?;
-            history.early_stopping = es.report().cloned();
-        }
-        for cb in &mut self.callbacks {
-            cb.on_train_end(model)?;
-        }
-        Ok(history)
     }
 }
 
