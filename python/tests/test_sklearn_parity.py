@@ -93,12 +93,21 @@ def test_initial_parameters_are_scikit_learns_draws():
     assert np.all(np.abs(got[1]) > 0)
 
 
-def test_set_parameters_checks_lengths():
-    clf = MLPClassifier((4,), max_iter=1, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf.fit(np.eye(6), np.arange(6) % 2)
+def test_parameters_have_scikit_learns_layout_and_lengths_are_checked():
+    X, y = np.eye(6), np.arange(6) % 3
+    clf, sk = fit_both(
+        MLPClassifier((4,), max_iter=3, random_state=0), SkClassifier((4,), max_iter=3, random_state=0),
+        X, y,
+    )
+    assert clf.net_.parameter_shapes() == [
+        ("0.weight", 4, 6), ("0.bias", 4, 1), ("2.weight", 3, 4), ("2.bias", 3, 1),
+    ]
     values = clf.net_.get_parameters()
+    # A weight's values in order are scikit-learn's coefs_[i] (inputs x outputs) in C order.
+    for got, coef in zip(values[::2], sk.coefs_):
+        np.testing.assert_allclose(got.reshape(coef.shape), coef, rtol=1e-12)
+    for got, intercept in zip(values[1::2], sk.intercepts_):
+        np.testing.assert_allclose(got, intercept, rtol=1e-12)
     with pytest.raises(ValueError, match="parameter 0.bias has 4 values, found an array of 3"):
         clf.net_.set_parameters([values[0], values[1][:3], values[2], values[3]])
     with pytest.raises(ValueError, match="expected 4 parameter arrays, found 1"):
