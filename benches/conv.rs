@@ -8,7 +8,7 @@
 //! 480,000); its backward pass twice that with the input gradient, once
 //! without (the first layer, whose input needs none).
 
-use backprop::layers::{Conv2d, Conv2dConfig, Layer, Mode, Sequential};
+use backprop::layers::{Conv2d, Conv2dConfig, Layer, LeNet5, Mode};
 use backprop::losses::{Loss, SoftmaxCrossEntropy, Target};
 use backprop::optim::{Adam, Optimizer};
 use backprop::tensor::{DMatrix, Init, Parameters, rng::seeded};
@@ -62,31 +62,10 @@ fn conv_layers(c: &mut Criterion) {
     }
 }
 
-/// LeNet-5 as `torch_cnn.py` defines it.
-fn lenet5() -> Sequential<f32> {
-    Sequential::<f32>::builder([1, 28, 28])
-        .init(Init::TorchDefault)
-        .conv2d(6, 5)
-        .padding(2)
-        .relu()
-        .max_pool2d(2)
-        .conv2d(16, 5)
-        .relu()
-        .max_pool2d(2)
-        .flatten()
-        .dense(120)
-        .relu()
-        .dense(84)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap()
-}
-
 fn lenet_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("lenet5_step");
     for batch in [64usize, 256] {
-        let mut net = lenet5();
+        let mut net = LeNet5::default().build().unwrap();
         let mut opt = Adam::new();
         let loss = SoftmaxCrossEntropy;
         let x = random(784, batch, 4).map(|v| v.abs());

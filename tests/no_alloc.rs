@@ -5,7 +5,7 @@
 //! One test, so that no other test allocates while it counts.
 
 use backprop::data::Batcher;
-use backprop::layers::{Mode, Sequential};
+use backprop::layers::{LeNet5, Mode, Sequential};
 use backprop::losses::{Loss, SoftmaxCrossEntropy, Target};
 use backprop::optim::{Adam, Optimizer};
 use backprop::tensor::{DMatrix, Init, Parameters};
@@ -27,31 +27,8 @@ fn training_steps_and_inference_do_not_allocate_after_the_first() {
     backprop::tensor::threads::set_num_threads(2);
     steady_state_allocates_nothing(tutorial_net(0), "MLP");
     steady_state_allocates_nothing(small_cnn(), "CNN");
-    steady_state_allocates_nothing(lenet5(), "LeNet-5");
-}
-
-/// LeNet-5 as `examples/cnn` (and PyTorch's `torch_cnn.py`) define it:
-/// conv 1→6 5×5 pad 2, ReLU, max-pool 2, conv 6→16 5×5, ReLU, max-pool 2,
-/// flatten, 400-120-84-10. Its feature maps are large enough for the
-/// element-wise passes to run on the pool's threads.
-fn lenet5() -> Sequential<f32> {
-    Sequential::builder([1, 28, 28])
-        .init(Init::TorchDefault)
-        .conv2d(6, 5)
-        .padding(2)
-        .relu()
-        .max_pool2d(2)
-        .conv2d(16, 5)
-        .relu()
-        .max_pool2d(2)
-        .flatten()
-        .dense(120)
-        .relu()
-        .dense(84)
-        .relu()
-        .dense(10)
-        .build()
-        .unwrap()
+    // Its feature maps take the element-wise passes onto the pool's threads.
+    steady_state_allocates_nothing(LeNet5::default().build().unwrap(), "LeNet-5");
 }
 
 /// conv 1→4 (5×5, padding 2) → ReLU → max-pool 2 → conv 4→8 (3×3, no
