@@ -9,24 +9,12 @@
 mod examples;
 #[path = "support/mnist_sets.rs"]
 mod mnist_sets;
-use examples::{example, temp_dir};
-use mnist_sets::{MNIST_NAMES, arg, ok, repo, small_set, stderr};
+use examples::{run, temp_dir};
+use mnist_sets::{MNIST_NAMES, arg, ok, small_set, stderr};
 
 use backprop::io::load_model;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-/// `name` with `args` from the repository's root.
-fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(example(name))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("BACKPROP_DATA")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the example starts")
-}
 
 /// `test accuracy 0.XXXX` in `text`.
 fn test_accuracy(text: &str) -> &str {

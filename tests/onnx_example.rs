@@ -12,8 +12,8 @@
 mod examples;
 #[path = "support/mnist_sets.rs"]
 mod mnist_sets;
-use examples::{example, temp_dir};
-use mnist_sets::{MNIST_NAMES, arg, ok, repo, small_set, stderr};
+use examples::{run, temp_dir};
+use mnist_sets::{MNIST_NAMES, arg, ok, small_set, stderr};
 
 use backprop::data::PixelScale;
 use backprop::data::mnist::Mnist;
@@ -22,18 +22,6 @@ use backprop::layers::{Mode, Sequential};
 use backprop::onnx::import;
 use backprop::tensor::DMatrix;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-/// `name` with `args` from the repository's root.
-fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(example(name))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("BACKPROP_DATA")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the example starts")
-}
 
 /// The outputs of `net` for every test image of `data`, scaled by `scale`,
 /// as bits.

@@ -1,8 +1,10 @@
 //! Running the built examples from the end-to-end tests: where cargo put
-//! them, and fresh temporary directories (`#[path]`-included).
+//! them, running one to the end, and fresh temporary directories
+//! (`#[path]`-included).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 /// The built example `name`: the test binary is
 /// `target/<profile>/deps/<test>-…`, the example
@@ -50,6 +52,23 @@ pub fn example(name: &str) -> PathBuf {
         source.display()
     );
     path
+}
+
+/// The built example `name` run to the end with `args` in the working
+/// directory `cwd`: `BACKPROP_DATA` unset, no stdin.
+pub fn run_in(name: &str, cwd: &Path, args: &[&str]) -> Output {
+    Command::new(example(name))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("BACKPROP_DATA")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{name} does not start: {e}"))
+}
+
+/// [`run_in`] from the repository's root.
+pub fn run(name: &str, args: &[&str]) -> Output {
+    run_in(name, Path::new(env!("CARGO_MANIFEST_DIR")), args)
 }
 
 /// The folders, below the repository's root, whose files every example is

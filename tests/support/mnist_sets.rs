@@ -3,11 +3,11 @@
 //! `crate::examples`).
 #![allow(dead_code)]
 
-use crate::examples::example;
+use crate::examples::run_in;
 use backprop::data::idx::{IdxLimits, read_idx_images_with, read_idx_labels_with};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,13 +16,7 @@ pub fn repo() -> &'static Path {
 /// mnist with `args` in the working directory `cwd`, `BACKPROP_DATA`
 /// unset.
 pub fn mnist_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(example("mnist"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("BACKPROP_DATA")
-        .stdin(Stdio::null())
-        .output()
-        .expect("mnist starts")
+    run_in("mnist", cwd, args)
 }
 
 /// mnist with `args` from the repository's root.
