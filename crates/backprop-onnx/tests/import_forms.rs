@@ -9,7 +9,7 @@ mod common;
 
 use backprop_layers::{Mode, Sequential};
 use backprop_onnx::from_model_proto;
-use backprop_onnx::schema::{AttributeProto, attribute_proto::AttributeType};
+use backprop_onnx::schema::{AttributeProto, NodeProto, attribute_proto::AttributeType};
 use backprop_tensor::DMatrix;
 use common::*;
 
@@ -151,6 +151,20 @@ fn reshape_gemm_trans_b_0_alpha_beta_and_inputs_listed_with_initializers() {
     );
 }
 
+/// `x` reshaped by the node `reshape` (with `attributes`) to `shape`, then
+/// Gemm(transB = 1) with `W1`, `B1`, Relu, Gemm(transB = 1) with `W2`,
+/// `B2` to `y`.
+fn reshape_mlp(reshape: &str, attributes: Vec<AttributeProto>) -> Vec<NodeProto> {
+    let gemm =
+        |name, inputs: &[&str], output| node(name, "Gemm", inputs, output, vec![int("transB", 1)]);
+    vec![
+        node(reshape, "Reshape", &["x", "shape"], "f", attributes),
+        gemm("fc1", &["f", "W1", "B1"], "h"),
+        node("relu", "Relu", &["h"], "r", vec![]),
+        gemm("fc2", &["r", "W2", "B2"], "y"),
+    ]
+}
+
 /// PyTorch's dynamo exporter flattens with `Reshape(allowzero = 1)` to a
 /// constant `[-1, N]`: with no 0 in the shape, allowzero changes nothing,
 /// so it is the same flatten.
@@ -158,30 +172,7 @@ fn reshape_gemm_trans_b_0_alpha_beta_and_inputs_listed_with_initializers() {
 fn dynamo_reshape_allowzero_1_without_a_zero_is_a_flatten() {
     let (w1, b1, w2, b2) = (ramp(128, 2), ramp(8, 4), ramp(24, 6), ramp(3, 8));
     for allowzero in [1, 0] {
-        let nodes = vec![
-            node(
-                "node_Reshape_3",
-                "Reshape",
-                &["x", "shape"],
-                "f",
-                vec![int("allowzero", allowzero)],
-            ),
-            node(
-                "fc1",
-                "Gemm",
-                &["f", "W1", "B1"],
-                "h",
-                vec![int("transB", 1)],
-            ),
-            node("relu", "Relu", &["h"], "r", vec![]),
-            node(
-                "fc2",
-                "Gemm",
-                &["r", "W2", "B2"],
-                "y",
-                vec![int("transB", 1)],
-            ),
-        ];
+        let nodes = reshape_mlp("node_Reshape_3", vec![int("allowzero", allowzero)]);
         let inits = vec![
             int64s("shape", &[-1, 16]),
             floats("W1", &[8, 16], w1.clone()),
@@ -215,26 +206,12 @@ fn constant_value_ints_and_value_floats_are_the_tensors_they_list() {
         ..AttributeProto::default()
     };
     let nodes = |shape: AttributeProto| {
-        vec![
+        let mut v = vec![
             node("shape_const", "Constant", &[], "shape", vec![shape]),
             node("bias_const", "Constant", &[], "B1", vec![value_floats(&b1)]),
-            node("reshape", "Reshape", &["x", "shape"], "f", vec![]),
-            node(
-                "fc1",
-                "Gemm",
-                &["f", "W1", "B1"],
-                "h",
-                vec![int("transB", 1)],
-            ),
-            node("relu", "Relu", &["h"], "r", vec![]),
-            node(
-                "fc2",
-                "Gemm",
-                &["r", "W2", "B2"],
-                "y",
-                vec![int("transB", 1)],
-            ),
-        ]
+        ];
+        v.extend(reshape_mlp("reshape", vec![]));
+        v
     };
     let inits = || {
         vec![
