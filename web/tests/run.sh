@@ -3,7 +3,8 @@
 # installs Debian's chromium if missing, the test runner's one npm package,
 # builds the wasm engine (web/build.sh) and the native check (step_dw),
 # serves web/ on a free localhost port, runs the node tests (the
-# preprocessing unit tests and the browser tests), stops the server.
+# preprocessing unit tests, the wasm products against a plain product, and
+# the browser tests), stops the server.
 # Screenshots land in web/tests/artifacts/.
 set -euo pipefail
 tests="$(cd "$(dirname "$0")" && pwd)"
@@ -39,4 +40,4 @@ echo "$url"
 
 echo "== browser tests"
 cd "$tests"
-BASE_URL="$url" node --test --test-concurrency=1 --test-reporter=spec mnistify.test.mjs idx.test.mjs page.test.mjs
+BASE_URL="$url" node --test --test-concurrency=1 --test-reporter=spec mnistify.test.mjs idx.test.mjs products.test.mjs page.test.mjs

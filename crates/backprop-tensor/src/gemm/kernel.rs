@@ -39,6 +39,9 @@ pub(super) unsafe fn kernel<S: Simd>(
                 prefetch(cj.add(mr - 1));
             }
         }
+        #[cfg(target_arch = "wasm32")]
+        let acc = super::wasm::accumulate::<S>(kc, a, b);
+        #[cfg(not(target_arch = "wasm32"))]
         let acc = accumulate::<S>(kc, a, b);
 
         // Constant-trip loops over `acc` below (no `take(nr)`), so that the
@@ -98,6 +101,7 @@ pub(super) unsafe fn kernel<S: Simd>(
 /// # Safety
 /// `a` is valid for `MR·kc` elements, `b` for the `kc×NR` range its strides
 /// describe (see [`kernel`]).
+#[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 unsafe fn accumulate<S: Simd>(
     kc: usize,

@@ -64,6 +64,8 @@
 //! - `simd`: the vector trait the arithmetic is written against;
 //! - `portable`, `x86`, `x86_512`: its instantiations (arrays; AVX2+FMA
 //!   registers; AVX-512F registers for `f32`'s blocked products);
+//! - `wasm`: the micro-kernel's accumulation for WebAssembly (same bits,
+//!   shaped for the browser's register allocator);
 //! - `tests`: every path against a naive product.
 //!
 //! Each thread's packing buffers live in [`crate::workspace`], which the
@@ -81,6 +83,8 @@ mod simd;
 mod sizes;
 #[cfg(test)]
 mod tests;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 #[cfg(target_arch = "x86_64")]
