@@ -29,6 +29,7 @@ mod interruption;
 mod json;
 mod metrics;
 mod plot;
+mod prepare;
 mod progress;
 mod run;
 mod run_dir;

@@ -1,8 +1,8 @@
 //! The training loop.
 //!
-//! [`Trainer::fit`] trains any [`Model`] in four parts: `prepare` checks the
-//! configuration and the data, splits off validation data and makes the
-//! batcher; `train_epoch` runs one epoch of [`step`](Trainer::step)s;
+//! [`Trainer::fit`] trains any [`Model`] in four parts: `prepare` (in
+//! prepare.rs) checks the configuration and the data, splits off validation
+//! data and makes the batcher; `train_epoch` runs one epoch of [`step`](Trainer::step)s;
 //! `end_epoch` validates, records, reports progress and runs the callbacks;
 //! `finish` (in dispatch.rs, with when and in which order every callback
 //! runs) lets the callbacks (early stopping's restore) have the last word.
@@ -20,17 +20,15 @@
 
 use crate::early_stopping::EarlyStopping;
 use crate::history::Resumed;
-use crate::progress::{Progress, ProgressMode};
+use crate::progress::ProgressMode;
 use crate::run::{EpochEnd, EpochSums, Run};
 use crate::step::{At, Batch, TargetKind, Used, count_correct, target};
 use crate::{Callback, Control, EpochRecord, History, RunState, TrainError};
-use backprop_data::{Batcher, Dataset};
+use backprop_data::Dataset;
 use backprop_layers::{Mode, Model};
 use backprop_losses::Loss;
 use backprop_optim::{Constant, Optimizer, Schedule, clip_grad_norm};
 use backprop_tensor::Scalar;
-use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -334,68 +332,6 @@ impl<T: Scalar> Trainer<T> {
             }
         }
         self.finish(model, run.history)
-    }
-
-    /// Checks the configuration and the data, splits off the validation
-    /// data, and makes the batcher.
-    fn prepare<'d>(&self, model: &dyn Model<T>, train: &'d Dataset) -> Result<Run<'d>, TrainError> {
-        if self.batch_size == 0 {
-            return Err(TrainError::Config(
-                "batch size must be at least 1, found 0".into(),
-            ));
-        }
-        if let Validation::Split(f) = self.validation
-            && !(f > 0.0 && f < 1.0)
-        {
-            return Err(TrainError::Config(format!(
-                "validation split must be in (0, 1), found {f}"
-            )));
-        }
-        let kind = TargetKind::of(model, train)?;
-        if self.epochs <= self.initial_epoch {
-            return Err(TrainError::Config(if self.initial_epoch == 0 {
-                "epochs must be at least 1, found 0".into()
-            } else {
-                format!(
-                    "nothing to train: the run starts after epoch {} and epochs (the epoch to train up to) is {}",
-                    self.initial_epoch, self.epochs
-                )
-            }));
-        }
-        let (history, start) = self.resumed_history(train)?;
-        let (train_part, val) = match &self.validation {
-            Validation::None => (Cow::Borrowed(train), None),
-            Validation::Data(v) => {
-                TargetKind::of(model, v)?;
-                // A copy, so that evaluation (which needs &mut self) can
-                // borrow it.
-                (Cow::Borrowed(train), Some(v.clone()))
-            }
-            Validation::Split(f) => {
-                let (t, v) = train.split(*f, self.seed)?;
-                (Cow::Owned(t), Some(v))
-            }
-        };
-        let batcher = Batcher::new(train_part.len(), self.batch_size, true, self.seed)?;
-        if let Some(at) = &start
-            && at.steps_per_epoch != batcher.batches_per_epoch()
-        {
-            return Err(TrainError::Config(format!(
-                "the checkpoint stopped {at}, but this run has {} steps per epoch: resume with the batch size and data it was trained with",
-                batcher.batches_per_epoch()
-            )));
-        }
-        Ok(Run {
-            kind,
-            batcher,
-            train: train_part,
-            full: train,
-            fingerprint: OnceCell::new(),
-            val,
-            progress: Progress::new(self.progress, self.epochs),
-            history,
-            start,
-        })
     }
 
     /// One epoch of steps (`epoch` counted from 0), with the progress bar's
