@@ -11,9 +11,11 @@
 #                                         # not the wall clock (a loaded machine)
 #
 # Cases (scripts/ab/bench.rs): mlp64, mlp256 (training step of 784-128-64-10,
-# Adam, f32), infer1, infer1000 (forward pass), lenet64, lenet256 (LeNet-5
-# training step), gemm:M,K,N (one f32 product). Defaults: 21 rounds of about
-# 150 ms per side, 2 threads; the order of the two sides alternates every
+# Adam, f32), sgd64 (the same with SGD, momentum 0.9), infer1, infer1000
+# (forward pass), lenet64, lenet256 (LeNet-5 training step), gemm:M,K,N (one
+# f32 product), sgd:N, rmsprop:N (one SGD / RMSprop step on N elements),
+# finite:N (ops::all_finite on N elements). Defaults: 21 rounds of about 150
+# ms per side, 2 threads; the order of the two sides alternates every
 # round. Output: one line per round, the medians, and the per-round ratio
 # new/old as median, quartiles and range (below 1: new is faster), then a
 # JSON line. Noise between processes (±10–20 % on a shared machine) hides

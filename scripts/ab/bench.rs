@@ -7,13 +7,16 @@
 //!
 //! Usage: `ab-bench CASE [--rounds R] [--threads T] [--block-ms MS] [--cpu-time]`
 //! with CASE one of `mlp64`, `mlp256` (a training step of 784-128-64-10,
-//! Adam, f32, batch 64 / 256), `infer1`, `infer1000` (a forward pass),
+//! Adam, f32, batch 64 / 256), `sgd64` (the same at batch 64 with SGD,
+//! momentum 0.9), `infer1`, `infer1000` (a forward pass),
 //! `lenet64`, `lenet256` (a LeNet-5 training step), `gemm:M,K,N` (one `f32`
-//! product `C = A·B`). Prints one line per round and a summary, the last
-//! line JSON.
+//! product `C = A·B`), `sgd:N` (one SGD step, momentum 0.9, on a single
+//! parameter of N elements), `rmsprop:N` (the same with RMSprop),
+//! `finite:N` (`ops::all_finite` on N elements).
+//! Prints one line per round and a summary, the last line JSON.
 //!
 //! `--cpu-time` (one thread only) times the calling thread's time on a CPU
-//! (`/proc/thread-self/schedstat`, nanoseconds) instead of the wall clock:
+//! (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`) instead of the wall clock:
 //! on a loaded machine the time the thread waits for a core drops out,
 //! what the other processes do to the caches does not.
 
@@ -26,7 +29,7 @@ macro_rules! side {
     ($name:ident, $t:ident, $l:ident, $s:ident, $o:ident) => {
         mod $name {
             use $l::{Mode, Sequential};
-            use $o::{Adam, Optimizer};
+            use $o::{Adam, Optimizer, RmsProp, Sgd};
             use $s::{Loss, SoftmaxCrossEntropy, Target};
             use $t::{DMatrix, Parameters};
 
@@ -81,9 +84,41 @@ macro_rules! side {
                         std::hint::black_box(&c);
                     });
                 }
+                if let Some(n) = name.strip_prefix("sgd:") {
+                    // One SGD (momentum 0.9) step on a single parameter of n
+                    // elements: the optimizer's element-wise pass alone.
+                    let n: usize = n.parse().unwrap();
+                    let mut p = vec![$t::Param::new("w", input(n, 1))];
+                    p[0].grad = input(n, 1);
+                    let mut opt = Sgd::momentum(0.9);
+                    return Box::new(move || {
+                        opt.step(1e-9, &mut p).unwrap();
+                        std::hint::black_box(&p);
+                    });
+                }
+                if let Some(n) = name.strip_prefix("rmsprop:") {
+                    // One RMSprop step (defaults) on a single parameter.
+                    let n: usize = n.parse().unwrap();
+                    let mut p = vec![$t::Param::new("w", input(n, 1))];
+                    p[0].grad = input(n, 1);
+                    let mut opt = RmsProp::new();
+                    return Box::new(move || {
+                        opt.step(1e-9, &mut p).unwrap();
+                        std::hint::black_box(&p);
+                    });
+                }
+                if let Some(n) = name.strip_prefix("finite:") {
+                    // `ops::all_finite` on n elements (the trainer's check of
+                    // a gradient).
+                    let g = input(n.parse().unwrap(), 1);
+                    return Box::new(move || {
+                        assert!(std::hint::black_box($t::ops::all_finite(g.as_slice())));
+                    });
+                }
                 let (net, rows, batch, train) = match name {
                     "mlp64" => (mlp(), 784, 64, true),
                     "mlp256" => (mlp(), 784, 256, true),
+                    "sgd64" => (mlp(), 784, 64, true),
                     "infer1" => (mlp(), 784, 1, false),
                     "infer1000" => (mlp(), 784, 1000, false),
                     "lenet64" => (lenet(), 784, 64, true),
@@ -93,7 +128,11 @@ macro_rules! side {
                 let mut net = net;
                 let x = input(rows, batch);
                 let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
-                let mut opt = Adam::new();
+                let mut opt: Box<dyn Optimizer<f32>> = if name.starts_with("sgd") {
+                    Box::new(Sgd::momentum(0.9))
+                } else {
+                    Box::new(Adam::new())
+                };
                 let mut grad = DMatrix::zeros(0, 0);
                 Box::new(move || {
                     if train {
@@ -136,17 +175,34 @@ fn median(v: &mut [f64]) -> f64 {
 /// Whether `time` reads the thread's CPU time (`--cpu-time`).
 static CPU_TIME: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// The calling thread's time on a CPU so far, in seconds (the first field
-/// of `/proc/thread-self/schedstat`, nanoseconds).
+/// The calling thread's time on a CPU so far, in seconds:
+/// `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`, which brings the kernel's count
+/// up to date on every call (`/proc/thread-self/schedstat` does not: it moves
+/// only at scheduler ticks and switches, so a short calibration block read 0
+/// and sized the blocks at `usize::MAX` calls).
 fn thread_cpu_seconds() -> f64 {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat")
-        .expect("--cpu-time needs /proc/thread-self/schedstat (Linux with schedstats)");
-    let ns: u64 = s
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .expect("schedstat's first field is nanoseconds on a CPU");
-    ns as f64 * 1e-9
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    /// Linux's clock id for the calling thread's CPU time.
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `struct timespec` (two 64-bit
+    // fields on 64-bit Linux), and the clock id is a constant of the ABI.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(
+        rc, 0,
+        "--cpu-time needs clock_gettime(CLOCK_THREAD_CPUTIME_ID)"
+    );
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 /// Seconds per call of `f` over `iters` calls: wall clock, or the calling
