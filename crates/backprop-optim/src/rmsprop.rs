@@ -4,6 +4,7 @@ use crate::error::{check_lr, check_non_negative};
 use crate::kernel::{Decay, DecayKind, Lerp, LerpKind, element_lr, with_decay_and_lerp};
 use crate::state::Slots;
 use crate::{OptimError, Optimizer, OptimizerState};
+use backprop_tensor::ops::simd;
 use backprop_tensor::{Parameters, Scalar};
 
 const PLAIN: &[&str] = &["square_avg"];
@@ -225,7 +226,9 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
                     mu,
                     neg_lr,
                 };
-                match bufs {
+                // One vectorised pass (AVX2 where present; `sqrt` and `/`
+                // are exact IEEE operations at any width: the same bits).
+                simd(|| match bufs {
                     [sq] => k.plain(w, g, sq.as_mut_slice()),
                     [sq, buf] if has_momentum => {
                         k.momentum(w, g, sq.as_mut_slice(), buf.as_mut_slice())
@@ -240,7 +243,7 @@ impl<T: Scalar> Optimizer<T> for RmsProp<T> {
                     ),
                     // Unreachable: `begin_step` checked the buffer count against `kinds()`.
                     _ => {}
-                }
+                })
             })
         });
         Ok(())

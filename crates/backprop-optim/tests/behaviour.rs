@@ -755,3 +755,63 @@ fn large_parameters_update_identically_on_any_number_of_threads() {
         }
     }
 }
+
+/// RMSprop runs vectorised (AVX2 where the CPU has it), SGD (momentum, L2
+/// decay) not: either way the bits are those of the scalar formulas,
+/// operation by operation, on a length that leaves a ragged tail after the
+/// vectors.
+#[test]
+fn sgd_and_vectorised_rmsprop_give_the_scalar_formulas_bits() {
+    let n = 1003;
+    let w0: Vec<f32> = (0..n)
+        .map(|i| ((i * 31) % 97) as f32 / 97.0 - 0.5)
+        .collect();
+    let grad = |step: usize| -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i * 13 + step * 7) % 89) as f32 / 89.0 - 0.45)
+            .collect()
+    };
+    let run = |opt: &mut dyn Optimizer<f32>| {
+        let mut ps = vec![Param::new("w", DMatrix::from_vec(n, 1, w0.clone()))];
+        for step in 0..3 {
+            ps[0].grad = DMatrix::from_vec(n, 1, grad(step));
+            opt.step(0.01, &mut ps).unwrap();
+        }
+        ps.remove(0).value
+    };
+    let same = |got: DMatrix<f32>, want: &[f32], what: &str| {
+        assert!(
+            got.iter()
+                .zip(want)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{what}"
+        );
+    };
+    let neg_lr = -0.01_f32;
+
+    // SGD, momentum 0.9, weight decay 0.01: b ← g + λw on the first step,
+    // then b ← μb + 1·g; w ← w + (−lr)·b.
+    let (mu, keep, lambda) = (0.9_f32, 1.0_f32, 0.01_f32);
+    let (mut w, mut b) = (w0.clone(), vec![0.0_f32; n]);
+    for step in 0..3 {
+        for ((w, b), g) in w.iter_mut().zip(&mut b).zip(grad(step)) {
+            let g = g + lambda * *w;
+            *b = if step == 0 { g } else { *b * mu + keep * g };
+            *w += neg_lr * *b;
+        }
+    }
+    let sgd = run(&mut Sgd::momentum(0.9).with_weight_decay(0.01));
+    same(sgd, &w, "sgd");
+
+    // RMSprop's defaults (α = 0.99, ε = 1e-8): v ← αv + (1 − α)·g·g;
+    // w ← w + (−lr)·g / (√v + ε).
+    let (alpha, one_minus_alpha, eps) = (0.99_f32, (1.0 - 0.99_f64) as f32, 1e-8_f32);
+    let (mut w, mut v) = (w0.clone(), vec![0.0_f32; n]);
+    for step in 0..3 {
+        for ((w, v), g) in w.iter_mut().zip(&mut v).zip(grad(step)) {
+            *v = *v * alpha + one_minus_alpha * g * g;
+            *w += neg_lr * g / (v.sqrt() + eps);
+        }
+    }
+    same(run(&mut RmsProp::new()), &w, "rmsprop");
+}
