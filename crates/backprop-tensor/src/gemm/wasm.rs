@@ -15,8 +15,11 @@
 //! runs): 34.5-36.3 GFLOP/s for `W·A` (128×784·784×64) and `dZ·Aᵀ`
 //! (128×64·64×784) against 30.6-33.1 for the shared four-depth kernel,
 //! 31-33 against 28-30 for `Wᵀ·dZ`; a one-pass one-depth loop read 24-27,
-//! two-column passes 28-32, two half-height passes 29-34. One epoch of the
-//! tutorial's network: 0.89-0.98 of the old time (web/engine/bench/ab.html).
+//! two-column passes 28-32, two half-height passes 29-34. (The CPU time was
+//! read from `/proc/PID/schedstat`, which moves at scheduler ticks: with
+//! 25-40 ms runs the absolute figures are approximate, the order held in
+//! every run.) One epoch of the tutorial's network on the wall clock:
+//! 0.89-0.98 of the old time (web/engine/bench/ab.html, three runs).
 //!
 //! Every accumulator adds `a·b` (unfused) over the same depths in the same
 //! order as the portable kernel, so the results are the same bits
