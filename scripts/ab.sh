@@ -13,7 +13,7 @@
 # Cases (scripts/ab/bench.rs): mlp64, mlp256 (training step of 784-128-64-10,
 # Adam, f32), sgd64 (the same with SGD, momentum 0.9), infer1, infer1000
 # (forward pass), lenet64, lenet256 (LeNet-5 training step), gemm:M,K,N (one
-# f32 product), sgd:N, rmsprop:N (one SGD / RMSprop step on N elements),
+# f32 product), sgd:N, adam:N, rmsprop:N (one optimizer step on N elements),
 # finite:N (ops::all_finite on N elements). Defaults: 21 rounds of about 150
 # ms per side, 2 threads; the order of the two sides alternates every
 # round. Output: one line per round, the medians, and the per-round ratio

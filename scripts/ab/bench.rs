@@ -11,8 +11,8 @@
 //! momentum 0.9), `infer1`, `infer1000` (a forward pass),
 //! `lenet64`, `lenet256` (a LeNet-5 training step), `gemm:M,K,N` (one `f32`
 //! product `C = A·B`), `sgd:N` (one SGD step, momentum 0.9, on a single
-//! parameter of N elements), `rmsprop:N` (the same with RMSprop),
-//! `finite:N` (`ops::all_finite` on N elements).
+//! parameter of N elements), `adam:N`, `rmsprop:N` (the same with Adam,
+//! RMSprop), `finite:N` (`ops::all_finite` on N elements).
 //! Prints one line per round and a summary, the last line JSON.
 //!
 //! `--cpu-time` (one thread only) times the calling thread's time on a CPU
@@ -91,6 +91,17 @@ macro_rules! side {
                     let mut p = vec![$t::Param::new("w", input(n, 1))];
                     p[0].grad = input(n, 1);
                     let mut opt = Sgd::momentum(0.9);
+                    return Box::new(move || {
+                        opt.step(1e-9, &mut p).unwrap();
+                        std::hint::black_box(&p);
+                    });
+                }
+                if let Some(n) = name.strip_prefix("adam:") {
+                    // One Adam step (defaults) on a single parameter.
+                    let n: usize = n.parse().unwrap();
+                    let mut p = vec![$t::Param::new("w", input(n, 1))];
+                    p[0].grad = input(n, 1);
+                    let mut opt = Adam::new();
                     return Box::new(move || {
                         opt.step(1e-9, &mut p).unwrap();
                         std::hint::black_box(&p);
