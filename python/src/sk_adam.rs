@@ -11,7 +11,7 @@
 //! operation the same.
 
 use backprop_optim::{OptimError, Optimizer, OptimizerState};
-use backprop_tensor::{DMatrix, Parameters, Scalar, ops};
+use backprop_tensor::{DMatrix, Parameters, Scalar, ops, threads};
 
 /// The optimizer's name, as its state records it.
 const NAME: &str = "adam";
@@ -101,6 +101,15 @@ impl<T: Scalar> SkAdam<T> {
     }
 }
 
+/// Parameters with fewer elements than twice this are updated on one thread
+/// (as in backprop-optim's Adam: splitting costs about as much as updating
+/// 8,192 elements).
+const PARALLEL_MIN_ELEMENTS: usize = 8192;
+
+/// Chunk boundaries at multiples of 16 elements (64 bytes of `f32`), so no
+/// two threads write one cache line.
+const CACHE_LINE_ELEMENTS: usize = 16;
+
 impl<T: Scalar> Optimizer<T> for SkAdam<T> {
     fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
         if !(lr.is_finite() && lr > 0.0) {
@@ -125,17 +134,35 @@ impl<T: Scalar> Optimizer<T> for SkAdam<T> {
         params.visit_params_mut(&mut |p| {
             let (m, v) = (ms[i].as_mut_slice(), vs[i].as_mut_slice());
             let (w, g) = (p.value.as_mut_slice(), p.grad.as_slice());
-            ops::simd(|| {
-                for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut())) {
-                    *m = b1 * *m + c1 * g;
-                    *v = b2 * *v + c2 * (g * g);
-                    // In T: for float64 NumPy's operations exactly; for
-                    // float32 NumPy would promote the update to float64 (the
-                    // step size is a float64 scalar), which costs twice the
-                    // lanes here and only moves the rounding.
-                    *w += (neg_step * *m) / (v.sqrt() + eps);
-                }
-            });
+            // Large weights (the first layer) are updated on the pool's
+            // threads, as backprop-optim's Adam does; the update is
+            // element-wise, so the bits do not depend on the cut.
+            threads::for_each_chunk_mut(
+                [w, m, v],
+                CACHE_LINE_ELEMENTS,
+                PARALLEL_MIN_ELEMENTS,
+                &|start, [w, m, v]| {
+                    let Some(g) = g.get(start..start + w.len()) else {
+                        // Unreachable: `check` matched every gradient's
+                        // shape to its value's.
+                        return;
+                    };
+                    ops::simd(|| {
+                        for ((w, &g), (m, v)) in
+                            w.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut()))
+                        {
+                            *m = b1 * *m + c1 * g;
+                            *v = b2 * *v + c2 * (g * g);
+                            // In T: for float64 NumPy's operations exactly;
+                            // for float32 NumPy would promote the update to
+                            // float64 (the step size is a float64 scalar),
+                            // which costs twice the lanes here and only
+                            // moves the rounding.
+                            *w += (neg_step * *m) / (v.sqrt() + eps);
+                        }
+                    })
+                },
+            );
             i += 1;
         });
         Ok(())
