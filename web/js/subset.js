@@ -12,17 +12,20 @@ export const SUBSET_FILES = {
   test_labels: 'data/mnist-test-labels-idx1-ubyte.gz',
 };
 
-let cached = null;
+const cached = new Map();
 
 async function read(path) {
   return parseIdx(await gunzip(await fetchBytes(path)), path);
 }
 
-/** Resolves to {train_pixels, train_labels, test_pixels, test_labels} (Uint8Arrays), checked. */
-export async function loadSubset() {
-  if (cached) return cached;
+/**
+ * Resolves to {train_pixels, train_labels, test_pixels, test_labels} (Uint8Arrays), checked.
+ * `root` is web/ relative to the document: '' for the page, '../../' for web/engine/bench/.
+ */
+export async function loadSubset(root = '') {
+  if (cached.has(root)) return cached.get(root);
   const out = {};
-  for (const [key, path] of Object.entries(SUBSET_FILES)) out[key] = await read(path);
+  for (const [key, path] of Object.entries(SUBSET_FILES)) out[key] = await read(root + path);
   for (const part of ['train', 'test']) {
     const img = out[`${part}_pixels`], lab = out[`${part}_labels`];
     if (img.dims.length !== 3 || img.dims[1] !== 28 || img.dims[2] !== 28) {
@@ -32,9 +35,10 @@ export async function loadSubset() {
       throw new Error(`${part}: ${img.dims[0]} images but ${lab.dims[0]} labels`);
     }
   }
-  cached = {
+  const subset = {
     train_pixels: out.train_pixels.data, train_labels: out.train_labels.data,
     test_pixels: out.test_pixels.data, test_labels: out.test_labels.data,
   };
-  return cached;
+  cached.set(root, subset);
+  return subset;
 }
