@@ -13,7 +13,7 @@ use crate::data::Split;
 use crate::error::{EngineError, Result};
 use crate::output;
 use backprop_layers::{Layer, Mode, Sequential};
-use backprop_losses::{Loss, Target};
+use backprop_losses::Loss;
 use backprop_optim::{Optimizer, Schedule, ScheduleKind};
 use backprop_tensor::{DMatrix, Parameters, rng};
 use rand::seq::SliceRandom;
@@ -223,19 +223,15 @@ impl Engine {
         let indices = &self.order[self.pos..end];
         train.fill(indices, &mut self.x, &mut self.labels);
         let m = self.labels.len();
-        output::targets(
+        self.net.zero_grad();
+        forward(&mut self.net, &self.x, &mut self.acts, Mode::Train)?;
+        let out = self.acts.last().unwrap_or(&self.x);
+        let target = output::target(
             self.loss,
             self.net.output_size(),
             &self.labels,
             &mut self.targets,
         );
-        self.net.zero_grad();
-        forward(&mut self.net, &self.x, &mut self.acts, Mode::Train)?;
-        let out = self.acts.last().unwrap_or(&self.x);
-        let target = match self.loss {
-            OutputLoss::SoftmaxCrossEntropy => Target::Classes(&self.labels),
-            _ => Target::Dense(&self.targets),
-        };
         let loss = self
             .loss
             .kind()
@@ -343,19 +339,15 @@ impl Engine {
 
     /// Mean loss and accuracy of the network on `split`, in evaluation mode.
     fn evaluate(&mut self, split: &Split) -> Result<(f64, f64)> {
-        let n = split.y.len();
+        let (n, outputs) = (split.y.len(), self.net.output_size());
         let (mut x, mut labels, mut targets) =
             (DMatrix::zeros(0, 0), Vec::new(), DMatrix::zeros(0, 0));
         let (mut loss, mut correct) = (0.0, 0);
         let all: Vec<usize> = (0..n).collect();
         for chunk in all.chunks(EVAL_CHUNK) {
             split.fill(chunk, &mut x, &mut labels);
-            output::targets(self.loss, self.net.output_size(), &labels, &mut targets);
             let out = self.net.forward(&x, Mode::Eval)?;
-            let target = match self.loss {
-                OutputLoss::SoftmaxCrossEntropy => Target::Classes(&labels),
-                _ => Target::Dense(&targets),
-            };
+            let target = output::target(self.loss, outputs, &labels, &mut targets);
             loss += f64::from(self.loss.kind().loss(out, target)?) * chunk.len() as f64;
             correct += output::count_correct(out, &labels);
         }

@@ -4,6 +4,7 @@
 use crate::config::OutputLoss;
 use backprop_activations::{Activation, ActivationKind};
 use backprop_layers::OutputKind;
+use backprop_losses::Target;
 use backprop_tensor::{DMatrix, ops};
 
 /// How the model file describes the output.
@@ -28,6 +29,21 @@ pub fn targets(loss: OutputLoss, outputs: usize, labels: &[usize], y: &mut DMatr
         } else if l < outputs {
             y[(l, j)] = 1.0;
         }
+    }
+}
+
+/// What the loss is trained against for `labels`: the labels themselves for
+/// softmax cross-entropy, else their dense [`targets`], written into `y`.
+pub fn target<'a>(
+    loss: OutputLoss,
+    outputs: usize,
+    labels: &'a [usize],
+    y: &'a mut DMatrix<f32>,
+) -> Target<'a, f32> {
+    targets(loss, outputs, labels, y);
+    match loss {
+        OutputLoss::SoftmaxCrossEntropy => Target::Classes(labels),
+        _ => Target::Dense(y),
     }
 }
 
