@@ -265,31 +265,25 @@ impl Engine {
 
     /// Keeps every dense layer's `W`, `b`, `dW` and `db` of this step.
     fn snapshot(&mut self) {
-        let mut k = 0;
-        for (index, layer) in self.net.layers().iter().enumerate() {
-            if layer.kind() != "dense" {
-                continue;
-            }
-            let mut got: Vec<(DMatrix<f32>, DMatrix<f32>)> = Vec::with_capacity(2);
-            layer.visit_params(&mut |p| got.push((p.value.clone(), p.grad.clone())));
-            let [(w, dw), (b, db)]: [(DMatrix<f32>, DMatrix<f32>); 2] = match got.try_into() {
-                Ok(pair) => pair,
-                Err(_) => continue,
-            };
-            let snap = DenseSnapshot {
-                index,
-                w,
-                b,
-                dw,
-                db,
-            };
-            match self.snapshots.get_mut(k) {
-                Some(s) => *s = snap,
-                None => self.snapshots.push(snap),
-            }
-            k += 1;
-        }
-        self.snapshots.truncate(k);
+        self.snapshots = self
+            .net
+            .layers()
+            .iter()
+            .enumerate()
+            .filter(|(_, layer)| layer.kind() == "dense")
+            .filter_map(|(index, layer)| {
+                let mut got = Vec::with_capacity(2);
+                layer.visit_params(&mut |p| got.push((p.value.clone(), p.grad.clone())));
+                let [(w, dw), (b, db)]: [_; 2] = got.try_into().ok()?;
+                Some(DenseSnapshot {
+                    index,
+                    w,
+                    b,
+                    dw,
+                    db,
+                })
+            })
+            .collect();
     }
 
     /// Trains until the end of the current pass over the training data.
