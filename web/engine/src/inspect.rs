@@ -78,23 +78,23 @@ impl Engine {
         let i = snap.index;
         let n = self.net.layers().len();
         let a_prev = if i == 0 { &self.x } else { &self.acts[i - 1] };
+        // ∂L/∂ layer k's output (the last layer's is `dout`, not in `grads`).
+        let grad_out = |k: usize| {
+            if k + 1 == n {
+                &self.dout
+            } else {
+                &self.grads[k]
+            }
+        };
         let z = self.acts[i].clone();
-        let dz = if i + 1 == n {
-            &self.dout
-        } else {
-            &self.grads[i]
-        }
-        .clone();
+        let dz = grad_out(i).clone();
         let mut formulas = FORMULAS.to_vec();
         let (a, da, activation) = match self.net.layers().get(i + 1) {
-            Some(g) if g.kind() == "activation" => {
-                let da = if i + 2 == n {
-                    &self.dout
-                } else {
-                    &self.grads[i + 1]
-                };
-                (self.acts[i + 1].clone(), da.clone(), g.name().to_string())
-            }
+            Some(g) if g.kind() == "activation" => (
+                self.acts[i + 1].clone(),
+                grad_out(i + 1).clone(),
+                g.name().to_string(),
+            ),
             Some(_) => (z.clone(), dz.clone(), "identity".to_string()),
             None => {
                 let mut a = DMatrix::zeros(0, 0);
