@@ -59,7 +59,7 @@ mod threads;
 use backprop::data::PixelScale;
 use backprop::data::mnist::Mnist;
 use backprop::data::read_image;
-use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_atomic};
+use backprop::io::{Architecture, inspect, load_model, load_state_dict, write_bytes_atomic};
 use backprop::layers::{Mode, Preprocess, Sequential};
 use backprop::tensor::{DMatrix, Scalar};
 use backprop::train::{MANIFEST_FILE, RunDir};
@@ -406,13 +406,7 @@ fn test_set<T: Scalar>(
     )?;
     if let Some(path) = &args.predictions {
         let text: String = predicted.iter().map(|p| format!("{p}\n")).collect();
-        write_atomic(path, |w| {
-            w.write_all(text.as_bytes())
-                .map_err(|source| backprop::io::IoError::Io {
-                    file: path.clone(),
-                    source,
-                })
-        })?;
+        write_bytes_atomic(path, text.as_bytes())?;
         writeln!(
             stdout,
             "wrote {} predictions to {}",

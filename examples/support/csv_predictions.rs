@@ -6,7 +6,7 @@
 use super::csv_args::Task;
 use super::csv_model::TargetScale;
 use backprop::activations::{Activation, ActivationKind};
-use backprop::io::{IoError, write_atomic};
+use backprop::io::write_bytes_atomic;
 use backprop::layers::{Mode, OutputKind, Sequential, class_of};
 use backprop::tensor::DMatrix;
 use std::borrow::Cow;
@@ -151,12 +151,7 @@ pub fn save_predictions(
     let mut text = Vec::new();
     write_predictions(&mut text, lines, predictions, classes)?;
     create_parent(path)?;
-    write_atomic(path, |w| {
-        w.write_all(&text).map_err(|source| IoError::Io {
-            file: path.to_path_buf(),
-            source,
-        })
-    })?;
+    write_bytes_atomic(path, &text)?;
     Ok(())
 }
 

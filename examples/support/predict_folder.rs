@@ -129,13 +129,7 @@ pub fn classify_folder<T: Scalar>(
     }
     let target = match folder.out {
         Some(out) => {
-            backprop::io::write_atomic(out, |w| {
-                w.write_all(csv.as_bytes())
-                    .map_err(|source| backprop::io::IoError::Io {
-                        file: out.to_path_buf(),
-                        source,
-                    })
-            })?;
+            backprop::io::write_bytes_atomic(out, csv.as_bytes())?;
             out.display().to_string()
         }
         None => {

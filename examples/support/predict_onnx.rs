@@ -3,7 +3,7 @@
 //! and `--export-onnx FILE` writes the model as one. Compiled into predict
 //! with `#[path]`.
 
-use backprop::io::{IoError, write_atomic};
+use backprop::io::write_bytes_atomic;
 use backprop::layers::Sequential;
 use backprop::onnx::{ExportOptions, export_bytes, import, import_bytes};
 use backprop::tensor::Scalar;
@@ -29,12 +29,7 @@ pub fn load(path: &Path) -> Result<Sequential<f32>, Box<dyn Error>> {
 pub fn export<T: Scalar>(net: &Sequential<T>, path: &Path) -> Result<String, Box<dyn Error>> {
     let bytes = export_bytes(net, &ExportOptions::default())?;
     let back = import_bytes(&bytes)?;
-    write_atomic(path, |w| {
-        w.write_all(&bytes).map_err(|source| IoError::Io {
-            file: path.to_path_buf(),
-            source,
-        })
-    })?;
+    write_bytes_atomic(path, &bytes)?;
     Ok(format!(
         "wrote {}: ONNX opset {}, input {:?} [batch, {}], output {:?}, {} bytes{}",
         path.display(),

@@ -2,7 +2,7 @@
 //! image as a CSV, so that another runtime's can be compared with them
 //! (scripts/ort_parity.py). Compiled into predict with `#[path]`.
 
-use backprop::io::{IoError, write_atomic};
+use backprop::io::{IoError, write_bytes_atomic};
 use backprop::tensor::{DMatrix, Scalar};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -44,12 +44,6 @@ impl Outputs {
 
     /// Writes the CSV to `path` atomically (a reader never sees half of it).
     pub fn save(&self, path: &Path) -> Result<(), IoError> {
-        write_atomic(path, |w| {
-            w.write_all(self.text.as_bytes())
-                .map_err(|source| IoError::Io {
-                    file: path.to_path_buf(),
-                    source,
-                })
-        })
+        write_bytes_atomic(path, self.text.as_bytes())
     }
 }

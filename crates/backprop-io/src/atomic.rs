@@ -138,3 +138,22 @@ pub fn write_atomic(
     }
     Ok(())
 }
+
+/// Writes all of `bytes` to `path` with [`write_atomic`]: a reader sees the
+/// previous file or the whole new one, never a part. A failed write is
+/// [`IoError::Io`] naming `path`.
+///
+/// ```
+/// use backprop_io::{IoError, write_bytes_atomic};
+/// let dir = std::env::temp_dir().join(format!("backprop-io-bytes-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).map_err(|source| IoError::Io { file: dir.clone(), source })?;
+/// let path = dir.join("hello.txt");
+/// write_bytes_atomic(&path, b"hello")?;
+/// assert_eq!(std::fs::read(&path).ok().as_deref(), Some(&b"hello"[..]));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// # Ok::<(), IoError>(())
+/// ```
+pub fn write_bytes_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
+    write_atomic(path, |w| w.write_all(bytes).map_err(io(path)))
+}

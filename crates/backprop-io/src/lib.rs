@@ -40,7 +40,7 @@ mod options;
 mod tensors;
 
 pub use architecture::Architecture;
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_bytes_atomic};
 pub use checkpoint::{
     CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, Checkpoint, TrainingState, checkpoint_path,
     load_checkpoint, load_checkpoint_with, read_checkpoint, read_checkpoint_with, save_checkpoint,

@@ -154,14 +154,7 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
 
 /// `bytes` to `path` through the workspace's one atomic writer.
 fn save_bytes(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    backprop_io::write_atomic(path, |w| {
-        w.write_all(bytes)
-            .map_err(|source| backprop_io::IoError::Io {
-                file: path.to_path_buf(),
-                source,
-            })
-    })
-    .map_err(|e| TrainError::Io {
+    backprop_io::write_bytes_atomic(path, bytes).map_err(|e| TrainError::Io {
         path: path.to_path_buf(),
         // The path is already in TrainError's message.
         message: match e {
