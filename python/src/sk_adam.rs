@@ -101,15 +101,6 @@ impl<T: Scalar> SkAdam<T> {
     }
 }
 
-/// Parameters with fewer elements than twice this are updated on one thread
-/// (as in backprop-optim's Adam: splitting costs about as much as updating
-/// 8,192 elements).
-const PARALLEL_MIN_ELEMENTS: usize = 8192;
-
-/// Chunk boundaries at multiples of 16 elements (64 bytes of `f32`), so no
-/// two threads write one cache line.
-const CACHE_LINE_ELEMENTS: usize = 16;
-
 impl<T: Scalar> Optimizer<T> for SkAdam<T> {
     fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
         if !(lr.is_finite() && lr > 0.0) {
@@ -139,8 +130,8 @@ impl<T: Scalar> Optimizer<T> for SkAdam<T> {
             // element-wise, so the bits do not depend on the cut.
             threads::for_each_chunk_mut(
                 [w, m, v],
-                CACHE_LINE_ELEMENTS,
-                PARALLEL_MIN_ELEMENTS,
+                threads::CACHE_LINE_ELEMENTS,
+                threads::PARALLEL_MIN_ELEMENTS,
                 &|start, [w, m, v]| {
                     let Some(g) = g.get(start..start + w.len()) else {
                         // Unreachable: `check` matched every gradient's

@@ -50,7 +50,7 @@ pub fn gather<T: Scalar>(x: &[T], features: usize, rows: &[usize], batch: &mut D
     threads::for_each_chunk_mut(
         [batch.as_mut_slice()],
         features,
-        PARALLEL_MIN_ELEMENTS,
+        threads::PARALLEL_MIN_ELEMENTS,
         &|start, [dst]| {
             let first = start / features;
             for (dst, &i) in dst.chunks_exact_mut(features).zip(&rows[first..]) {
@@ -59,10 +59,6 @@ pub fn gather<T: Scalar>(x: &[T], features: usize, rows: &[usize], batch: &mut D
         },
     );
 }
-
-/// Passes over fewer elements than twice this run on one thread (splitting
-/// costs about as much as touching 8,192 elements).
-const PARALLEL_MIN_ELEMENTS: usize = 8192;
 
 /// Lanes of [`add_l2_gradient`]'s sum: independent accumulators that the
 /// compiler keeps in vector registers (four AVX2 registers of `f32`).
@@ -87,7 +83,7 @@ pub fn add_l2_gradient<T: Scalar>(g: &mut [T], w: &[T], c: T, blocks: &mut Vec<A
         blocks.resize_with(n, AtomicU64::default);
     }
     let sums = &blocks[..n];
-    threads::for_each_chunk_mut([g], BLOCK, PARALLEL_MIN_ELEMENTS, &|start, [g]| {
+    threads::for_each_chunk_mut([g], BLOCK, threads::PARALLEL_MIN_ELEMENTS, &|start, [g]| {
         let w = &w[start..start + g.len()];
         ops::simd(|| {
             for (g, &w) in g.iter_mut().zip(w) {

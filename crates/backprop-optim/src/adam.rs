@@ -83,8 +83,8 @@ impl AdamConfig {
                 // does not depend on how it is cut.
                 threads::for_each_chunk_mut(
                     [w, m.as_mut_slice(), v.as_mut_slice()],
-                    CACHE_LINE_ELEMENTS,
-                    PARALLEL_MIN_ELEMENTS,
+                    threads::CACHE_LINE_ELEMENTS,
+                    threads::PARALLEL_MIN_ELEMENTS,
                     &|start, [w, m, v]| {
                         // Always in range: `begin_step` checked that the
                         // gradient has the value's shape.
@@ -98,14 +98,6 @@ impl AdamConfig {
         Ok(())
     }
 }
-
-/// Parameters with fewer elements than twice this are updated on one thread
-/// (splitting costs about as much as updating 8,192 elements).
-const PARALLEL_MIN_ELEMENTS: usize = 8192;
-
-/// Chunk boundaries at multiples of 16 elements (64 bytes of `f32`), so no
-/// two threads write one cache line.
-const CACHE_LINE_ELEMENTS: usize = 16;
 
 /// The element-wise Adam/AdamW update, with coefficients fixed for one step.
 #[derive(Clone, Copy)]

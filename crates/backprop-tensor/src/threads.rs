@@ -53,6 +53,17 @@ use std::time::{Duration, Instant};
 /// by default: on a busy machine it measured slower).
 pub const PARALLEL_MIN_FLOPS: usize = 4 << 20;
 
+/// Element-wise passes over fewer elements than twice this run on the
+/// calling thread alone (the `min_chunk` of [`for_each_chunk_mut`] for
+/// optimizer updates and similar loops): splitting costs about as much as
+/// updating 8,192 elements.
+pub const PARALLEL_MIN_ELEMENTS: usize = 8192;
+
+/// Chunk boundaries at multiples of 16 elements (64 bytes of `f32`), so no
+/// two threads write one cache line (the `align` of [`for_each_chunk_mut`]
+/// for element-wise passes).
+pub const CACHE_LINE_ELEMENTS: usize = 16;
+
 /// The most threads [`set_num_threads`] or `BACKPROP_NUM_THREADS` can ask
 /// for on any machine (see [`max_threads`]).
 pub const MAX_THREADS: usize = 256;
