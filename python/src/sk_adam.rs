@@ -16,6 +16,19 @@ use backprop_tensor::{DMatrix, Parameters, Scalar, ops, threads};
 /// The optimizer's name, as its state records it.
 const NAME: &str = "adam";
 
+/// `value` (the setting `name`) must be a finite number > 0.
+fn check_positive(name: &'static str, value: f64) -> Result<(), OptimError> {
+    if value.is_finite() && value > 0.0 {
+        return Ok(());
+    }
+    Err(OptimError::InvalidHyperparameter {
+        context: "scikit-learn's Adam",
+        name,
+        value,
+        reason: "must be a finite number > 0",
+    })
+}
+
 /// scikit-learn's Adam: moments `m`, `v` per parameter in visit order.
 pub struct SkAdam<T: Scalar> {
     beta_1: f64,
@@ -39,14 +52,7 @@ impl<T: Scalar> SkAdam<T> {
                 });
             }
         }
-        if !(epsilon.is_finite() && epsilon > 0.0) {
-            return Err(OptimError::InvalidHyperparameter {
-                context: "scikit-learn's Adam",
-                name: "epsilon",
-                value: epsilon,
-                reason: "must be a finite number > 0",
-            });
-        }
+        check_positive("epsilon", epsilon)?;
         Ok(Self {
             beta_1,
             beta_2,
@@ -103,14 +109,7 @@ impl<T: Scalar> SkAdam<T> {
 
 impl<T: Scalar> Optimizer<T> for SkAdam<T> {
     fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(OptimError::InvalidHyperparameter {
-                context: "scikit-learn's Adam",
-                name: "lr",
-                value: lr,
-                reason: "must be a finite number > 0",
-            });
-        }
+        check_positive("lr", lr)?;
         self.check(params)?;
         self.t += 1;
         let t = self.t as f64;
