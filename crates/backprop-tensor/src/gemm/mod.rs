@@ -96,6 +96,8 @@ pub(crate) use sizes::workspace_bound;
 use generic::gemm_generic;
 use pack::pack_whole_a;
 use parallel::parallel;
+#[cfg(target_arch = "x86_64")]
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// `f32` product.
 ///
@@ -192,18 +194,10 @@ unsafe fn dpack_whole_a(g: &Gemm<f64>, dst: *mut f64, room: usize) -> bool {
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn avx2_fma() -> bool {
-    use std::sync::atomic::{AtomicU8, Ordering};
-    // 0: not yet known, 1: no, 2: yes.
     static LEVEL: AtomicU8 = AtomicU8::new(0);
-    match LEVEL.load(Ordering::Relaxed) {
-        0 => {
-            let yes = std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma");
-            LEVEL.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-        l => l == 2,
-    }
+    cached(&LEVEL, || {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    })
 }
 
 /// Whether the `f32` product runs the AVX-512 kernel: the CPU has AVX-512F
@@ -213,15 +207,23 @@ fn avx2_fma() -> bool {
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn avx512() -> bool {
-    use std::sync::atomic::{AtomicU8, Ordering};
-    // 0: not yet known, 1: no, 2: yes.
     static LEVEL: AtomicU8 = AtomicU8::new(0);
-    match LEVEL.load(Ordering::Relaxed) {
+    cached(&LEVEL, || {
+        avx2_fma()
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::env::var_os("BACKPROP_GEMM_AVX512").is_none_or(|v| v != "0")
+    })
+}
+
+/// `detect()`, computed on the first call and kept in `level` (0: not yet
+/// known, 1: no, 2: yes); the CPU checks above run once.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn cached(level: &AtomicU8, detect: impl FnOnce() -> bool) -> bool {
+    match level.load(Ordering::Relaxed) {
         0 => {
-            let yes = avx2_fma()
-                && std::arch::is_x86_feature_detected!("avx512f")
-                && std::env::var_os("BACKPROP_GEMM_AVX512").is_none_or(|v| v != "0");
-            LEVEL.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            let yes = detect();
+            level.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
             yes
         }
         l => l == 2,
