@@ -207,13 +207,18 @@ fn data_dir(args: &Args) -> Result<PathBuf, BoxError> {
     Ok(dir)
 }
 
-fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
-    // A model in a run directory (examples/mnist's --out) is read only if the
-    // run's manifest vouches for the directory's files: a killed or
-    // overwritten run's files do not belong together.
+/// A model in a run directory (examples/mnist's --out) is read only if the
+/// run's manifest vouches for the directory's files: a killed or
+/// overwritten run's files do not belong together.
+fn verify_run_dir(model: &Path) -> Result<(), BoxError> {
     if let Some(dir) = model.parent().filter(|d| d.join(MANIFEST_FILE).is_file()) {
         RunDir::verify(dir)?;
     }
+    Ok(())
+}
+
+fn run<T: Scalar>(args: &Args, model: &Path) -> Result<(), BoxError> {
+    verify_run_dir(model)?;
     let net: Sequential<T> = match &args.layers {
         Some(layers) => load_state_dict(model, &layers.parse::<Architecture>()?)?,
         None => load_model(model)?,
@@ -230,9 +235,7 @@ fn run_onnx(args: &Args, model: &Path) -> Result<(), BoxError> {
         )
         .into());
     }
-    if let Some(dir) = model.parent().filter(|d| d.join(MANIFEST_FILE).is_file()) {
-        RunDir::verify(dir)?;
-    }
+    verify_run_dir(model)?;
     classify(args, model, predict_onnx::load(model)?)
 }
 
