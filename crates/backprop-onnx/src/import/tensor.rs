@@ -60,6 +60,28 @@ fn check_count(
     Ok(())
 }
 
+/// `t.raw_data` as `declared` little-endian values of `W` bytes each,
+/// read by `decode`: the count checked first, then that no byte is left over.
+fn raw_le<const W: usize, V>(
+    t: &TensorProto,
+    declared: usize,
+    decode: impl Fn([u8; W]) -> V,
+) -> Result<Vec<V>, OnnxError> {
+    let field = format!("raw_data ({W} bytes a value)");
+    check_count(t, declared, t.raw_data.len() / W, &field)?;
+    let (values, rest) = t.raw_data.as_chunks::<W>();
+    if !rest.is_empty() {
+        return Err(data_err(
+            t,
+            format!(
+                "raw_data holds {} bytes, not a multiple of {W}",
+                t.raw_data.len()
+            ),
+        ));
+    }
+    Ok(values.iter().map(|&b| decode(b)).collect())
+}
+
 /// `t`'s values as `f32` (a `DOUBLE` tensor is rounded), row-major, from
 /// `raw_data` (little-endian) or `float_data`/`double_data`; every value
 /// finite.
@@ -71,42 +93,14 @@ pub(crate) fn floats(t: &TensorProto) -> Result<Vec<f32>, OnnxError> {
             check_count(t, n, t.float_data.len(), "float_data")?;
             t.float_data.clone()
         } else {
-            check_count(t, n, t.raw_data.len() / 4, "raw_data (4 bytes a value)")?;
-            if !t.raw_data.len().is_multiple_of(4) {
-                return Err(data_err(
-                    t,
-                    format!(
-                        "raw_data holds {} bytes, not a multiple of 4",
-                        t.raw_data.len()
-                    ),
-                ));
-            }
-            t.raw_data
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect()
+            raw_le(t, n, f32::from_le_bytes)?
         }
     } else if t.data_type == DataType::Double as i32 {
         if t.raw_data.is_empty() && n > 0 {
             check_count(t, n, t.double_data.len(), "double_data")?;
             t.double_data.iter().map(|&v| v as f32).collect()
         } else {
-            check_count(t, n, t.raw_data.len() / 8, "raw_data (8 bytes a value)")?;
-            if !t.raw_data.len().is_multiple_of(8) {
-                return Err(data_err(
-                    t,
-                    format!(
-                        "raw_data holds {} bytes, not a multiple of 8",
-                        t.raw_data.len()
-                    ),
-                ));
-            }
-            t.raw_data
-                .chunks_exact(8)
-                .map(|b| {
-                    f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
-                })
-                .collect()
+            raw_le(t, n, |b| f64::from_le_bytes(b) as f32)?
         }
     } else {
         return Err(OnnxError::TensorType {
