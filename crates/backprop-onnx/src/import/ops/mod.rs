@@ -59,23 +59,18 @@ pub(crate) fn translate(
 ) -> Result<(LayerSpec, usize), OnnxError> {
     let (index, node) = chain[at];
     let label = node_label(node, index);
-    let n = Node {
-        node,
-        label: label.clone(),
-        cx,
-    };
+    let n = Node { node, label, cx };
     if !(node.domain.is_empty() || node.domain == "ai.onnx") {
         return Err(n.unsupported());
     }
     if node.input.first().is_none_or(|x| x != running) {
         return Err(OnnxError::Model {
             message: format!(
-                "node {label:?} ({}): the running value must be its first input",
-                node.op_type
+                "node {:?} ({}): the running value must be its first input",
+                n.label, node.op_type
             ),
         });
     }
-    let act = |kind: ActivationKind| activation(kind);
     let spec = match node.op_type.as_str() {
         "Gemm" => n.gemm(shape)?,
         "MatMul" => {
@@ -97,36 +92,36 @@ pub(crate) fn translate(
             return Ok((spec, if bias.is_some() { 2 } else { 1 }));
         }
         "Relu" => {
-            Attrs::new(node, label, &[])?;
-            act(ActivationKind::Relu)
+            n.attrs(&[])?;
+            activation(ActivationKind::Relu)
         }
         "Sigmoid" => {
-            Attrs::new(node, label, &[])?;
-            act(ActivationKind::Sigmoid)
+            n.attrs(&[])?;
+            activation(ActivationKind::Sigmoid)
         }
         "Tanh" => {
-            Attrs::new(node, label, &[])?;
-            act(ActivationKind::Tanh)
+            n.attrs(&[])?;
+            activation(ActivationKind::Tanh)
         }
         "Softplus" => {
-            Attrs::new(node, label, &[])?;
-            act(ActivationKind::Softplus)
+            n.attrs(&[])?;
+            activation(ActivationKind::Softplus)
         }
         "Identity" => {
-            Attrs::new(node, label, &[])?;
-            act(ActivationKind::Identity)
+            n.attrs(&[])?;
+            activation(ActivationKind::Identity)
         }
         "LeakyRelu" | "Elu" => {
-            let a = Attrs::new(node, label, &["alpha"])?;
+            let a = n.attrs(&["alpha"])?;
             let leaky = node.op_type == "LeakyRelu";
             let alpha = f64::from(a.float("alpha", if leaky { 0.01 } else { 1.0 })?);
             let name = if leaky { "leaky_relu" } else { "elu" };
             let kind = ActivationKind::from_name(name, Some(alpha))
                 .map_err(|e| a.err("alpha", "a slope backprop accepts", e.to_string()))?;
-            act(kind)
+            activation(kind)
         }
         "Gelu" => {
-            let a = Attrs::new(node, label, &["approximate"])?;
+            let a = n.attrs(&["approximate"])?;
             let approx = a.string("approximate", "none")?;
             if approx != "tanh" {
                 return Err(a.err(
@@ -135,12 +130,12 @@ pub(crate) fn translate(
                     format!("{approx:?}"),
                 ));
             }
-            act(ActivationKind::Gelu)
+            activation(ActivationKind::Gelu)
         }
         "Softmax" => n.softmax(shape)?,
         "Dropout" => n.dropout()?,
         "Flatten" => {
-            let a = Attrs::new(node, label, &["axis"])?;
+            let a = n.attrs(&["axis"])?;
             let axis = a.int("axis", 1)?;
             if axis != 1 {
                 return Err(a.err(
