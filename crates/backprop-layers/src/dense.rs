@@ -6,7 +6,9 @@
 //! Backward, given `dZ = ∂L/∂Z` (the loss already carries the `1/m` of the
 //! batch mean, so none appears here):
 //! `dW += dZ·A[l−1]ᵀ`, `db += Σⱼ dZ[:, j]`, `dA[l−1] = Wᵀ·dZ`.
-//! Both transposed products read their operand through strides.
+//! Both transposed products read their operand through strides. After
+//! `zero_grads` (which discards `dW` and `db` rather than writing zeros) the
+//! first backward writes them with `β = 0`; later ones accumulate.
 
 use crate::{
     BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape, TensorInfo,
@@ -133,19 +135,22 @@ impl<T: Scalar> Layer<T> for Dense<T> {
             (self.outputs(), input.ncols()),
         )
         .map_err(&err)?;
-        // dW += dZ·Aᵀ
+        // dW ← β·dW + dZ·Aᵀ, db ← β·db + Σⱼ dZ[:, j]: β = 1 accumulates,
+        // β = 0 overwrites a gradient discarded by `zero_grads` (the same
+        // values as adding to zeros, without a pass writing the zeros).
+        let beta_w = self.weight.accumulation_beta();
         ops::gemm(
             T::one(),
             grad_output,
             Op::N,
             input,
             Op::T,
-            T::one(),
+            beta_w,
             &mut self.weight.grad,
         )
         .map_err(&err)?;
-        // db += Σⱼ dZ[:, j]
-        ops::sum_columns(T::one(), grad_output, T::one(), &mut self.bias.grad).map_err(&err)?;
+        let beta_b = self.bias.accumulation_beta();
+        ops::sum_columns(T::one(), grad_output, beta_b, &mut self.bias.grad).map_err(&err)?;
         // dA[l−1] = Wᵀ·dZ
         if let Some(dx) = grad_input {
             ops::resize(dx, self.inputs(), input.ncols());
@@ -184,11 +189,22 @@ impl<T: Scalar> Layer<T> for Dense<T> {
                 .with("outputs", self.outputs()),
         )
     }
+    /// Discards both gradients ([`Param::discard_grad`]): the next
+    /// backward's products write them with `β = 0` instead of adding to
+    /// zeros a pass has written.
+    fn zero_grads(&mut self) {
+        self.weight.discard_grad();
+        self.bias.discard_grad();
+    }
+    /// A discarded gradient is still discarded here (it reads stale values);
+    /// [`visit_params_mut`](Layer::visit_params_mut) writes it as zeros.
     fn visit_params(&self, f: &mut dyn FnMut(&Param<T>)) {
         f(&self.weight);
         f(&self.bias);
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
+        self.weight.settle_grad();
+        self.bias.settle_grad();
         f(&mut self.weight);
         f(&mut self.bias);
     }
@@ -236,5 +252,102 @@ impl<T: Scalar> LayerType for Dense<T> {
             DMatrix::zeros(outputs, inputs),
             DMatrix::zeros(outputs, 1),
         )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Mode, Sequential};
+    use backprop_tensor::{DMatrix, Param, Parameters};
+
+    fn net() -> Sequential<f32> {
+        Sequential::builder(5)
+            .seed(3)
+            .dense(4)
+            .relu()
+            .dense(3)
+            .build()
+            .unwrap()
+    }
+
+    fn grads(net: &mut Sequential<f32>) -> Vec<DMatrix<f32>> {
+        let mut out = Vec::new();
+        net.visit_params_mut(&mut |p| out.push(p.grad.clone()));
+        out
+    }
+
+    /// One backward of `net` on a fixed batch, after `zero`.
+    fn step(net: &mut Sequential<f32>, zero: impl Fn(&mut Sequential<f32>)) {
+        let x = DMatrix::from_fn(5, 7, |i, j| (i as f32 - 2.0) * 0.3 + j as f32 * 0.1);
+        let dy = DMatrix::from_fn(3, 7, |i, j| (i * 7 + j) as f32 * 0.05 - 0.4);
+        net.forward(&x, Mode::Train).unwrap();
+        zero(net);
+        net.backward(&x, &dy).unwrap();
+    }
+
+    #[test]
+    fn discarded_gradients_are_overwritten_with_the_same_bits_as_zeroed_ones() {
+        let (mut lazy, mut eager) = (net(), net());
+        // Stale gradients that would poison an accumulation.
+        for n in [&mut lazy, &mut eager] {
+            n.visit_params_mut(&mut |p| p.grad.fill(f32::NAN));
+        }
+        step(&mut lazy, |n| n.zero_grad());
+        step(&mut eager, |n| {
+            n.visit_params_mut(&mut |p: &mut Param<f32>| p.zero_grad())
+        });
+        let mut discarded = 0;
+        lazy.visit_params(&mut |p| discarded += usize::from(p.is_grad_discarded()));
+        assert_eq!(discarded, 0, "backward consumes every discard");
+        let (l, e) = (grads(&mut lazy), grads(&mut eager));
+        assert!(e.iter().all(|g| g.iter().all(|v| v.is_finite())));
+        assert!(e.iter().all(|g| g.iter().any(|&v| v != 0.0)));
+        assert_eq!(bits(&l), bits(&e));
+    }
+
+    fn bits(gs: &[DMatrix<f32>]) -> Vec<u32> {
+        gs.iter()
+            .flat_map(|m| m.iter().map(|v| v.to_bits()))
+            .collect()
+    }
+
+    #[test]
+    fn a_second_backward_still_accumulates() {
+        let (mut lazy, mut eager) = (net(), net());
+        step(&mut lazy, |n| n.zero_grad());
+        step(&mut eager, |n| {
+            n.visit_params_mut(&mut |p: &mut Param<f32>| p.zero_grad())
+        });
+        let once = grads(&mut lazy);
+        step(&mut lazy, |_| {});
+        step(&mut eager, |_| {});
+        let twice = grads(&mut lazy);
+        assert_eq!(bits(&twice), bits(&grads(&mut eager)));
+        // Added, not overwritten: twice the first (up to the rounding of
+        // the sums, whose order differs from a doubling).
+        for (t, o) in twice.iter().flatten().zip(once.iter().flatten()) {
+            assert!((t - 2.0 * o).abs() <= 1e-6 * o.abs().max(1.0), "{t} {o}");
+        }
+    }
+
+    #[test]
+    fn discarded_gradients_read_as_zero_through_mut_and_count_as_finite() {
+        let mut n = net();
+        n.visit_params_mut(&mut |p| p.grad.fill(f32::NAN));
+        n.zero_grad();
+        assert!(n.grads_finite());
+        assert_eq!(n.first_non_finite_grad(), None);
+        // Handed out mutably, a discarded gradient is written as zeros first,
+        // so what a caller adds to it before the next backward is kept.
+        n.visit_params_mut(&mut |p| {
+            assert!(!p.is_grad_discarded() && p.grad.iter().all(|&v| v == 0.0));
+            p.grad.fill(0.5);
+        });
+        let mut fresh = net();
+        step(&mut n, |_| {});
+        step(&mut fresh, |n| n.zero_grad());
+        for (g, f) in grads(&mut n).iter().zip(&grads(&mut fresh)) {
+            assert_eq!(g, &f.add_scalar(0.5));
+        }
     }
 }

@@ -27,7 +27,8 @@ pub enum Mode {
 /// what cannot be recomputed (a dropout mask, BatchNorm's normalised input).
 ///
 /// Parameter gradients **accumulate** (`grad += …`), as in PyTorch; zero them
-/// before each step (`Parameters::zero_grad`).
+/// before each step (`Parameters::zero_grad`, which calls
+/// [`zero_grads`](Layer::zero_grads) on each layer of a `Sequential`).
 pub trait Layer<T: Scalar>: Debug + Send {
     /// `output = f(input)`. `output` is resized by the layer (keeping its
     /// allocation). Errors if `input` has the wrong number of rows.
@@ -71,6 +72,21 @@ pub trait Layer<T: Scalar>: Debug + Send {
     /// for a layer that cannot be saved.
     fn config(&self) -> Option<Config> {
         None
+    }
+    /// Sets the layer's parameter gradients to zero before a step (what
+    /// [`Sequential`](crate::Sequential)'s `zero_grad` calls on each layer).
+    /// Default: [`Param::zero_grad`] on each parameter, which any layer that
+    /// accumulates with `grad += …` needs.
+    ///
+    /// A layer whose backward takes each accumulation's `β` from
+    /// [`Param::accumulation_beta`] (so that it overwrites a discarded
+    /// gradient: `β = 0`) may [`Param::discard_grad`] instead and save a
+    /// pass over its gradients, as [`Dense`](crate::Dense) does; it must then
+    /// [`Param::settle_grad`] in [`visit_params_mut`](Layer::visit_params_mut)
+    /// before handing each parameter out, so that gradients read or changed
+    /// through `&mut` are zeros, and a second backward still accumulates.
+    fn zero_grads(&mut self) {
+        self.visit_params_mut(&mut |p| p.zero_grad());
     }
     /// Calls `f` on each trainable parameter (default: none).
     fn visit_params(&self, _f: &mut dyn FnMut(&Param<T>)) {}

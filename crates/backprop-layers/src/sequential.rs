@@ -296,6 +296,14 @@ impl<T: Scalar> Parameters<T> for Sequential<T> {
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
         Sequential::visit_params_mut(self, f);
     }
+    /// [`Layer::zero_grads`] on every layer: dense layers discard their
+    /// gradients (their next backward overwrites them), the others write
+    /// zeros.
+    fn zero_grad(&mut self) {
+        for layer in &mut self.layers {
+            layer.zero_grads();
+        }
+    }
 }
 
 /// The output shape of `layer` at position `index` given `input`, or the
@@ -381,6 +389,9 @@ impl<T: Scalar> Layer<T> for Sequential<T> {
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(&mut Param<T>)) {
         Sequential::visit_params_mut(self, f);
+    }
+    fn zero_grads(&mut self) {
+        Parameters::zero_grad(self);
     }
     fn visit_buffers(&self, f: &mut dyn FnMut(&str, &DMatrix<T>)) {
         Sequential::visit_buffers(self, f);
