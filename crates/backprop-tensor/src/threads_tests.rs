@@ -78,3 +78,86 @@ fn every_slice_runs_exactly_once_on_up_to_n_threads() {
         assert!(ids.lock().map(|s| s.len()).unwrap_or(0) <= threads);
     }
 }
+
+#[test]
+fn each_thread_takes_its_own_block_of_slices_first() {
+    use std::collections::HashMap;
+    // 8 slices on 2 threads: the caller owns slices 0..4, helper 1 owns
+    // 4..8. Each takes what is left of its own block before any other
+    // slice (a thread the system runs late may find its block taken).
+    for _ in 0..50 {
+        let taken = Mutex::new(HashMap::<_, Vec<usize>>::new());
+        let cut = Slices {
+            len: 8,
+            parts: 8,
+            align: 1,
+        };
+        let caller = std::thread::current().id();
+        cut.run(2, 0, &|lo, _| {
+            if let Ok(mut taken) = taken.lock() {
+                taken
+                    .entry(std::thread::current().id())
+                    .or_default()
+                    .push(lo);
+            }
+            for _ in 0..1000 {
+                std::hint::spin_loop();
+            }
+        });
+        let taken = taken.into_inner().unwrap_or_default();
+        for (id, slices) in &taken {
+            let own = if *id == caller { 0..4 } else { 4..8 };
+            let mine = slices.iter().take_while(|&&i| own.contains(&i)).count();
+            assert!(
+                slices[mine..].iter().all(|&i| !own.contains(&i)),
+                "{taken:?}"
+            );
+        }
+        assert_eq!(taken.values().map(Vec::len).sum::<usize>(), 8);
+    }
+}
+
+#[test]
+fn row_blocks_visit_every_element_once_within_one_column() {
+    use std::sync::atomic::AtomicU32;
+    // (rows, columns, min_elements): cut by rows, too short to cut by rows,
+    // too small to cut at all.
+    for (rows, cols, min) in [
+        (128, 784, 8192),
+        (256, 100, 1024),
+        (10, 5000, 1024),
+        (128, 8, 8192),
+    ] {
+        for threads in [1, 2, 3] {
+            set_num_threads(threads);
+            let len = rows * cols;
+            let hits: Vec<AtomicU32> = (0..len).map(|_| AtomicU32::new(0)).collect();
+            let mut data: Vec<usize> = (0..len).collect();
+            let mut other = vec![0_usize; len];
+            for_each_row_block_mut(
+                [&mut data[..], &mut other[..]],
+                rows,
+                min,
+                &|start, [d, o]| {
+                    assert_eq!(d.len(), o.len());
+                    if d.len() < rows {
+                        // A row block: inside one column.
+                        assert!(
+                            start % rows + d.len() <= rows,
+                            "{rows}×{cols}: {start}+{}",
+                            d.len()
+                        );
+                    }
+                    for (k, (d, o)) in d.iter().zip(o.iter_mut()).enumerate() {
+                        assert_eq!(*d, start + k);
+                        *o = *d;
+                        hits[*d].fetch_add(1, Ordering::Relaxed);
+                    }
+                },
+            );
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
+            assert_eq!(data, other);
+        }
+    }
+    set_num_threads(1);
+}
