@@ -66,7 +66,6 @@ impl AdamConfig {
                 // Unreachable: `begin_step` checked the buffer count.
                 return;
             };
-            let rows = p.value.nrows();
             let w = p.value.as_mut_slice();
             let g = p.grad.as_slice();
             with_decay_and_lerp!(decay, towards, |d, l| {
@@ -80,12 +79,11 @@ impl AdamConfig {
                     neg_step_size,
                 };
                 // Large weights (the MLP's first layer) are updated on
-                // several threads, each its own rows, as the products cut
-                // them (so in its own cache); the update is element-wise, so
-                // the result does not depend on how it is cut.
-                threads::for_each_row_block_mut(
+                // several threads; the update is element-wise, so the result
+                // does not depend on how it is cut.
+                threads::for_each_chunk_mut(
                     [w, m.as_mut_slice(), v.as_mut_slice()],
-                    rows,
+                    threads::CACHE_LINE_ELEMENTS,
                     threads::PARALLEL_MIN_ELEMENTS,
                     &|start, [w, m, v]| {
                         // Always in range: `begin_step` checked that the

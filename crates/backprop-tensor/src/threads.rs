@@ -2,21 +2,11 @@
 //!
 //! A product big enough to be worth it (see [`PARALLEL_MIN_FLOPS`]) is cut
 //! into independent slices of `C` — whole columns, or whole rows, whichever
-//! dimension is longer (and whole rows for a weight's gradient, whose depth
-//! is the batch) — and the calling thread and the pool's helper threads
-//! take the slices until none is left. Every element of `C` is computed by
-//! exactly one slice, with the same summation order as the single-threaded
-//! product, so **results are bit-identical whatever the number of threads**.
-//!
-//! **Owner first.** The slices are dealt in one contiguous block per thread,
-//! and each thread (the caller is thread 0, helper `h` thread `h` in every
-//! job) starts on its own block, then takes the slices still untouched in
-//! the others'. So the same thread computes the same part of an array in
-//! every pass over it: the forward product reads rows `64t..64t+64` of a
-//! `128`-row weight, its gradient's product writes the same rows, and the
-//! optimizer's pass ([`for_each_row_block_mut`]) updates them, all on thread
-//! `t`, whose cache holds them. Stealing keeps a late helper from holding
-//! up the caller.
+//! dimension is longer — and the calling thread and the pool's helper threads
+//! take slices from a shared counter until none is left. Every element of
+//! `C` is computed by exactly one slice, with the same summation order as the
+//! single-threaded product, so **results are bit-identical whatever the
+//! number of threads**.
 //!
 //! The helpers are started once, on the first product that uses them, and
 //! then sleep on a condition variable between products: after that first
@@ -216,67 +206,6 @@ pub fn for_each_chunk_mut<T: Send, const N: usize>(
     });
 }
 
-/// Runs `f` over equal-length mutable slices that hold column-major
-/// matrices of `nrows` rows (a weight, its gradient, an optimizer's moments),
-/// cut by blocks of ROWS for up to [`num_threads`] threads: each thread
-/// updates, in every column, its own contiguous range of rows, calling
-/// `f(start, chunks)` once per column with the chunks
-/// `slices[k][start .. start + rows]`. The row blocks are those a large
-/// product cuts its rows into, and go to the same threads (see the module
-/// documentation), so the pass touches the parts of the matrices that the
-/// products' row slices touched on the same core, in its cache.
-///
-/// Fewer than `2 · min_elements` elements, one thread or a busy pool run
-/// `f` once on the whole slices on the calling thread; a matrix too short
-/// to cut by rows (or slices whose length is not a whole number of
-/// columns) is cut into ranges of whole columns as by
-/// [`for_each_chunk_mut`]. Element-wise work gives the same result however
-/// it is cut. Slices of different lengths are cut to the shortest. Nothing
-/// is allocated.
-///
-/// ```
-/// use backprop_tensor::threads;
-/// let (rows, cols) = (256, 400);
-/// let mut w = vec![1.0_f32; rows * cols];
-/// threads::for_each_row_block_mut([&mut w[..]], rows, 4096, &|start, [w]| {
-///     for (k, w) in w.iter_mut().enumerate() {
-///         *w += (start + k) as f32;
-///     }
-/// });
-/// assert!(w.iter().enumerate().all(|(i, &x)| x == 1.0 + i as f32));
-/// ```
-pub fn for_each_row_block_mut<T: Send, const N: usize>(
-    slices: [&mut [T]; N],
-    nrows: usize,
-    min_elements: usize,
-    f: &(dyn Fn(usize, [&mut [T]; N]) + Sync),
-) {
-    let len = slices.iter().map(|s| s.len()).min().unwrap_or(0);
-    let threads = num_threads();
-    let rows = (nrows > 0 && len % nrows == 0 && len >= 2 * min_elements)
-        .then(|| crate::gemm::row_slices(nrows, threads))
-        .flatten();
-    let Some(rows) = rows else {
-        return for_each_chunk_mut(slices, CACHE_LINE_ELEMENTS, min_elements, f);
-    };
-    let ncols = len / nrows;
-    let ptrs = SendPtrs(slices.map(<[T]>::as_mut_ptr));
-    rows.run(threads, 0, &|lo, hi| {
-        for col in 0..ncols {
-            let start = col * nrows + lo;
-            // SAFETY: every slice holds at least `len = ncols · nrows`
-            // elements, so `start + hi − lo ≤ len`; different row blocks
-            // (and columns) are disjoint ranges, so no two threads ever hold
-            // the same element; the borrows outlive `run`, which returns
-            // only when every block is done.
-            let chunks = ptrs
-                .get()
-                .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(start), hi - lo) });
-            f(start, chunks);
-        }
-    });
-}
-
 /// `0..len` cut into `parts` nearly equal slices for threads, with
 /// boundaries at multiples of `align` (the last slice takes the remainder).
 #[derive(Debug, Clone, Copy)]
@@ -327,43 +256,23 @@ impl Slices {
     }
 
     /// Calls `f(start, end)` once for every slice, on the calling thread and
-    /// up to `threads − 1` helpers (see [`run`] for `workspace_lines`).
-    /// Returns when every slice is done.
-    ///
-    /// Owner first: the slices are dealt in `threads` contiguous blocks, and
-    /// thread `t` (the caller is 0, helper `h` is `h`, whatever the job)
-    /// starts on block `t`, so every product, and every element-wise pass
-    /// over a range of the same length, hands the same thread the same part
-    /// of its arrays: that part stays in the thread's own cache between the
-    /// passes of a training step. A thread that has finished its block takes
-    /// the slices not yet started in the others' (each block's counter hands
-    /// every slice out once), so a helper the system runs late only means
-    /// fewer slices for it. Which thread computes a slice never changes what
-    /// the slice computes.
+    /// up to `threads − 1` helpers, which take slices from a shared counter
+    /// (see [`run`] for `workspace_lines`). Returns when every slice is done.
     pub(crate) fn run(
         &self,
         threads: usize,
         workspace_lines: usize,
         f: &(dyn Fn(usize, usize) + Sync),
     ) {
-        let owners = threads.clamp(1, MAX_THREADS);
-        // Block `b` is the slices `first(b)..first(b + 1)`; `next[b]` is the
-        // next of them not yet handed out.
-        let first = |b: usize| b * self.parts / owners;
-        let next: [AtomicUsize; MAX_THREADS] =
-            std::array::from_fn(|b| AtomicUsize::new(if b < owners { first(b) } else { 0 }));
-        run(threads, workspace_lines, &|me| {
-            let me = me % owners;
-            for b in (me..owners).chain(0..me) {
-                let end = first(b + 1);
-                loop {
-                    let i = next[b].fetch_add(1, Ordering::Relaxed);
-                    if i >= end {
-                        break;
-                    }
-                    let (lo, hi) = self.bounds(i);
-                    f(lo, hi);
+        let next = AtomicUsize::new(0);
+        run(threads, workspace_lines, &|| {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= self.parts {
+                    break;
                 }
+                let (lo, hi) = self.bounds(i);
+                f(lo, hi);
             }
         });
     }
@@ -383,9 +292,8 @@ impl<T, const N: usize> SendPtrs<T, N> {
     }
 }
 
-/// Runs `work(t)` on the calling thread (`t = 0`) and on up to `threads − 1`
-/// helpers at once (`t` is the helper's number, `1..`, the same for a
-/// helper in every job); `work` takes slices until none is left (see
+/// Runs `work` on the calling thread and on up to `threads − 1` helpers at
+/// once; `work` takes slices from a shared counter until none is left (see
 /// [`Slices::run`]), so it returns only when every slice is taken. Returns
 /// when every call of `work` has returned. Falls back to one call on the
 /// caller when the pool is busy or cannot start.
@@ -394,26 +302,25 @@ impl<T, const N: usize> SendPtrs<T, N> {
 /// `workspace_lines` lines: when that is more than the helpers have, new
 /// workspaces are allocated here, on the calling thread, and each helper
 /// installs its own before it runs `work`.
-fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn(usize) + Sync)) {
+fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Sync)) {
     let helpers = threads.saturating_sub(1);
     let pool = match pool(helpers) {
         Some(pool) if helpers > 0 => pool,
-        _ => return work(0),
+        _ => return work(),
     };
     if pool
         .busy
         .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
         .is_err()
     {
-        return work(0);
+        return work();
     }
     // SAFETY: only the lifetime is erased; see `Posted` for why the pointer
     // never outlives `work`.
     let work_ptr = unsafe {
-        std::mem::transmute::<
-            *const (dyn Fn(usize) + Sync + '_),
-            *const (dyn Fn(usize) + Sync + 'static),
-        >(std::ptr::from_ref(work))
+        std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(
+            std::ptr::from_ref(work),
+        )
     };
     let job = Job {
         work: work_ptr,
@@ -423,7 +330,7 @@ fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn(usize) + Sync)) {
     // guard below retracts the job and waits for every helper that took it
     // before this function returns (also on unwinding).
     let guard = Posted::new(pool, job, workspace_lines);
-    work(0);
+    work();
     let panic = guard.finish();
     if let Some(payload) = panic {
         std::panic::resume_unwind(payload);
@@ -433,7 +340,7 @@ fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn(usize) + Sync)) {
 /// A posted job: the work and how many helpers should join.
 #[derive(Clone, Copy)]
 struct Job {
-    work: *const (dyn Fn(usize) + Sync),
+    work: *const (dyn Fn() + Sync),
     wanted: usize,
 }
 
@@ -556,10 +463,7 @@ fn helper(pool: &'static Pool, id: usize) {
                     && st.generation != seen
                 {
                     seen = st.generation;
-                    // Only helpers `1..=wanted` join: helper `h` is thread
-                    // `h` of every job, so it starts on the same slices of
-                    // the same arrays each time (see `Slices::run`).
-                    if id < job.wanted && st.joined < job.wanted {
+                    if st.joined < job.wanted {
                         st.joined += 1;
                         st.active += 1;
                         pool.active_now.fetch_add(1, Ordering::AcqRel);
@@ -577,7 +481,7 @@ fn helper(pool: &'static Pool, id: usize) {
         // SAFETY: the caller keeps the work alive until `active` is back to
         // zero, which happens only below.
         let work = unsafe { &*job.work };
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(id + 1)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
         let mut st = pool.lock();
         if let Err(payload) = result {
             st.panic.get_or_insert(payload);

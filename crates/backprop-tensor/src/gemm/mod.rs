@@ -90,7 +90,6 @@ mod x86;
 #[cfg(target_arch = "x86_64")]
 mod x86_512;
 
-pub(crate) use parallel::row_slices;
 pub(crate) use product::Gemm;
 pub(crate) use sizes::workspace_bound;
 

@@ -5,7 +5,7 @@
 //! thread's [`PACKED_A`]).
 
 use super::product::{Elem, Gemm};
-use super::sizes::{KC, MAX_MR, MC, NR, workspace_bound};
+use super::sizes::{MAX_MR, MC, NR, workspace_bound};
 use crate::workspace::{Line, give_back, reserve_workspace, take};
 use std::cell::Cell;
 
@@ -18,14 +18,6 @@ const MIN_SLICE_COLS: usize = 8 * NR;
 /// Four 16-row AVX2 micro-panels, two 32-row AVX-512 ones (a multiple of
 /// `MAX_MR`, as every slice of rows is).
 const MIN_SLICE_ROWS: usize = 2 * MAX_MR;
-
-/// The slices of rows a product of `m` rows is cut into on `threads`
-/// threads, when it is cut by rows (`None` when it would not be cut):
-/// element-wise passes over an `m`-row matrix cut it the same way
-/// ([`for_each_row_block_mut`](crate::threads::for_each_row_block_mut)).
-pub(crate) fn row_slices(m: usize, threads: usize) -> Option<crate::threads::Slices> {
-    crate::threads::Slices::new(m, MAX_MR, MIN_SLICE_ROWS, threads)
-}
 
 /// Matrix-vector products `y = A·x` with at least this many entries in `A`
 /// (the MLP's `128×784` first layer has 100,352) are cut by rows for
@@ -116,22 +108,6 @@ const TUNED_MIN_FLOPS: usize = crate::threads::PARALLEL_MIN_FLOPS;
 /// wait, and the slices bound how long a late helper can hold the caller.
 const ALWAYS_PARALLEL_FLOPS: usize = 128 << 20;
 
-/// Whether a product with more columns than rows is still cut by rows: a
-/// weight's gradient `dW = dZ·Xᵀ` (depth: the batch), whose rows are the
-/// weight's rows. Cut so, each thread writes the rows of `dW` whose weights
-/// it reads in the forward product (cut by rows) and updates in the
-/// optimizer's pass ([`for_each_row_block_mut`](crate::threads::for_each_row_block_mut)),
-/// and the three passes find them in its own cache. Each thread then packs
-/// all of `B` (`k×n`) rather than its share: only when that block is small.
-fn small_depth_rows<T>(g: &Gemm<T>, threads: usize) -> bool {
-    let b_bytes = g.k.min(KC) * g.n * std::mem::size_of::<T>();
-    g.m >= threads * MIN_SLICE_ROWS && b_bytes <= ROW_CUT_MAX_B_BYTES
-}
-
-/// The largest block of `B` (in bytes) each thread packs whole when a wide
-/// product is cut by rows ([`small_depth_rows`]): a quarter of a 1 MiB L2.
-const ROW_CUT_MAX_B_BYTES: usize = 256 << 10;
-
 /// [`parallel`] on at most `threads` threads, whatever the product's size.
 ///
 /// # Safety
@@ -142,7 +118,7 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
     threads: usize,
 ) {
-    let by_columns = g.n >= g.m && !small_depth_rows(&g, threads);
+    let by_columns = g.n >= g.m;
     let (len, align, min) = if g.m == 1 {
         // One row: the matrix-vector product `Cᵀ = Bᵀ·Aᵀ`, whose rows are
         // C's columns, cut as the `n = 1` one below (slices of multiples of
