@@ -36,8 +36,6 @@
 //! # Ok::<(), backprop_tensor::TensorError>(())
 //! ```
 
-pub(crate) use tuner::{key as tuning_key, timed as tuned};
-
 use crate::workspace::{Line, install_workspace, new_workspace};
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -47,10 +45,7 @@ use std::time::{Duration, Instant};
 /// Products of fewer floating-point operations (`2·m·n·k`) than this run on
 /// the calling thread alone: handing work to another thread costs a few
 /// microseconds, about what 4 MFLOP take on one core. The convolutions size
-/// their groups of samples by it. With `BACKPROP_THREAD_TUNING=1` in the
-/// environment, products from here to 128 MFLOP instead run on one thread
-/// or on all, whichever has measured faster (see `threads_tuner.rs`; off
-/// by default: on a busy machine it measured slower).
+/// their groups of samples by it.
 pub const PARALLEL_MIN_FLOPS: usize = 4 << 20;
 
 /// Element-wise passes over fewer elements than twice this run on the
@@ -151,10 +146,8 @@ fn default_threads() -> usize {
 /// Chunk boundaries are multiples of `align` (so that two threads never
 /// write the same cache line, or so that a chunk holds whole samples); a
 /// length below `2 · min_chunk`, one thread, or a busy pool runs `f` once
-/// on the whole slices on the calling thread (with
-/// `BACKPROP_THREAD_TUNING=1`, also a call site and length where one thread
-/// has measured faster than all); the chunks' results are the same either
-/// way. Slices of different lengths are cut to the shortest. Nothing is
+/// on the whole slices on the calling thread; the chunks' results are the
+/// same either way. Slices of different lengths are cut to the shortest. Nothing is
 /// allocated.
 ///
 /// ```
@@ -169,7 +162,6 @@ fn default_threads() -> usize {
 /// assert!(a.iter().all(|&x| x == 0.0));
 /// assert!(b.iter().enumerate().all(|(i, &x)| x == 1.0 + i as f32));
 /// ```
-#[track_caller]
 pub fn for_each_chunk_mut<T: Send, const N: usize>(
     slices: [&mut [T]; N],
     align: usize,
@@ -182,27 +174,15 @@ pub fn for_each_chunk_mut<T: Send, const N: usize>(
         return f(0, slices.map(|s| &mut s[..len]));
     };
     let ptrs = SendPtrs(slices.map(<[T]>::as_mut_ptr));
-    // The call site (its source location, a static) and the length.
-    let site = std::ptr::from_ref(std::panic::Location::caller()) as u64;
-    let key = tuner::key(site, &[len, align, std::mem::size_of::<T>()]);
-    tuner::timed(key, threads, |threads| {
-        if threads < 2 {
-            // SAFETY: as below, one chunk covering everything.
-            let whole = ptrs
-                .get()
-                .map(|p| unsafe { std::slice::from_raw_parts_mut(p, len) });
-            return f(0, whole);
-        }
-        cut.run(threads, 0, &|lo, hi| {
-            // SAFETY: every slice holds at least `len` elements, and the
-            // ranges `lo..hi` of different chunks are disjoint, so no two
-            // threads ever hold the same element; the slices' borrows
-            // outlive `run`, which returns only when every chunk is done.
-            let chunks = ptrs
-                .get()
-                .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(lo), hi - lo) });
-            f(lo, chunks);
-        });
+    cut.run(threads, 0, &|lo, hi| {
+        // SAFETY: every slice holds at least `len` elements, and the ranges
+        // `lo..hi` of different chunks are disjoint, so no two threads ever
+        // hold the same element; the slices' borrows outlive `run`, which
+        // returns only when every chunk is done.
+        let chunks = ptrs
+            .get()
+            .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(lo), hi - lo) });
+        f(lo, chunks);
     });
 }
 
@@ -590,9 +570,6 @@ fn spin_until(limit: Duration, done: impl Fn() -> bool) {
         }
     }
 }
-
-#[path = "threads_tuner.rs"]
-mod tuner;
 
 #[cfg(test)]
 #[path = "threads_tests.rs"]

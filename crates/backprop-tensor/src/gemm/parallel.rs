@@ -69,44 +69,20 @@ pub(super) unsafe fn parallel<T: Elem>(
     // A matrix-vector product (single-sample inference) is bound by reading
     // the matrix: two threads read half each, from their own caches.
     let big_gemv = g.n == 1 && g.m.saturating_mul(g.k) >= PARALLEL_MIN_GEMV;
-    if g.alpha == T::ZERO || (flops < TUNED_MIN_FLOPS && !big_gemv) {
+    if g.alpha == T::ZERO || (flops < PARALLEL_MIN_FLOPS && !big_gemv) {
         // SAFETY: the caller's contract.
         return unsafe { on_thread(g) };
     }
     let threads = crate::threads::num_threads();
-    if flops >= ALWAYS_PARALLEL_FLOPS {
-        // SAFETY: the caller's contract.
-        return unsafe { parallel_with(g, on_thread, pack_a, threads) };
-    }
-    // In between, all threads, or (with BACKPROP_THREAD_TUNING=1) whichever
-    // of one or all has measured faster for this shape (`threads::tuned`);
-    // the result is the same.
-    let layout = [
-        g.m,
-        g.n,
-        g.k,
-        usize::from(g.rsa == 1),
-        usize::from(g.rsb == 1),
-        usize::from(g.rsc == 1),
-    ];
-    let key = crate::threads::tuning_key(std::mem::size_of::<T>() as u64, &layout);
-    crate::threads::tuned(key, threads, |t| {
-        // SAFETY: the caller's contract.
-        unsafe { parallel_with(g, on_thread, pack_a, t) }
-    });
+    // SAFETY: the caller's contract.
+    unsafe { parallel_with(g, on_thread, pack_a, threads) }
 }
 
 /// Products of fewer FLOPs than this always run on their caller: handing
 /// work to another thread costs a few microseconds, about what 4 MFLOP take
-/// on one core (the MLP's `784 → 128` layer at batch 64, 12.8 MFLOP, is
-/// tuned; its `128 → 64` and `64 → 10` layers are not). Measured on a busy
-/// machine, tuning smaller products too only added waits for helpers.
-const TUNED_MIN_FLOPS: usize = crate::threads::PARALLEL_MIN_FLOPS;
-
-/// Products of at least this many FLOPs (a millisecond or more on one
-/// core) always use the threads: each thread's share is long next to any
-/// wait, and the slices bound how long a late helper can hold the caller.
-const ALWAYS_PARALLEL_FLOPS: usize = 128 << 20;
+/// on one core (the MLP's `784 → 128` layer at batch 64, 12.8 MFLOP, uses
+/// the threads; its `128 → 64` and `64 → 10` layers do not).
+const PARALLEL_MIN_FLOPS: usize = crate::threads::PARALLEL_MIN_FLOPS;
 
 /// [`parallel`] on at most `threads` threads, whatever the product's size.
 ///
@@ -148,7 +124,7 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     };
     let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
     // The caller's own buffers fit the whole product, so that running it on
-    // one thread later (the tuner's other choice) allocates nothing either.
+    // one thread later (after `set_num_threads(1)`) allocates nothing either.
     reserve_workspace(workspace_bound(g.m, g.k, g.n, std::mem::size_of::<T>()));
     // Slices of columns all need the whole of A: packed once here, not once
     // per slice (the same packing, so the same result), when it is one block
