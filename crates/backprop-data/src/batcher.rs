@@ -101,6 +101,28 @@ impl Batcher {
         Some(batch)
     }
 
+    /// Like [`next_batch`](Batcher::next_batch), also giving the batch that
+    /// will follow it (empty at the end of the epoch), so that its samples
+    /// can be [prefetched](crate::Dataset::prefetch) while this one is used.
+    ///
+    /// ```
+    /// use backprop_data::Batcher;
+    /// let mut b = Batcher::new(5, 2, false, 0)?;
+    /// assert_eq!(b.next_batch_and_following(), Some((&[0, 1][..], &[2, 3][..])));
+    /// assert_eq!(b.next_batch_and_following(), Some((&[2, 3][..], &[4][..])));
+    /// assert_eq!(b.next_batch_and_following(), Some((&[4][..], &[][..])));
+    /// assert_eq!(b.next_batch_and_following(), None);
+    /// # Ok::<(), backprop_data::DataError>(())
+    /// ```
+    pub fn next_batch_and_following(&mut self) -> Option<(&[usize], &[usize])> {
+        let start = self.pos;
+        let end = start.saturating_add(self.batch_size).min(self.order.len());
+        let after = end.saturating_add(self.batch_size).min(self.order.len());
+        let batch = self.order.get(start..end).filter(|b| !b.is_empty())?;
+        self.pos = end;
+        Some((batch, self.order.get(end..after).unwrap_or_default()))
+    }
+
     /// Skips the next `n` batches of the current epoch (to resume mid-epoch).
     pub fn skip_batches(&mut self, n: usize) {
         self.pos = self

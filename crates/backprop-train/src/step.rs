@@ -102,6 +102,15 @@ pub(crate) fn counted(n: usize, noun: &str) -> String {
     }
 }
 
+/// A step's samples: the batch's indices, and those of the batch that
+/// follows it (empty for the last of an epoch), prefetched while this one is
+/// used.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Samples<'a> {
+    pub(crate) indices: &'a [usize],
+    pub(crate) following: &'a [usize],
+}
+
 /// The trainer's reused buffers: a batch's features, its targets (dense, or
 /// class indices) and the gradient of the loss.
 #[derive(Debug)]

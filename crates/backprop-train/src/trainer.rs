@@ -22,7 +22,7 @@ use crate::early_stopping::EarlyStopping;
 use crate::history::Resumed;
 use crate::progress::ProgressMode;
 use crate::run::{EpochEnd, EpochSums, Run};
-use crate::step::{At, Batch, TargetKind, Used, count_correct, target};
+use crate::step::{At, Batch, Samples, TargetKind, Used, count_correct, target};
 use crate::{Callback, Control, EpochRecord, History, RunState, TrainError};
 use backprop_data::Dataset;
 use backprop_layers::{Mode, Model};
@@ -365,7 +365,7 @@ impl<T: Scalar> Trainer<T> {
                 run.progress.stop();
                 return Ok(EpochEnd::Stopped { step, sums });
             }
-            let Some(indices) = run.batcher.next_batch() else {
+            let Some((indices, following)) = run.batcher.next_batch_and_following() else {
                 break;
             };
             step += 1;
@@ -373,7 +373,8 @@ impl<T: Scalar> Trainer<T> {
                 epoch: epoch + 1,
                 step,
             };
-            let Some(used) = self.step(model, &run.train, indices, run.kind, lr, at)? else {
+            let batch = Samples { indices, following };
+            let Some(used) = self.step(model, &run.train, batch, run.kind, lr, at)? else {
                 sums.skipped += 1;
                 continue;
             };
@@ -444,9 +445,12 @@ impl<T: Scalar> Trainer<T> {
 }
 
 impl<T: Scalar> Trainer<T> {
-    /// One step on the samples `indices` of `data`: forward; loss and
+    /// One step on the samples `batch.indices` of `data`: forward; loss and
     /// `dA[L]`; zero the gradients; backward; check they are finite;
-    /// optionally clip; one optimizer step with `lr`. `None` for a batch
+    /// optionally clip; one optimizer step with `lr`. Right after the batch
+    /// is assembled, the samples of the one that follows are prefetched
+    /// ([`Dataset::prefetch`]), so that they are on their way while this step
+    /// computes. `None` for a batch
     /// skipped because its loss or gradient is not finite (with
     /// [`skip_non_finite`](Trainer::skip_non_finite); otherwise that is an
     /// error). Allocates nothing at a batch size seen before.
@@ -454,12 +458,14 @@ impl<T: Scalar> Trainer<T> {
         &mut self,
         model: &mut dyn Model<T>,
         data: &Dataset,
-        indices: &[usize],
+        batch: Samples<'_>,
         kind: TargetKind,
         lr: f64,
         at: At,
     ) -> Result<Option<Used>, TrainError> {
+        let Samples { indices, following } = batch;
         self.batch.fill(data, indices, kind)?;
+        data.prefetch(following);
         let Batch { x, y, labels, grad } = &mut self.batch;
         let out = model.forward(x, Mode::Train)?;
         // Counted only once the batch is used (not skipped below).
