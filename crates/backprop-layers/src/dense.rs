@@ -13,7 +13,7 @@
 use crate::{
     BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape, TensorInfo,
 };
-use backprop_tensor::{DMatrix, Init, Op, Param, Scalar, TensorError, ops, threads};
+use backprop_tensor::{DMatrix, Init, Op, Param, Scalar, ops};
 use rand::Rng;
 
 /// A fully connected (linear) layer `Z = W·A + b`.
@@ -135,39 +135,37 @@ impl<T: Scalar> Layer<T> for Dense<T> {
             (self.outputs(), input.ncols()),
         )
         .map_err(&err)?;
-        let (inputs, outputs) = (self.inputs(), self.outputs());
         // dW ← β·dW + dZ·Aᵀ, db ← β·db + Σⱼ dZ[:, j]: β = 1 accumulates,
         // β = 0 overwrites a gradient discarded by `zero_grads` (the same
         // values as adding to zeros, without a pass writing the zeros).
-        let mut params = Part::Params {
-            beta_w: self.weight.accumulation_beta(),
-            dw: &mut self.weight.grad,
-            beta_b: self.bias.accumulation_beta(),
-            db: &mut self.bias.grad,
-        };
-        let Some(dx) = grad_input else {
-            return params
-                .run(&self.weight.value, input, grad_output)
-                .map_err(&err);
-        };
+        let beta_w = self.weight.accumulation_beta();
+        ops::gemm(
+            T::one(),
+            grad_output,
+            Op::N,
+            input,
+            Op::T,
+            beta_w,
+            &mut self.weight.grad,
+        )
+        .map_err(&err)?;
+        let beta_b = self.bias.accumulation_beta();
+        ops::sum_columns(T::one(), grad_output, beta_b, &mut self.bias.grad).map_err(&err)?;
         // dA[l−1] = Wᵀ·dZ
-        ops::resize(dx, inputs, input.ncols());
-        let mut parts = [(params, Ok(())), (Part::Input(dx), Ok(()))];
-        let w = &self.weight.value;
-        let both = |parts: &mut [(Part<'_, T>, Result<(), TensorError>)]| {
-            for (part, result) in parts {
-                *result = part.run(w, input, grad_output);
-            }
-        };
-        if inputs.min(outputs) * input.ncols() >= CONCURRENT_MIN {
-            // Two products of the same size that need not wait for each
-            // other: on two threads at once (each whole, on one thread, so
-            // the bits are those of one thread).
-            threads::for_each_chunk_mut([&mut parts[..]], 1, 1, &|_, [parts]| both(parts));
-        } else {
-            both(&mut parts);
+        if let Some(dx) = grad_input {
+            ops::resize(dx, self.inputs(), input.ncols());
+            ops::gemm(
+                T::one(),
+                &self.weight.value,
+                Op::T,
+                grad_output,
+                Op::N,
+                T::zero(),
+                dx,
+            )
+            .map_err(&err)?;
         }
-        parts.into_iter().try_for_each(|(_, r)| r).map_err(&err)
+        Ok(())
     }
 
     fn name(&self) -> &str {
@@ -209,43 +207,6 @@ impl<T: Scalar> Layer<T> for Dense<T> {
         self.bias.settle_grad();
         f(&mut self.weight);
         f(&mut self.bias);
-    }
-}
-
-/// The backward's `dW`/`db` and `dA` products run on two threads at once
-/// (when there are two) from this many `min(inputs, outputs) × batch`
-/// elements on: 128→64 at batch 64 (2 MFLOP each) gains, 64→10 (0.1 MFLOP)
-/// would only pay for the hand-over.
-const CONCURRENT_MIN: usize = 64 * 64;
-
-/// One of the backward's two independent halves.
-enum Part<'a, T: Scalar> {
-    /// `dW ← β_w·dW + dZ·Aᵀ` and `db ← β_b·db + Σⱼ dZ[:, j]`.
-    Params {
-        beta_w: T,
-        dw: &'a mut DMatrix<T>,
-        beta_b: T,
-        db: &'a mut DMatrix<T>,
-    },
-    /// `dA = Wᵀ·dZ` (already of its shape).
-    Input(&'a mut DMatrix<T>),
-}
-
-impl<T: Scalar> Part<'_, T> {
-    /// This half of the backward of `Z = W·A + b` given `dZ`.
-    fn run(&mut self, w: &DMatrix<T>, a: &DMatrix<T>, dz: &DMatrix<T>) -> Result<(), TensorError> {
-        match self {
-            Part::Params {
-                beta_w,
-                dw,
-                beta_b,
-                db,
-            } => {
-                ops::gemm(T::one(), dz, Op::N, a, Op::T, *beta_w, dw)?;
-                ops::sum_columns(T::one(), dz, *beta_b, db)
-            }
-            Part::Input(dx) => ops::gemm(T::one(), w, Op::T, dz, Op::N, T::zero(), dx),
-        }
     }
 }
 
@@ -367,69 +328,6 @@ mod tests {
         for (t, o) in twice.iter().flatten().zip(once.iter().flatten()) {
             assert!((t - 2.0 * o).abs() <= 1e-6 * o.abs().max(1.0), "{t} {o}");
         }
-    }
-
-    /// A layer large enough that its backward runs its two halves on two
-    /// threads: the same bits as on one, and as the halves run in turn.
-    #[test]
-    fn concurrent_backward_halves_give_the_bits_of_one_thread() {
-        use super::{CONCURRENT_MIN, Dense, Layer};
-        use backprop_tensor::{Init, rng::seeded, threads};
-        let (inputs, outputs, batch) = (96, 64, 64);
-        assert!(outputs * batch >= CONCURRENT_MIN);
-        let a = DMatrix::from_fn(inputs, batch, |i, j| {
-            ((i * 31 + j * 17) % 23) as f32 / 7.0 - 1.5
-        });
-        let dz = DMatrix::from_fn(outputs, batch, |i, j| {
-            ((i * 13 + j * 5) % 19) as f32 / 9.0 - 1.0
-        });
-        let run = |threads: usize, twice: bool| {
-            threads::set_num_threads(threads);
-            let mut d = Dense::<f32>::new(inputs, outputs, Init::HeNormal, &mut seeded(5));
-            let (mut z, mut dx) = (DMatrix::zeros(0, 0), DMatrix::zeros(0, 0));
-            d.forward(&a, &mut z, Mode::Train).unwrap();
-            d.zero_grads();
-            for _ in 0..if twice { 2 } else { 1 } {
-                d.backward(&a, &z, &dz, Some(&mut dx)).unwrap();
-            }
-            let mut out = vec![dx];
-            d.visit_params(&mut |p| out.push(p.grad.clone()));
-            out
-        };
-        for twice in [false, true] {
-            let one = run(1, twice);
-            let two = run(2, twice);
-            threads::set_num_threads(1);
-            assert!(one.iter().all(|m| m.iter().any(|&v| v != 0.0)));
-            assert_eq!(bits(&one), bits(&two), "twice: {twice}");
-        }
-        // The halves in turn, as a layer below the threshold runs them.
-        let mut d = Dense::<f32>::new(inputs, outputs, Init::HeNormal, &mut seeded(5));
-        let mut dw = DMatrix::zeros(outputs, inputs);
-        backprop_tensor::ops::gemm(
-            1.0,
-            &dz,
-            backprop_tensor::Op::N,
-            &a,
-            backprop_tensor::Op::T,
-            0.0,
-            &mut dw,
-        )
-        .unwrap();
-        let mut dx = DMatrix::zeros(inputs, batch);
-        backprop_tensor::ops::gemm(
-            1.0,
-            d.weight_mut(),
-            backprop_tensor::Op::T,
-            &dz,
-            backprop_tensor::Op::N,
-            0.0,
-            &mut dx,
-        )
-        .unwrap();
-        let two = run(2, false);
-        threads::set_num_threads(1);
-        assert_eq!(bits(&[dx, dw]), bits(&two[..2]));
     }
 
     #[test]
