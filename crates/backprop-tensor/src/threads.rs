@@ -433,27 +433,40 @@ fn helper(pool: &'static Pool, id: usize) {
         // Products come in bursts (a training step runs several): stay awake
         // a moment for the next one, since waking a sleeping thread costs
         // about as much as a small slice.
-        spin_until(SPIN, || {
+        let mut awake = spin_until(SPIN, || {
             pool.posted_generation.load(Ordering::Acquire) != seen
         });
-        let (job, workspace) = {
+        let joined = {
             let mut st = pool.lock();
             loop {
                 if let Some(job) = st.job
                     && st.generation != seen
+                    && st.joined < job.wanted
                 {
                     seen = st.generation;
-                    if st.joined < job.wanted {
-                        st.joined += 1;
-                        st.active += 1;
-                        pool.active_now.fetch_add(1, Ordering::AcqRel);
-                        break (job, st.fresh.get_mut(id).and_then(Option::take));
-                    }
+                    st.joined += 1;
+                    st.active += 1;
+                    pool.active_now.fetch_add(1, Ordering::AcqRel);
+                    break Some((job, st.fresh.get_mut(id).and_then(Option::take)));
+                }
+                seen = st.generation;
+                if awake {
+                    // A job came while this helper was awake but was done
+                    // (by the caller) before it could join: more are
+                    // likely to follow, so spin for the next one rather
+                    // than sleep. Sleeping here made a helper that was
+                    // late once late for every job after: the caller then
+                    // paid for a wake-up each time and did the work alone.
+                    break None;
                 }
                 st.sleeping += 1;
                 st = pool.posted.wait(st).unwrap_or_else(PoisonError::into_inner);
                 st.sleeping -= 1;
+                awake = true;
             }
+        };
+        let Some((job, workspace)) = joined else {
+            continue;
         };
         if let Some(ws) = workspace {
             install_workspace(ws);
@@ -555,18 +568,19 @@ impl Drop for Posted {
 /// How long a thread spins before it sleeps on a condition variable.
 const SPIN: Duration = Duration::from_micros(100);
 
-/// Spins until `done()` or for `limit`, whichever comes first.
-fn spin_until(limit: Duration, done: impl Fn() -> bool) {
+/// Spins until `done()` or for `limit`, whichever comes first; returns
+/// whether `done()` was seen.
+fn spin_until(limit: Duration, done: impl Fn() -> bool) -> bool {
     let start = Instant::now();
     loop {
         for _ in 0..64 {
             if done() {
-                return;
+                return true;
             }
             std::hint::spin_loop();
         }
         if start.elapsed() >= limit {
-            return;
+            return false;
         }
     }
 }
