@@ -6,8 +6,10 @@
 
 use pyo3::prelude::*;
 
+mod l2;
 mod net;
 mod sk_adam;
+mod solver;
 mod spec;
 mod train;
 

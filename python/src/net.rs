@@ -2,10 +2,11 @@
 //! object. Everything numeric the Python classes do goes through it.
 
 use crate::sk_adam::SkAdam;
+use crate::solver::Solver;
 use crate::spec;
 use crate::train::{self, Epoch, EpochError, Targets};
 use backprop_layers::{OutputKind, Preprocess, Sequential};
-use backprop_optim::{Adam, Optimizer, Sgd, by_name};
+use backprop_optim::{Adam, Sgd, by_name};
 use backprop_tensor::Scalar;
 use numpy::{
     Element, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
@@ -18,7 +19,7 @@ use std::sync::Mutex;
 /// A network of one element type with the optimizer that trains it.
 struct Typed<T: Scalar> {
     net: Sequential<T>,
-    opt: Option<Box<dyn Optimizer<T> + Send>>,
+    opt: Option<Solver<T>>,
 }
 
 /// The two element types.
@@ -46,10 +47,7 @@ fn epoch_error(e: EpochError) -> PyErr {
 }
 
 /// Builds an optimizer from its name and scikit-learn-style settings.
-fn optimizer<T: Scalar>(
-    name: &str,
-    hp: &Bound<'_, PyDict>,
-) -> PyResult<Box<dyn Optimizer<T> + Send>> {
+fn optimizer<T: Scalar>(name: &str, hp: &Bound<'_, PyDict>) -> PyResult<Solver<T>> {
     let get = |k: &str, d: f64| -> PyResult<f64> {
         Ok(match hp.get_item(k)? {
             Some(v) => v.extract()?,
@@ -57,16 +55,14 @@ fn optimizer<T: Scalar>(
         })
     };
     let wd = get("weight_decay", 0.0)?;
-    Ok(match name {
-        // The estimators' Adam: epsilon where scikit-learn adds it.
-        "sklearn_adam" => Box::new(
-            SkAdam::new(
-                get("beta_1", 0.9)?,
-                get("beta_2", 0.999)?,
-                get("epsilon", 1e-8)?,
-            )
-            .map_err(value_error)?,
-        ),
+    // The estimators' Adam: epsilon where scikit-learn adds it, and the L2
+    // penalty folded into its pass.
+    if name == "sklearn_adam" {
+        let (beta_1, beta_2) = (get("beta_1", 0.9)?, get("beta_2", 0.999)?);
+        let adam = SkAdam::new(beta_1, beta_2, get("epsilon", 1e-8)?).map_err(value_error)?;
+        return Ok(Solver::SkAdam(adam));
+    }
+    Ok(Solver::Other(match name {
         "adam" => Box::new(
             Adam::new()
                 .with_betas(get("beta_1", 0.9)?, get("beta_2", 0.999)?)
@@ -84,7 +80,7 @@ fn optimizer<T: Scalar>(
             )
         }
         other => by_name::<T>(other).map_err(value_error)?,
-    })
+    }))
 }
 
 /// Dispatches `$body` on the element type, binding `$t` to the typed network
@@ -361,7 +357,7 @@ impl Net {
             let opt = opt.as_mut().ok_or_else(|| PyValueError::new_err("set_optimizer first"))?;
             py.detach(|| {
                 train::train_epoch(
-                    net, opt.as_mut(), xs, &Targets::Classes(ys),
+                    net, opt, xs, &Targets::Classes(ys),
                     &epoch_settings(&order, batch_size, lr, alpha), &signals,
                 )
             })
@@ -405,7 +401,7 @@ impl Net {
             let opt = opt.as_mut().ok_or_else(|| PyValueError::new_err("set_optimizer first"))?;
             py.detach(|| {
                 train::train_epoch(
-                    net, opt.as_mut(), xs, &Targets::Values(ys, outputs, half),
+                    net, opt, xs, &Targets::Values(ys, outputs, half),
                     &epoch_settings(&order, batch_size, lr, alpha), &signals,
                 )
             })

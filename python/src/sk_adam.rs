@@ -10,8 +10,11 @@
 //! rounding (python/tests/test_sklearn_parity.py): in float64 operation for
 //! operation the same.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::l2;
 use backprop_optim::{OptimError, Optimizer, OptimizerState};
-use backprop_tensor::{DMatrix, Parameters, Scalar, ops, threads};
+use backprop_tensor::{DMatrix, Param, Parameters, Scalar, ops, threads};
 
 /// The optimizer's name, as its state records it.
 const NAME: &str = "adam";
@@ -64,98 +67,231 @@ impl<T: Scalar> SkAdam<T> {
     }
 
     /// Creates the moments on the first step; afterwards checks that the
-    /// parameters are those the moments were made for.
+    /// parameters are those the moments were made for, without allocating
+    /// unless there is an error to report.
     fn check(&mut self, params: &dyn Parameters<T>) -> Result<(), OptimError> {
-        let mut shapes = Vec::new();
-        params.visit_params(&mut |p| {
-            shapes.push((p.name().to_string(), p.value.shape(), p.grad.shape()));
-        });
-        if let Some((name, value, grad)) = shapes.iter().find(|(_, v, g)| v != g) {
-            return Err(OptimError::GradShapeMismatch {
-                name: name.clone(),
-                value: *value,
-                grad: *grad,
-            });
-        }
         if self.m.is_empty() && self.t == 0 {
-            self.m = shapes
-                .iter()
-                .map(|(_, s, _)| DMatrix::zeros(s.0, s.1))
-                .collect();
+            let mut error = None;
+            params.visit_params(&mut |p| {
+                if error.is_none() && p.value.shape() != p.grad.shape() {
+                    error = Some(grad_mismatch(p));
+                }
+                let (rows, cols) = p.value.shape();
+                self.m.push(DMatrix::zeros(rows, cols));
+            });
+            if let Some(e) = error {
+                self.m.clear();
+                return Err(e);
+            }
             self.v = self.m.clone();
             return Ok(());
         }
-        if shapes.len() != self.m.len() {
-            let first = shapes.len().min(self.m.len());
+        let expected = self.m.len();
+        let (mut grad_error, mut shape_error, mut extra_name) = (None, None, None);
+        let mut index = 0;
+        params.visit_params(&mut |p| {
+            if grad_error.is_none() && p.value.shape() != p.grad.shape() {
+                grad_error = Some(grad_mismatch(p));
+            }
+            match self.m.get(index) {
+                Some(m) if shape_error.is_none() && m.shape() != p.value.shape() => {
+                    shape_error = Some(OptimError::ShapeMismatch {
+                        name: p.name().to_string(),
+                        index,
+                        expected: m.shape(),
+                        found: p.value.shape(),
+                    });
+                }
+                None if extra_name.is_none() => extra_name = Some(p.name().to_string()),
+                _ => {}
+            }
+            index += 1;
+        });
+        if let Some(e) = grad_error {
+            return Err(e);
+        }
+        if index != expected {
             return Err(OptimError::ParamCountMismatch {
-                name: shapes.get(first).map(|s| s.0.clone()).unwrap_or_default(),
-                expected: self.m.len(),
-                found: shapes.len(),
+                name: extra_name.unwrap_or_default(),
+                expected,
+                found: index,
             });
         }
-        for (index, ((name, shape, _), m)) in shapes.iter().zip(&self.m).enumerate() {
-            if *shape != m.shape() {
-                return Err(OptimError::ShapeMismatch {
-                    name: name.clone(),
-                    index,
-                    expected: m.shape(),
-                    found: *shape,
-                });
-            }
-        }
-        Ok(())
+        shape_error.map_or(Ok(()), Err)
     }
-}
 
-impl<T: Scalar> Optimizer<T> for SkAdam<T> {
-    fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
+    /// One step with scikit-learn's L2 penalty folded in: for every weight
+    /// ([`l2::penalised`]), block by block, `Σw²` of the old weights
+    /// ([`l2::block_sum`]) and the update with `g + c·w` in place of `g`;
+    /// other parameters as [`Optimizer::step`]. Returns `Σw²` over the
+    /// weights. Weights, moments and the returned sum have the bits of
+    /// [`l2::add_l2_gradient`] on every weight followed by `step`, in one
+    /// pass over each weight instead of two (the pass costs memory traffic:
+    /// the first MNIST weight does not fit a core's L2); the gradients are
+    /// left without the penalty. `blocks` holds the block sums (reused).
+    pub fn step_l2(
+        &mut self,
+        lr: f64,
+        params: &mut dyn Parameters<T>,
+        c: T,
+        blocks: &mut Vec<AtomicU64>,
+    ) -> Result<f64, OptimError> {
+        self.step_with(lr, params, Some((c, blocks)))
+    }
+
+    /// `step` (`l2` none) or `step_l2`.
+    fn step_with(
+        &mut self,
+        lr: f64,
+        params: &mut dyn Parameters<T>,
+        mut l2: Option<(T, &mut Vec<AtomicU64>)>,
+    ) -> Result<f64, OptimError> {
         check_positive("lr", lr)?;
         self.check(params)?;
         self.t += 1;
         let t = self.t as f64;
         // As scikit-learn: a Python float times NumPy's float64 sqrt.
         let step = lr * (1.0 - self.beta_2.powf(t)).sqrt() / (1.0 - self.beta_1.powf(t));
-        let (b1, c1) = (T::of(self.beta_1), T::of(1.0 - self.beta_1));
-        let (b2, c2) = (T::of(self.beta_2), T::of(1.0 - self.beta_2));
-        let eps = T::of(self.epsilon);
-        let neg_step = T::of(-step);
+        let k = Coefs {
+            b1: T::of(self.beta_1),
+            c1: T::of(1.0 - self.beta_1),
+            b2: T::of(self.beta_2),
+            c2: T::of(1.0 - self.beta_2),
+            eps: T::of(self.epsilon),
+            neg_step: T::of(-step),
+        };
         let mut i = 0;
+        let mut penalty = 0.0;
         let (ms, vs) = (&mut self.m, &mut self.v);
         params.visit_params_mut(&mut |p| {
             let (m, v) = (ms[i].as_mut_slice(), vs[i].as_mut_slice());
+            i += 1;
+            let penalised = l2::penalised(p.name());
             let (w, g) = (p.value.as_mut_slice(), p.grad.as_slice());
-            // Large weights (the first layer) are updated on the pool's
-            // threads, as backprop-optim's Adam does; the update is
-            // element-wise, so the bits do not depend on the cut.
-            threads::for_each_chunk_mut(
-                [w, m, v],
-                threads::CACHE_LINE_ELEMENTS,
-                threads::PARALLEL_MIN_ELEMENTS,
-                &|start, [w, m, v]| {
-                    let Some(g) = g.get(start..start + w.len()) else {
-                        // Unreachable: `check` matched every gradient's
-                        // shape to its value's.
-                        return;
-                    };
-                    ops::simd(|| {
+            match &mut l2 {
+                Some((c, blocks)) if penalised => {
+                    penalty += k.update_l2(w, g, m, v, *c, blocks);
+                }
+                _ => k.update(w, g, m, v),
+            }
+        });
+        Ok(penalty)
+    }
+}
+
+/// The error for a parameter whose gradient's shape is not its value's.
+fn grad_mismatch<T: Scalar>(p: &Param<T>) -> OptimError {
+    OptimError::GradShapeMismatch {
+        name: p.name().to_string(),
+        value: p.value.shape(),
+        grad: p.grad.shape(),
+    }
+}
+
+/// The constants of one step, in `T`.
+#[derive(Clone, Copy)]
+struct Coefs<T> {
+    b1: T,
+    c1: T,
+    b2: T,
+    c2: T,
+    eps: T,
+    neg_step: T,
+}
+
+impl<T: Scalar> Coefs<T> {
+    /// One element: the moments with gradient `g`, then the weight.
+    #[inline(always)]
+    fn element(self, w: &mut T, g: T, m: &mut T, v: &mut T) {
+        *m = self.b1 * *m + self.c1 * g;
+        *v = self.b2 * *v + self.c2 * (g * g);
+        // In T: for float64 NumPy's operations exactly; for float32 NumPy
+        // would promote the update to float64 (the step size is a float64
+        // scalar), which costs twice the lanes here and only moves the
+        // rounding.
+        *w += (self.neg_step * *m) / (v.sqrt() + self.eps);
+    }
+
+    /// Updates one parameter `w` with gradient `g` (same length, as `check`
+    /// made sure) and its moments `m`, `v`. Large parameters (the first
+    /// layer) are updated on the pool's threads, as backprop-optim's Adam
+    /// does; the update is element-wise, so the bits do not depend on the
+    /// cut.
+    fn update(self, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+        threads::for_each_chunk_mut(
+            [w, m, v],
+            threads::CACHE_LINE_ELEMENTS,
+            threads::PARALLEL_MIN_ELEMENTS,
+            &|start, [w, m, v]| {
+                let Some(g) = g.get(start..start + w.len()) else {
+                    // Unreachable: `check` matched every gradient's shape to
+                    // its value's.
+                    return;
+                };
+                ops::simd(|| {
+                    for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut()))
+                    {
+                        self.element(w, g, m, v);
+                    }
+                })
+            },
+        );
+    }
+
+    /// [`update`](Self::update) with the L2 penalty's gradient `c·w` added
+    /// to `g` (the same expression as [`l2::add_l2_gradient`]'s), and
+    /// returns `Σw²` of the old weights. The pool's chunks are whole
+    /// [`l2::BLOCK`]s; each block is summed (in L1) before it is updated,
+    /// its sum stored in `blocks`, and the sums added in order afterwards,
+    /// exactly as `add_l2_gradient` does.
+    fn update_l2(
+        self,
+        w: &mut [T],
+        g: &[T],
+        m: &mut [T],
+        v: &mut [T],
+        c: T,
+        blocks: &mut Vec<AtomicU64>,
+    ) -> f64 {
+        let sums = l2::block_slots(blocks, w.len());
+        threads::for_each_chunk_mut(
+            [w, m, v],
+            l2::BLOCK,
+            threads::PARALLEL_MIN_ELEMENTS,
+            &|start, [w, m, v]| {
+                let Some(g) = g.get(start..start + w.len()) else {
+                    // Unreachable: `check` matched every gradient's shape to
+                    // its value's.
+                    return;
+                };
+                let Some(sums) = sums.get(start / l2::BLOCK..) else {
+                    // Unreachable: one slot per block of `w`.
+                    return;
+                };
+                ops::simd(|| {
+                    let blocks = w
+                        .chunks_mut(l2::BLOCK)
+                        .zip(g.chunks(l2::BLOCK))
+                        .zip(m.chunks_mut(l2::BLOCK).zip(v.chunks_mut(l2::BLOCK)));
+                    for (((w, g), (m, v)), sum) in blocks.zip(sums) {
+                        sum.store(l2::block_sum(w).to_bits(), Ordering::Relaxed);
                         for ((w, &g), (m, v)) in
                             w.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut()))
                         {
-                            *m = b1 * *m + c1 * g;
-                            *v = b2 * *v + c2 * (g * g);
-                            // In T: for float64 NumPy's operations exactly;
-                            // for float32 NumPy would promote the update to
-                            // float64 (the step size is a float64 scalar),
-                            // which costs twice the lanes here and only
-                            // moves the rounding.
-                            *w += (neg_step * *m) / (v.sqrt() + eps);
+                            let g = g + c * *w;
+                            self.element(w, g, m, v);
                         }
-                    })
-                },
-            );
-            i += 1;
-        });
-        Ok(())
+                    }
+                })
+            },
+        );
+        l2::total(sums)
+    }
+}
+
+impl<T: Scalar> Optimizer<T> for SkAdam<T> {
+    fn step(&mut self, lr: f64, params: &mut dyn Parameters<T>) -> Result<(), OptimError> {
+        self.step_with(lr, params, None).map(|_| ())
     }
 
     fn name(&self) -> &'static str {
