@@ -188,6 +188,28 @@ fn grad_mismatch<T: Scalar>(p: &Param<T>) -> OptimError {
     }
 }
 
+/// Runs `f(start, [w, m, v], g)` over chunks of a parameter, its moments
+/// and its gradient on the pool's threads (see
+/// [`threads::for_each_chunk_mut`]; boundaries at multiples of `align`),
+/// each chunk with the gradient's matching part.
+fn chunks<T: Scalar, F>(slices: [&mut [T]; 3], g: &[T], align: usize, f: &F)
+where
+    F: Fn(usize, [&mut [T]; 3], &[T]) + Sync,
+{
+    threads::for_each_chunk_mut(
+        slices,
+        align,
+        threads::PARALLEL_MIN_ELEMENTS,
+        &|start, chunk| {
+            // Always in range: `check` matched every gradient's shape to its
+            // value's.
+            if let Some(g) = g.get(start..start + chunk[0].len()) {
+                f(start, chunk, g);
+            }
+        },
+    );
+}
+
 /// The constants of one step, in `T`.
 #[derive(Clone, Copy)]
 struct Coefs<T> {
@@ -218,16 +240,11 @@ impl<T: Scalar> Coefs<T> {
     /// does; the update is element-wise, so the bits do not depend on the
     /// cut.
     fn update(self, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
-        threads::for_each_chunk_mut(
+        chunks(
             [w, m, v],
+            g,
             threads::CACHE_LINE_ELEMENTS,
-            threads::PARALLEL_MIN_ELEMENTS,
-            &|start, [w, m, v]| {
-                let Some(g) = g.get(start..start + w.len()) else {
-                    // Unreachable: `check` matched every gradient's shape to
-                    // its value's.
-                    return;
-                };
+            &|_, [w, m, v], g| {
                 ops::simd(|| {
                     for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(m.iter_mut().zip(v.iter_mut()))
                     {
@@ -254,23 +271,13 @@ impl<T: Scalar> Coefs<T> {
         blocks: &mut Vec<AtomicU64>,
     ) -> f64 {
         let sums = l2::block_slots(blocks, w.len());
-        threads::for_each_chunk_mut(
-            [w, m, v],
-            l2::BLOCK,
-            threads::PARALLEL_MIN_ELEMENTS,
-            &|start, [w, m, v]| {
-                let Some(g) = g.get(start..start + w.len()) else {
-                    // Unreachable: `check` matched every gradient's shape to
-                    // its value's.
-                    return;
-                };
-                let Some(sums) = sums.get(start / l2::BLOCK..) else {
-                    // Unreachable: one slot per block of `w`.
-                    return;
-                };
-                self.blocks_l2_simd(w, g, m, v, c, sums)
-            },
-        );
+        chunks([w, m, v], g, l2::BLOCK, &|start, [w, m, v], g| {
+            let Some(sums) = sums.get(start / l2::BLOCK..) else {
+                // Unreachable: one slot per block of `w`.
+                return;
+            };
+            self.blocks_l2_simd(w, g, m, v, c, sums)
+        });
         l2::total(sums)
     }
 
