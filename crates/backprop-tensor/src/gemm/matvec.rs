@@ -95,18 +95,21 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
     unsafe {
         let av = S::splat(g.alpha);
         let bv = S::splat(g.beta);
-        // Sixteen, then eight vectors of rows at a time: independent
-        // accumulators hide the latency of the multiply-adds, and sixteen
-        // read each column of a 128-row `W` (f32, AVX2) as one contiguous
-        // stream (measured: 8.0 µs instead of 9.0 µs for the MLP's
-        // single-sample forward pass).
-        while i + 16 * l <= g.m {
-            column_block::<S, 16>(&g, i, av, bv);
-            i += 16 * l;
-        }
+        // Eight, then four vectors of rows at a time: independent
+        // accumulators hide the latency of the multiply-adds. (Sixteen
+        // AVX2 accumulators and the broadcast `x[j]` need seventeen of the
+        // sixteen registers: one accumulator went to the stack and back on
+        // every column.) Every row of these blocks is the same chain of
+        // multiply-adds over `j`, so a block's size does not change the
+        // bits, and slices for threads may start at any multiple of four
+        // vectors (`parallel.rs`'s `GEMV_ROW_ALIGN`).
         while i + 8 * l <= g.m {
             column_block::<S, 8>(&g, i, av, bv);
             i += 8 * l;
+        }
+        while i + 4 * l <= g.m {
+            column_block::<S, 4>(&g, i, av, bv);
+            i += 4 * l;
         }
         // Then one vector of rows at a time, four columns in flight.
         while i + l <= g.m {

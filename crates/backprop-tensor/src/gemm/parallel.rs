@@ -24,10 +24,18 @@ const MIN_SLICE_ROWS: usize = 2 * MAX_MR;
 /// threads like large products.
 const PARALLEL_MIN_GEMV: usize = 1 << 16;
 
-/// Row slices of a matrix-vector product start at multiples of this: eight
-/// vectors of the widest kernel (8 `f32` lanes), the block `gemv_columns`
-/// sums a row in.
+/// Row slices of a matrix-vector product `y = W·x` start at multiples of
+/// this: eight vectors of the widest kernel (8 `f32` lanes). Any multiple
+/// of four vectors would give the same bits (`gemv_columns` sums every row
+/// of its 8- and 4-vector blocks by the same chain), but cutting the MLP's
+/// 128-row first layer into four slices instead of two made the
+/// single-sample forward pass 1.13× slower on two threads (`scripts/ab.sh`,
+/// `infer1`, 21 rounds): more hand-overs for the same work.
 const GEMV_ROW_ALIGN: usize = 64;
+
+/// Column slices of a one-row product (`Cᵀ = Bᵀ·Aᵀ`, dot products over
+/// rows of `Bᵀ`) start at multiples of this.
+const GEMV_COL_ALIGN: usize = 64;
 
 thread_local! {
     /// The whole of `A`, packed by this thread for the slices of a product it
@@ -99,7 +107,7 @@ pub(super) unsafe fn parallel_with<T: Elem>(
         // One row: the matrix-vector product `Cᵀ = Bᵀ·Aᵀ`, whose rows are
         // C's columns, cut as the `n = 1` one below (slices of multiples of
         // six columns took different summation paths at their ends).
-        (g.n, GEMV_ROW_ALIGN, GEMV_ROW_ALIGN)
+        (g.n, GEMV_COL_ALIGN, GEMV_COL_ALIGN)
     } else if by_columns {
         (g.n, NR, MIN_SLICE_COLS)
     } else if g.n == 1 {
