@@ -94,11 +94,7 @@ impl Batcher {
     /// The next batch of the current epoch, or `None` when the epoch is done
     /// (call [`Batcher::epoch`] to start the next).
     pub fn next_batch(&mut self) -> Option<&[usize]> {
-        let start = self.pos;
-        let end = start.saturating_add(self.batch_size).min(self.order.len());
-        let batch = self.order.get(start..end).filter(|b| !b.is_empty())?;
-        self.pos = end;
-        Some(batch)
+        self.next_batch_and_following().map(|(batch, _)| batch)
     }
 
     /// Like [`next_batch`](Batcher::next_batch), also giving the batch that

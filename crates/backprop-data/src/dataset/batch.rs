@@ -165,20 +165,13 @@ const PARALLEL_MIN_SAMPLES: usize = 16;
 /// How many samples ahead [`Dataset::fill_features`] prefetches.
 const PREFETCH_AHEAD: usize = 2;
 
-/// Hints the CPU to bring `bytes` into its caches (a no-op off x86-64).
+/// Hints the CPU to bring `bytes` into its caches, a [`prefetch_line`] per
+/// 64-byte line (a no-op off x86-64).
 #[inline(always)]
 fn prefetch(bytes: Option<&[u8]>) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(bytes) = bytes {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        for line in bytes.chunks(64) {
-            // SAFETY: SSE is part of the x86-64 baseline, and a prefetch of a
-            // valid address neither faults nor changes memory.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
-        }
+    for line in bytes.unwrap_or_default().chunks(64) {
+        prefetch_line(line.first());
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
 }
 
 /// Hints the CPU to bring the cache line holding `at` into its caches (a
