@@ -6,6 +6,7 @@
 
 use super::product::{Elem, Gemm};
 use super::sizes::{MAX_MR, MC, NR, workspace_bound};
+use crate::threads::PARALLEL_MIN_FLOPS;
 use crate::workspace::{Line, give_back, reserve_workspace, take};
 use std::cell::Cell;
 
@@ -85,12 +86,6 @@ pub(super) unsafe fn parallel<T: Elem>(
     // SAFETY: the caller's contract.
     unsafe { parallel_with(g, on_thread, pack_a, threads) }
 }
-
-/// Products of fewer FLOPs than this always run on their caller: handing
-/// work to another thread costs a few microseconds, about what 4 MFLOP take
-/// on one core (the MLP's `784 → 128` layer at batch 64, 12.8 MFLOP, uses
-/// the threads; its `128 → 64` and `64 → 10` layers do not).
-const PARALLEL_MIN_FLOPS: usize = crate::threads::PARALLEL_MIN_FLOPS;
 
 /// [`parallel`] on at most `threads` threads, whatever the product's size.
 ///
