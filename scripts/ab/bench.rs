@@ -84,35 +84,23 @@ macro_rules! side {
                         std::hint::black_box(&c);
                     });
                 }
-                if let Some(n) = name.strip_prefix("sgd:") {
-                    // One SGD (momentum 0.9) step on a single parameter of n
-                    // elements: the optimizer's element-wise pass alone.
+                // One optimizer step on a single parameter of n elements:
+                // the optimizer's element-wise pass alone (SGD with momentum
+                // 0.9, Adam and RMSprop with their defaults).
+                let optimizer: Option<(&str, Box<dyn Optimizer<f32>>)> =
+                    if let Some(n) = name.strip_prefix("sgd:") {
+                        Some((n, Box::new(Sgd::momentum(0.9))))
+                    } else if let Some(n) = name.strip_prefix("adam:") {
+                        Some((n, Box::new(Adam::new())))
+                    } else if let Some(n) = name.strip_prefix("rmsprop:") {
+                        Some((n, Box::new(RmsProp::new())))
+                    } else {
+                        None
+                    };
+                if let Some((n, mut opt)) = optimizer {
                     let n: usize = n.parse().unwrap();
                     let mut p = vec![$t::Param::new("w", input(n, 1))];
                     p[0].grad = input(n, 1);
-                    let mut opt = Sgd::momentum(0.9);
-                    return Box::new(move || {
-                        opt.step(1e-9, &mut p).unwrap();
-                        std::hint::black_box(&p);
-                    });
-                }
-                if let Some(n) = name.strip_prefix("adam:") {
-                    // One Adam step (defaults) on a single parameter.
-                    let n: usize = n.parse().unwrap();
-                    let mut p = vec![$t::Param::new("w", input(n, 1))];
-                    p[0].grad = input(n, 1);
-                    let mut opt = Adam::new();
-                    return Box::new(move || {
-                        opt.step(1e-9, &mut p).unwrap();
-                        std::hint::black_box(&p);
-                    });
-                }
-                if let Some(n) = name.strip_prefix("rmsprop:") {
-                    // One RMSprop step (defaults) on a single parameter.
-                    let n: usize = n.parse().unwrap();
-                    let mut p = vec![$t::Param::new("w", input(n, 1))];
-                    p[0].grad = input(n, 1);
-                    let mut opt = RmsProp::new();
                     return Box::new(move || {
                         opt.step(1e-9, &mut p).unwrap();
                         std::hint::black_box(&p);
