@@ -64,13 +64,12 @@ fn csv_stops_quietly_when_stdout_is_closed() {
 #[test]
 fn spiral_stops_quietly_when_stdout_is_closed() {
     // Its first line is printed before training, so nothing is written to --out.
-    let out_png = std::env::temp_dir().join(format!(
-        "backprop-broken-pipe-{}/spiral.png",
-        std::process::id()
-    ));
+    let dir = examples::temp_dir("broken-pipe", "spiral");
+    let out_png = dir.join("spiral.png");
     let out = run_on_closed_pipe(Command::new(example("spiral")).arg("--out").arg(&out_png));
     assert_quiet_success("spiral", &out);
     assert!(!out_png.exists(), "spiral went on after stdout closed");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Any other failed write is an error: `/dev/full` fails every write with

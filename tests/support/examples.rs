@@ -96,14 +96,18 @@ fn newest_in(dir: &Path, newest: &mut (std::time::SystemTime, PathBuf)) {
     }
 }
 
-/// A new empty directory under the system's temporary directory, unique to
-/// this process, `tag` and the moment.
+/// A new empty directory under Cargo's scratch directory for integration
+/// tests (`CARGO_TARGET_TMPDIR`, inside the target directory, so whatever a
+/// test leaves there — a fixture shared by a whole test binary, or the files
+/// of a failed test kept for a look — goes with `cargo clean` and never
+/// piles up in the system's `/tmp`), unique to this process, `tag` and the
+/// moment.
 pub fn temp_dir(prefix: &str, tag: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "backprop-{prefix}-{tag}-{}-{nanos}",
         std::process::id()
     ));
