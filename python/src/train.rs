@@ -185,3 +185,97 @@ pub fn predict<T: Scalar>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Epoch, Targets, gather, prefetch_rows, train_epoch};
+    use crate::sk_adam::SkAdam;
+    use crate::solver::Solver;
+    use backprop_layers::Sequential;
+    use backprop_tensor::{DMatrix, Scalar, threads};
+
+    /// `n` samples of `features` values, sample after sample.
+    fn data<T: Scalar>(n: usize, features: usize) -> Vec<T> {
+        (0..n * features)
+            .map(|k| T::of(((k * 37 + 11) % 101) as f64 / 50.0 - 1.0))
+            .collect()
+    }
+
+    /// The batch holds the selected samples as columns, in order.
+    #[test]
+    fn gather_copies_the_selected_samples_into_columns() {
+        let x = data::<f32>(300, 40);
+        let rows = [7, 0, 299, 7, 150];
+        let mut batch = DMatrix::zeros(0, 0);
+        gather(&x, 40, &rows, &mut batch);
+        assert_eq!(batch.shape(), (40, 5));
+        for (j, &i) in rows.iter().enumerate() {
+            for f in 0..40 {
+                assert_eq!(batch[(f, j)], x[i * 40 + f]);
+            }
+        }
+    }
+
+    /// A prefetch is only a hint: rows past the end (or whose offset
+    /// overflows) are ignored, and `x` is left as it was.
+    #[test]
+    fn prefetch_ignores_rows_out_of_range() {
+        let x = data::<f64>(10, 3);
+        let before = x.clone();
+        prefetch_rows(&x, 3, &[0, 9, 10, usize::MAX]);
+        prefetch_rows(&x, 0, &[5]);
+        prefetch_rows::<f64>(&[], 3, &[0]);
+        assert_eq!(x, before);
+    }
+
+    /// Two epochs of the estimators' training loop (scikit-learn's Adam,
+    /// the penalty, shuffled batches with a partial last one, the next
+    /// batch prefetched): the losses and the weights have the same bits on
+    /// one thread and on all, and change from epoch to epoch.
+    #[test]
+    fn epochs_have_the_same_bits_on_any_thread_count() {
+        let (n, features) = (1000, 300);
+        let x = data::<f32>(n, features);
+        let y: Vec<i64> = (0..n as i64).map(|i| (i * 7 + i / 3) % 4).collect();
+        let order: Vec<usize> = (0..n).map(|i| (i * 389) % n).collect();
+        let run = |threads| {
+            let before = threads::num_threads();
+            threads::set_num_threads(threads);
+            let mut net = Sequential::<f32>::builder(vec![features])
+                .seed(3)
+                .dense(64)
+                .relu()
+                .dense(4)
+                .build()
+                .unwrap();
+            let mut opt = Solver::SkAdam(SkAdam::new(0.9, 0.999, 1e-8).unwrap());
+            let epoch = Epoch {
+                order: &order,
+                batch_size: 64,
+                lr: 1e-3,
+                alpha: 1e-4,
+                check_every: 4,
+            };
+            let mut bits = Vec::new();
+            for _ in 0..2 {
+                let loss = train_epoch(
+                    &mut net,
+                    &mut opt,
+                    &x,
+                    &Targets::Classes(&y),
+                    &epoch,
+                    &|| Ok(()),
+                );
+                bits.push(loss.ok().unwrap().to_bits());
+            }
+            threads::set_num_threads(before);
+            net.visit_params(&mut |p| bits.extend(p.value.iter().map(|v| u64::from(v.to_bits()))));
+            bits
+        };
+        let one = run(1);
+        assert_ne!(one[0], one[1], "the second epoch's loss differs");
+        assert!(one.len() > 64 * 300);
+        assert!(run(usize::MAX) == one);
+        assert!(run(2) == one);
+    }
+}
