@@ -46,14 +46,24 @@ impl Default for Elu {
     }
 }
 
+impl Elu {
+    /// `g` as a function of one entry: the formula [`forward`](Activation::forward)
+    /// maps over a matrix and [`Elementwise`](crate::Elementwise) over the
+    /// product's write-back (one formula, so the same bits).
+    #[inline(always)]
+    pub(crate) fn g<T: Scalar>(self) -> impl Fn(T) -> T + Copy {
+        let (zero, alpha) = (T::zero(), T::of(self.alpha));
+        move |z: T| if z > zero { z } else { alpha * z.exp_m1() }
+    }
+}
+
 impl<T: Scalar> Activation<T> for Elu {
     fn name(&self) -> &'static str {
         "elu"
     }
 
     fn forward(&self, z: &DMatrix<T>, a: &mut DMatrix<T>) {
-        let (zero, alpha) = (T::zero(), T::of(self.alpha));
-        map_into(z, a, |z| if z > zero { z } else { alpha * z.exp_m1() });
+        map_into(z, a, self.g());
     }
 
     fn backward(

@@ -46,18 +46,28 @@ const CLAMP: f64 = 25.0;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Gelu;
 
+impl Gelu {
+    /// `g` as a function of one entry: the formula [`forward`](Activation::forward)
+    /// maps over a matrix and [`Elementwise`](crate::Elementwise) over the
+    /// product's write-back (one formula, so the same bits).
+    #[inline(always)]
+    pub(crate) fn g<T: Scalar>(self) -> impl Fn(T) -> T + Copy {
+        let one = T::one();
+        let (k2, c, lim) = (T::of(TWO_SQRT_2_OVER_PI), T::of(CUBIC), T::of(CLAMP));
+        move |z: T| {
+            let x = z.clamp(-lim, lim);
+            z * logistic(k2 * x * (one + c * x * x)).0
+        }
+    }
+}
+
 impl<T: Scalar> Activation<T> for Gelu {
     fn name(&self) -> &'static str {
         "gelu"
     }
 
     fn forward(&self, z: &DMatrix<T>, a: &mut DMatrix<T>) {
-        let one = T::one();
-        let (k2, c, lim) = (T::of(TWO_SQRT_2_OVER_PI), T::of(CUBIC), T::of(CLAMP));
-        map_into(z, a, |z| {
-            let x = z.clamp(-lim, lim);
-            z * logistic(k2 * x * (one + c * x * x)).0
-        });
+        map_into(z, a, self.g());
     }
 
     fn backward(

@@ -28,6 +28,7 @@
 pub use backprop_tensor::{DMatrix, Scalar, TensorError};
 use std::fmt::Debug;
 
+mod elementwise;
 mod elu;
 mod gelu;
 mod identity;
@@ -42,6 +43,7 @@ mod tanh;
 #[cfg(test)]
 mod testutil;
 
+pub use elementwise::Elementwise;
 pub use elu::Elu;
 pub use gelu::Gelu;
 pub use identity::Identity;

@@ -24,15 +24,25 @@ use backprop_tensor::{DMatrix, Scalar, TensorError};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Relu;
 
+impl Relu {
+    /// `g` as a function of one entry: the formula [`forward`](Activation::forward)
+    /// maps over a matrix and [`Elementwise`](crate::Elementwise) over the
+    /// product's write-back (one formula, so the same bits).
+    #[inline(always)]
+    pub(crate) fn g<T: Scalar>(self) -> impl Fn(T) -> T + Copy {
+        let zero = T::zero();
+        // `z < 0 → 0`, not `max(z, 0)`: the comparison lets NaN through.
+        move |z| if z < zero { zero } else { z }
+    }
+}
+
 impl<T: Scalar> Activation<T> for Relu {
     fn name(&self) -> &'static str {
         "relu"
     }
 
     fn forward(&self, z: &DMatrix<T>, a: &mut DMatrix<T>) {
-        let zero = T::zero();
-        // `z < 0 → 0`, not `max(z, 0)`: the comparison lets NaN through.
-        map_into(z, a, |z| if z < zero { zero } else { z });
+        map_into(z, a, self.g());
     }
 
     fn backward(

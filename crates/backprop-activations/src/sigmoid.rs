@@ -43,13 +43,23 @@ pub(crate) fn logistic<T: Scalar>(z: T) -> (T, T) {
     (s, e * r * r)
 }
 
+impl Sigmoid {
+    /// `g` as a function of one entry: the formula [`forward`](Activation::forward)
+    /// maps over a matrix and [`Elementwise`](crate::Elementwise) over the
+    /// product's write-back (one formula, so the same bits).
+    #[inline(always)]
+    pub(crate) fn g<T: Scalar>(self) -> impl Fn(T) -> T + Copy {
+        |z| logistic(z).0
+    }
+}
+
 impl<T: Scalar> Activation<T> for Sigmoid {
     fn name(&self) -> &'static str {
         "sigmoid"
     }
 
     fn forward(&self, z: &DMatrix<T>, a: &mut DMatrix<T>) {
-        map_into(z, a, |z| logistic(z).0);
+        map_into(z, a, self.g());
     }
 
     fn backward(

@@ -29,15 +29,25 @@ use backprop_tensor::{DMatrix, Scalar, TensorError};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Softplus;
 
+impl Softplus {
+    /// `g` as a function of one entry: the formula [`forward`](Activation::forward)
+    /// maps over a matrix and [`Elementwise`](crate::Elementwise) over the
+    /// product's write-back (one formula, so the same bits).
+    #[inline(always)]
+    pub(crate) fn g<T: Scalar>(self) -> impl Fn(T) -> T + Copy {
+        let zero = T::zero();
+        // `max` drops a NaN `z`, but `ln_1p(e^{NaN})` carries it.
+        move |z: T| z.max(zero) + (-z.abs()).exp().ln_1p()
+    }
+}
+
 impl<T: Scalar> Activation<T> for Softplus {
     fn name(&self) -> &'static str {
         "softplus"
     }
 
     fn forward(&self, z: &DMatrix<T>, a: &mut DMatrix<T>) {
-        let zero = T::zero();
-        // `max` drops a NaN `z`, but `ln_1p(e^{NaN})` carries it.
-        map_into(z, a, |z| z.max(zero) + (-z.abs()).exp().ln_1p());
+        map_into(z, a, self.g());
     }
 
     fn backward(

@@ -24,13 +24,23 @@ use backprop_tensor::{DMatrix, Scalar, TensorError};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tanh;
 
+impl Tanh {
+    /// `g` as a function of one entry: the formula [`forward`](Activation::forward)
+    /// maps over a matrix and [`Elementwise`](crate::Elementwise) over the
+    /// product's write-back (one formula, so the same bits).
+    #[inline(always)]
+    pub(crate) fn g<T: Scalar>(self) -> impl Fn(T) -> T + Copy {
+        |z: T| z.tanh()
+    }
+}
+
 impl<T: Scalar> Activation<T> for Tanh {
     fn name(&self) -> &'static str {
         "tanh"
     }
 
     fn forward(&self, z: &DMatrix<T>, a: &mut DMatrix<T>) {
-        map_into(z, a, |z| z.tanh());
+        map_into(z, a, self.g());
     }
 
     fn backward(

@@ -1,7 +1,7 @@
 //! A layer that applies an activation function: `A = g(Z)`, `dZ = dA ⊙ g′(Z)`.
 
 use crate::{BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape};
-use backprop_activations::{Activation, ActivationKind};
+use backprop_activations::{Activation, ActivationKind, Elementwise};
 use backprop_tensor::{DMatrix, Scalar};
 
 /// Applies an [`Activation`] to its input. Built-in activations are named by
@@ -75,6 +75,11 @@ impl<T: Scalar> Layer<T> for ActivationLayer<T> {
 
     fn name(&self) -> &str {
         self.act.name()
+    }
+    /// A built-in element-wise kind (not Softmax, not a custom activation):
+    /// a [`Dense`](crate::Dense) before it computes it in its write-back.
+    fn elementwise(&self) -> Option<Elementwise> {
+        self.kind?.elementwise()
     }
     fn kind(&self) -> &str {
         "activation"

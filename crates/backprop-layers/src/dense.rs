@@ -1,7 +1,11 @@
 //! A fully connected layer.
 //!
 //! Forward, for a batch `A[l−1]` (inputs × m):
-//! `Z = W·A[l−1] + b` with `W` outputs×inputs and `b` outputs×1.
+//! `Z = W·A[l−1] + b` with `W` outputs×inputs and `b` outputs×1. The bias
+//! is added in the product's write-back (each part of `Z` on the thread that
+//! computed it, while it is in cache), and so is a following element-wise
+//! activation `A = g(Z)` when a [`Sequential`](crate::Sequential) fuses the
+//! two ([`Layer::forward_then`]); the bits are those of separate passes.
 //!
 //! Backward, given `dZ = ∂L/∂Z` (the loss already carries the `1/m` of the
 //! batch mean, so none appears here):
@@ -13,6 +17,7 @@
 use crate::{
     BuildContext, Config, Layer, LayerError, LayerType, Mode, Plan, Registry, Shape, TensorInfo,
 };
+use backprop_activations::Elementwise;
 use backprop_tensor::{DMatrix, Init, Op, Param, Scalar, ops};
 use rand::Rng;
 
@@ -84,6 +89,46 @@ impl<T: Scalar> Dense<T> {
     pub fn bias_mut(&mut self) -> &mut DMatrix<T> {
         &mut self.bias.value
     }
+    /// `Z = W·A` (a fresh product, `β = 0`) with `+ b` per column and, when
+    /// given, `act` into the second matrix in the product's epilogue: each
+    /// entry gets the one addition of a separate bias pass and then the
+    /// activation's own formula, so the bits are those of the unfused passes
+    /// (see docs/math.md, "Fused write-back").
+    fn forward_with(
+        &self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        act: Option<(Elementwise, &mut DMatrix<T>)>,
+    ) -> Result<(), LayerError> {
+        self.check_input(input)?;
+        let err = LayerError::shape("dense forward");
+        let bias = &self.bias.value;
+        ops::check_shape("bias broadcast", "bias", bias, (self.outputs(), 1)).map_err(&err)?;
+        let bias = bias.as_slice();
+        let (act, activated) = match act {
+            Some((act, activated)) => (Some(act), Some(activated)),
+            None => (None, None),
+        };
+        ops::product_then(
+            &self.weight.value,
+            Op::N,
+            input,
+            Op::N,
+            output,
+            activated,
+            |mut part| {
+                let rows = part.rows();
+                for (z, b) in part.z().iter_mut().zip(&bias[rows]) {
+                    *z += *b;
+                }
+                if let Some(act) = act {
+                    act.forward_part(&mut part);
+                }
+            },
+        )
+        .map_err(err)
+    }
+
     fn check_input(&self, input: &DMatrix<T>) -> Result<(), LayerError> {
         if input.nrows() != self.inputs() {
             return Err(LayerError::InputSize {
@@ -103,20 +148,20 @@ impl<T: Scalar> Layer<T> for Dense<T> {
         output: &mut DMatrix<T>,
         _mode: Mode,
     ) -> Result<(), LayerError> {
-        self.check_input(input)?;
-        // Z = W·A (a fresh product, β = 0) then + b per column.
-        ops::resize(output, self.outputs(), input.ncols());
-        ops::gemm(
-            T::one(),
-            &self.weight.value,
-            Op::N,
-            input,
-            Op::N,
-            T::zero(),
-            output,
-        )
-        .map_err(LayerError::shape("dense forward"))?;
-        ops::add_bias(output, &self.bias.value).map_err(LayerError::shape("dense forward"))
+        self.forward_with(input, output, None)
+    }
+
+    /// `Z = W·A + b` and `A′ = act(Z)`, both in the product's write-back.
+    fn forward_then(
+        &mut self,
+        input: &DMatrix<T>,
+        output: &mut DMatrix<T>,
+        act: Elementwise,
+        activated: &mut DMatrix<T>,
+        _mode: Mode,
+    ) -> Result<bool, LayerError> {
+        self.forward_with(input, output, Some((act, activated)))?;
+        Ok(true)
     }
 
     fn backward(

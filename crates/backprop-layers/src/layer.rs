@@ -1,6 +1,7 @@
 //! The [`Layer`] trait.
 
 use crate::{Config, LayerError, Shape};
+use backprop_activations::Elementwise;
 use backprop_tensor::{DMatrix, Param, Scalar};
 use std::fmt::Debug;
 
@@ -49,6 +50,40 @@ pub trait Layer<T: Scalar>: Debug + Send {
         grad_output: &DMatrix<T>,
         grad_input: Option<&mut DMatrix<T>>,
     ) -> Result<(), LayerError>;
+
+    /// The element-wise activation this layer is, if it is one whose
+    /// forward pass a layer before it may compute for it (see
+    /// [`forward_then`](Layer::forward_then)): `Some` for an
+    /// [`ActivationLayer`](crate::ActivationLayer) of a built-in element-wise
+    /// kind. Default: `None`, the layer always runs its own forward.
+    fn elementwise(&self) -> Option<Elementwise> {
+        None
+    }
+
+    /// [`forward`](Layer::forward) into `output`, then `act`'s forward of
+    /// that into `activated` (resized), fused where the layer can do better
+    /// than two passes: [`Dense`](crate::Dense) applies its bias and `act`
+    /// in its product's write-back, on the thread that computed each part,
+    /// while it is in cache. [`Sequential`](crate::Sequential) calls it for
+    /// a layer followed by one whose [`elementwise`](Layer::elementwise) is
+    /// `Some`, and then skips that layer's forward; both outputs are kept
+    /// as they would be without fusing, so both backward passes are
+    /// unchanged.
+    ///
+    /// Returns `Ok(true)` when done; `Ok(false)` (the default, for layers
+    /// that do not fuse) when nothing was done, and the caller runs the two
+    /// forwards itself. A layer that returns `true` must write the bits the
+    /// two forwards would.
+    fn forward_then(
+        &mut self,
+        _input: &DMatrix<T>,
+        _output: &mut DMatrix<T>,
+        _act: Elementwise,
+        _activated: &mut DMatrix<T>,
+        _mode: Mode,
+    ) -> Result<bool, LayerError> {
+        Ok(false)
+    }
 
     /// Lower-case name, as in summaries (`"dense"`, `"relu"`; default
     /// `"layer"`).

@@ -145,6 +145,13 @@ impl<T: Scalar> Sequential<T> {
 
     /// Forward pass over a batch `X` (features × batch), returning the last
     /// layer's output `A[L]`; every `A[l]` is kept for the backward pass.
+    ///
+    /// A layer followed by an element-wise activation (a built-in
+    /// [`ActivationLayer`](crate::ActivationLayer) other than Softmax) runs
+    /// both through [`Layer::forward_then`]: a [`Dense`](crate::Dense)
+    /// layer adds its bias and applies the activation in its product's
+    /// write-back. Both outputs are kept and hold the bits the two forwards
+    /// give one after the other.
     pub fn forward<'a>(
         &'a mut self,
         input: &'a DMatrix<T>,
@@ -157,15 +164,30 @@ impl<T: Scalar> Sequential<T> {
                 found: input.nrows(),
             });
         }
-        for i in 0..self.layers.len() {
+        let mut i = 0;
+        while i < self.layers.len() {
             let (done, rest) = self.outputs.split_at_mut(i);
             let x = match done.last() {
                 Some(prev) => prev,
                 None => input,
             };
-            if let (Some(layer), Some(out)) = (self.layers.get_mut(i), rest.first_mut()) {
+            // A layer followed by an element-wise activation computes both
+            // outputs at once where it can (Dense: in its product's
+            // write-back); both are kept as unfused, for backward.
+            let act = self.layers.get(i + 1).and_then(|next| next.elementwise());
+            let Some(layer) = self.layers.get_mut(i) else {
+                break;
+            };
+            if let (Some(act), [out, activated, ..]) = (act, &mut *rest)
+                && layer.forward_then(x, out, act, activated, mode)?
+            {
+                i += 2;
+                continue;
+            }
+            if let Some(out) = rest.first_mut() {
                 layer.forward(x, out, mode)?;
             }
+            i += 1;
         }
         Ok(self.outputs.last().unwrap_or(input))
     }

@@ -7,8 +7,11 @@
 //! forms resize them with [`resize`], which keeps their allocation, so a loop
 //! that reuses them does not allocate.
 
+use crate::gemm::{Blocks, Gemm, gemm_then};
 use crate::{Result, Scalar, TensorError};
 use nalgebra::DMatrix;
+
+pub use crate::gemm::EpilogueColumn;
 
 /// Whether an operand enters a product as stored (`N`) or transposed (`T`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +118,26 @@ pub fn gemm<T: Scalar>(
     beta: T,
     c: &mut DMatrix<T>,
 ) -> Result<()> {
+    if let Some(g) = product_of(alpha, a, op_a, b, op_b, beta, c)? {
+        // SAFETY: `product_of` checked the shapes, so every index the
+        // strides describe lies inside the three column-major buffers; `c` is
+        // borrowed mutably and therefore aliases neither `a` nor `b`.
+        unsafe { raw(g) };
+    }
+    Ok(())
+}
+
+/// The product `C ← α·op(A)·op(B) + β·C` as pointers and strides, after
+/// checking the shapes; `None` when `C` is empty (nothing to compute).
+fn product_of<T: Scalar>(
+    alpha: T,
+    a: &DMatrix<T>,
+    op_a: Op,
+    b: &DMatrix<T>,
+    op_b: Op,
+    beta: T,
+    c: &mut DMatrix<T>,
+) -> Result<Option<Gemm<T>>> {
     let label = Op::label(op_a, op_b);
     let (m, k) = op_a.dims(a);
     let (kb, n) = op_b.dims(b);
@@ -132,34 +155,40 @@ pub fn gemm<T: Scalar>(
     }
     check_shape(label, "C", c, (m, n))?;
     if m == 0 || n == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let (rsa, csa) = op_a.strides(a);
     let (rsb, csb) = op_b.strides(b);
-    let rsc = 1;
-    let csc = m as isize;
-    // SAFETY: shapes were checked above, so every index the strides describe
-    // lies inside the three column-major buffers; `c` is borrowed mutably and
-    // therefore aliases neither `a` nor `b`.
+    Ok(Some(Gemm {
+        m,
+        k,
+        n,
+        alpha,
+        a: a.as_ptr(),
+        rsa,
+        csa,
+        b: b.as_ptr(),
+        rsb,
+        csb,
+        beta,
+        c: c.as_mut_ptr(),
+        rsc: 1,
+        csc: m as isize,
+        a_packed: std::ptr::null(),
+    }))
+}
+
+/// [`Scalar::gemm_raw`] of a product.
+///
+/// # Safety
+/// As [`Scalar::gemm_raw`].
+unsafe fn raw<T: Scalar>(g: Gemm<T>) {
+    // SAFETY: the caller's contract.
     unsafe {
         T::gemm_raw(
-            m,
-            k,
-            n,
-            alpha,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            beta,
-            c.as_mut_ptr(),
-            rsc,
-            csc,
+            g.m, g.k, g.n, g.alpha, g.a, g.rsa, g.csa, g.b, g.rsb, g.csb, g.beta, g.c, g.rsc, g.csc,
         );
     }
-    Ok(())
 }
 
 /// `C = op(A)·op(B)`, resizing `C` (keeping its allocation).
@@ -176,6 +205,70 @@ pub fn product_into<T: Scalar>(
         resize(c, m, n);
     }
     gemm(T::one(), a, op_a, b, op_b, T::zero(), c)
+}
+
+/// `C = op(A)·op(B)` followed by an element-wise `epilogue` that runs on
+/// each part of `C` on the thread that computed it, right after computing
+/// it (while it is still in that core's cache), instead of in a pass over
+/// the whole of `C` afterwards. `C` (and `out`, when given) are resized,
+/// keeping their allocations.
+///
+/// `epilogue` is called once per column of each part of `C` a thread
+/// computes (a slice of whole columns, or of rows), with that column's
+/// entries of `C` and, when `out` is given, of `out` (a second matrix of
+/// `C`'s shape, e.g. an activation `A = g(Z)` that must keep `Z`). Every
+/// entry of `C` is handed to exactly one call, after its final value is
+/// written; calls for different parts may run at the same time on
+/// different threads (hence `Sync`). An epilogue that computes each entry
+/// from that entry alone (and its row and column) gives the same bits as
+/// the product followed by the same pass over the whole matrix, on any
+/// number of threads. No allocation after the first call of a size.
+///
+/// See [`EpilogueColumn`] for an example (bias, then ReLU into `out`).
+pub fn product_then<T: Scalar, F>(
+    a: &DMatrix<T>,
+    op_a: Op,
+    b: &DMatrix<T>,
+    op_b: Op,
+    c: &mut DMatrix<T>,
+    mut out: Option<&mut DMatrix<T>>,
+    epilogue: F,
+) -> Result<()>
+where
+    F: Fn(EpilogueColumn<'_, T>) + Sync,
+{
+    let (m, k) = op_a.dims(a);
+    let (kb, n) = op_b.dims(b);
+    if k == kb {
+        resize(c, m, n);
+        if let Some(o) = out.as_deref_mut() {
+            resize(o, m, n);
+        }
+    }
+    let one = T::one();
+    let Some(g) = product_of(one, a, op_a, b, op_b, T::zero(), c)? else {
+        return Ok(());
+    };
+    let out_ptr = out.map_or(std::ptr::null_mut(), |o| o.as_mut_ptr());
+    let blocks = Blocks::new(c.as_mut_ptr(), out_ptr, m);
+    let finish = |rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| {
+        // SAFETY: the product hands each block of its m×n `C` to one call,
+        // once the block is final, and blocks of different calls are
+        // disjoint; `out` (m×n too) is borrowed mutably, so it overlaps
+        // neither `C` nor the operands.
+        unsafe { blocks.each_column(rows, cols, &epilogue) }
+    };
+    // SAFETY: `product_of` checked the shapes, so every index the strides
+    // describe lies inside the three buffers; `c` is borrowed mutably and
+    // aliases neither `a` nor `b`.
+    if !unsafe { gemm_then(g, &finish) } {
+        // An element type of the caller's own: its product, then the
+        // epilogue over the whole of C on this thread.
+        // SAFETY: as above.
+        unsafe { raw(g) };
+        finish(0..m, 0..n);
+    }
+    Ok(())
 }
 
 /// `C = A·B`, resizing `C`.

@@ -54,6 +54,8 @@
 //! - `product`: what one product is ([`Gemm`]) and the element types
 //!   ([`Elem`](product::Elem));
 //! - `parallel`: cutting a large product into slices for the pool's threads;
+//! - `epilogue`: the element-wise pass a product may run on each slice of
+//!   `C`, on the thread that computed it ([`gemm_then`]);
 //! - `generic`: the path a product takes for one instantiation (scaling
 //!   only, matrix-vector, transposed, blocked);
 //! - `sizes`: block and micro-panel sizes, and the workspace bound;
@@ -72,6 +74,9 @@
 //! thread pool also uses to size its helpers' before a parallel product.
 
 mod blocked;
+mod epilogue;
+#[cfg(test)]
+mod epilogue_tests;
 mod generic;
 mod kernel;
 mod matvec;
@@ -90,14 +95,61 @@ mod x86;
 #[cfg(target_arch = "x86_64")]
 mod x86_512;
 
+pub use epilogue::EpilogueColumn;
+pub(crate) use epilogue::{Blocks, Finish};
 pub(crate) use product::Gemm;
 pub(crate) use sizes::workspace_bound;
 
+use epilogue::nothing;
 use generic::gemm_generic;
 use pack::pack_whole_a;
 use parallel::parallel;
+use std::any::Any;
 #[cfg(target_arch = "x86_64")]
 use std::sync::atomic::{AtomicU8, Ordering};
+
+/// The product `g` followed by its epilogue: `finish` runs on every block
+/// of `C` once it is final, on the thread that computed it (see
+/// `epilogue`). Returns `false`, running nothing, when `T` is neither
+/// `f32` nor `f64`.
+///
+/// # Safety
+/// As [`sgemm`], and `finish` may touch only the block it is given.
+pub(crate) unsafe fn gemm_then<T: Copy + 'static>(g: Gemm<T>, finish: Finish<'_>) -> bool {
+    if let Some(g) = as_elem::<T, f32>(&g) {
+        // SAFETY: the caller's contract.
+        unsafe { parallel(g, sgemm_on_this_thread, spack_whole_a, finish) };
+    } else if let Some(g) = as_elem::<T, f64>(&g) {
+        // SAFETY: the caller's contract.
+        unsafe { parallel(g, dgemm_on_this_thread, dpack_whole_a, finish) };
+    } else {
+        return false;
+    }
+    true
+}
+
+/// `g` as a product of `U`, when `T` is `U` (the pointers are only cast).
+fn as_elem<T: Copy + 'static, U: Copy + 'static>(g: &Gemm<T>) -> Option<Gemm<U>> {
+    let alpha = *(&g.alpha as &dyn Any).downcast_ref::<U>()?;
+    let beta = *(&g.beta as &dyn Any).downcast_ref::<U>()?;
+    Some(Gemm {
+        m: g.m,
+        k: g.k,
+        n: g.n,
+        alpha,
+        a: g.a.cast(),
+        rsa: g.rsa,
+        csa: g.csa,
+        b: g.b.cast(),
+        rsb: g.rsb,
+        csb: g.csb,
+        beta,
+        c: g.c.cast(),
+        rsc: g.rsc,
+        csc: g.csc,
+        a_packed: g.a_packed.cast(),
+    })
+}
 
 /// `f32` product.
 ///
@@ -107,7 +159,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// distinct `(i, j)` of `C` are distinct elements.
 pub(crate) unsafe fn sgemm(g: Gemm<f32>) {
     // SAFETY: the caller upholds the pointer contract.
-    unsafe { parallel(g, sgemm_on_this_thread, spack_whole_a) }
+    unsafe { parallel(g, sgemm_on_this_thread, spack_whole_a, &nothing) }
 }
 
 /// [`sgemm`] on the calling thread alone.
@@ -157,7 +209,7 @@ unsafe fn spack_whole_a(g: &Gemm<f32>, dst: *mut f32, room: usize) -> bool {
 /// As [`sgemm`].
 pub(crate) unsafe fn dgemm(g: Gemm<f64>) {
     // SAFETY: the caller upholds the pointer contract.
-    unsafe { parallel(g, dgemm_on_this_thread, dpack_whole_a) }
+    unsafe { parallel(g, dgemm_on_this_thread, dpack_whole_a, &nothing) }
 }
 
 /// [`dgemm`] on the calling thread alone.

@@ -4,6 +4,7 @@
 //! beforehand, and `A` packed once for column slices that share it (in this
 //! thread's [`PACKED_A`]).
 
+use super::epilogue::Finish;
 use super::product::{Elem, Gemm};
 use super::sizes::{MAX_MR, MC, NR, workspace_bound};
 use crate::threads::PARALLEL_MIN_FLOPS;
@@ -63,6 +64,8 @@ impl<T: Copy> Shared<T> {
 /// `C` into slices of whole columns (or whole rows, when it has more rows
 /// than columns), each computed by `on_thread` exactly as the whole product
 /// would compute it, so the result does not depend on the thread count.
+/// Each slice's `finish` (the epilogue) runs on the thread that computed it,
+/// right after it.
 ///
 /// # Safety
 /// As [`sgemm`](super::sgemm).
@@ -70,6 +73,7 @@ pub(super) unsafe fn parallel<T: Elem>(
     g: Gemm<T>,
     on_thread: unsafe fn(Gemm<T>),
     pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
+    finish: Finish<'_>,
 ) {
     let flops =
         g.m.saturating_mul(g.n)
@@ -80,11 +84,12 @@ pub(super) unsafe fn parallel<T: Elem>(
     let big_gemv = g.n == 1 && g.m.saturating_mul(g.k) >= PARALLEL_MIN_GEMV;
     if g.alpha == T::ZERO || (flops < PARALLEL_MIN_FLOPS && !big_gemv) {
         // SAFETY: the caller's contract.
-        return unsafe { on_thread(g) };
+        unsafe { on_thread(g) };
+        return finish(0..g.m, 0..g.n);
     }
     let threads = crate::threads::num_threads();
     // SAFETY: the caller's contract.
-    unsafe { parallel_with(g, on_thread, pack_a, threads) }
+    unsafe { parallel_with(g, on_thread, pack_a, threads, finish) }
 }
 
 /// [`parallel`] on at most `threads` threads, whatever the product's size.
@@ -96,6 +101,7 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     on_thread: unsafe fn(Gemm<T>),
     pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
     threads: usize,
+    finish: Finish<'_>,
 ) {
     let by_columns = g.n >= g.m;
     let (len, align, min) = if g.m == 1 {
@@ -115,7 +121,8 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     };
     let Some(cut) = crate::threads::Slices::new(len, align, min, threads) else {
         // SAFETY: the caller's contract.
-        return unsafe { on_thread(g) };
+        unsafe { on_thread(g) };
+        return finish(0..g.m, 0..g.n);
     };
     // Every thread's packing buffers are sized before the work starts, for
     // the largest slice, so that no thread allocates inside the product (the
@@ -169,6 +176,12 @@ pub(super) unsafe fn parallel_with<T: Elem>(
                 }
             };
             on_thread(part);
+        }
+        // The slice is final: its epilogue, on this thread, while it is hot.
+        if by_columns {
+            finish(0..g.m, lo..hi);
+        } else {
+            finish(lo..hi, 0..g.n);
         }
     });
     if let Some(ws) = a_ws {

@@ -4,6 +4,7 @@
 //! count and for the AVX2 and AVX-512 kernels; the workspace bound and its
 //! reuse.
 
+use super::epilogue::nothing;
 use super::generic::gemm_generic;
 use super::parallel::parallel_with;
 use super::portable;
@@ -97,7 +98,9 @@ impl TestElem for f32 {
             Path::Avx2 if super::avx2_fma() => unsafe { super::x86::sgemm_avx2(g) },
             Path::Avx2 => unsafe { sgemm(g) },
             Path::Portable => unsafe { gemm_generic::<portable::F32x4>(g) },
-            Path::Threads(t) => unsafe { parallel_with(g, sgemm_on_this_thread, spack_whole_a, t) },
+            Path::Threads(t) => unsafe {
+                parallel_with(g, sgemm_on_this_thread, spack_whole_a, t, &nothing)
+            },
         }
     }
 }
@@ -114,7 +117,9 @@ impl TestElem for f64 {
         match path {
             Path::Dispatch | Path::Avx2 => unsafe { dgemm(g) },
             Path::Portable => unsafe { gemm_generic::<portable::F64x2>(g) },
-            Path::Threads(t) => unsafe { parallel_with(g, dgemm_on_this_thread, dpack_whole_a, t) },
+            Path::Threads(t) => unsafe {
+                parallel_with(g, dgemm_on_this_thread, dpack_whole_a, t, &nothing)
+            },
         }
     }
 }
