@@ -17,7 +17,7 @@ py="${PYTHON:-python3}"
 echo "== python: cargo fmt --check, clippy, unit tests"
 cargo fmt --manifest-path python/Cargo.toml -- --check
 cargo clippy --manifest-path python/Cargo.toml --all-targets --locked -- -D warnings
-echo "== python: cargo test (the crate's unit tests: penalty, scikit-learn's Adam)"
+echo "== python: cargo test (the crate's unit tests: penalty, scikit-learn's Adam, the epoch loop)"
 cargo test --manifest-path python/Cargo.toml --lib --locked
 
 echo "== python: venv at $venv"
