@@ -67,18 +67,27 @@ pub(super) unsafe fn pack_a<S: Simd>(
     // SAFETY (whole body): every read is at (i, j) with i < mc, j < kc; every
     // write is inside the panel being filled.
     unsafe {
-        while i0 < mc {
-            let rows = mr.min(mc - i0);
-            let src = a.offset(i0 as isize * rsa);
-            if rows == mr && rsa == 1 {
-                // Columns are contiguous: two vector copies per depth.
-                for j in 0..kc {
-                    let s = src.offset(j as isize * csa);
-                    let d = dst.add(j * mr);
+        if rsa == 1 {
+            // Columns are contiguous: the whole panels filled column by
+            // column, so that `A` is read in memory order (one stream, which
+            // the prefetchers follow) rather than `MR` elements out of each
+            // column panel by panel; two vector copies per panel and depth.
+            let whole = mc / mr;
+            for j in 0..kc {
+                let s = a.offset(j as isize * csa);
+                for p in 0..whole {
+                    let (s, d) = (s.add(p * mr), dst.add(p * mr * kc + j * mr));
                     S::store(d, S::load(s));
                     S::store(d.add(l), S::load(s.add(l)));
                 }
-            } else if rsa == 1 {
+            }
+            i0 = whole * mr;
+            dst = dst.add(whole * mr * kc);
+        }
+        while i0 < mc {
+            let rows = mr.min(mc - i0);
+            let src = a.offset(i0 as isize * rsa);
+            if rsa == 1 {
                 // The last rows, contiguous: whole vectors where possible,
                 // the rest element by element, padded with zeros.
                 for j in 0..kc {

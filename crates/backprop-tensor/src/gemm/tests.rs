@@ -276,6 +276,9 @@ fn large_shapes<T: TestElem>(path: Path) {
         (40, 530, 700),
         (128, 784, 300),
         (24, 300, 400),
+        // A column-major A of three depth blocks (177, 177, 176 deep)
+        // with a partial last micro-panel.
+        (100, 530, 700),
     ];
     for (i, &shape) in shapes.iter().enumerate() {
         for (la, lb) in all_layouts() {
@@ -387,6 +390,7 @@ fn product<T: TestElem>(
 fn results_are_bit_identical_for_any_thread_count() {
     for shape in [
         (128, 784, 1000),
+        (100, 530, 700),
         (128, 784, 64),
         (128, 64, 784),
         (512, 300, 100),
