@@ -1,6 +1,8 @@
 //! Unit tests of the thread pool (threads.rs).
 
 use super::*;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 #[test]
 fn slices_cover_the_range_once_on_aligned_boundaries() {
@@ -76,5 +78,142 @@ fn every_slice_runs_exactly_once_on_up_to_n_threads() {
         });
         assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
         assert!(ids.lock().map(|s| s.len()).unwrap_or(0) <= threads);
+    }
+}
+
+/// Runs `jobs` jobs of `parts` one-element slices on `threads` threads,
+/// each checking that every slice ran exactly once and that no thread
+/// called the job twice, or after `run` returned.
+fn jobs_back_to_back(threads: usize, jobs: usize, parts: usize) {
+    use std::sync::atomic::AtomicU64;
+    let hits: Vec<AtomicU64> = (0..parts).map(|_| AtomicU64::new(0)).collect();
+    let calls = AtomicUsize::new(0);
+    for job in 0..jobs {
+        let job = job as u64 + 1;
+        let cut = Slices {
+            len: parts,
+            parts,
+            align: 1,
+        };
+        // `run` directly, to count the calls of the job itself: one per
+        // thread that takes part (a thread's second call would show as
+        // more calls than threads over many jobs).
+        let next = AtomicUsize::new(0);
+        let joined = AtomicUsize::new(0);
+        run(threads, 0, &|| {
+            joined.fetch_add(1, Ordering::Relaxed);
+            calls.fetch_add(1, Ordering::Relaxed);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= cut.parts {
+                    break;
+                }
+                let (lo, hi) = cut.bounds(i);
+                for h in &hits[lo..hi] {
+                    // Each slice of job `job` raises its count from
+                    // `job − 1` to `job`: twice, or not at all, shows.
+                    let was = h.fetch_add(1, Ordering::Relaxed);
+                    assert_eq!(was, job - 1, "job {job}: slice {i} ran twice");
+                }
+            }
+        });
+        let n = joined.load(Ordering::Relaxed);
+        assert!((1..=threads).contains(&n), "job {job}: {n} calls");
+        for (i, h) in hits.iter().enumerate() {
+            assert_eq!(h.load(Ordering::Relaxed), job, "job {job}: slice {i}");
+        }
+    }
+    // A helper joining a retracted job would call it after `run` returned.
+    let before = calls.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(2));
+    assert_eq!(calls.load(Ordering::Relaxed), before);
+}
+
+#[test]
+fn many_jobs_back_to_back_run_every_slice_once() {
+    for threads in [2, 3, 2, 5, 1, 4, 2] {
+        jobs_back_to_back(threads, 3000, 8);
+    }
+    // Two slices on two threads: the single-sample product's shape.
+    jobs_back_to_back(2, 20_000, 2);
+}
+
+#[test]
+fn concurrent_callers_each_get_every_slice_once() {
+    // Only one caller at a time uses the pool; the others run alone, and
+    // none sees another's slices.
+    let callers: Vec<_> = (0..4)
+        .map(|c| std::thread::spawn(move || jobs_back_to_back(2 + c % 3, 2000, 4 + c)))
+        .collect();
+    for c in callers {
+        c.join().unwrap();
+    }
+}
+
+/// Runs two slices on two threads where `slice(i)` runs slice `i`, and
+/// returns the payload of the panic that `run` passed on.
+fn panic_of(slice: &(dyn Fn(usize) + Sync)) -> Option<&'static str> {
+    let cut = Slices {
+        len: 2,
+        parts: 2,
+        align: 1,
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        cut.run(2, 0, &|lo, _| slice(lo));
+    }))
+    .err()
+    .map(|p| *p.downcast::<&'static str>().unwrap())
+}
+
+#[test]
+fn a_panic_in_a_slice_reaches_the_caller_and_the_pool_goes_on() {
+    for _ in 0..50 {
+        // The caller takes slice 0 first and spins, so the helper, when it
+        // joins in time, takes slice 1 and panics there. `resume_unwind`
+        // skips the panic hook (no message per iteration).
+        let payload = panic_of(&|i| {
+            if i == 1 {
+                std::panic::resume_unwind(Box::new("slice one"));
+            }
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_micros(200) {}
+        });
+        assert_eq!(payload, Some("slice one"));
+        jobs_back_to_back(2, 20, 2);
+    }
+}
+
+#[test]
+fn a_panicking_caller_waits_for_the_helper_before_unwinding() {
+    use std::sync::atomic::AtomicBool;
+    for _ in 0..50 {
+        let (started, finished) = (AtomicBool::new(false), AtomicBool::new(false));
+        let payload = panic_of(&|i| {
+            if i == 0 {
+                std::panic::resume_unwind(Box::new("slice zero"));
+            }
+            started.store(true, Ordering::Relaxed);
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_micros(200) {}
+            finished.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(payload, Some("slice zero"));
+        // Whoever took slice 1 had finished it before `run` unwound.
+        assert_eq!(
+            started.load(Ordering::Relaxed),
+            finished.load(Ordering::Relaxed)
+        );
+        jobs_back_to_back(2, 20, 2);
+    }
+}
+
+#[test]
+fn helpers_that_fell_asleep_wake_for_the_next_job() {
+    // Longer than the helpers' spin: they sleep, and the next job wakes
+    // them (or runs on the caller alone if they are late); either way
+    // every slice runs once.
+    for _ in 0..5 {
+        jobs_back_to_back(3, 3, 6);
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
