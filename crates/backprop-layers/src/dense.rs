@@ -21,15 +21,6 @@ use backprop_activations::Elementwise;
 use backprop_tensor::{DMatrix, Init, Op, Param, Scalar, ops};
 use rand::Rng;
 
-/// Batches of fewer samples than this add the bias (and leave the
-/// activation to its own layer) after the product instead of in its
-/// write-back. A single sample's product is a matrix-vector product cut by
-/// rows between threads; there the fused write-back measured slower: the
-/// single-sample forward pass of the MLP 784-128-64-10 took 0.92× the time
-/// unfused on two threads (`scripts/ab.sh`, `infer1`, 21 rounds), with
-/// `infer1000` unchanged (1.006). The bits are the same either way.
-const FUSE_MIN_SAMPLES: usize = 2;
-
 /// A fully connected (linear) layer `Z = W·A + b`.
 ///
 /// ```
@@ -157,14 +148,6 @@ impl<T: Scalar> Layer<T> for Dense<T> {
         output: &mut DMatrix<T>,
         _mode: Mode,
     ) -> Result<(), LayerError> {
-        if input.ncols() < FUSE_MIN_SAMPLES {
-            self.check_input(input)?;
-            let err = LayerError::shape("dense forward");
-            ops::resize(output, self.outputs(), input.ncols());
-            let w = &self.weight.value;
-            ops::gemm(T::one(), w, Op::N, input, Op::N, T::zero(), output).map_err(&err)?;
-            return ops::add_bias(output, &self.bias.value).map_err(err);
-        }
         self.forward_with(input, output, None)
     }
 
@@ -177,9 +160,6 @@ impl<T: Scalar> Layer<T> for Dense<T> {
         activated: &mut DMatrix<T>,
         _mode: Mode,
     ) -> Result<bool, LayerError> {
-        if input.ncols() < FUSE_MIN_SAMPLES {
-            return Ok(false);
-        }
         self.forward_with(input, output, Some((act, activated)))?;
         Ok(true)
     }

@@ -119,6 +119,7 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     } else {
         (g.m, MAX_MR, MIN_SLICE_ROWS)
     };
+    let gemv = !by_columns && g.n == 1;
     let Some(cut) = crate::threads::Slices::new(len, align, min, threads) else {
         // SAFETY: the caller's contract.
         unsafe { on_thread(g) };
@@ -177,13 +178,23 @@ pub(super) unsafe fn parallel_with<T: Elem>(
             };
             on_thread(part);
         }
-        // The slice is final: its epilogue, on this thread, while it is hot.
+        // The slice is final: its epilogue, on this thread, while it is hot
+        // (a matrix-vector product's epilogue waits for the whole, below).
         if by_columns {
             finish(0..g.m, lo..hi);
-        } else {
+        } else if !gemv {
             finish(lo..hi, 0..g.n);
         }
     });
+    if gemv {
+        // A matrix-vector product's epilogue runs on the caller, after every
+        // slice: one column of `C` is too little work to share, and on the
+        // helper it only lengthened the hand-over (the single-sample forward
+        // pass of the MLP 784-128-64-10, bias and ReLU in the epilogue, took
+        // 1.25× the time of the product then separate passes on two threads:
+        // `scripts/ab.sh`, `infer1`, 21 rounds).
+        finish(0..g.m, 0..g.n);
+    }
     if let Some(ws) = a_ws {
         give_back(&PACKED_A, ws);
     }
