@@ -5,7 +5,7 @@
 use crate::solver::Solver;
 use backprop_layers::{Mode, Sequential};
 use backprop_losses::{Loss, Mse, SoftmaxCrossEntropy, Target};
-use backprop_tensor::{DMatrix, Parameters, Scalar, threads};
+use backprop_tensor::{DMatrix, Parameters, Scalar, prefetch, threads};
 
 /// What a sample is trained towards.
 pub enum Targets<'a, T> {
@@ -58,32 +58,6 @@ pub fn gather<T: Scalar>(x: &[T], features: usize, rows: &[usize], batch: &mut D
     );
 }
 
-/// Asks the CPU to start loading the first cache line of each sample
-/// `rows` of `x` (`features` values per sample): called with the next
-/// batch's samples right after a batch is gathered, so that each of them is
-/// on its way while this step computes, and the next [`gather`] does not
-/// wait for memory at every sample's start (shuffled samples are scattered
-/// over the whole training set; the hardware's prefetcher streams the rest
-/// of a sample once its start is read). Only a hint: nothing is read or
-/// written, rows out of range are ignored, and off x86-64 it does nothing.
-/// One line per sample, as `backprop-data`'s loader does: prefetching whole
-/// samples (or two or four lines each) gathered no faster and slowed the
-/// step it overlapped.
-pub fn prefetch_rows<T>(x: &[T], features: usize, rows: &[usize]) {
-    #[cfg(target_arch = "x86_64")]
-    for &i in rows {
-        if let Some(first) = i.checked_mul(features).and_then(|start| x.get(start)) {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // SAFETY: SSE is part of the x86-64 baseline, and a prefetch of a
-            // valid address (an element of `x`) neither faults nor changes
-            // memory.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(first).cast()) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (x, features, rows);
-}
-
 /// Settings of one epoch.
 pub struct Epoch<'a> {
     /// The order in which samples are visited (a permutation or a subset of
@@ -124,8 +98,10 @@ pub fn train_epoch<T: Scalar>(
             interrupted().map_err(EpochError::Interrupted)?;
         }
         gather(x, features, rows, &mut batch);
+        // The next batch's samples, on their way while this step computes
+        // (shuffled, they are scattered over the whole training set).
         let next = epoch.order.get((b + 1) * batch_size..).unwrap_or_default();
-        prefetch_rows(x, features, &next[..next.len().min(batch_size)]);
+        prefetch::rows(x, features, &next[..next.len().min(batch_size)]);
         let out = net.forward(&batch, Mode::Train)?;
         let loss = match targets {
             Targets::Classes(y) => {
@@ -188,7 +164,7 @@ pub fn predict<T: Scalar>(
 
 #[cfg(test)]
 mod tests {
-    use super::{Epoch, Targets, gather, prefetch_rows, train_epoch};
+    use super::{Epoch, Targets, gather, train_epoch};
     use crate::sk_adam::SkAdam;
     use crate::solver::Solver;
     use backprop_layers::Sequential;
@@ -214,18 +190,6 @@ mod tests {
                 assert_eq!(batch[(f, j)], x[i * 40 + f]);
             }
         }
-    }
-
-    /// A prefetch is only a hint: rows past the end (or whose offset
-    /// overflows) are ignored, and `x` is left as it was.
-    #[test]
-    fn prefetch_ignores_rows_out_of_range() {
-        let x = data::<f64>(10, 3);
-        let before = x.clone();
-        prefetch_rows(&x, 3, &[0, 9, 10, usize::MAX]);
-        prefetch_rows(&x, 0, &[5]);
-        prefetch_rows::<f64>(&[], 3, &[0]);
-        assert_eq!(x, before);
     }
 
     /// Two epochs of the estimators' training loop (scikit-learn's Adam,

@@ -24,6 +24,7 @@ pub mod gradcheck;
 mod init;
 pub mod ops;
 mod param;
+pub mod prefetch;
 pub mod rng;
 mod scalar;
 pub mod threads;

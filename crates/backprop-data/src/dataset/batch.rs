@@ -4,7 +4,7 @@
 
 use super::{Dataset, Features, PixelScale, Targets};
 use crate::{DataError, Result};
-use backprop_tensor::{DMatrix, Scalar, ops, threads};
+use backprop_tensor::{DMatrix, Scalar, ops, prefetch, threads};
 
 impl Dataset {
     /// Writes the selected samples as the columns of `x` (resized to
@@ -115,14 +115,9 @@ impl Dataset {
     /// ```
     pub fn prefetch(&self, indices: &[usize]) {
         let nf = self.n_features;
-        for &i in indices {
-            let Some(start) = i.checked_mul(nf) else {
-                continue;
-            };
-            match &self.features {
-                Features::U8 { data, .. } => prefetch_line(data.get(start)),
-                Features::F32(data) => prefetch_line(data.get(start)),
-            }
+        match &self.features {
+            Features::U8 { data, .. } => prefetch::rows(data, nf, indices),
+            Features::F32(data) => prefetch::rows(data, nf, indices),
         }
     }
 
@@ -165,28 +160,13 @@ const PARALLEL_MIN_SAMPLES: usize = 16;
 /// How many samples ahead [`Dataset::fill_features`] prefetches.
 const PREFETCH_AHEAD: usize = 2;
 
-/// Hints the CPU to bring `bytes` into its caches, a [`prefetch_line`] per
+/// Hints the CPU to bring `bytes` into its caches, a [`prefetch::line`] per
 /// 64-byte line (a no-op off x86-64).
 #[inline(always)]
 fn prefetch(bytes: Option<&[u8]>) {
     for line in bytes.unwrap_or_default().chunks(64) {
-        prefetch_line(line.first());
+        prefetch::line(line.first());
     }
-}
-
-/// Hints the CPU to bring the cache line holding `at` into its caches (a
-/// no-op for `None`, and off x86-64).
-#[inline(always)]
-fn prefetch_line<E>(at: Option<&E>) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(at) = at {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch of a
-        // valid address neither faults nor changes memory.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(at).cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 #[cfg(test)]
