@@ -8,7 +8,7 @@
 mod examples;
 #[path = "support/mnist_sets.rs"]
 mod mnist_sets;
-use examples::{example, temp_dir};
+use examples::{example, temp_dir, temp_dir_outside_checkout};
 use mnist_sets::{MNIST_NAMES, arg, mnist, ok, small_set, stderr, summary};
 
 use backprop::io::load_model;
@@ -88,7 +88,9 @@ fn the_data_is_found_at_run_time_and_the_output_says_where() {
 
 #[test]
 fn a_copied_binary_reads_the_data_beside_it_not_the_checkout_it_was_built_in() {
-    let dir = temp_dir("mnist-data", "copied");
+    // Outside the checkout: the executable looks for data/mnist in its
+    // parent directories, and the checkout has one.
+    let dir = temp_dir_outside_checkout("mnist-data", "copied");
     let out = dir.join("out");
     let quick = ["--epochs", "1", "--out", arg(&out)];
     let app = dir.join("app");

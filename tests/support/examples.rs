@@ -103,11 +103,34 @@ fn newest_in(dir: &Path, newest: &mut (std::time::SystemTime, PathBuf)) {
 /// piles up in the system's `/tmp`), unique to this process, `tag` and the
 /// moment.
 pub fn temp_dir(prefix: &str, tag: &str) -> PathBuf {
+    new_dir_in(Path::new(env!("CARGO_TARGET_TMPDIR")), prefix, tag)
+}
+
+/// Like [`temp_dir`], but under the system's temporary directory, outside
+/// the checkout: for a test whose subject looks through a path's parent
+/// directories (an executable's `data/mnist`), which under
+/// `CARGO_TARGET_TMPDIR` would find the checkout's own `data/` whenever the
+/// target directory is inside the checkout (cargo's default). The test must
+/// remove it.
+pub fn temp_dir_outside_checkout(prefix: &str, tag: &str) -> PathBuf {
+    let dir = new_dir_in(&std::env::temp_dir(), prefix, tag);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        !dir.starts_with(root),
+        "{} is inside the checkout {}",
+        dir.display(),
+        root.display()
+    );
+    dir
+}
+
+/// A new empty directory `backprop-<prefix>-<tag>-<pid>-<nanos>` in `parent`.
+fn new_dir_in(parent: &Path, prefix: &str, tag: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+    let dir = parent.join(format!(
         "backprop-{prefix}-{tag}-{}-{nanos}",
         std::process::id()
     ));
