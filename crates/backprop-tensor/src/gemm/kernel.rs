@@ -70,20 +70,28 @@ pub(super) unsafe fn kernel<S: Simd>(
                 }
             }
         } else {
-            // Strided rows: element by element, through a buffer.
+            // Strided rows: gathered into a buffer, updated there by the
+            // same vector arithmetic as contiguous ones (so a fused
+            // `r + β·C` where the CPU fuses), scattered back.
             let mut buf = [S::T::ZERO; MAX_MR];
             for (j, col) in acc.iter().enumerate().take(nr) {
-                S::store(buf.as_mut_ptr(), S::mul(col[0], av));
-                S::store(buf.as_mut_ptr().add(l), S::mul(col[1], av));
+                let at = |i: usize| c.offset(i as isize * rsc + j as isize * csc);
+                if beta != S::T::ZERO {
+                    for (i, old) in buf.iter_mut().enumerate().take(mr) {
+                        *old = *at(i);
+                    }
+                }
+                for (h, &v) in col.iter().enumerate() {
+                    update::<S>(
+                        buf.as_mut_ptr().add(h * l),
+                        l,
+                        scaled::<S>(v, alpha, av),
+                        beta,
+                        bv,
+                    );
+                }
                 for (i, &r) in buf.iter().enumerate().take(mr) {
-                    let p = c.offset(i as isize * rsc + j as isize * csc);
-                    *p = if beta == S::T::ZERO {
-                        r
-                    } else if beta == S::T::ONE {
-                        *p + r
-                    } else {
-                        *p * beta + r
-                    };
+                    *at(i) = r;
                 }
             }
         }

@@ -547,7 +547,7 @@ fn avx512_and_avx2_kernels_give_the_same_bits() {
     ];
     for shape in shapes {
         for (la, lb) in all_layouts() {
-            for beta in [0.0, 1.0, 0.5] {
+            for beta in [0.0, 1.0, 0.5, 0.75] {
                 let avx2 = product::<f32>(Path::Avx2, shape, (la, lb), beta);
                 for path in [Path::Dispatch, Path::Threads(2)] {
                     let other = product::<f32>(path, shape, (la, lb), beta);
