@@ -9,17 +9,19 @@ use super::sizes::{MAX_MR, NR};
 
 /// The micro-kernel: `C[..mr, ..nr] ← α·Ã·B̃ + β·C` for one `MR×kc` panel of
 /// `Ã` and one `kc×NR` panel of `B̃`, accumulating the `MR×NR` tile in twelve
-/// vector registers. The `B` panel is `(pointer, depth stride, column
-/// stride)`: `(B̃, NR, 1)` when packed, `(B, 1, csb)` when read in place.
+/// vector registers. The `A` panel is `(pointer, depth stride)`: `(Ã, MR)`
+/// when packed, `(A, csa)` when its `MR` contiguous rows are read in place.
+/// The `B` panel is `(pointer, depth stride, column stride)`: `(B̃, NR, 1)`
+/// when packed, `(B, 1, csb)` when read in place.
 ///
 /// # Safety
-/// `a` is valid for `MR·kc` elements, `b` for the `kc×NR` range its strides
-/// describe; `c` for the `mr×nr` range its strides describe, where `tile` is
+/// `a` is valid for the `MR×kc` range its stride describes, `b` for the
+/// `kc×NR` range its strides describe; `c` for the `mr×nr` range its strides describe, where `tile` is
 /// `(rsc, csc, mr, nr)`; with `β = 0`, `C` is not read.
 #[inline(always)]
 pub(super) unsafe fn kernel<S: Simd>(
     kc: usize,
-    a: *const S::T,
+    a: (*const S::T, isize),
     b: (*const S::T, isize, isize),
     alpha: S::T,
     beta: S::T,
@@ -39,8 +41,9 @@ pub(super) unsafe fn kernel<S: Simd>(
                 prefetch(cj.add(mr - 1));
             }
         }
+        // (WebAssembly reads `A` packed only: see `blocked::a_in_place`.)
         #[cfg(target_arch = "wasm32")]
-        let acc = super::wasm::accumulate::<S>(kc, a, b);
+        let acc = super::wasm::accumulate::<S>(kc, a.0, b);
         #[cfg(not(target_arch = "wasm32"))]
         let acc = accumulate::<S>(kc, a, b);
 
@@ -107,17 +110,17 @@ pub(super) unsafe fn kernel<S: Simd>(
 /// the intrinsics inside it would not be inlined.
 ///
 /// # Safety
-/// `a` is valid for `MR·kc` elements, `b` for the `kc×NR` range its strides
-/// describe (see [`kernel`]).
+/// `a` is valid for the `MR×kc` range its stride describes, `b` for the
+/// `kc×NR` range its strides describe (see [`kernel`]).
 #[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
 unsafe fn accumulate<S: Simd>(
     kc: usize,
-    a: *const S::T,
+    (a, asp): (*const S::T, isize),
     (b, bsp, bsj): (*const S::T, isize, isize),
 ) -> [[S::V; 2]; NR] {
     let l = S::LANES;
-    // SAFETY: depth `p` reads `a[p·MR .. p·MR+MR]` and `b[p·bsp + j·bsj]`,
+    // SAFETY: depth `p` reads `a[p·asp .. p·asp+MR]` and `b[p·bsp + j·bsj]`,
     // `p < kc`, `j < NR`.
     unsafe {
         let z = S::zero();
@@ -151,15 +154,15 @@ unsafe fn accumulate<S: Simd>(
         let (mut a, mut b) = (a, b);
         for _ in 0..kc / 4 {
             depth!(a, b);
-            depth!(a.add(2 * l), b.offset(bsp));
-            depth!(a.add(4 * l), b.offset(2 * bsp));
-            depth!(a.add(6 * l), b.offset(3 * bsp));
-            a = a.add(8 * l);
+            depth!(a.offset(asp), b.offset(bsp));
+            depth!(a.offset(2 * asp), b.offset(2 * bsp));
+            depth!(a.offset(3 * asp), b.offset(3 * bsp));
+            a = a.offset(4 * asp);
             b = b.offset(4 * bsp);
         }
         for _ in 0..kc % 4 {
             depth!(a, b);
-            a = a.add(2 * l);
+            a = a.offset(asp);
             b = b.offset(bsp);
         }
         [

@@ -3,6 +3,7 @@
 //! (transposed operands through in-register `TL×TL` transposes); and
 //! the whole of `A` packed once for the slices of a product that share it.
 
+use super::blocked::a_in_place;
 use super::product::{Elem, Gemm};
 use super::simd::Simd;
 use super::sizes::{MC, NR, block_sizes};
@@ -11,14 +12,15 @@ use super::sizes::{MC, NR, block_sizes};
 /// block by block of depth, for slices of `C`'s columns that then share it
 /// ([`Gemm::a_packed`]): only when every such slice goes through
 /// [`blocked`](super::blocked::blocked) untransposed with one block of rows
-/// (`MR ≤ m ≤ MC`), and `dst` has room for it (`room` elements).
+/// (`MR ≤ m ≤ MC`), does not read `A` in place
+/// ([`a_in_place`]), and `dst` has room for it (`room` elements).
 /// Returns whether it packed.
 ///
 /// # Safety
 /// `g`'s `A` is valid for its `m×k` range; `dst` for `room` elements.
 #[inline(always)]
 pub(super) unsafe fn pack_whole_a<S: Simd>(g: &Gemm<S::T>, dst: *mut S::T, room: usize) -> bool {
-    if g.m < S::MR || g.m > MC || g.k == 0 || g.alpha == S::T::ZERO {
+    if g.m < S::MR || g.m > MC || g.k == 0 || g.alpha == S::T::ZERO || a_in_place::<S>(g) {
         return false;
     }
     let (kc_max, mc, _) = block_sizes(g.m, g.k, NR, S::MR);

@@ -12,6 +12,17 @@ pub(super) const KC: usize = 256;
 pub(super) const MC: usize = 128;
 /// Columns of a packed block of `B`.
 pub(super) const NC: usize = 1024;
+/// Products with at most this many columns read a column-major `A` in
+/// place rather than packing it (see `blocked::a_in_place`). One thread,
+/// CPU time, 128×784 `A` (the MLP's first layer, 16 bytes past a line):
+/// 0.95× the packed product's time at 64 columns, 0.99× at 256, 1.00× at
+/// 1000 (where packing is a small share and stays).
+pub(super) const A_IN_PLACE_MAX_N: usize = 256;
+/// ... and whose columns are at most this many bytes apart: a block of
+/// `A` read in place spans `kc` columns' worth of pages, and with longer
+/// columns the reads missed the TLB (512×784·784×64: 1.03×,
+/// 2048×2048·2048×64: 1.21× the packed time; 256×784·784×64: 0.92×).
+pub(super) const A_IN_PLACE_MAX_STRIDE: usize = 1024;
 /// The largest `MR` of any instantiation (sizes the on-stack edge buffer).
 pub(super) const MAX_MR: usize = 32;
 
