@@ -15,8 +15,9 @@ pub(super) const NC: usize = 1024;
 /// Products with at most this many columns read a column-major `A` in
 /// place rather than packing it (see `blocked::a_in_place`). One thread,
 /// CPU time, 128×784 `A` (the MLP's first layer, 16 bytes past a line):
-/// 0.95× the packed product's time at 64 columns, 0.99× at 256, 1.00× at
-/// 1000 (where packing is a small share and stays).
+/// 0.95× the packed product's time at 64 columns, 0.99× at 256; at 1000
+/// columns packing is a small share, and reading in place lost 1.01–1.02×
+/// (`scripts/ab.sh`, `infer1000`, `gemm:128,784,1000`, 31 rounds).
 pub(super) const A_IN_PLACE_MAX_N: usize = 256;
 /// ... and whose columns are at most this many bytes apart: a block of
 /// `A` read in place spans `kc` columns' worth of pages, and with longer
