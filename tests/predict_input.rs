@@ -288,8 +288,10 @@ fn the_test_set_is_found_at_run_time_and_predict_says_where() {
     // It read that directory's test set: 10 classes against 784 outputs.
     assert!(stderr.contains("has 10 classes"), "{stderr}");
     // Nowhere to look: an empty directory, no variable, and an executable
-    // copied away from any data/mnist.
-    let lonely = dir.join("bin");
+    // copied away from any data/mnist (outside the checkout, which has one,
+    // and whose target directory holds `dir`).
+    let away = examples::temp_dir_outside_checkout("predict", "lonely");
+    let lonely = away.join("bin");
     std::fs::create_dir_all(&lonely).unwrap();
     let copy = lonely.join("predict");
     std::fs::copy(example("predict"), &copy).unwrap();
@@ -306,5 +308,6 @@ fn the_test_set_is_found_at_run_time_and_predict_says_where() {
         stderr.contains("no data: give --data DIR") && stderr.contains("BACKPROP_DATA"),
         "{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&away);
     let _ = std::fs::remove_dir_all(&dir);
 }
