@@ -36,11 +36,10 @@
 //! # Ok::<(), backprop_tensor::TensorError>(())
 //! ```
 
-use crate::workspace::{Line, install_workspace, new_workspace};
-use std::any::Any;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+mod pool;
+
+use pool::run;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Products of fewer floating-point operations (`2·m·n·k`) than this run on
 /// the calling thread alone: handing work to another thread costs a few
@@ -244,10 +243,12 @@ impl Slices {
         workspace_lines: usize,
         f: &(dyn Fn(usize, usize) + Sync),
     ) {
-        let next = AtomicUsize::new(0);
+        // On a line of its own: the helpers' increments must not take the
+        // line of the caller's other locals away from it.
+        let next = Counter(AtomicUsize::new(0));
         run(threads, workspace_lines, &|| {
             loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
+                let i = next.0.fetch_add(1, Ordering::Relaxed);
                 if i >= self.parts {
                     break;
                 }
@@ -257,6 +258,10 @@ impl Slices {
         });
     }
 }
+
+/// A counter alone on its pair of cache lines.
+#[repr(align(128))]
+struct Counter(AtomicUsize);
 
 /// The slices' pointers, shared with the pool's threads.
 struct SendPtrs<T, const N: usize>([*mut T; N]);
@@ -269,319 +274,6 @@ impl<T, const N: usize> SendPtrs<T, N> {
     /// The pointers (a method, so closures capture the whole wrapper).
     fn get(&self) -> [*mut T; N] {
         self.0
-    }
-}
-
-/// Runs `work` on the calling thread and on up to `threads − 1` helpers at
-/// once; `work` takes slices from a shared counter until none is left (see
-/// [`Slices::run`]), so it returns only when every slice is taken. Returns
-/// when every call of `work` has returned. Falls back to one call on the
-/// caller when the pool is busy or cannot start.
-///
-/// Every helper that joins has a packing workspace of at least
-/// `workspace_lines` lines: when that is more than the helpers have, new
-/// workspaces are allocated here, on the calling thread, and each helper
-/// installs its own before it runs `work`.
-fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Sync)) {
-    let helpers = threads.saturating_sub(1);
-    let pool = match pool(helpers) {
-        Some(pool) if helpers > 0 => pool,
-        _ => return work(),
-    };
-    if pool
-        .busy
-        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-        .is_err()
-    {
-        return work();
-    }
-    // SAFETY: only the lifetime is erased; see `Posted` for why the pointer
-    // never outlives `work`.
-    let work_ptr = unsafe {
-        std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(
-            std::ptr::from_ref(work),
-        )
-    };
-    let job = Job {
-        work: work_ptr,
-        wanted: helpers,
-    };
-    // SAFETY: `job.work` points at `work`, which outlives this call; the
-    // guard below retracts the job and waits for every helper that took it
-    // before this function returns (also on unwinding).
-    let guard = Posted::new(pool, job, workspace_lines);
-    work();
-    let panic = guard.finish();
-    if let Some(payload) = panic {
-        std::panic::resume_unwind(payload);
-    }
-}
-
-/// A posted job: the work and how many helpers should join.
-#[derive(Clone, Copy)]
-struct Job {
-    work: *const (dyn Fn() + Sync),
-    wanted: usize,
-}
-
-// SAFETY: the pointee is `Sync`, and `run` keeps it alive until every helper
-// that took the job is done with it.
-unsafe impl Send for Job {}
-
-struct State {
-    job: Option<Job>,
-    /// Incremented for every posted job, so a helper joins each job once.
-    generation: u64,
-    /// Helpers that took the current job (at most `job.wanted`).
-    joined: usize,
-    /// Helpers still running the current job.
-    active: usize,
-    /// A helper's panic, handed to the caller.
-    panic: Option<Box<dyn Any + Send>>,
-    /// Helpers asleep on `Pool::posted` (a job is announced with a system
-    /// call only when some are).
-    sleeping: usize,
-    /// Whether the caller sleeps on `Pool::done`.
-    caller_waiting: bool,
-    /// Workspace lines every helper has, or has waiting in `fresh`.
-    reserved: usize,
-    /// Per helper: a larger workspace to install before its next job.
-    fresh: Vec<Option<Vec<Line>>>,
-}
-
-struct Pool {
-    state: Mutex<State>,
-    /// Helpers wait here for a job.
-    posted: Condvar,
-    /// The caller waits here for helpers to finish.
-    done: Condvar,
-    /// Whether a caller is using the pool.
-    busy: AtomicBool,
-    /// Helper threads started.
-    started: AtomicUsize,
-    /// `State::generation` of the last posted job, readable without the lock.
-    posted_generation: AtomicU64,
-    /// `State::active`, readable without the lock.
-    active_now: AtomicUsize,
-}
-
-impl Pool {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // No code panics while holding the lock; recover rather than fail.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The pool, with at least `helpers` helper threads started (fewer if the
-/// system refuses to start more; `None` if it has none).
-fn pool(helpers: usize) -> Option<&'static Pool> {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    static STARTING: Mutex<()> = Mutex::new(());
-    let pool = POOL.get_or_init(|| Pool {
-        state: Mutex::new(State {
-            job: None,
-            generation: 0,
-            joined: 0,
-            active: 0,
-            panic: None,
-            sleeping: 0,
-            caller_waiting: false,
-            reserved: 0,
-            fresh: Vec::new(),
-        }),
-        posted: Condvar::new(),
-        done: Condvar::new(),
-        busy: AtomicBool::new(false),
-        started: AtomicUsize::new(0),
-        posted_generation: AtomicU64::new(0),
-        active_now: AtomicUsize::new(0),
-    });
-    if pool.started.load(Ordering::Acquire) < helpers {
-        let _one_at_a_time = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
-        while pool.started.load(Ordering::Acquire) < helpers {
-            let id = pool.started.load(Ordering::Acquire);
-            {
-                // The new helper has no workspace yet: size everyone's again.
-                let mut st = pool.lock();
-                st.fresh.resize_with(id + 1, || None);
-                st.reserved = 0;
-            }
-            let spawned = std::thread::Builder::new()
-                .name(format!("backprop-gemm-{}", id + 1))
-                .spawn(move || helper(pool, id));
-            if spawned.is_err() {
-                break;
-            }
-            // Wait until the helper has set itself up (its thread-local
-            // workspace included), so that whatever its start allocates is
-            // allocated now, in this call, and not during a later product.
-            while pool.started.load(Ordering::Acquire) <= id {
-                std::thread::yield_now();
-            }
-        }
-    }
-    (pool.started.load(Ordering::Acquire) > 0).then_some(pool)
-}
-
-/// A helper thread: joins each posted job once, while the job still wants
-/// helpers, and runs it.
-fn helper(pool: &'static Pool, id: usize) {
-    install_workspace(Vec::new());
-    pool.started.fetch_add(1, Ordering::Release);
-    let mut seen = 0;
-    loop {
-        // Products come in bursts (a training step runs several): stay awake
-        // a moment for the next one, since waking a sleeping thread costs
-        // about as much as a small slice.
-        let mut awake = spin_until(SPIN, || {
-            pool.posted_generation.load(Ordering::Acquire) != seen
-        });
-        let joined = {
-            let mut st = pool.lock();
-            loop {
-                if let Some(job) = st.job
-                    && st.generation != seen
-                    && st.joined < job.wanted
-                {
-                    seen = st.generation;
-                    st.joined += 1;
-                    st.active += 1;
-                    pool.active_now.fetch_add(1, Ordering::AcqRel);
-                    break Some((job, st.fresh.get_mut(id).and_then(Option::take)));
-                }
-                seen = st.generation;
-                if awake {
-                    // A job came while this helper was awake but was done
-                    // (by the caller) before it could join: more are
-                    // likely to follow, so spin for the next one rather
-                    // than sleep. Sleeping here made a helper that was
-                    // late once late for every job after: the caller then
-                    // paid for a wake-up each time and did the work alone.
-                    break None;
-                }
-                st.sleeping += 1;
-                st = pool.posted.wait(st).unwrap_or_else(PoisonError::into_inner);
-                st.sleeping -= 1;
-                awake = true;
-            }
-        };
-        let Some((job, workspace)) = joined else {
-            continue;
-        };
-        if let Some(ws) = workspace {
-            install_workspace(ws);
-        }
-        // SAFETY: the caller keeps the work alive until `active` is back to
-        // zero, which happens only below.
-        let work = unsafe { &*job.work };
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-        let mut st = pool.lock();
-        if let Err(payload) = result {
-            st.panic.get_or_insert(payload);
-        }
-        st.active -= 1;
-        pool.active_now.fetch_sub(1, Ordering::AcqRel);
-        if st.active == 0 && st.caller_waiting {
-            pool.done.notify_all();
-        }
-    }
-}
-
-/// A job on the pool; [`finish`](Self::finish) (or dropping it) retracts it
-/// and waits for the helpers that took it.
-struct Posted {
-    pool: &'static Pool,
-    finished: bool,
-}
-
-impl Posted {
-    fn new(pool: &'static Pool, job: Job, workspace_lines: usize) -> Self {
-        let wake = {
-            let mut st = pool.lock();
-            if st.reserved < workspace_lines {
-                for slot in &mut st.fresh {
-                    *slot = Some(new_workspace(workspace_lines));
-                }
-                st.reserved = workspace_lines;
-            }
-            st.job = Some(job);
-            st.generation = st.generation.wrapping_add(1);
-            st.joined = 0;
-            pool.posted_generation
-                .store(st.generation, Ordering::Release);
-            // Helpers still spinning see the generation change; only
-            // sleeping ones need the (system-call) notification. A helper
-            // that goes to sleep after this checks the job under the lock
-            // first, and finds it.
-            st.sleeping > 0
-        };
-        if wake {
-            pool.posted.notify_all();
-        }
-        Self {
-            pool,
-            finished: false,
-        }
-    }
-
-    /// Retracts the job (helpers that have not taken it never will), waits
-    /// for those that did, frees the pool and returns a helper's panic.
-    fn finish(mut self) -> Option<Box<dyn Any + Send>> {
-        self.finished = true;
-        self.retract()
-    }
-
-    fn retract(&self) -> Option<Box<dyn Any + Send>> {
-        {
-            // Retract first, so that no helper joins from now on.
-            self.pool.lock().job = None;
-        }
-        // A helper still in a slice is usually about to finish it.
-        spin_until(SPIN, || self.pool.active_now.load(Ordering::Acquire) == 0);
-        let mut st = self.pool.lock();
-        while st.active > 0 {
-            st.caller_waiting = true;
-            st = self
-                .pool
-                .done
-                .wait(st)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        st.caller_waiting = false;
-        let panic = st.panic.take();
-        drop(st);
-        self.pool.busy.store(false, Ordering::Release);
-        panic
-    }
-}
-
-impl Drop for Posted {
-    fn drop(&mut self) {
-        if !self.finished {
-            // The caller's own share panicked: still wait for the helpers,
-            // which may be reading the caller's data.
-            let _ = self.retract();
-        }
-    }
-}
-
-/// How long a thread spins before it sleeps on a condition variable.
-const SPIN: Duration = Duration::from_micros(100);
-
-/// Spins until `done()` or for `limit`, whichever comes first; returns
-/// whether `done()` was seen.
-fn spin_until(limit: Duration, done: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        for _ in 0..64 {
-            if done() {
-                return true;
-            }
-            std::hint::spin_loop();
-        }
-        if start.elapsed() >= limit {
-            return false;
-        }
     }
 }
 
