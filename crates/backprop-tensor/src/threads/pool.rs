@@ -181,11 +181,27 @@ impl Pool {
 /// `workspace_lines` lines: when that is more than the helpers have, new
 /// workspaces are allocated here, on the calling thread, and each helper
 /// installs its own before it runs `work`.
+#[cfg(test)]
 pub(super) fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Sync)) {
+    run_first(threads, workspace_lines, &|| {}, work);
+}
+
+/// [`run`], where the calling thread runs `first` (once, whether or not
+/// helpers join) before its call of `work`.
+pub(super) fn run_first(
+    threads: usize,
+    workspace_lines: usize,
+    first: &dyn Fn(),
+    work: &(dyn Fn() + Sync),
+) {
+    let alone = || {
+        first();
+        work();
+    };
     let helpers = threads.saturating_sub(1);
     let pool = match pool(helpers) {
         Some(pool) if helpers > 0 => pool,
-        _ => return work(),
+        _ => return alone(),
     };
     let caller = &pool.caller.0;
     if caller
@@ -193,7 +209,7 @@ pub(super) fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Syn
         .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
         .is_err()
     {
-        return work();
+        return alone();
     }
     // SAFETY: only the lifetime is erased; `Posted` waits for every helper
     // that took the job before this function returns (also on unwinding).
@@ -203,6 +219,7 @@ pub(super) fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Syn
         )
     };
     let guard = Posted::new(pool, work_ptr, helpers.min(COUNT as usize), workspace_lines);
+    first();
     work();
     let panic = guard.finish();
     if let Some(payload) = panic {
