@@ -3,10 +3,17 @@
 //! A product big enough to be worth it (see [`PARALLEL_MIN_FLOPS`]) is cut
 //! into independent slices of `C` — whole columns, or whole rows, whichever
 //! dimension is longer — and the calling thread and the pool's helper threads
-//! take slices from a shared counter until none is left. Every element of
-//! `C` is computed by exactly one slice, with the same summation order as the
-//! single-threaded product, so **results are bit-identical whatever the
-//! number of threads**.
+//! run them. Every element of `C` is computed by exactly one slice, with the
+//! same summation order as the single-threaded product, so **results are
+//! bit-identical whatever the number of threads**.
+//!
+//! Each thread owns a fixed, contiguous block of the slices: the caller the
+//! first (slice 0 onwards), the pool's first helper the next, and so on, so
+//! that a pass cut the same way on every call (an optimizer's update of the
+//! same weights, a layer's product) finds its part of the data in the same
+//! core's cache as last time. A thread runs its block from the front; the
+//! caller, done with its own, takes the slices nobody has started from the
+//! back of the others' blocks.
 //!
 //! The helpers are started once, on the first product that uses them, and
 //! then sleep on a condition variable between products: after that first
@@ -38,10 +45,8 @@
 
 mod pool;
 
-#[cfg(test)]
-use pool::run;
-use pool::run_first;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Products of fewer floating-point operations (`2·m·n·k`) than this run on
 /// the calling thread alone: handing work to another thread costs a few
@@ -237,40 +242,116 @@ impl Slices {
     }
 
     /// Calls `f(start, end)` once for every slice, on the calling thread and
-    /// up to `threads − 1` helpers: the caller runs slice 0, then everyone
-    /// takes the others from a shared counter (see [`run_first`] for
-    /// `workspace_lines`). Returns when every slice is done.
+    /// up to `threads − 1` helpers, and returns when every slice is done.
+    /// Thread `s` (the caller is 0, the pool's helper `s − 1` the others)
+    /// owns the block [`owned`](Self::owned)`(s, seats)` and runs it from the
+    /// front; the caller, done with its own block, runs from the back every
+    /// slice of the other blocks that nobody has started (all of a helper's
+    /// when it has not joined). So when the helpers keep pace, slice `i` of
+    /// a cut runs on the same thread on every call. `workspace_lines` is
+    /// [`pool::run`]'s.
     pub(crate) fn run(
         &self,
         threads: usize,
         workspace_lines: usize,
         f: &(dyn Fn(usize, usize) + Sync),
     ) {
-        // On a line of its own: the helpers' increments must not take the
-        // line of the caller's other locals away from it. Slice 0 is the
-        // caller's, always: with a quick hand-over a helper sometimes took
-        // the counter's first slice before the caller, and a pass over more
-        // than one core's cache (Adam's over the first weight) then found
-        // its data in the other core's cache on those calls
-        // (`adam:100352` 1.20× as long).
-        let next = Counter(AtomicUsize::new(1));
-        let (lo, hi) = self.bounds(0);
-        run_first(threads, workspace_lines, &|| f(lo, hi), &|| {
-            loop {
-                let i = next.0.fetch_add(1, Ordering::Relaxed);
-                if i >= self.parts {
-                    break;
-                }
+        let seats = self.seats(threads);
+        let all = || {
+            for i in 0..self.parts {
                 let (lo, hi) = self.bounds(i);
                 f(lo, hi);
             }
-        });
+        };
+        if seats < 2 {
+            return all();
+        }
+        // One claim word per seat (seat 0's unused): how many slices of its
+        // block were taken from the front (low half) and from the back (high
+        // half). A slice is taken by a `fetch_add` that finds the two counts
+        // still short of the block's length; of two claims of the same
+        // slice, one from each end, the later in the word's modification
+        // order sees the earlier one's count and fails, so every slice is
+        // run exactly once. `Relaxed` is enough: the words are written
+        // before the job is posted and the slices' results are published by
+        // the pool's completion counter (pool.rs's ordering argument, steps
+        // 1 and 3). On a line of their own (the struct's alignment) at the
+        // start of the array, so that a helper's claims do not take the line
+        // of the caller's other locals away from it.
+        let mut words = Claims([const { MaybeUninit::uninit() }; MAX_THREADS]);
+        for w in &mut words.0[..seats] {
+            w.write(AtomicU64::new(0));
+        }
+        // SAFETY: the first `seats` words were just initialised, and
+        // `seats ≤ MAX_THREADS` (`seats`).
+        let claims: &[AtomicU64] =
+            unsafe { std::slice::from_raw_parts(words.0.as_ptr().cast(), seats) };
+        let take = |s: usize, from_back: bool| {
+            let block = self.owned(s, seats);
+            let len = (block.end - block.start) as u64;
+            // Blocks are far shorter than 2³² slices; each end's count
+            // passes the block's length at most once (a thread stops at its
+            // first failed claim), so neither half overflows.
+            let was = claims
+                .get(s)?
+                .fetch_add(if from_back { 1 << 32 } else { 1 }, Ordering::Relaxed);
+            let (front, back) = (was & 0xffff_ffff, was >> 32);
+            (front + back < len).then(|| {
+                let i = if from_back { len - 1 - back } else { front };
+                self.bounds(block.start + i as usize)
+            })
+        };
+        let own = || {
+            for i in self.owned(0, seats) {
+                let (lo, hi) = self.bounds(i);
+                f(lo, hi);
+            }
+            for (s, word) in claims.iter().enumerate().skip(1) {
+                let block = self.owned(s, seats);
+                let len = (block.end - block.start) as u64;
+                // A load first: a helper's whole block taken from its front
+                // leaves the word as it is (no claim that fails).
+                loop {
+                    let now = word.load(Ordering::Relaxed);
+                    if (now & 0xffff_ffff) + (now >> 32) >= len {
+                        break;
+                    }
+                    let Some((lo, hi)) = take(s, true) else { break };
+                    f(lo, hi);
+                }
+            }
+        };
+        let help = |s: usize| {
+            while let Some((lo, hi)) = take(s, false) {
+                f(lo, hi);
+            }
+        };
+        if !pool::run(seats, workspace_lines, &own, &help) {
+            all();
+        }
+    }
+
+    /// How many threads take part: `threads`, but none whose block would be
+    /// empty (a thread without a slice would only lengthen the hand-over).
+    fn seats(&self, threads: usize) -> usize {
+        let seats = threads.clamp(1, MAX_THREADS).min(self.parts.max(1));
+        self.parts
+            .max(1)
+            .div_ceil(self.parts.max(1).div_ceil(seats))
+    }
+
+    /// The slices thread `seat` of `seats` owns: blocks of `⌈parts / seats⌉`
+    /// in order (the last ones shorter, or empty, when `seats` does not
+    /// divide `parts`; [`new`](Self::new) cuts whole numbers per thread).
+    pub(crate) fn owned(&self, seat: usize, seats: usize) -> std::ops::Range<usize> {
+        let per = self.parts.div_ceil(seats.max(1));
+        (seat * per).min(self.parts)..((seat + 1) * per).min(self.parts)
     }
 }
 
-/// A counter alone on its pair of cache lines.
+/// The claim words of [`Slices::run`], from a line of their own.
 #[repr(align(128))]
-struct Counter(AtomicUsize);
+struct Claims([MaybeUninit<AtomicU64>; MAX_THREADS]);
 
 /// The slices' pointers, shared with the pool's threads.
 struct SendPtrs<T, const N: usize>([*mut T; N]);

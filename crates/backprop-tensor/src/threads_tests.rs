@@ -95,12 +95,12 @@ fn jobs_back_to_back(threads: usize, jobs: usize, parts: usize) {
             parts,
             align: 1,
         };
-        // `run` directly, to count the calls of the job itself: one per
-        // thread that takes part (a thread's second call would show as
+        // `pool::run` directly, to count the calls of the job itself: one
+        // per thread that takes part (a thread's second call would show as
         // more calls than threads over many jobs).
         let next = AtomicUsize::new(0);
         let joined = AtomicUsize::new(0);
-        run(threads, 0, &|| {
+        let body = || {
             joined.fetch_add(1, Ordering::Relaxed);
             calls.fetch_add(1, Ordering::Relaxed);
             loop {
@@ -116,7 +116,15 @@ fn jobs_back_to_back(threads: usize, jobs: usize, parts: usize) {
                     assert_eq!(was, job - 1, "job {job}: slice {i} ran twice");
                 }
             }
+        };
+        let posted = pool::run(threads, 0, &body, &|s| {
+            // A helper's panic reaches this thread (and fails the test).
+            assert!((1..threads).contains(&s), "seat {s} of {threads}");
+            body();
         });
+        if !posted {
+            body();
+        }
         let n = joined.load(Ordering::Relaxed);
         assert!((1..=threads).contains(&n), "job {job}: {n} calls");
         for (i, h) in hits.iter().enumerate() {
@@ -215,5 +223,152 @@ fn helpers_that_fell_asleep_wake_for_the_next_job() {
     for _ in 0..5 {
         jobs_back_to_back(3, 3, 6);
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Runs `jobs` jobs of `parts` slices on `threads` threads and returns, per
+/// job whose helpers all kept pace, the thread that ran each slice. The
+/// last slice of the caller's block waits until every slice after it is
+/// done, so that the caller has nothing left to take from the others'
+/// blocks; it waits at most `patience`: a job where that runs out had a
+/// helper that was late, or ran on its caller alone because another test
+/// held the pool, and is left out.
+fn owners(threads: usize, parts: usize, jobs: usize) -> Vec<Vec<std::thread::ThreadId>> {
+    use std::sync::atomic::AtomicBool;
+    let patience = Duration::from_millis(50);
+    let cut = Slices {
+        len: parts,
+        parts,
+        align: 1,
+    };
+    let seats = cut.seats(threads);
+    let last_own = cut.owned(0, seats).end - 1;
+    let mut kept = Vec::new();
+    for _ in 0..jobs {
+        if kept.len() == 10 {
+            break;
+        }
+        let ran: Vec<Mutex<Option<std::thread::ThreadId>>> =
+            (0..parts).map(|_| Mutex::new(None)).collect();
+        let others = AtomicUsize::new(0);
+        let late = AtomicBool::new(false);
+        cut.run(threads, 0, &|lo, hi| {
+            for (i, slot) in ran.iter().enumerate().take(hi).skip(lo) {
+                *slot.lock().unwrap() = Some(std::thread::current().id());
+                if i == last_own {
+                    let t = Instant::now();
+                    while others.load(Ordering::Acquire) < parts - 1 - last_own {
+                        if t.elapsed() > patience {
+                            late.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        std::hint::spin_loop();
+                    }
+                } else if i > last_own {
+                    others.fetch_add(1, Ordering::Release);
+                }
+            }
+        });
+        let ran: Vec<_> = ran.into_iter().map(|r| r.into_inner().unwrap()).collect();
+        assert!(ran.iter().all(Option::is_some), "a slice did not run");
+        if !late.load(Ordering::Relaxed) {
+            kept.push(ran.into_iter().flatten().collect());
+        }
+    }
+    kept
+}
+
+#[test]
+fn each_slice_runs_on_the_same_thread_on_every_call() {
+    let me = std::thread::current().id();
+    // The helper on the second seat, the same one whatever the job.
+    let mut second_seat = None;
+    for (threads, parts, per) in [(2, 8, 4), (3, 12, 4), (2, 2, 1), (3, 2, 1), (3, 6, 2)] {
+        let jobs = owners(threads, parts, 100);
+        assert!(
+            jobs.len() >= 5,
+            "{threads} threads: the helpers were late in most jobs"
+        );
+        let first = &jobs[0];
+        for ran in &jobs {
+            // Stable: every kept job put every slice where the first did.
+            assert_eq!(ran, first, "{threads} threads, {parts} slices");
+        }
+        let seats = parts.div_ceil(per);
+        for s in 0..seats {
+            let block = &first[s * per..(s + 1) * per];
+            // One thread per block: the caller's own, then one helper each.
+            assert!(block.iter().all(|t| *t == block[0]), "{first:?}");
+            assert_eq!(block[0] == me, s == 0, "seat {s}: {first:?}");
+            for other in 0..s {
+                assert_ne!(first[other * per], block[0], "{first:?}");
+            }
+        }
+        let helper = first[per];
+        assert_eq!(*second_seat.get_or_insert(helper), helper);
+    }
+}
+
+#[test]
+fn the_caller_takes_the_slices_a_slow_helper_has_not_started() {
+    // 8 slices on 2 threads: the helper owns 4–7. Slice 4 sits until 5, 6
+    // and 7 are done, which only the caller (from the back of the block)
+    // can do meanwhile; whether or not the helper joined in time. (When
+    // another test holds the pool, the caller runs 0–7 in order alone, and
+    // slice 4 gives up waiting after 50 ms.)
+    let me = std::thread::current().id();
+    for _ in 0..20 {
+        let ran: Vec<Mutex<Option<std::thread::ThreadId>>> =
+            (0..8).map(|_| Mutex::new(None)).collect();
+        let done = AtomicUsize::new(0);
+        let cut = Slices {
+            len: 8,
+            parts: 8,
+            align: 1,
+        };
+        cut.run(2, 0, &|lo, _| {
+            if lo == 4 {
+                let t = Instant::now();
+                while done.load(Ordering::Acquire) < 3 && t.elapsed() < Duration::from_millis(50) {
+                    std::hint::spin_loop();
+                }
+            }
+            *ran[lo].lock().unwrap() = Some(std::thread::current().id());
+            if lo > 4 {
+                done.fetch_add(1, Ordering::Release);
+            }
+        });
+        let ran: Vec<_> = ran.into_iter().map(|r| r.into_inner().unwrap()).collect();
+        for (i, t) in ran.iter().enumerate() {
+            if i != 4 {
+                assert_eq!(*t, Some(me), "slice {i}");
+            }
+        }
+        assert!(ran[4].is_some());
+    }
+}
+
+#[test]
+fn blocks_cover_the_slices_once_in_order() {
+    for (parts, seats) in [(8, 2), (12, 3), (8, 5), (2, 3), (200, 3), (7, 7), (1, 4)] {
+        let cut = Slices {
+            len: parts,
+            parts,
+            align: 1,
+        };
+        let seats = cut.seats(seats);
+        let mut next = 0;
+        for s in 0..seats {
+            let block = cut.owned(s, seats);
+            assert_eq!(block.start, next.min(parts), "{parts} {seats}");
+            next = block.end;
+        }
+        assert_eq!(next, parts);
+        // Seat 0 always has slice 0, and no seat's block is empty.
+        assert!(cut.owned(0, seats).contains(&0));
+        assert!(
+            (0..seats).all(|s| !cut.owned(s, seats).is_empty()),
+            "{parts} {seats}"
+        );
     }
 }

@@ -11,6 +11,13 @@
 //! and a read-modify-write only if a helper may still join) and spins on
 //! the counter.
 //!
+//! Each helper has a fixed seat: helper `id` (started `id`-th, counting
+//! from 0) is seat `id + 1`, the caller seat 0, and a job posted for
+//! `seats` seats is joined by helpers `0 .. seats − 1` only, each at most
+//! once. A job is called with its seat, so that work cut the same way on
+//! every call lands on the same threads (see
+//! [`Slices::run`](super::Slices::run)).
+//!
 //! # Memory ordering (why a helper never outlives the job it reads)
 //!
 //! The job word ([`Hot::word`]) holds the job's generation, whether it is
@@ -20,11 +27,13 @@
 //!    ([`Hot::work`]), then stores an open word with a new generation and
 //!    `joined = 0` (`SeqCst`, which includes `Release`). A helper joins only
 //!    through a successful `Acquire` compare-and-swap from an open word with
-//!    `joined < wanted` to the same word with `joined + 1`; that CAS reads
-//!    either the caller's store or another helper's CAS after it (a
-//!    read-modify-write continues the caller's release sequence), so it
-//!    synchronizes with the caller's store and the helper sees this job's
-//!    pointer, which it reads only after its CAS succeeded.
+//!    `joined < wanted` (and its `id < wanted`) to the same word with
+//!    `joined + 1`; that CAS reads either the caller's store or another
+//!    helper's CAS after it (a read-modify-write continues the caller's
+//!    release sequence), so it synchronizes with the caller's store and the
+//!    helper sees this job's pointer, which it reads only after its CAS
+//!    succeeded, and whatever else the caller wrote before posting (such as
+//!    the claim words of [`Slices::run`](super::Slices::run)).
 //! 2. **Retraction.** After its own share the caller loads the word; if a
 //!    slot is still free it sets the closed bit with `fetch_or`. A
 //!    read-modify-write returns the last value in the word's modification
@@ -79,8 +88,9 @@ const SPIN: Duration = Duration::from_micros(100);
 #[repr(align(128))]
 struct Padded<T>(T);
 
-/// The job word's fields: `joined` in bits 0–15, `wanted` in 16–31, the
-/// closed bit 32, the generation in bits 33–63.
+/// The job word's fields: `joined` in bits 0–15, `wanted` in 16–31 (the
+/// helpers `0 .. wanted` may join), the closed bit 32, the generation in
+/// bits 33–63.
 const COUNT: u64 = 0xffff;
 const WANTED_SHIFT: u32 = 16;
 const CLOSED: u64 = 1 << 32;
@@ -95,9 +105,18 @@ fn generation(word: u64) -> u64 {
     word >> GENERATION_SHIFT
 }
 
-/// Whether a helper that has not joined this job yet may join it.
+fn wanted(word: u64) -> u64 {
+    (word >> WANTED_SHIFT) & COUNT
+}
+
+/// Whether the job is open and some wanted helper has not joined it yet.
 fn has_room(word: u64) -> bool {
-    word & CLOSED == 0 && joined(word) < (word >> WANTED_SHIFT) & COUNT
+    word & CLOSED == 0 && joined(word) < wanted(word)
+}
+
+/// Whether helper `id`, which has not joined this job yet, may join it.
+fn has_seat(word: u64, id: usize) -> bool {
+    has_room(word) && (id as u64) < wanted(word)
 }
 
 /// The job word and the job, on one line: a helper that sees the word
@@ -106,8 +125,11 @@ struct Hot {
     word: AtomicU64,
     /// The posted closure; written by the caller only while no helper can
     /// join (see the module's ordering argument, steps 1 and 4).
-    work: UnsafeCell<Option<*const (dyn Fn() + Sync)>>,
+    work: UnsafeCell<Option<*const Job>>,
 }
+
+/// What a job does on a helper's thread, given the helper's seat.
+type Job = dyn Fn(usize) + Sync;
 
 /// What only the caller holding `busy` touches.
 struct Caller {
@@ -171,37 +193,29 @@ impl Pool {
     }
 }
 
-/// Runs `work` on the calling thread and on up to `threads − 1` helpers at
-/// once; `work` takes slices from a shared counter until none is left (see
-/// [`Slices::run`](super::Slices::run)), so it returns only when every slice
-/// is taken. Returns when every call of `work` has returned. Falls back to
-/// one call on the caller when the pool is busy or cannot start.
+/// Runs a job on the calling thread and on up to `seats − 1` helpers at
+/// once: the caller (seat 0) calls `own()`, helper `id` calls `help(id + 1)`
+/// if it joins in time (helpers `id ≥ seats − 1` never join), each at most
+/// once. Returns `true` when every call has returned; returns `false` at
+/// once, having called nothing, when the pool is busy (another thread's job
+/// is on it) or has no helper: the caller then runs the whole job itself.
+/// Any helper may be late or absent, so `own` must be able to finish the
+/// whole job alone.
 ///
 /// Every helper that joins has a packing workspace of at least
 /// `workspace_lines` lines: when that is more than the helpers have, new
 /// workspaces are allocated here, on the calling thread, and each helper
-/// installs its own before it runs `work`.
-#[cfg(test)]
-pub(super) fn run(threads: usize, workspace_lines: usize, work: &(dyn Fn() + Sync)) {
-    run_first(threads, workspace_lines, &|| {}, work);
-}
-
-/// [`run`], where the calling thread runs `first` (once, whether or not
-/// helpers join) before its call of `work`.
-pub(super) fn run_first(
-    threads: usize,
+/// installs its own before it runs `help`.
+pub(super) fn run(
+    seats: usize,
     workspace_lines: usize,
-    first: &dyn Fn(),
-    work: &(dyn Fn() + Sync),
-) {
-    let alone = || {
-        first();
-        work();
-    };
-    let helpers = threads.saturating_sub(1);
+    own: &dyn Fn(),
+    help: &(dyn Fn(usize) + Sync + '_),
+) -> bool {
+    let helpers = seats.saturating_sub(1);
     let pool = match pool(helpers) {
         Some(pool) if helpers > 0 => pool,
-        _ => return alone(),
+        _ => return false,
     };
     let caller = &pool.caller.0;
     if caller
@@ -209,22 +223,22 @@ pub(super) fn run_first(
         .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
         .is_err()
     {
-        return alone();
+        return false;
     }
     // SAFETY: only the lifetime is erased; `Posted` waits for every helper
     // that took the job before this function returns (also on unwinding).
-    let work_ptr = unsafe {
-        std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(
-            std::ptr::from_ref(work),
-        )
+    let help_ptr = unsafe {
+        std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const Job>(std::ptr::from_ref(
+            help,
+        ))
     };
-    let guard = Posted::new(pool, work_ptr, helpers.min(COUNT as usize), workspace_lines);
-    first();
-    work();
+    let guard = Posted::new(pool, help_ptr, helpers.min(COUNT as usize), workspace_lines);
+    own();
     let panic = guard.finish();
     if let Some(payload) = panic {
         std::panic::resume_unwind(payload);
     }
+    true
 }
 
 /// The pool, with at least `helpers` helper threads started (fewer if the
@@ -285,8 +299,8 @@ fn pool(helpers: usize) -> Option<&'static Pool> {
     (cold.started.load(Ordering::Acquire) > 0).then_some(pool)
 }
 
-/// A helper thread: joins each posted job once, while the job still wants
-/// helpers, and runs it.
+/// A helper thread (seat `id + 1`): joins each posted job once, while the
+/// job is open and wants helper `id`, and runs it.
 fn helper(pool: &'static Pool, id: usize) {
     install_workspace(Vec::new());
     let (hot, cold) = (&pool.hot.0, &pool.cold.0);
@@ -303,7 +317,7 @@ fn helper(pool: &'static Pool, id: usize) {
         // helper that was late once late for every job after).
         let mut word = wait_for_post(pool, seen);
         let joined = loop {
-            if generation(word) == seen || !has_room(word) {
+            if generation(word) == seen || !has_seat(word, id) {
                 break false;
             }
             // Ordering argument, step 1: `Acquire` on success.
@@ -335,7 +349,7 @@ fn helper(pool: &'static Pool, id: usize) {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if let Some(work) = work {
                 // SAFETY: as above.
-                unsafe { (*work)() }
+                unsafe { (*work)(id + 1) }
             }
         }));
         if let Err(payload) = result {
@@ -388,13 +402,8 @@ struct Posted {
 }
 
 impl Posted {
-    /// Posts `work` for up to `wanted` helpers. The caller holds `busy`.
-    fn new(
-        pool: &'static Pool,
-        work: *const (dyn Fn() + Sync),
-        wanted: usize,
-        workspace_lines: usize,
-    ) -> Self {
+    /// Posts `work` for helpers `0 .. wanted`. The caller holds `busy`.
+    fn new(pool: &'static Pool, work: *const Job, wanted: usize, workspace_lines: usize) -> Self {
         let (hot, caller, cold) = (&pool.hot.0, &pool.caller.0, &pool.cold.0);
         if cold.reserved.load(Ordering::Relaxed) < workspace_lines {
             let mut shelf = pool.lock();
