@@ -61,13 +61,16 @@ impl<T: Elem> Operand<T> {
     }
 }
 
-/// Which instantiation to run.
+/// Which instantiation to run (also for `blocked/tests.rs`).
 #[derive(Clone, Copy, Debug)]
-enum Path {
+pub(super) enum Path {
     /// The run-time dispatch (AVX-512 or AVX2+FMA on CPUs that have them).
     Dispatch,
+    /// The dispatched instantiation on this thread, never cut for threads
+    /// (what a test's thread-local settings apply to).
+    Here,
     /// The AVX2+FMA kernel where the CPU has it, even with AVX-512 there
-    /// (the dispatch otherwise); `f64` has no other.
+    /// (the dispatched one on this thread otherwise); `f64` has no other.
     Avx2,
     /// The portable vectors, whatever the CPU.
     Portable,
@@ -76,10 +79,19 @@ enum Path {
     Threads(usize),
 }
 
-trait TestElem: Elem + std::fmt::Debug {
+/// `f32` and `f64` in the tests: conversions, and running a product by a
+/// [`Path`].
+pub(super) trait TestElem: Elem + std::fmt::Debug {
     const EPS: f64;
     fn of(v: f64) -> Self;
     fn f(self) -> f64;
+    /// The value's bits, widened (to compare results bit for bit).
+    fn bits(self) -> u64;
+    /// Runs `g` by `path`.
+    ///
+    /// # Safety
+    /// `g`'s operands are valid for the ranges its sizes and strides
+    /// describe.
     unsafe fn run(path: Path, g: Gemm<Self>);
 }
 
@@ -91,12 +103,15 @@ impl TestElem for f32 {
     fn f(self) -> f64 {
         self as f64
     }
+    fn bits(self) -> u64 {
+        self.to_bits().into()
+    }
     unsafe fn run(path: Path, g: Gemm<Self>) {
         match path {
             Path::Dispatch => unsafe { sgemm(g) },
             #[cfg(target_arch = "x86_64")]
             Path::Avx2 if super::avx2_fma() => unsafe { super::x86::sgemm_avx2(g) },
-            Path::Avx2 => unsafe { sgemm(g) },
+            Path::Here | Path::Avx2 => unsafe { sgemm_on_this_thread(g) },
             Path::Portable => unsafe { gemm_generic::<portable::F32x4>(g) },
             Path::Threads(t) => unsafe {
                 parallel_with(g, sgemm_on_this_thread, spack_whole_a, t, &nothing)
@@ -113,9 +128,13 @@ impl TestElem for f64 {
     fn f(self) -> f64 {
         self
     }
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
     unsafe fn run(path: Path, g: Gemm<Self>) {
         match path {
-            Path::Dispatch | Path::Avx2 => unsafe { dgemm(g) },
+            Path::Dispatch => unsafe { dgemm(g) },
+            Path::Here | Path::Avx2 => unsafe { dgemm_on_this_thread(g) },
             Path::Portable => unsafe { gemm_generic::<portable::F64x2>(g) },
             Path::Threads(t) => unsafe {
                 parallel_with(g, dgemm_on_this_thread, dpack_whole_a, t, &nothing)

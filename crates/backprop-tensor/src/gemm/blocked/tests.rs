@@ -3,12 +3,8 @@
 //! columns farther apart than the rows, `f32` and `f64`, each instantiation
 //! and 1-4 threads.
 
-use super::super::epilogue::nothing;
-use super::super::generic::gemm_generic;
-use super::super::parallel::parallel_with;
-use super::super::portable;
 use super::super::product::Gemm;
-use super::super::{dgemm_on_this_thread, dpack_whole_a, sgemm_on_this_thread, spack_whole_a};
+use super::super::tests::{Path, TestElem};
 use super::PACK_ALL;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -26,73 +22,9 @@ struct Case {
     beta: f64,
 }
 
-/// Which product runs the case.
-#[derive(Clone, Copy, Debug)]
-enum Run {
-    /// The dispatched instantiation on this thread.
-    Here,
-    /// The AVX2 one (on x86-64 CPUs with AVX2 and FMA), on this thread.
-    Avx2,
-    /// The portable one, on this thread.
-    Portable,
-    /// The dispatched one cut for this many threads.
-    Threads(usize),
-}
-
-trait Elem: super::super::product::Elem + std::fmt::Debug {
-    fn of(v: f64) -> Self;
-    fn bits(self) -> u64;
-    unsafe fn run(run: Run, g: Gemm<Self>);
-}
-
-impl Elem for f32 {
-    fn of(v: f64) -> Self {
-        v as f32
-    }
-    fn bits(self) -> u64 {
-        self.to_bits().into()
-    }
-    unsafe fn run(run: Run, g: Gemm<Self>) {
-        // SAFETY: forwarded contract.
-        unsafe {
-            match run {
-                Run::Here => sgemm_on_this_thread(g),
-                #[cfg(target_arch = "x86_64")]
-                Run::Avx2 if super::super::avx2_fma() => super::super::x86::sgemm_avx2(g),
-                Run::Avx2 => sgemm_on_this_thread(g),
-                Run::Portable => gemm_generic::<portable::F32x4>(g),
-                Run::Threads(t) => {
-                    parallel_with(g, sgemm_on_this_thread, spack_whole_a, t, &nothing)
-                }
-            }
-        }
-    }
-}
-
-impl Elem for f64 {
-    fn of(v: f64) -> Self {
-        v
-    }
-    fn bits(self) -> u64 {
-        self.to_bits()
-    }
-    unsafe fn run(run: Run, g: Gemm<Self>) {
-        // SAFETY: forwarded contract.
-        unsafe {
-            match run {
-                Run::Here | Run::Avx2 => dgemm_on_this_thread(g),
-                Run::Portable => gemm_generic::<portable::F64x2>(g),
-                Run::Threads(t) => {
-                    parallel_with(g, dgemm_on_this_thread, dpack_whole_a, t, &nothing)
-                }
-            }
-        }
-    }
-}
-
 /// The bits of `C` after `case` run by `run`, everything packed when
 /// `pack_all` (on this thread: only for runs on this thread).
-fn product<T: Elem>(case: &Case, run: Run, pack_all: bool) -> Vec<u64> {
+fn product<T: TestElem>(case: &Case, run: Path, pack_all: bool) -> Vec<u64> {
     let Case {
         m,
         k,
@@ -138,7 +70,7 @@ fn product<T: Elem>(case: &Case, run: Run, pack_all: bool) -> Vec<u64> {
     c.into_iter().map(T::bits).collect()
 }
 
-fn in_place_matches_packed<T: Elem>(lanes: usize) {
+fn in_place_matches_packed<T: TestElem>(lanes: usize) {
     let shapes: [(usize, usize, usize); 8] = [
         // The MLP's first layer at batch 64 and 256, an odd height, a
         // partial last panel, several depth blocks, fewer rows than a panel.
@@ -173,23 +105,23 @@ fn in_place_matches_packed<T: Elem>(lanes: usize) {
                     alpha,
                     beta,
                 };
-                let packed = product::<T>(&case, Run::Here, true);
+                let packed = product::<T>(&case, Path::Here, true);
                 for run in [
-                    Run::Here,
-                    Run::Avx2,
-                    Run::Threads(1),
-                    Run::Threads(2),
-                    Run::Threads(3),
-                    Run::Threads(4),
+                    Path::Here,
+                    Path::Avx2,
+                    Path::Threads(1),
+                    Path::Threads(2),
+                    Path::Threads(3),
+                    Path::Threads(4),
                 ] {
                     assert!(
                         product::<T>(&case, run, false) == packed,
                         "{m}x{k}x{n} off {off} lda {lda} B rows {b_rows} {run:?}: not the packed bits"
                     );
                 }
-                let packed = product::<T>(&case, Run::Portable, true);
+                let packed = product::<T>(&case, Path::Portable, true);
                 assert!(
-                    product::<T>(&case, Run::Portable, false) == packed,
+                    product::<T>(&case, Path::Portable, false) == packed,
                     "{m}x{k}x{n} off {off} lda {lda} B rows {b_rows} portable: not the packed bits"
                 );
             }
