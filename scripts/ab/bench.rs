@@ -12,7 +12,9 @@
 //! `lenet64`, `lenet256` (a LeNet-5 training step), `gemm:M,K,N` (one `f32`
 //! product `C = A·B`), `sgd:N` (one SGD step, momentum 0.9, on a single
 //! parameter of N elements), `adam:N`, `rmsprop:N` (the same with Adam,
-//! RMSprop), `finite:N` (`ops::all_finite` on N elements).
+//! RMSprop), `adamz:N` (Adam on N elements, a third of whose gradients are
+//! zero and whose moments there have decayed to subnormal numbers),
+//! `finite:N` (`ops::all_finite` on N elements).
 //! Prints one line per round and a summary, the last line JSON.
 //!
 //! `--cpu-time` (one thread only) times the calling thread's time on a CPU
@@ -103,6 +105,36 @@ macro_rules! side {
                     p[0].grad = input(n, 1);
                     return Box::new(move || {
                         opt.step(1e-9, &mut p).unwrap();
+                        std::hint::black_box(&p);
+                    });
+                }
+                if let Some(n) = name.strip_prefix("adamz:") {
+                    // Adam on n elements whose gradient is zero on every
+                    // third block of 128 (an MNIST pixel column that no
+                    // sample of the batch lights): after the warm-up their
+                    // first moments sit at subnormal fixed points (0.1·m
+                    // rounds to zero), as in a long MNIST run, where the
+                    // processor's slow path for subnormals doubles Adam's
+                    // pass over the first weight.
+                    let n: usize = n.parse().unwrap();
+                    let mut p = vec![$t::Param::new("w", input(n, 1))];
+                    p[0].grad = DMatrix::from_fn(n, 1, |i, _| {
+                        if (i / 128) % 3 == 0 {
+                            0.0
+                        } else {
+                            ((i * 11) % 253) as f32 / 2530.0 - 0.05
+                        }
+                    });
+                    let mut opt = Adam::new();
+                    let live = p[0].grad.clone();
+                    p[0].grad = DMatrix::from_element(n, 1, 1e-3);
+                    opt.step(1e-3, &mut p).unwrap();
+                    p[0].grad = live;
+                    for _ in 0..1500 {
+                        opt.step(1e-3, &mut p).unwrap();
+                    }
+                    return Box::new(move || {
+                        opt.step(1e-3, &mut p).unwrap();
                         std::hint::black_box(&p);
                     });
                 }
