@@ -15,9 +15,11 @@
 //! caller, done with its own, takes the slices nobody has started from the
 //! back of the others' blocks.
 //!
-//! The helpers are started once, on the first product that uses them, and
-//! then sleep on a condition variable between products: after that first
-//! call, a parallel product allocates nothing. The caller takes slices too,
+//! The helpers are started once, on the first product that uses them; between
+//! products they spin a moment, giving their core to any other thread that
+//! wants it every few microseconds (so that a busy machine runs the caller
+//! rather than an idle helper), and then sleep on a condition variable: after
+//! that first call, a parallel product allocates nothing. The caller takes slices too,
 //! so a helper that the operating system has not scheduled yet only means
 //! fewer slices for it; the caller waits for a helper only while that helper
 //! is in the middle of a slice. If another thread is already using the pool,
@@ -44,6 +46,7 @@
 //! ```
 
 mod pool;
+mod wait;
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -372,3 +372,56 @@ fn blocks_cover_the_slices_once_in_order() {
         );
     }
 }
+
+#[test]
+fn a_helper_waiting_between_yields_sees_the_job() {
+    use std::sync::atomic::AtomicBool;
+    // Posted well after the first spin, while the waiting thread yields
+    // its core between short spins: still seen, and seen once posted.
+    for delay_us in [0, 20, 300, 2000] {
+        let posted = AtomicBool::new(false);
+        let seen = std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let seen =
+                    wait::poll_until(Duration::from_secs(30), || posted.load(Ordering::Acquire));
+                (seen, posted.load(Ordering::Acquire))
+            });
+            std::thread::sleep(Duration::from_micros(delay_us));
+            posted.store(true, Ordering::Release);
+            waiter.join().unwrap()
+        });
+        assert_eq!(seen, (true, true), "posted after {delay_us} µs");
+    }
+}
+
+#[test]
+fn a_helper_waits_its_whole_spin_before_it_sleeps() {
+    // Nothing posted: the wait ends, reporting so, and not before its limit
+    // (the helper then sleeps on the condition variable).
+    for limit_us in [0, 3, 50, 400] {
+        let limit = Duration::from_micros(limit_us);
+        let mut checks = 0_u64;
+        let start = Instant::now();
+        let seen = wait::poll_until(limit, || {
+            checks += 1;
+            false
+        });
+        assert!(!seen, "{limit_us} µs");
+        assert!(start.elapsed() >= limit, "{limit_us} µs");
+        assert!(checks > 0, "{limit_us} µs: never checked");
+    }
+    // The caller's wait for a helper likewise.
+    let start = Instant::now();
+    assert!(!wait::spin_until(Duration::from_micros(200), || false));
+    assert!(start.elapsed() >= Duration::from_micros(200));
+    assert!(wait::spin_until(Duration::ZERO, || true));
+}
+
+#[test]
+fn more_threads_than_cores_run_every_slice_once() {
+    // The helpers outnumber the cores: they yield theirs while they wait,
+    // and every job still runs each slice exactly once.
+    let threads = max_threads().min(9);
+    jobs_back_to_back(threads, 2000, 2 * threads);
+    jobs_back_to_back(threads, 2000, 2);
+}

@@ -3,7 +3,8 @@
 //! A job is posted, joined and retracted through one atomic word and
 //! finished through one counter, each on its own cache line; the mutex and
 //! the condition variables serve only threads that fall asleep (after
-//! [`SPIN`] without work), a helper's panic and the workspaces handed to
+//! [`SPIN`] without work; a helper yields its core every few microseconds
+//! meanwhile, see [`poll_until`]), a helper's panic and the workspaces handed to
 //! helpers. A hand-over on the fast path is: the caller stores the word;
 //! a spinning helper sees it, joins with one compare-and-swap and reads the
 //! job beside it (the same line); it runs the job and adds one to the
@@ -73,15 +74,12 @@
 //!    so the next caller (on any thread) sees the counters as the last one
 //!    left them; the caller-only fields ([`Caller`]) need no stronger order.
 
+use super::wait::{SPIN, poll_until, spin_until};
 use crate::workspace::{Line, install_workspace, new_workspace};
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
-
-/// How long a thread spins before it sleeps on a condition variable.
-const SPIN: Duration = Duration::from_micros(100);
 
 /// Two cache lines (x86 cores fetch lines in adjacent pairs), so that a hot
 /// word shares its line with nothing another thread writes.
@@ -309,7 +307,7 @@ fn helper(pool: &'static Pool, id: usize) {
     // The workspace size this helper is known to have (see `Posted::new`).
     let mut installed = 0;
     loop {
-        // Products come in bursts (a training step runs several): spin a
+        // Products come in bursts (a training step runs several): wait a
         // moment for the next one before sleeping, since waking a sleeping
         // thread costs about as much as a small slice. A job that was done
         // (by the caller) before this helper could join only brings it back
@@ -366,12 +364,13 @@ fn helper(pool: &'static Pool, id: usize) {
     }
 }
 
-/// The job word once its generation differs from `seen`: spinning for
-/// [`SPIN`], then asleep on `Cold::posted`.
+/// The job word once its generation differs from `seen`: spinning and
+/// yielding for [`SPIN`] (see [`poll_until`]), then asleep on
+/// `Cold::posted`.
 fn wait_for_post(pool: &Pool, seen: u64) -> u64 {
     let (hot, cold) = (&pool.hot.0, &pool.cold.0);
     let mut word = 0;
-    if spin_until(SPIN, || {
+    if poll_until(SPIN, || {
         word = hot.word.load(Ordering::Acquire);
         generation(word) != seen
     }) {
@@ -484,23 +483,6 @@ impl Drop for Posted {
             // The caller's own share panicked: still wait for the helpers,
             // which may be reading the caller's data.
             let _ = self.retract();
-        }
-    }
-}
-
-/// Spins until `done()` or for `limit`, whichever comes first; returns
-/// whether `done()` was seen.
-fn spin_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        for _ in 0..64 {
-            if done() {
-                return true;
-            }
-            std::hint::spin_loop();
-        }
-        if start.elapsed() >= limit {
-            return false;
         }
     }
 }
