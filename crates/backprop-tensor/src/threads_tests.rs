@@ -377,13 +377,27 @@ fn blocks_cover_the_slices_once_in_order() {
 fn a_helper_waiting_between_yields_sees_the_job() {
     use std::sync::atomic::AtomicBool;
     // Posted well after the first spin, while the waiting thread yields
-    // its core between short spins: still seen, and seen once posted.
-    for delay_us in [0, 20, 300, 2000] {
+    // its core between short spins (or only spins, while the caller is in
+    // the last job): still seen, and seen once posted.
+    for (delay_us, idle) in [
+        (0, true),
+        (20, true),
+        (300, true),
+        (2000, true),
+        (300, false),
+    ] {
         let posted = AtomicBool::new(false);
+        let asked = AtomicUsize::new(0);
         let seen = std::thread::scope(|s| {
             let waiter = s.spawn(|| {
-                let seen =
-                    wait::poll_until(Duration::from_secs(30), || posted.load(Ordering::Acquire));
+                let seen = wait::poll_until(
+                    Duration::from_secs(30),
+                    || posted.load(Ordering::Acquire),
+                    || {
+                        asked.fetch_add(1, Ordering::Relaxed);
+                        idle
+                    },
+                );
                 (seen, posted.load(Ordering::Acquire))
             });
             std::thread::sleep(Duration::from_micros(delay_us));
@@ -391,6 +405,10 @@ fn a_helper_waiting_between_yields_sees_the_job() {
             waiter.join().unwrap()
         });
         assert_eq!(seen, (true, true), "posted after {delay_us} µs");
+        // Whether to yield is asked between spins, not before the first.
+        if delay_us >= 300 {
+            assert!(asked.load(Ordering::Relaxed) > 0, "{delay_us} µs");
+        }
     }
 }
 
@@ -402,10 +420,14 @@ fn a_helper_waits_its_whole_spin_before_it_sleeps() {
         let limit = Duration::from_micros(limit_us);
         let mut checks = 0_u64;
         let start = Instant::now();
-        let seen = wait::poll_until(limit, || {
-            checks += 1;
-            false
-        });
+        let seen = wait::poll_until(
+            limit,
+            || {
+                checks += 1;
+                false
+            },
+            || true,
+        );
         assert!(!seen, "{limit_us} µs");
         assert!(start.elapsed() >= limit, "{limit_us} µs");
         assert!(checks > 0, "{limit_us} µs: never checked");

@@ -1,8 +1,10 @@
 //! How the pool's threads wait for each other: spinning, yielding the core,
 //! and for how long before they sleep on a condition variable.
 //!
-//! A helper waiting for the next job spins [`BETWEEN_YIELDS`] at a time and
-//! gives its core away ([`std::thread::yield_now`]) between two such spins:
+//! A helper waiting for the next job spins [`BETWEEN_YIELDS`] at a time and,
+//! once the caller has left the last job (it waits for its next product,
+//! or runs work of its own), gives its core away ([`std::thread::yield_now`])
+//! between two such spins:
 //! when the machine has more runnable threads than cores (a busy process
 //! beside ours), a helper that only spins takes its share of a core while
 //! the caller, queued on the same core, cannot run, and the caller's
@@ -13,7 +15,11 @@
 //! when a job is posted during the call. ONNX Runtime's pool spins without
 //! yielding for much longer (2²⁰ pause instructions) and Intel's OpenMP
 //! runtime yields while it spins when it finds more threads than cores;
-//! this is the latter, kept short.
+//! this is the latter, kept short. While the caller is still in the job
+//! (running the last slices, about to post the next product), the helper
+//! only spins: were the caller descheduled there, a yield would hand the
+//! helper's core to another process, and the helper would miss the next
+//! products when the caller comes back.
 //!
 //! The caller waiting for a helper to finish a slice only spins (see
 //! [`spin_until`]): a helper in a slice is usually about to finish it, and
@@ -47,19 +53,25 @@ pub(super) fn spin_until(limit: Duration, mut done: impl FnMut() -> bool) -> boo
 }
 
 /// Waits until `done()` for at most `limit` (wall clock): spins for
-/// [`BETWEEN_YIELDS`], yields the core, and again; returns whether `done()`
-/// was seen. A yield that let another thread run for longer than what is
-/// left of `limit` ends the wait when it returns (after one last check).
-pub(super) fn poll_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+/// [`BETWEEN_YIELDS`], then yields the core if `idle()`, and again; returns
+/// whether `done()` was seen. A yield that let another thread run for
+/// longer than what is left of `limit` ends the wait when it returns
+/// (after one last check).
+pub(super) fn poll_until(
+    limit: Duration,
+    mut done: impl FnMut() -> bool,
+    mut idle: impl FnMut() -> bool,
+) -> bool {
     let start = Instant::now();
     loop {
-        let spun = spin_until(BETWEEN_YIELDS, &mut done);
-        if spun {
+        if spin_until(BETWEEN_YIELDS, &mut done) {
             return true;
         }
         if start.elapsed() >= limit {
             return false;
         }
-        std::thread::yield_now();
+        if idle() {
+            std::thread::yield_now();
+        }
     }
 }
