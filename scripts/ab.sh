@@ -14,6 +14,8 @@
 # Adam, f32), sgd64 (the same with SGD, momentum 0.9), infer1, infer1000
 # (forward pass), lenet64, lenet256 (LeNet-5 training step), gemm:M,K,N (one
 # f32 product), sgd:N, adam:N, rmsprop:N (one optimizer step on N elements),
+# adamz:N (Adam on N elements, a third of whose gradients are zero and whose
+# moments there sit at subnormal fixed points, as in a long MNIST run),
 # finite:N (ops::all_finite on N elements). Defaults: 21 rounds of about 150
 # ms per side, 2 threads; the order of the two sides alternates every
 # round. Output: one line per round, the medians, and the per-round ratio
