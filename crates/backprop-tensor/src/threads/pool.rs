@@ -41,12 +41,7 @@
 //!    order, so the `joined` it returns is exactly the number of helpers
 //!    whose CAS succeeded, and every later CAS fails (the word is closed,
 //!    or full: no CAS succeeds on a full word either). So a helper never
-//!    joins a retracted job, and the caller knows how many to wait for. A
-//!    full word is closed too, with a plain store of the value loaded (no
-//!    helper changes a full word, so nothing is lost), `Relaxed`: the bit
-//!    only tells waiting helpers that the caller has left the job's slices,
-//!    so that they may yield their core while they wait for the next job
-//!    ([`poll_until`]); they spin without yielding while it is open.
+//!    joins a retracted job, and the caller knows how many to wait for.
 //! 3. **Completion.** A helper that joined runs the job, records a panic if
 //!    it had one, and then adds one to [`Pool::done`] (`SeqCst`, including
 //!    `Release`). The caller waits until `done` reaches its count before
@@ -134,7 +129,8 @@ struct Hot {
 /// What a job does on a helper's thread, given the helper's seat.
 type Job = dyn Fn(usize) + Sync;
 
-/// What only the caller holding `busy` touches.
+/// What only the caller holding `busy` touches (helpers only read `busy`,
+/// between spins, as a hint of whether to yield their core).
 struct Caller {
     busy: AtomicBool,
     /// The generation of the last posted job.
@@ -374,18 +370,20 @@ fn helper(pool: &'static Pool, id: usize) {
 /// `Cold::posted`.
 fn wait_for_post(pool: &Pool, seen: u64) -> u64 {
     let (hot, cold) = (&pool.hot.0, &pool.cold.0);
-    let word = std::cell::Cell::new(0);
-    // The word is closed once the caller has run out of slices of the last
-    // job (step 2): it has left the job, and the next may take a while.
+    let mut word = 0;
+    // A caller still holding the pool is in the job (finishing its slices,
+    // about to post the next product); one that gave it back runs work of
+    // its own, and the next job may take a while. Read only between spins
+    // (every few microseconds), a hint: the caller's line stays its own.
+    let caller = &pool.caller.0;
     let posted = poll_until(
         SPIN,
         || {
-            word.set(hot.word.load(Ordering::Acquire));
-            generation(word.get()) != seen
+            word = hot.word.load(Ordering::Acquire);
+            generation(word) != seen
         },
-        || word.get() & CLOSED != 0,
+        || !caller.busy.load(Ordering::Relaxed),
     );
-    let mut word = word.get();
     if posted {
         return word;
     }
@@ -456,12 +454,10 @@ impl Posted {
     fn retract(&self) -> Option<Box<dyn Any + Send>> {
         let (hot, caller, cold) = (&self.pool.hot.0, &self.pool.caller.0, &self.pool.cold.0);
         let done = &self.pool.done.0;
-        // Step 2: close the word; a full one with a plain store.
+        // Step 2: a full word takes no more helpers; otherwise close it.
         let mut word = hot.word.load(Ordering::Acquire);
         if has_room(word) {
             word = hot.word.fetch_or(CLOSED, Ordering::AcqRel);
-        } else if word & CLOSED == 0 {
-            hot.word.store(word | CLOSED, Ordering::Relaxed);
         }
         let expected = caller
             .done

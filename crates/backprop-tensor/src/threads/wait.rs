@@ -2,8 +2,8 @@
 //! and for how long before they sleep on a condition variable.
 //!
 //! A helper waiting for the next job spins [`BETWEEN_YIELDS`] at a time and,
-//! once the caller has left the last job (it waits for its next product,
-//! or runs work of its own), gives its core away ([`std::thread::yield_now`])
+//! once the caller has left the last job (it has given the pool back and
+//! runs work of its own), gives its core away ([`std::thread::yield_now`])
 //! between two such spins:
 //! when the machine has more runnable threads than cores (a busy process
 //! beside ours), a helper that only spins takes its share of a core while
