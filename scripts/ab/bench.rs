@@ -117,17 +117,18 @@ macro_rules! side {
                     // processor's slow path for subnormals doubles Adam's
                     // pass over the first weight.
                     let n: usize = n.parse().unwrap();
-                    let mut p = vec![$t::Param::new("w", input(n, 1))];
-                    p[0].grad = DMatrix::from_fn(n, 1, |i, _| {
+                    let live = DMatrix::from_fn(n, 1, |i, _| {
                         if (i / 128) % 3 == 0 {
                             0.0
                         } else {
                             ((i * 11) % 253) as f32 / 2530.0 - 0.05
                         }
                     });
-                    let mut opt = Adam::new();
-                    let live = p[0].grad.clone();
+                    let mut p = vec![$t::Param::new("w", input(n, 1))];
+                    // One step where every gradient is live, so that every
+                    // moment starts non-zero; then the zero blocks decay.
                     p[0].grad = DMatrix::from_element(n, 1, 1e-3);
+                    let mut opt = Adam::new();
                     opt.step(1e-3, &mut p).unwrap();
                     p[0].grad = live;
                     for _ in 0..1500 {
