@@ -66,9 +66,14 @@ fn watching_prints_each_window_and_their_sums() {
             sums.iter().all(|s| s.as_f64().is_some_and(|s| s > 0.0)),
             "{json}"
         );
-        assert!(
-            json["slow_windows"].as_u64().is_some_and(|n| n <= 3),
-            "{json}"
-        );
+        // `slow_windows` counts the sums below 1.5 × the one-thread rate.
+        let one = json["fma_peak_gflops_1t"]
+            .as_f64()
+            .expect("fma_peak_gflops_1t");
+        let below = sums
+            .iter()
+            .filter(|s| s.as_f64().unwrap() < 1.5 * one)
+            .count() as u64;
+        assert_eq!(json["slow_windows"].as_u64(), Some(below), "{json}");
     }
 }
