@@ -16,7 +16,7 @@
 //! `--watch SECONDS` then keeps every core busy with the same loop for that
 //! long and prints, per 100 ms window, each thread's rate and their sum:
 //! on a shared virtual machine the sum sometimes drops to one core's rate
-//! for a while (the host runs two vCPUs on one core), and every
+//! for a while (as if the host ran two vCPUs on one core), and every
 //! multi-threaded benchmark run in such a window is slower. The JSON line
 //! then also has `window_gflops` (the sums) and `slow_windows` (how many
 //! sums were below 1.5 × the one-thread rate).
@@ -36,6 +36,9 @@ use std::time::Instant;
 
 /// FMA instructions per chain per timed run.
 const ITERS: u64 = 50_000_000;
+
+/// FLOPs per step of [`fma_loop`]: 12 chains of 8-lane FMAs, 2 FLOPs each.
+const FLOPS_PER_STEP: f64 = 12.0 * 8.0 * 2.0;
 
 /// The command line: no options; `--help` says what is measured.
 #[derive(Parser, Debug)]
@@ -76,12 +79,13 @@ fn main() -> ExitCode {
         let windows = args.watch.map(|secs| watch(threads, secs));
         return exit::exit_code(print(one, all, threads, windows).map_err(Box::from));
     }
-    let _ = args;
+    let _ = args; // unused without AVX2 and FMA
     eprintln!("error: fma_peak needs an x86-64 CPU with AVX2 and FMA");
     ExitCode::FAILURE
 }
 
-/// The two result lines, on stdout.
+/// The results on stdout: the peak, with `--watch` one line per window,
+/// then the JSON line.
 #[cfg(target_arch = "x86_64")]
 fn print(one: f64, all: f64, threads: usize, windows: Option<Vec<Vec<f64>>>) -> io::Result<()> {
     let mut out = io::stdout();
@@ -139,7 +143,7 @@ fn watch(threads: usize, secs: f64) -> Vec<Vec<f64>> {
                                 std::hint::black_box(unsafe { fma_loop(WATCH_ITERS) });
                                 steps += WATCH_ITERS;
                             }
-                            steps as f64 * 12.0 * 8.0 * 2.0 / start.elapsed().as_secs_f64() / 1e9
+                            steps as f64 * FLOPS_PER_STEP / start.elapsed().as_secs_f64() / 1e9
                         })
                         .collect()
                 })
@@ -183,7 +187,7 @@ fn rate(threads: usize) -> f64 {
         barrier.wait();
         let start = Instant::now();
         barrier.wait();
-        let flops = threads as f64 * ITERS as f64 * 12.0 * 8.0 * 2.0;
+        let flops = threads as f64 * ITERS as f64 * FLOPS_PER_STEP;
         flops / start.elapsed().as_secs_f64() / 1e9
     })
 }
