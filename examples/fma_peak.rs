@@ -40,7 +40,7 @@ const ITERS: u64 = 50_000_000;
 /// FLOPs per step of [`fma_loop`]: 12 chains of 8-lane FMAs, 2 FLOPs each.
 const FLOPS_PER_STEP: f64 = 12.0 * 8.0 * 2.0;
 
-/// The command line: no options; `--help` says what is measured.
+/// The command line: `--watch` only; `--help` says what is measured.
 #[derive(Parser, Debug)]
 #[command(
     about = "Measure this CPU's f32 FMA peak (GFLOP/s) on one thread and on all cores",
@@ -48,8 +48,9 @@ const FLOPS_PER_STEP: f64 = 12.0 * 8.0 * 2.0;
                   and all cores sustain, counted as 2 FLOPs each (as 2·m·n·k counts a matrix \
                   product). Each figure is the median of five timed runs of 12 independent \
                   chains of 8-lane AVX2 FMAs. Prints one line for people and one JSON line \
-                  (fma_peak_gflops_1t, fma_peak_gflops_all, threads). Takes a few seconds; \
-                  needs x86-64 with AVX2 and FMA."
+                  (fma_peak_gflops_1t, fma_peak_gflops_all, threads); with --watch, one line \
+                  per 100 ms window before it and window_gflops, slow_windows in it. Takes a \
+                  few seconds; needs x86-64 with AVX2 and FMA."
 )]
 struct Args {
     /// After the peak, keep every core busy for SECONDS and print each
@@ -109,12 +110,16 @@ fn print(one: f64, all: f64, threads: usize, windows: Option<Vec<Vec<f64>>>) -> 
                 each.join(" + ")
             )?;
         }
-        let slow = sums.iter().filter(|&&s| s < 1.5 * one).count();
+        let slow = sums.iter().filter(|&&s| s < SLOW_BELOW * one).count();
         json["window_gflops"] = serde_json::json!(sums);
         json["slow_windows"] = serde_json::json!(slow);
     }
     writeln!(out, "{json}")
 }
+
+/// A `--watch` window is slow when all threads together reach less than
+/// this many times the one-thread peak.
+const SLOW_BELOW: f64 = 1.5;
 
 /// One window of `--watch`.
 const WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
