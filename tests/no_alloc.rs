@@ -8,6 +8,7 @@ use backprop::data::Batcher;
 use backprop::layers::{LeNet5, Mode, Sequential};
 use backprop::losses::{Loss, SoftmaxCrossEntropy, Target};
 use backprop::optim::{Adam, Optimizer};
+use backprop::tensor::threads::Tuner;
 use backprop::tensor::{DMatrix, Init, Parameters};
 #[path = "../crates/backprop-tensor/tests/support/counting_alloc.rs"]
 mod counting_alloc;
@@ -58,8 +59,10 @@ fn steady_state_allocates_nothing(mut net: Sequential<f32>, what: &str) {
     let mut batcher = Batcher::new(data.len(), 64, true, 0).unwrap();
     let (mut x, mut labels, mut grad) = (DMatrix::zeros(0, 0), Vec::new(), DMatrix::zeros(0, 0));
 
-    // The same calls, in the same order, as one step of Trainer::fit.
-    let mut step = |batcher: &mut Batcher, net: &mut Sequential<f32>| {
+    // The same calls, in the same order, as one step of Trainer::fit, and
+    // its tuner's, probing every step: the steps alternate between all
+    // threads and the caller alone.
+    let mut one_step = |batcher: &mut Batcher, net: &mut Sequential<f32>| {
         let indices = batcher.next_batch().unwrap();
         data.fill_batch(indices, &mut x, &mut labels).unwrap();
         let out = net.forward(&x, Mode::Train).unwrap();
@@ -72,6 +75,9 @@ fn steady_state_allocates_nothing(mut net: Sequential<f32>, what: &str) {
         assert!(net.grads_finite());
         opt.step(1e-3, net).unwrap();
     };
+    let mut tuner = Tuner::probing_every(1);
+    let mut step =
+        |batcher: &mut Batcher, net: &mut Sequential<f32>| tuner.run(64, || one_step(batcher, net));
     batcher.epoch(0);
     assert!(
         allocations(|| step(&mut batcher, &mut net)) > 0,

@@ -8,6 +8,7 @@ use crate::train::{self, Epoch, EpochError, Targets};
 use backprop_layers::{OutputKind, Preprocess, Sequential};
 use backprop_optim::{Adam, Sgd, by_name};
 use backprop_tensor::Scalar;
+use backprop_tensor::threads::Tuner;
 use numpy::{
     Element, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
 };
@@ -20,6 +21,9 @@ use std::sync::Mutex;
 struct Typed<T: Scalar> {
     net: Sequential<T>,
     opt: Option<Solver<T>>,
+    /// Times the training steps and runs them on all threads or on one,
+    /// whichever is faster now (kept from epoch to epoch).
+    tuner: Tuner,
 }
 
 /// The two element types.
@@ -186,10 +190,12 @@ impl Net {
             "float32" => Inner::F32(Typed {
                 net: spec::build(input_shape, &layers, seed, init)?,
                 opt: None,
+                tuner: Tuner::new(),
             }),
             "float64" => Inner::F64(Typed {
                 net: spec::build(input_shape, &layers, seed, init)?,
                 opt: None,
+                tuner: Tuner::new(),
             }),
             other => {
                 return Err(PyValueError::new_err(format!(
@@ -353,11 +359,11 @@ impl Net {
             }
             let order = order_of(&order, n)?;
             let xs = xa.as_slice().map_err(value_error)?;
-            let Typed { net, opt } = t;
+            let Typed { net, opt, tuner } = t;
             let opt = opt.as_mut().ok_or_else(|| PyValueError::new_err("set_optimizer first"))?;
             py.detach(|| {
                 train::train_epoch(
-                    net, opt, xs, &Targets::Classes(ys),
+                    net, opt, tuner, xs, &Targets::Classes(ys),
                     &epoch_settings(&order, batch_size, lr, alpha), &signals,
                 )
             })
@@ -397,11 +403,11 @@ impl Net {
             let xs = xa.as_slice().map_err(value_error)?;
             let ys = ya.as_slice().map_err(value_error)?;
             let outputs = ya.shape()[1];
-            let Typed { net, opt } = t;
+            let Typed { net, opt, tuner } = t;
             let opt = opt.as_mut().ok_or_else(|| PyValueError::new_err("set_optimizer first"))?;
             py.detach(|| {
                 train::train_epoch(
-                    net, opt, xs, &Targets::Values(ys, outputs, half),
+                    net, opt, tuner, xs, &Targets::Values(ys, outputs, half),
                     &epoch_settings(&order, batch_size, lr, alpha), &signals,
                 )
             })
@@ -512,10 +518,12 @@ impl Net {
             "float32" => Inner::F32(Typed {
                 net: backprop_io::read_model(data).map_err(value_error)?,
                 opt: None,
+                tuner: Tuner::new(),
             }),
             "float64" => Inner::F64(Typed {
                 net: backprop_io::read_model(data).map_err(value_error)?,
                 opt: None,
+                tuner: Tuner::new(),
             }),
             other => {
                 return Err(PyValueError::new_err(format!(

@@ -5,7 +5,8 @@
 use crate::solver::Solver;
 use backprop_layers::{Mode, Sequential};
 use backprop_losses::{Loss, Mse, SoftmaxCrossEntropy, Target};
-use backprop_tensor::{DMatrix, Parameters, Scalar, prefetch, threads};
+use backprop_tensor::threads::{self, Tuner};
+use backprop_tensor::{DMatrix, Parameters, Scalar, prefetch};
 
 /// What a sample is trained towards.
 pub enum Targets<'a, T> {
@@ -80,6 +81,7 @@ pub struct Epoch<'a> {
 pub fn train_epoch<T: Scalar>(
     net: &mut Sequential<T>,
     opt: &mut Solver<T>,
+    tuner: &mut Tuner,
     x: &[T],
     targets: &Targets<'_, T>,
     epoch: &Epoch<'_>,
@@ -97,46 +99,53 @@ pub fn train_epoch<T: Scalar>(
         if b > 0 && b % epoch.check_every.max(1) == 0 {
             interrupted().map_err(EpochError::Interrupted)?;
         }
-        gather(x, features, rows, &mut batch);
-        // The next batch's samples, on their way while this step computes
-        // (shuffled, they are scattered over the whole training set).
-        let next = epoch.order.get((b + 1) * batch_size..).unwrap_or_default();
-        prefetch::rows(x, features, &next[..next.len().min(batch_size)]);
-        let out = net.forward(&batch, Mode::Train)?;
-        let loss = match targets {
-            Targets::Classes(y) => {
-                classes.clear();
-                classes.extend(rows.iter().map(|&i| y[i] as usize));
-                SoftmaxCrossEntropy
-                    .loss_and_gradient(out, Target::Classes(&classes), &mut grad)?
-                    .as_f64()
-            }
-            Targets::Values(y, outputs, half) => {
-                gather(y, *outputs, rows, &mut target);
-                let l = Mse
-                    .loss_and_gradient(out, Target::Dense(&target), &mut grad)?
-                    .as_f64();
-                if *half {
-                    // scikit-learn's squared_error is half the mean square.
-                    grad.scale_mut(T::of(0.5));
-                    0.5 * l
-                } else {
-                    l
+        // On all threads or on this one, whichever is faster now: the bits
+        // are the same either way.
+        let step = tuner.run(rows.len(), || -> Result<f64, EpochError> {
+            gather(x, features, rows, &mut batch);
+            // The next batch's samples, on their way while this step computes
+            // (shuffled, they are scattered over the whole training set).
+            let next = epoch.order.get((b + 1) * batch_size..).unwrap_or_default();
+            prefetch::rows(x, features, &next[..next.len().min(batch_size)]);
+            let out = net.forward(&batch, Mode::Train)?;
+            let loss = match targets {
+                Targets::Classes(y) => {
+                    classes.clear();
+                    classes.extend(rows.iter().map(|&i| y[i] as usize));
+                    SoftmaxCrossEntropy
+                        .loss_and_gradient(out, Target::Classes(&classes), &mut grad)?
+                        .as_f64()
                 }
+                Targets::Values(y, outputs, half) => {
+                    gather(y, *outputs, rows, &mut target);
+                    let l = Mse
+                        .loss_and_gradient(out, Target::Dense(&target), &mut grad)?
+                        .as_f64();
+                    if *half {
+                        // scikit-learn's squared_error is half the mean square.
+                        grad.scale_mut(T::of(0.5));
+                        0.5 * l
+                    } else {
+                        l
+                    }
+                }
+            };
+            net.zero_grad();
+            net.backward(&batch, &grad)?;
+            let m = rows.len() as f64;
+            let c = (epoch.alpha > 0.0).then(|| T::of(epoch.alpha / m));
+            let penalty = opt.step(epoch.lr, net, c, &mut l2_blocks)?;
+            let batch_loss = loss + 0.5 * epoch.alpha * penalty / m;
+            if !batch_loss.is_finite() {
+                return Err(EpochError::Invalid(format!(
+                    "the training loss became {batch_loss} (diverged): lower learning_rate_init \
+                     or scale the features"
+                )));
             }
-        };
-        net.zero_grad();
-        net.backward(&batch, &grad)?;
+            Ok(batch_loss)
+        });
+        let batch_loss = step?;
         let m = rows.len() as f64;
-        let c = (epoch.alpha > 0.0).then(|| T::of(epoch.alpha / m));
-        let penalty = opt.step(epoch.lr, net, c, &mut l2_blocks)?;
-        let batch_loss = loss + 0.5 * epoch.alpha * penalty / m;
-        if !batch_loss.is_finite() {
-            return Err(EpochError::Invalid(format!(
-                "the training loss became {batch_loss} (diverged): lower learning_rate_init \
-                 or scale the features"
-            )));
-        }
         total += batch_loss * m;
     }
     Ok(total / epoch.order.len().max(1) as f64)
@@ -168,7 +177,8 @@ mod tests {
     use crate::sk_adam::SkAdam;
     use crate::solver::Solver;
     use backprop_layers::Sequential;
-    use backprop_tensor::{DMatrix, Scalar, threads};
+    use backprop_tensor::threads::{self, Tuner};
+    use backprop_tensor::{DMatrix, Scalar};
 
     /// `n` samples of `features` values, sample after sample.
     fn data<T: Scalar>(n: usize, features: usize) -> Vec<T> {
@@ -195,7 +205,8 @@ mod tests {
     /// Two epochs of the estimators' training loop (scikit-learn's Adam,
     /// the penalty, shuffled batches with a partial last one, the next
     /// batch prefetched): the losses and the weights have the same bits on
-    /// one thread and on all, and change from epoch to epoch.
+    /// one thread and on all, also when the tuner switches between them
+    /// from step to step, and change from epoch to epoch.
     #[test]
     fn epochs_have_the_same_bits_on_any_thread_count() {
         let (n, features) = (1000, 300);
@@ -221,10 +232,14 @@ mod tests {
                 check_every: 4,
             };
             let mut bits = Vec::new();
+            // Probing every step: steps alternate between all threads and
+            // one, so a switch in the middle of training is part of the test.
+            let mut tuner = Tuner::probing_every(1);
             for _ in 0..2 {
                 let loss = train_epoch(
                     &mut net,
                     &mut opt,
+                    &mut tuner,
                     &x,
                     &Targets::Classes(&y),
                     &epoch,

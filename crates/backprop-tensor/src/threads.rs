@@ -46,7 +46,10 @@
 //! ```
 
 mod pool;
+mod tuner;
 mod wait;
+
+pub use tuner::{PROBE_EVERY, Tuner};
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -101,8 +104,18 @@ pub fn max_threads() -> usize {
         .clamp(1, MAX_THREADS)
 }
 
-/// The number of threads a large product may use (the caller included).
+/// The number of threads a large product started on this thread may use
+/// (the caller included): the configured count (see [`set_num_threads`]),
+/// or fewer inside a [`Tuner::run`] step that chose the caller alone.
 pub fn num_threads() -> usize {
+    match tuner::cap() {
+        0 => configured_threads(),
+        cap => cap.min(configured_threads()),
+    }
+}
+
+/// The configured count, whatever a [`Tuner`] chose for this thread.
+fn configured_threads() -> usize {
     match THREADS.load(Ordering::Relaxed) {
         0 => {
             let n = default_threads();

@@ -16,7 +16,9 @@
 //! clip; one optimizer step with the schedule's learning rate. Every buffer
 //! (the batch, the caches, the gradient of the loss) is owned by the trainer
 //! or the network and reused, so a step allocates nothing after the first at
-//! a steady batch size.
+//! a steady batch size. Each step runs on all of the pool's threads or on
+//! the caller alone, whichever a [`Tuner`] timed faster lately (the bits are
+//! the same; see [`thread_tuner`](Trainer::thread_tuner)).
 
 use crate::early_stopping::EarlyStopping;
 use crate::history::Resumed;
@@ -29,6 +31,7 @@ use backprop_layers::{Mode, Model};
 use backprop_losses::Loss;
 use backprop_optim::{Constant, Optimizer, Schedule, clip_grad_norm};
 use backprop_tensor::Scalar;
+use backprop_tensor::threads::Tuner;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
@@ -93,6 +96,8 @@ pub struct Trainer<T: Scalar> {
     pub(crate) resumed: Option<Resumed>,
     /// Reused buffers.
     pub(crate) batch: Batch<T>,
+    /// Chooses each step's thread count; `None` when turned off.
+    tuner: Option<Tuner>,
 }
 
 impl<T: Scalar> Trainer<T> {
@@ -133,6 +138,7 @@ impl<T: Scalar> Trainer<T> {
             force_resume: false,
             resumed: None,
             batch: Batch::new(),
+            tuner: Some(Tuner::new()),
         }
     }
 
@@ -224,6 +230,28 @@ impl<T: Scalar> Trainer<T> {
     /// of stopping with [`TrainError::NonFinite`].
     pub fn skip_non_finite(mut self, skip: bool) -> Self {
         self.skip_non_finite = skip;
+        self
+    }
+    /// What chooses each step's thread count: by default a [`Tuner::new`],
+    /// which runs a step on all of the pool's threads or on the caller
+    /// alone, whichever the clock says is faster lately. A host that
+    /// sometimes runs two vCPUs on one core makes two threads slower than
+    /// one for a while; the tuner notices and moves to one thread until two
+    /// are faster again. The results are the same bits either way; `None`
+    /// runs every step on [`num_threads`](backprop_tensor::threads::num_threads)
+    /// threads.
+    ///
+    /// ```
+    /// use backprop_losses::SoftmaxCrossEntropy;
+    /// use backprop_optim::Adam;
+    /// use backprop_tensor::threads::Tuner;
+    /// use backprop_train::Trainer;
+    /// let fixed = Trainer::<f32>::new(SoftmaxCrossEntropy, Adam::new(), 1e-3).thread_tuner(None);
+    /// let eager = Trainer::<f32>::new(SoftmaxCrossEntropy, Adam::new(), 1e-3)
+    ///     .thread_tuner(Some(Tuner::probing_every(16)));
+    /// ```
+    pub fn thread_tuner(mut self, tuner: Option<Tuner>) -> Self {
+        self.tuner = tuner;
         self
     }
     /// Clip the global gradient norm to `max_norm` before each update.
@@ -374,7 +402,7 @@ impl<T: Scalar> Trainer<T> {
                 step,
             };
             let batch = Samples { indices, following };
-            let Some(used) = self.step(model, &run.train, batch, run.kind, lr, at)? else {
+            let Some(used) = self.tuned_step(model, &run.train, batch, run.kind, lr, at)? else {
                 sums.skipped += 1;
                 continue;
             };
@@ -492,6 +520,27 @@ impl<T: Scalar> Trainer<T> {
         }
         self.optimizer.step(lr, model)?;
         Ok(Some(Used { loss, correct }))
+    }
+
+    /// [`step`](Self::step) on the thread count the tuner chooses (timed by
+    /// it), or on the configured count when tuning is off.
+    fn tuned_step(
+        &mut self,
+        model: &mut dyn Model<T>,
+        data: &Dataset,
+        batch: Samples<'_>,
+        kind: TargetKind,
+        lr: f64,
+        at: At,
+    ) -> Result<Option<Used>, TrainError> {
+        let Some(mut tuner) = self.tuner.take() else {
+            return self.step(model, data, batch, kind, lr, at);
+        };
+        let used = tuner.run(batch.indices.len(), || {
+            self.step(model, data, batch, kind, lr, at)
+        });
+        self.tuner = Some(tuner);
+        used
     }
 
     /// A skipped batch, or the error that stops training.

@@ -1,0 +1,290 @@
+//! Choosing, step after step, between all of the threads and the caller
+//! alone, by timing both ([`Tuner`]), and the per-thread cap that carries
+//! the choice to every product of a step ([`cap`]).
+//!
+//! Two threads are usually faster than one, but not always: a host that
+//! runs both of a small virtual machine's vCPUs on one physical core for a
+//! while (seen for up to seconds on a 2-vCPU Zen 4, see docs/benchmarks.md,
+//! Session 8) gives two threads one core's arithmetic between them, and a
+//! training step then takes twice as long as on one thread. Nothing the
+//! guest can read shows it; only the clock does. So a [`Tuner`] times the
+//! steps it runs, runs an occasional step with the other count to keep an
+//! up-to-date time for it, and runs the rest with whichever count is faster
+//! now. Results do not depend on the number of threads (see the module
+//! [`threads`](super)), so switching changes nothing but the time.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+thread_local! {
+    /// The most threads a product started on this thread may use; 0 for
+    /// no cap.
+    static CAP: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The cap [`Tuner::run`] set on this thread (0 for none).
+pub(super) fn cap() -> usize {
+    CAP.with(Cell::get)
+}
+
+/// Restores the thread's previous cap when dropped (also on unwinding).
+struct Capped(usize);
+
+impl Capped {
+    fn set(cap: usize) -> Self {
+        Self(CAP.with(|c| c.replace(cap)))
+    }
+}
+
+impl Drop for Capped {
+    fn drop(&mut self) {
+        CAP.with(|c| c.set(self.0));
+    }
+}
+
+/// How many of the latest steps of the count in use are compared: the
+/// fastest of them is its speed, so a stall of the host must outlast this
+/// many steps to count.
+const RECENT: usize = 8;
+
+/// The steps between two probes of the count not in use, by default (while
+/// probes find it a quarter slower or more, the interval doubles, up to four
+/// times this).
+pub const PROBE_EVERY: u32 = 64;
+
+/// Which count a step ran with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Count {
+    /// The caller alone.
+    One,
+    /// Every thread [`num_threads`](super::num_threads) allows.
+    All,
+}
+
+impl Count {
+    fn other(self) -> Self {
+        match self {
+            Count::One => Count::All,
+            Count::All => Count::One,
+        }
+    }
+}
+
+/// Chooses the number of threads for a piece of work repeated many times (a
+/// training step): all of [`num_threads`](super::num_threads), or the
+/// calling thread alone, whichever its clock says is faster now.
+///
+/// [`run`](Self::run) runs the work with every product in it capped at the
+/// chosen count and times it. The speed of the count in use is the fastest
+/// of its latest eight steps (a stall of the host only ever adds time). Now
+/// and then a *probe* runs two steps with the other count: the first to
+/// wake its threads and move the data into their caches, untimed, the
+/// second timed. If the probe beats the count in use by more than 1/16,
+/// the tuner switches. Probes come every [`PROBE_EVERY`] steps (every
+/// `probing_every`), less often while they keep finding the other count
+/// much slower (up to four times less), and at once when the count in use
+/// has become a quarter slower than at the last probe. A step right after
+/// a change of count is not timed either.
+///
+/// Only steps of the largest `size` seen are timed (a smaller last batch of
+/// an epoch runs with the current count); a larger size starts afresh. With
+/// one thread configured there is nothing to choose, and `run` only runs
+/// the work.
+///
+/// Results are the same bits whichever count runs a step, so a tuner only
+/// changes how long training takes:
+///
+/// ```
+/// use backprop_tensor::{DMatrix, ops, threads};
+/// let a = DMatrix::from_fn(256, 784, |i, j| ((i + j) % 7) as f32 - 3.0);
+/// let b = DMatrix::from_fn(784, 64, |i, j| ((i * j) % 5) as f32 - 2.0);
+/// let mut tuner = threads::Tuner::new();
+/// let mut c = DMatrix::zeros(0, 0);
+/// for _ in 0..100 {
+///     tuner.run(64, || ops::matmul_into(&a, &b, &mut c))?;
+/// }
+/// let mut alone = DMatrix::zeros(0, 0);
+/// threads::set_num_threads(1);
+/// ops::matmul_into(&a, &b, &mut alone)?;
+/// assert_eq!(c, alone);
+/// assert!(tuner.threads() >= 1);
+/// # Ok::<(), backprop_tensor::TensorError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Tuner {
+    /// The shortest interval between probes.
+    every: u32,
+    /// The interval now (`every` up to `4 · every` while probes lose).
+    interval: u32,
+    /// The size whose steps are timed.
+    size: usize,
+    /// The count in use between probes.
+    current: Count,
+    /// Its latest times (the oldest overwritten) and how many are held.
+    recent: [Duration; RECENT],
+    held: usize,
+    next: usize,
+    /// Its speed when the last probe lost.
+    baseline: Option<Duration>,
+    /// Steps since the last probe.
+    since_probe: u32,
+    /// Probe steps left to run (2 at a probe's start).
+    probing: u8,
+    /// The count the last step ran with.
+    last: Option<Count>,
+}
+
+impl Default for Tuner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What [`Tuner::plan`] decided for one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Plan {
+    count: Count,
+    /// Whether the step's time is recorded.
+    timed: bool,
+}
+
+impl Tuner {
+    /// A tuner that probes the other count every [`PROBE_EVERY`] steps.
+    pub fn new() -> Self {
+        Self::probing_every(PROBE_EVERY)
+    }
+
+    /// A tuner that probes the other count every `steps` steps at least (at
+    /// least 1): more often follows the host sooner and costs more when the
+    /// other count is slower.
+    pub fn probing_every(steps: u32) -> Self {
+        let every = steps.max(1);
+        Self {
+            every,
+            interval: every,
+            size: 0,
+            current: Count::All,
+            recent: [Duration::ZERO; RECENT],
+            held: 0,
+            next: 0,
+            baseline: None,
+            // The first probe comes once the count in use has its speed
+            // (the first step is not timed), not after a whole interval.
+            since_probe: every.saturating_sub(RECENT as u32 + 1),
+            probing: 0,
+            last: None,
+        }
+    }
+
+    /// The number of threads the next step of the usual size will use when
+    /// it is not a probe (1 or [`num_threads`](super::num_threads)).
+    pub fn threads(&self) -> usize {
+        match self.current {
+            Count::One => 1,
+            Count::All => super::configured_threads(),
+        }
+    }
+
+    /// Runs `work`, a step of `size` (its batch size, say), with every
+    /// product in it on the count of threads chosen for this step, and
+    /// times it. Returns what `work` returns.
+    pub fn run<R>(&mut self, size: usize, work: impl FnOnce() -> R) -> R {
+        let all = super::configured_threads();
+        if all < 2 {
+            return work();
+        }
+        let plan = self.plan(size);
+        let _cap = Capped::set(match plan.count {
+            Count::One => 1,
+            Count::All => all,
+        });
+        let start = Instant::now();
+        let result = work();
+        self.record(plan, start.elapsed());
+        result
+    }
+
+    /// The count for a step of `size`, and whether to time it.
+    fn plan(&mut self, size: usize) -> Plan {
+        if size > self.size {
+            *self = Self {
+                size,
+                ..Self::probing_every(self.every)
+            };
+        }
+        if size < self.size {
+            return Plan {
+                count: self.current,
+                timed: false,
+            };
+        }
+        if self.probing == 0 && (self.since_probe >= self.interval || self.slowed()) {
+            self.probing = 2;
+        }
+        let count = if self.probing > 0 {
+            self.current.other()
+        } else {
+            self.current
+        };
+        Plan {
+            count,
+            timed: self.last == Some(count),
+        }
+    }
+
+    /// Whether the count in use has become a quarter slower than when the
+    /// last probe lost to it (and has run a full window since).
+    fn slowed(&self) -> bool {
+        match (self.baseline, self.speed()) {
+            (Some(base), Some(now)) => {
+                self.since_probe >= RECENT as u32 && self.held == RECENT && now > base + base / 4
+            }
+            _ => false,
+        }
+    }
+
+    /// Records a step's time; after a probe, chooses the count in use.
+    fn record(&mut self, plan: Plan, took: Duration) {
+        self.last = Some(plan.count);
+        if plan.count == self.current {
+            self.since_probe = self.since_probe.saturating_add(1);
+            if plan.timed {
+                self.recent[self.next] = took;
+                self.next = (self.next + 1) % RECENT;
+                self.held = (self.held + 1).min(RECENT);
+            }
+            return;
+        }
+        self.probing = self.probing.saturating_sub(1);
+        if self.probing > 0 || !plan.timed {
+            return;
+        }
+        self.since_probe = 0;
+        let Some(now) = self.speed() else { return };
+        if took < now - now / 16 {
+            // The other count wins: it is in use from now on, with its
+            // speed to learn again.
+            self.current = plan.count;
+            self.held = 0;
+            self.next = 0;
+            self.baseline = None;
+            self.interval = self.every;
+        } else {
+            self.baseline = Some(now);
+            self.interval = if took > now + now / 4 {
+                (self.interval.saturating_mul(2)).min(self.every.saturating_mul(4))
+            } else {
+                self.every
+            };
+        }
+    }
+
+    /// The fastest of the latest times of the count in use, if it has any.
+    fn speed(&self) -> Option<Duration> {
+        self.recent[..self.held].iter().min().copied()
+    }
+}
+
+#[cfg(test)]
+#[path = "tuner_tests.rs"]
+mod tests;
