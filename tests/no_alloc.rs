@@ -60,8 +60,8 @@ fn steady_state_allocates_nothing(mut net: Sequential<f32>, what: &str) {
     let (mut x, mut labels, mut grad) = (DMatrix::zeros(0, 0), Vec::new(), DMatrix::zeros(0, 0));
 
     // The same calls, in the same order, as one step of Trainer::fit, and
-    // its tuner's, probing every step: the steps alternate between all
-    // threads and the caller alone.
+    // its tuner's, probing as often as it can: the steps alternate between
+    // all threads and the caller alone.
     let mut one_step = |batcher: &mut Batcher, net: &mut Sequential<f32>| {
         let indices = batcher.next_batch().unwrap();
         data.fill_batch(indices, &mut x, &mut labels).unwrap();
@@ -75,7 +75,7 @@ fn steady_state_allocates_nothing(mut net: Sequential<f32>, what: &str) {
         assert!(net.grads_finite());
         opt.step(1e-3, net).unwrap();
     };
-    let mut tuner = Tuner::probing_every(1);
+    let mut tuner = Tuner::probing_every(2);
     let mut step =
         |batcher: &mut Batcher, net: &mut Sequential<f32>| tuner.run(64, || one_step(batcher, net));
     batcher.epoch(0);

@@ -45,6 +45,7 @@
 //! # Ok::<(), backprop_tensor::TensorError>(())
 //! ```
 
+mod cap;
 mod pool;
 mod tuner;
 mod wait;
@@ -108,7 +109,7 @@ pub fn max_threads() -> usize {
 /// (the caller included): the configured count (see [`set_num_threads`]),
 /// or fewer inside a [`Tuner::run`] step that chose the caller alone.
 pub fn num_threads() -> usize {
-    match tuner::cap() {
+    match cap::cap() {
         0 => configured_threads(),
         cap => cap.min(configured_threads()),
     }

@@ -533,7 +533,9 @@ impl<T: Scalar> Trainer<T> {
         lr: f64,
         at: At,
     ) -> Result<Option<Used>, TrainError> {
-        let Some(mut tuner) = self.tuner.take() else {
+        // Taken out for the step, a fresh one left in its place (kept if
+        // the step panics: tuning stays on).
+        let Some(mut tuner) = self.tuner.as_mut().map(std::mem::take) else {
             return self.step(model, data, batch, kind, lr, at);
         };
         let used = tuner.run(batch.indices.len(), || {

@@ -1,55 +1,30 @@
 //! Choosing, step after step, between all of the threads and the caller
-//! alone, by timing both ([`Tuner`]), and the per-thread cap that carries
-//! the choice to every product of a step ([`cap`]).
+//! alone, by timing both ([`Tuner`]); the choice reaches every product of a
+//! step through the calling thread's cap (cap.rs).
 //!
 //! Two threads are usually faster than one, but not always: a host that
 //! runs both of a small virtual machine's vCPUs on one physical core for a
-//! while (seen for up to seconds on a 2-vCPU Zen 4, see docs/benchmarks.md,
-//! Session 8) gives two threads one core's arithmetic between them, and a
-//! training step then takes twice as long as on one thread. Nothing the
+//! while (seen for up to about a second at a time on a 2-vCPU Zen 4, see
+//! docs/benchmarks.md, Session 8) gives two threads one core's arithmetic
+//! between them, and a training step then takes twice as long as on one
+//! thread; a busy program on the helper's core does much the same. Nothing the
 //! guest can read shows it; only the clock does. So a [`Tuner`] times the
 //! steps it runs, runs an occasional step with the other count to keep an
 //! up-to-date time for it, and runs the rest with whichever count is faster
 //! now. Results do not depend on the number of threads (see the module
 //! [`threads`](super)), so switching changes nothing but the time.
 
-use std::cell::Cell;
+use super::cap::Capped;
 use std::time::{Duration, Instant};
-
-thread_local! {
-    /// The most threads a product started on this thread may use; 0 for
-    /// no cap.
-    static CAP: Cell<usize> = const { Cell::new(0) };
-}
-
-/// The cap [`Tuner::run`] set on this thread (0 for none).
-pub(super) fn cap() -> usize {
-    CAP.with(Cell::get)
-}
-
-/// Restores the thread's previous cap when dropped (also on unwinding).
-struct Capped(usize);
-
-impl Capped {
-    fn set(cap: usize) -> Self {
-        Self(CAP.with(|c| c.replace(cap)))
-    }
-}
-
-impl Drop for Capped {
-    fn drop(&mut self) {
-        CAP.with(|c| c.set(self.0));
-    }
-}
 
 /// How many of the latest steps of the count in use are compared: the
 /// fastest of them is its speed, so a stall of the host must outlast this
 /// many steps to count.
 const RECENT: usize = 8;
 
-/// The steps between two probes of the count not in use, by default (while
-/// probes find it a quarter slower or more, the interval doubles, up to four
-/// times this).
+/// The steps of the count in use between two probes of the other, by
+/// default (while probes find the other more than a quarter slower, the
+/// interval doubles, up to four times this).
 pub const PROBE_EVERY: u32 = 64;
 
 /// Which count a step ran with.
@@ -68,6 +43,14 @@ impl Count {
             Count::All => Count::One,
         }
     }
+
+    /// The number of threads, given how many `all` is.
+    fn threads(self, all: usize) -> usize {
+        match self {
+            Count::One => 1,
+            Count::All => all,
+        }
+    }
 }
 
 /// Chooses the number of threads for a piece of work repeated many times (a
@@ -80,11 +63,13 @@ impl Count {
 /// and then a *probe* runs two steps with the other count: the first to
 /// wake its threads and move the data into their caches, untimed, the
 /// second timed. If the probe beats the count in use by more than 1/16,
-/// the tuner switches. Probes come every [`PROBE_EVERY`] steps (every
-/// `probing_every`), less often while they keep finding the other count
-/// much slower (up to four times less), and at once when the count in use
-/// has become a quarter slower than at the last probe. A step right after
-/// a change of count is not timed either.
+/// the tuner switches. A probe comes after every [`PROBE_EVERY`] steps of
+/// the count in use (`probing_every`), after up to four times as many while
+/// probes keep finding the other count more than a quarter slower, and
+/// early once the count in use has become more than a quarter slower than
+/// when the last probe lost to it (its fastest of eight, so after eight
+/// slowed steps). A step right after a change of count is not timed
+/// either, and the first probe comes once the count in use has eight times.
 ///
 /// Only steps of the largest `size` seen are timed (a smaller last batch of
 /// an epoch runs with the current count); a larger size starts afresh. With
@@ -118,11 +103,15 @@ pub struct Tuner {
     interval: u32,
     /// The size whose steps are timed.
     size: usize,
+    /// The thread count "all" stood for (its times are for that count).
+    all: usize,
     /// The count in use between probes.
     current: Count,
-    /// Its latest times (the oldest overwritten) and how many are held.
+    /// Its latest times (the oldest overwritten).
     recent: [Duration; RECENT],
+    /// How many of `recent` hold a time.
     held: usize,
+    /// Where the next time goes in `recent`.
     next: usize,
     /// Its speed when the last probe lost.
     baseline: Option<Duration>,
@@ -154,15 +143,17 @@ impl Tuner {
         Self::probing_every(PROBE_EVERY)
     }
 
-    /// A tuner that probes the other count every `steps` steps at least (at
-    /// least 1): more often follows the host sooner and costs more when the
-    /// other count is slower.
+    /// A tuner that probes the other count after every `steps` steps of
+    /// the count in use at least (at least 2, so that the count in use gets
+    /// a timed step between two probes): more often follows the host sooner
+    /// and costs more when the other count is slower.
     pub fn probing_every(steps: u32) -> Self {
-        let every = steps.max(1);
+        let every = steps.max(2);
         Self {
             every,
             interval: every,
             size: 0,
+            all: 0,
             current: Count::All,
             recent: [Duration::ZERO; RECENT],
             held: 0,
@@ -179,36 +170,36 @@ impl Tuner {
     /// The number of threads the next step of the usual size will use when
     /// it is not a probe (1 or [`num_threads`](super::num_threads)).
     pub fn threads(&self) -> usize {
-        match self.current {
-            Count::One => 1,
-            Count::All => super::configured_threads(),
-        }
+        self.current.threads(super::num_threads())
     }
 
     /// Runs `work`, a step of `size` (its batch size, say), with every
     /// product in it on the count of threads chosen for this step, and
-    /// times it. Returns what `work` returns.
+    /// times it. Returns what `work` returns. With fewer than two threads
+    /// allowed ([`num_threads`](super::num_threads), so also inside another
+    /// tuner's step alone) it only runs `work`.
     pub fn run<R>(&mut self, size: usize, work: impl FnOnce() -> R) -> R {
-        let all = super::configured_threads();
+        let all = super::num_threads();
         if all < 2 {
             return work();
         }
-        let plan = self.plan(size);
-        let _cap = Capped::set(match plan.count {
-            Count::One => 1,
-            Count::All => all,
-        });
+        let plan = self.plan(size, all);
+        let _cap = Capped::set(plan.count.threads(all));
         let start = Instant::now();
         let result = work();
         self.record(plan, start.elapsed());
         result
     }
 
-    /// The count for a step of `size`, and whether to time it.
-    fn plan(&mut self, size: usize) -> Plan {
-        if size > self.size {
+    /// The count for a step of `size` with `all` threads allowed, and
+    /// whether to time it.
+    fn plan(&mut self, size: usize, all: usize) -> Plan {
+        // A larger step, or another thread count: the times held are not
+        // for these steps.
+        if size > self.size || all != self.all {
             *self = Self {
-                size,
+                size: size.max(self.size),
+                all,
                 ..Self::probing_every(self.every)
             };
         }
@@ -232,8 +223,8 @@ impl Tuner {
         }
     }
 
-    /// Whether the count in use has become a quarter slower than when the
-    /// last probe lost to it (and has run a full window since).
+    /// Whether the count in use has become more than a quarter slower than
+    /// when the last probe lost to it (and has run a full window since).
     fn slowed(&self) -> bool {
         match (self.baseline, self.speed()) {
             (Some(base), Some(now)) => {

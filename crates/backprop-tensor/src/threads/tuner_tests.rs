@@ -18,7 +18,7 @@ fn drive(
 ) -> Vec<Count> {
     (0..steps)
         .map(|s| {
-            let plan = tuner.plan(64);
+            let plan = tuner.plan(64, 2);
             let took = match plan.count {
                 Count::All => all(s),
                 Count::One => alone(s),
@@ -160,7 +160,7 @@ fn untimed_steps_are_the_first_the_probes_first_and_the_step_after_a_change() {
     let mut tuner = Tuner::probing_every(8);
     let mut plans = Vec::new();
     for s in 0..64 {
-        let plan = tuner.plan(64);
+        let plan = tuner.plan(64, 2);
         tuner.record(plan, if s % 3 == 0 { SLOW } else { FAST });
         plans.push(plan);
     }
@@ -176,7 +176,7 @@ fn smaller_steps_are_not_timed_and_a_larger_size_starts_afresh() {
     drive(&mut tuner, 40, |_| SLOW, |_| ALONE);
     assert_eq!(tuner.current, Count::One);
     // The last batch of an epoch: the current count, untimed.
-    let plan = tuner.plan(32);
+    let plan = tuner.plan(32, 2);
     let untimed = Plan {
         count: Count::One,
         timed: false,
@@ -185,31 +185,7 @@ fn smaller_steps_are_not_timed_and_a_larger_size_starts_afresh() {
     tuner.record(plan, Duration::from_nanos(1));
     assert_eq!(tuner.speed(), Some(ALONE));
     // A larger batch forgets the times of the smaller one.
-    let plan = tuner.plan(128);
+    let plan = tuner.plan(128, 2);
     assert_eq!(plan.count, Count::All);
     assert_eq!((tuner.held, tuner.size), (0, 128));
-}
-
-#[test]
-fn the_cap_limits_this_threads_products_and_is_restored() {
-    let before = cap();
-    {
-        let _outer = Capped::set(1);
-        assert_eq!(super::super::num_threads(), 1);
-        {
-            let _inner = Capped::set(3);
-            assert_eq!(cap(), 3);
-        }
-        assert_eq!(cap(), 1);
-        // Another thread is not capped.
-        let there = std::thread::spawn(cap).join().unwrap();
-        assert_eq!(there, 0);
-    }
-    assert_eq!(cap(), before);
-    let unwound = std::panic::catch_unwind(|| {
-        let _cap = Capped::set(1);
-        panic!("a step that fails");
-    });
-    assert!(unwound.is_err());
-    assert_eq!(cap(), before);
 }
