@@ -26,6 +26,17 @@ struct Typed<T: Scalar> {
     tuner: Tuner,
 }
 
+impl<T: Scalar> Typed<T> {
+    /// `net`, with no optimiser yet and a fresh tuner.
+    fn new(net: Sequential<T>) -> Self {
+        Typed {
+            net,
+            opt: None,
+            tuner: Tuner::new(),
+        }
+    }
+}
+
 /// The two element types.
 enum Inner {
     F32(Typed<f32>),
@@ -187,16 +198,8 @@ impl Net {
     ) -> PyResult<Self> {
         let init = spec::init_by_name(init)?;
         let inner = match dtype {
-            "float32" => Inner::F32(Typed {
-                net: spec::build(input_shape, &layers, seed, init)?,
-                opt: None,
-                tuner: Tuner::new(),
-            }),
-            "float64" => Inner::F64(Typed {
-                net: spec::build(input_shape, &layers, seed, init)?,
-                opt: None,
-                tuner: Tuner::new(),
-            }),
+            "float32" => Inner::F32(Typed::new(spec::build(input_shape, &layers, seed, init)?)),
+            "float64" => Inner::F64(Typed::new(spec::build(input_shape, &layers, seed, init)?)),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "dtype must be \"float32\" or \"float64\", found {other:?}"
@@ -515,16 +518,12 @@ impl Net {
     #[pyo3(signature = (data, dtype = "float32"))]
     fn from_bytes(data: &[u8], dtype: &str) -> PyResult<Self> {
         let inner = match dtype {
-            "float32" => Inner::F32(Typed {
-                net: backprop_io::read_model(data).map_err(value_error)?,
-                opt: None,
-                tuner: Tuner::new(),
-            }),
-            "float64" => Inner::F64(Typed {
-                net: backprop_io::read_model(data).map_err(value_error)?,
-                opt: None,
-                tuner: Tuner::new(),
-            }),
+            "float32" => Inner::F32(Typed::new(
+                backprop_io::read_model(data).map_err(value_error)?,
+            )),
+            "float64" => Inner::F64(Typed::new(
+                backprop_io::read_model(data).map_err(value_error)?,
+            )),
             other => {
                 return Err(PyValueError::new_err(format!(
                     "dtype must be \"float32\" or \"float64\", found {other:?}"

@@ -7,6 +7,7 @@ use backprop_layers::{Mode, Sequential};
 use backprop_losses::{Loss, Mse, SoftmaxCrossEntropy, Target};
 use backprop_tensor::threads::{self, Tuner};
 use backprop_tensor::{DMatrix, Parameters, Scalar, prefetch};
+use std::sync::atomic::AtomicU64;
 
 /// What a sample is trained towards.
 pub enum Targets<'a, T> {
@@ -75,6 +76,16 @@ pub struct Epoch<'a> {
     pub check_every: usize,
 }
 
+/// The buffers one step fills, kept from step to step so that a step after
+/// the first allocates nothing.
+struct Buffers<T: Scalar> {
+    batch: DMatrix<T>,
+    target: DMatrix<T>,
+    classes: Vec<usize>,
+    grad: DMatrix<T>,
+    l2_blocks: Vec<AtomicU64>,
+}
+
 /// Trains `net` for one pass over `epoch.order` and returns the
 /// sample-weighted mean of the batch losses (penalty included), as
 /// scikit-learn's `loss_curve_` records.
@@ -87,12 +98,13 @@ pub fn train_epoch<T: Scalar>(
     epoch: &Epoch<'_>,
     interrupted: &dyn Fn() -> Result<(), pyo3::PyErr>,
 ) -> Result<f64, EpochError> {
-    let features = net.input_size();
-    let mut batch = DMatrix::zeros(0, 0);
-    let mut target = DMatrix::zeros(0, 0);
-    let mut classes: Vec<usize> = Vec::new();
-    let mut grad = DMatrix::zeros(0, 0);
-    let mut l2_blocks = Vec::new();
+    let mut buffers = Buffers {
+        batch: DMatrix::zeros(0, 0),
+        target: DMatrix::zeros(0, 0),
+        classes: Vec::new(),
+        grad: DMatrix::zeros(0, 0),
+        l2_blocks: Vec::new(),
+    };
     let mut total = 0.0;
     let batch_size = epoch.batch_size.max(1);
     for (b, rows) in epoch.order.chunks(batch_size).enumerate() {
@@ -101,52 +113,75 @@ pub fn train_epoch<T: Scalar>(
         }
         // On all threads or on this one, whichever is faster now: the bits
         // are the same either way.
-        let step = tuner.run(rows.len(), || -> Result<f64, EpochError> {
-            gather(x, features, rows, &mut batch);
-            // The next batch's samples, on their way while this step computes
-            // (shuffled, they are scattered over the whole training set).
-            let next = epoch.order.get((b + 1) * batch_size..).unwrap_or_default();
-            prefetch::rows(x, features, &next[..next.len().min(batch_size)]);
-            let out = net.forward(&batch, Mode::Train)?;
-            let loss = match targets {
-                Targets::Classes(y) => {
-                    classes.clear();
-                    classes.extend(rows.iter().map(|&i| y[i] as usize));
-                    SoftmaxCrossEntropy
-                        .loss_and_gradient(out, Target::Classes(&classes), &mut grad)?
-                        .as_f64()
-                }
-                Targets::Values(y, outputs, half) => {
-                    gather(y, *outputs, rows, &mut target);
-                    let l = Mse
-                        .loss_and_gradient(out, Target::Dense(&target), &mut grad)?
-                        .as_f64();
-                    if *half {
-                        // scikit-learn's squared_error is half the mean square.
-                        grad.scale_mut(T::of(0.5));
-                        0.5 * l
-                    } else {
-                        l
-                    }
-                }
-            };
-            net.zero_grad();
-            net.backward(&batch, &grad)?;
-            let m = rows.len() as f64;
-            let c = (epoch.alpha > 0.0).then(|| T::of(epoch.alpha / m));
-            let penalty = opt.step(epoch.lr, net, c, &mut l2_blocks)?;
-            let batch_loss = loss + 0.5 * epoch.alpha * penalty / m;
-            if !batch_loss.is_finite() {
-                return Err(EpochError::Invalid(format!(
-                    "the training loss became {batch_loss} (diverged): lower learning_rate_init \
-                     or scale the features"
-                )));
-            }
-            Ok(batch_loss)
-        });
-        total += step? * rows.len() as f64;
+        let loss = tuner.run(rows.len(), || {
+            step(net, opt, x, targets, epoch, b, &mut buffers)
+        })?;
+        total += loss * rows.len() as f64;
     }
     Ok(total / epoch.order.len().max(1) as f64)
+}
+
+/// One step on the epoch's batch `b`: forward, loss, backward and the
+/// optimiser's update. Returns the batch's loss, penalty included.
+fn step<T: Scalar>(
+    net: &mut Sequential<T>,
+    opt: &mut Solver<T>,
+    x: &[T],
+    targets: &Targets<'_, T>,
+    epoch: &Epoch<'_>,
+    b: usize,
+    buffers: &mut Buffers<T>,
+) -> Result<f64, EpochError> {
+    let Buffers {
+        batch,
+        target,
+        classes,
+        grad,
+        l2_blocks,
+    } = buffers;
+    let mut batches = epoch.order.chunks(epoch.batch_size.max(1)).skip(b);
+    let rows = batches.next().unwrap_or_default();
+    let features = net.input_size();
+    gather(x, features, rows, batch);
+    // The next batch's samples, on their way while this step computes
+    // (shuffled, they are scattered over the whole training set).
+    prefetch::rows(x, features, batches.next().unwrap_or_default());
+    let out = net.forward(batch, Mode::Train)?;
+    let loss = match targets {
+        Targets::Classes(y) => {
+            classes.clear();
+            classes.extend(rows.iter().map(|&i| y[i] as usize));
+            SoftmaxCrossEntropy
+                .loss_and_gradient(out, Target::Classes(classes), grad)?
+                .as_f64()
+        }
+        Targets::Values(y, outputs, half) => {
+            gather(y, *outputs, rows, target);
+            let l = Mse
+                .loss_and_gradient(out, Target::Dense(target), grad)?
+                .as_f64();
+            if *half {
+                // scikit-learn's squared_error is half the mean square.
+                grad.scale_mut(T::of(0.5));
+                0.5 * l
+            } else {
+                l
+            }
+        }
+    };
+    net.zero_grad();
+    net.backward(batch, grad)?;
+    let m = rows.len() as f64;
+    let c = (epoch.alpha > 0.0).then(|| T::of(epoch.alpha / m));
+    let penalty = opt.step(epoch.lr, net, c, l2_blocks)?;
+    let batch_loss = loss + 0.5 * epoch.alpha * penalty / m;
+    if !batch_loss.is_finite() {
+        return Err(EpochError::Invalid(format!(
+            "the training loss became {batch_loss} (diverged): lower learning_rate_init or scale \
+             the features"
+        )));
+    }
+    Ok(batch_loss)
 }
 
 /// The network's output for every sample of `x` (`n` samples), sample after
