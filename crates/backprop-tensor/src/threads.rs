@@ -56,10 +56,16 @@ use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Products of fewer floating-point operations (`2·m·n·k`) than this run on
-/// the calling thread alone: handing work to another thread costs a few
-/// microseconds, about what 4 MFLOP take on one core. The convolutions size
-/// their groups of samples by it.
-pub const PARALLEL_MIN_FLOPS: usize = 4 << 20;
+/// the calling thread alone. A hand-over to another thread costs a few
+/// microseconds; 1 MFLOP takes 10–15 µs on one core, so from there two
+/// threads save more than they cost. The MLP's `128 → 64` layer at batch
+/// 64 is exactly 1 MFLOP in each of its three products (forward, `dW`,
+/// `dA`): cutting those for two threads made a batch-64 training step of
+/// 784-128-64-10 0.963–0.981× as long as with a threshold of 4 MFLOP
+/// (`scripts/ab.sh`, `mlp64`, five runs of 21–61 rounds, 2-vCPU Zen 3),
+/// while `mlp256`, none of whose products crosses either threshold, read
+/// 0.971–1.007 in the same runs.
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
 /// Element-wise passes over fewer elements than twice this run on the
 /// calling thread alone (the `min_chunk` of [`for_each_chunk_mut`] for

@@ -5,7 +5,7 @@
 
 use super::Conv2dGeometry;
 use crate::Scalar;
-use crate::threads::{self, PARALLEL_MIN_FLOPS, Slices};
+use crate::threads::{self, Slices};
 use crate::workspace::reserve_workspace;
 
 /// The im2col matrix of one group aims at this many elements (512 KiB of
@@ -14,6 +14,14 @@ use crate::workspace::reserve_workspace;
 const GROUP_ELEMENTS: usize = 1 << 17;
 /// The most samples in one group.
 const MAX_GROUP: usize = 64;
+/// A group's products stay under this many floating-point operations
+/// (`2·m·n·k` each), so that a batch of many small products is cut into
+/// parts for the threads rather than each product cut itself. The groups
+/// were tuned on LeNet-5 with this bound when it was also the products'
+/// threshold for threads. That threshold is now 1 MFLOP; with the groups
+/// bounded by 1 MFLOP too, a LeNet-5 step was not faster (`scripts/ab.sh`,
+/// `lenet64`: 1.01, quartiles 0.98–1.05), so the groups keep 4 MFLOP.
+const GROUP_MAX_FLOPS: usize = 4 << 20;
 
 /// The buffers of the convolution passes (each part's im2col matrix or
 /// padded samples and work space, each group's partial gradients, the
@@ -114,7 +122,7 @@ impl Cut {
         // Every product of a group has 2·n·P·K·O operations.
         let flops = 2 * rows_k.saturating_mul(g.out_channels());
         let by_memory = GROUP_ELEMENTS / rows_k.max(1);
-        let by_flops = (PARALLEL_MIN_FLOPS - 1) / flops.max(1);
+        let by_flops = (GROUP_MAX_FLOPS - 1) / flops.max(1);
         let group = by_memory.min(by_flops).clamp(1, MAX_GROUP);
         let groups = m.div_ceil(group);
         let threads = threads::num_threads();
