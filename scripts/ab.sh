@@ -13,7 +13,8 @@
 # Cases (scripts/ab/bench.rs): mlp64, mlp256 (training step of 784-128-64-10,
 # Adam, f32), sgd64 (the same with SGD, momentum 0.9), infer1, infer1000
 # (forward pass), lenet64, lenet256 (LeNet-5 training step), gemm:M,K,N (one
-# f32 product), sgd:N, adam:N, rmsprop:N (one optimizer step on N elements),
+# f32 product), gemmnt:M,K,N (C = A·Bᵀ with B stored N×K, as a weight's
+# gradient), sgd:N, adam:N, rmsprop:N (one optimizer step on N elements),
 # adamz:N (Adam on N elements, a third of whose gradients are zero and whose
 # moments there sit at subnormal fixed points, as in a long MNIST run),
 # finite:N (ops::all_finite on N elements). Defaults: 21 rounds of about 150

@@ -10,7 +10,8 @@
 //! Adam, f32, batch 64 / 256), `sgd64` (the same at batch 64 with SGD,
 //! momentum 0.9), `infer1`, `infer1000` (a forward pass),
 //! `lenet64`, `lenet256` (a LeNet-5 training step), `gemm:M,K,N` (one `f32`
-//! product `C = A·B`), `sgd:N` (one SGD step, momentum 0.9, on a single
+//! product `C = A·B`), `gemmnt:M,K,N` (`C = A·Bᵀ`, `B` stored N×K, as a
+//! weight's gradient is computed), `sgd:N` (one SGD step, momentum 0.9, on a single
 //! parameter of N elements), `adam:N`, `rmsprop:N` (the same with Adam,
 //! RMSprop), `adamz:N` (Adam on N elements, a third of whose gradients are
 //! zero and whose moments there have decayed to subnormal numbers),
@@ -83,6 +84,17 @@ macro_rules! side {
                     let mut c = DMatrix::zeros(0, 0);
                     return Box::new(move || {
                         $t::ops::matmul_into(&a, &b, &mut c).unwrap();
+                        std::hint::black_box(&c);
+                    });
+                }
+                if let Some(dims) = name.strip_prefix("gemmnt:") {
+                    // C = A·Bᵀ (M×K times (N×K)ᵀ), as a weight's gradient
+                    // dW = dZ·Xᵀ is computed (K: the batch).
+                    let d: Vec<usize> = dims.split(',').map(|v| v.parse().unwrap()).collect();
+                    let (a, b) = (input(d[0], d[1]), input(d[2], d[1]));
+                    let mut c = DMatrix::zeros(0, 0);
+                    return Box::new(move || {
+                        $t::ops::matmul_nt_into(&a, &b, &mut c).unwrap();
                         std::hint::black_box(&c);
                     });
                 }
