@@ -78,23 +78,27 @@ macro_rules! side {
 
             /// A closure that runs one unit of work (a step, a call).
             pub fn case(name: &str) -> Box<dyn FnMut()> {
-                if let Some(dims) = name.strip_prefix("gemm:") {
+                // One product: `gemm:M,K,N` is C = A·B; `gemmnt:M,K,N` is
+                // C = A·Bᵀ with B stored N×K, as a weight's gradient
+                // dW = dZ·Xᵀ is computed (K: the batch).
+                let product = [("gemm:", false), ("gemmnt:", true)]
+                    .into_iter()
+                    .find_map(|(prefix, nt)| name.strip_prefix(prefix).map(|dims| (dims, nt)));
+                if let Some((dims, nt)) = product {
                     let d: Vec<usize> = dims.split(',').map(|v| v.parse().unwrap()).collect();
-                    let (a, b) = (input(d[0], d[1]), input(d[1], d[2]));
+                    let a = input(d[0], d[1]);
+                    let b = if nt {
+                        input(d[2], d[1])
+                    } else {
+                        input(d[1], d[2])
+                    };
                     let mut c = DMatrix::zeros(0, 0);
                     return Box::new(move || {
-                        $t::ops::matmul_into(&a, &b, &mut c).unwrap();
-                        std::hint::black_box(&c);
-                    });
-                }
-                if let Some(dims) = name.strip_prefix("gemmnt:") {
-                    // C = A·Bᵀ (M×K times (N×K)ᵀ), as a weight's gradient
-                    // dW = dZ·Xᵀ is computed (K: the batch).
-                    let d: Vec<usize> = dims.split(',').map(|v| v.parse().unwrap()).collect();
-                    let (a, b) = (input(d[0], d[1]), input(d[2], d[1]));
-                    let mut c = DMatrix::zeros(0, 0);
-                    return Box::new(move || {
-                        $t::ops::matmul_nt_into(&a, &b, &mut c).unwrap();
+                        if nt {
+                            $t::ops::matmul_nt_into(&a, &b, &mut c).unwrap();
+                        } else {
+                            $t::ops::matmul_into(&a, &b, &mut c).unwrap();
+                        }
                         std::hint::black_box(&c);
                     });
                 }
