@@ -43,11 +43,37 @@ enum Inner {
     F64(Typed<f64>),
 }
 
+impl Inner {
+    /// The network of the element type `dtype` names (`"float32"` or
+    /// `"float64"`), made by `f32` or `f64`: only the one named is called.
+    fn of_dtype(
+        dtype: &str,
+        f32: impl FnOnce() -> PyResult<Sequential<f32>>,
+        f64: impl FnOnce() -> PyResult<Sequential<f64>>,
+    ) -> PyResult<Self> {
+        match dtype {
+            "float32" => Ok(Inner::F32(Typed::new(f32()?))),
+            "float64" => Ok(Inner::F64(Typed::new(f64()?))),
+            other => Err(PyValueError::new_err(format!(
+                "dtype must be \"float32\" or \"float64\", found {other:?}"
+            ))),
+        }
+    }
+}
+
 /// A network built from layer dicts (or read from a model file), trained
 /// epoch by epoch with the GIL released.
 #[pyclass(module = "backprop._backprop")]
 pub struct Net {
     inner: Mutex<Inner>,
+}
+
+impl From<Inner> for Net {
+    fn from(inner: Inner) -> Self {
+        Net {
+            inner: Mutex::new(inner),
+        }
+    }
 }
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
@@ -197,18 +223,12 @@ impl Net {
         init: &str,
     ) -> PyResult<Self> {
         let init = spec::init_by_name(init)?;
-        let inner = match dtype {
-            "float32" => Inner::F32(Typed::new(spec::build(input_shape, &layers, seed, init)?)),
-            "float64" => Inner::F64(Typed::new(spec::build(input_shape, &layers, seed, init)?)),
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "dtype must be \"float32\" or \"float64\", found {other:?}"
-                )));
-            }
-        };
-        Ok(Net {
-            inner: Mutex::new(inner),
-        })
+        Inner::of_dtype(
+            dtype,
+            || spec::build(input_shape.clone(), &layers, seed, init),
+            || spec::build(input_shape.clone(), &layers, seed, init),
+        )
+        .map(Net::from)
     }
 
     /// Sets the optimizer (`"adam"`, `"sgd"`, `"sklearn_adam"` (scikit-learn's
@@ -517,22 +537,12 @@ impl Net {
     #[staticmethod]
     #[pyo3(signature = (data, dtype = "float32"))]
     fn from_bytes(data: &[u8], dtype: &str) -> PyResult<Self> {
-        let inner = match dtype {
-            "float32" => Inner::F32(Typed::new(
-                backprop_io::read_model(data).map_err(value_error)?,
-            )),
-            "float64" => Inner::F64(Typed::new(
-                backprop_io::read_model(data).map_err(value_error)?,
-            )),
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "dtype must be \"float32\" or \"float64\", found {other:?}"
-                )));
-            }
-        };
-        Ok(Net {
-            inner: Mutex::new(inner),
-        })
+        Inner::of_dtype(
+            dtype,
+            || backprop_io::read_model(data).map_err(value_error),
+            || backprop_io::read_model(data).map_err(value_error),
+        )
+        .map(Net::from)
     }
 
     /// A network read from the model file at `path`, in `dtype`.

@@ -85,3 +85,15 @@ def test_errors():
         net.fit(np.zeros((2, 1, 8, 8)), np.array([0, 1]), optimizer="nope")
     with pytest.raises(ValueError, match="class index"):
         net.fit(np.zeros((2, 1, 8, 8)), np.array([0, 5]))
+
+
+def test_unknown_dtype_named_on_build_and_load(tmp_path):
+    expected = r'dtype must be "float32" or "float64", found "float16"'
+    with pytest.raises(ValueError, match=expected):
+        Sequential(4, [L.Dense(2)], dtype="float16")
+    net = Sequential(4, [L.Dense(2)], dtype="float64")
+    net.save(tmp_path / "net.safetensors")
+    with pytest.raises(ValueError, match=expected):
+        Sequential.load(tmp_path / "net.safetensors", dtype="float16")
+    back = Sequential.load(tmp_path / "net.safetensors", dtype="float64")
+    assert back.dtype == np.float64
