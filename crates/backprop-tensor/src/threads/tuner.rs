@@ -69,7 +69,10 @@ impl Count {
 /// early once the count in use has become more than a quarter slower than
 /// when the last probe lost to it (its fastest of eight, so after eight
 /// slowed steps). A step right after a change of count is not timed
-/// either, and the first probe comes once the count in use has eight times.
+/// either. The first probe, too, comes after a whole interval: a probe
+/// runs two steps with one thread, about four steps' time on two threads,
+/// and a short run of long steps (784-2048-2048-10 at batch 1024, five
+/// steps an epoch) paid it in its second epoch when it came after eight.
 ///
 /// Only steps of the largest `size` seen are timed (a smaller last batch of
 /// an epoch runs with the current count); a larger size starts afresh. With
@@ -159,9 +162,8 @@ impl Tuner {
             held: 0,
             next: 0,
             baseline: None,
-            // The first probe comes once the count in use has its speed
-            // (the first step is not timed), not after a whole interval.
-            since_probe: every.saturating_sub(RECENT as u32 + 1),
+            // The first probe after a whole interval, as every other.
+            since_probe: 0,
             probing: 0,
             last: None,
         }

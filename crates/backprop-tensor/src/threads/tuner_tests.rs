@@ -29,6 +29,12 @@ fn drive(
         .collect()
 }
 
+/// Steps that hold exactly `probes` periodic probes on a quiet host: each
+/// comes after [`PROBE_EVERY`] steps of all threads and takes two.
+fn steps_for(probes: usize) -> usize {
+    probes * (PROBE_EVERY as usize + 2)
+}
+
 fn ones(counts: &[Count]) -> usize {
     counts.iter().filter(|&&c| c == Count::One).count()
 }
@@ -43,13 +49,16 @@ fn run_of(counts: &[Count], from: usize, count: Count) -> usize {
 #[test]
 fn on_a_quiet_host_only_the_probes_run_alone() {
     let mut tuner = Tuner::new();
-    let counts = drive(&mut tuner, 64 * 20, |_| FAST, |_| ALONE);
+    let counts = drive(&mut tuner, steps_for(20), |_| FAST, |_| ALONE);
     // Alone is slower, but by less than a quarter: a probe (two steps)
-    // every 64 steps, the first as soon as all threads have their speed.
+    // every 64 steps, the first too.
     assert_eq!(ones(&counts), 2 * 20, "{counts:?}");
     assert_eq!(tuner.current, Count::All);
     let first = counts.iter().position(|&c| c == Count::One).unwrap();
-    assert_eq!(first, RECENT + 1, "the first probe comes after a window");
+    assert_eq!(
+        first, PROBE_EVERY as usize,
+        "the first probe after an interval"
+    );
     assert_eq!(counts[first + 1], Count::One);
     assert_eq!(counts[first + 2], Count::All);
 }
@@ -86,9 +95,10 @@ fn a_slow_phase_moves_to_the_caller_alone_and_back() {
     // The first probe after it ends brings all threads back, for good.
     let back = run_of(&counts, slow.end, Count::All);
     assert!(back <= slow.end + 4 * 64 + 2, "back at step {back}");
-    // A probe every 64 steps of all threads: every 66 steps.
+    // A probe every 64 steps of all threads: every 66 steps, counted from
+    // the end of the probe that brought them back (`back` is its first step).
     let probes = ones(&counts[back..]) / 2;
-    let left = counts.len() - back;
+    let left = counts.len() - back - 2;
     assert!((left / 66..=left / 64).contains(&probes), "{probes} probes");
 }
 
@@ -96,7 +106,7 @@ fn a_slow_phase_moves_to_the_caller_alone_and_back() {
 fn a_count_barely_faster_does_not_make_it_switch() {
     let mut tuner = Tuner::new();
     // All threads a little slower than alone, by less than 1/16.
-    let counts = drive(&mut tuner, 640, |_| ALONE + ALONE / 20, |_| ALONE);
+    let counts = drive(&mut tuner, steps_for(10), |_| ALONE + ALONE / 20, |_| ALONE);
     assert_eq!(tuner.current, Count::All);
     assert_eq!(ones(&counts), 2 * 10);
 }
@@ -113,7 +123,7 @@ fn host_stalls_shorter_than_a_window_change_nothing() {
             FAST
         }
     };
-    let counts = drive(&mut tuner, 640, stalled, |_| ALONE);
+    let counts = drive(&mut tuner, steps_for(10), stalled, |_| ALONE);
     assert_eq!(ones(&counts), 2 * 10);
     assert_eq!(tuner.current, Count::All);
 }
@@ -122,7 +132,7 @@ fn host_stalls_shorter_than_a_window_change_nothing() {
 fn a_longer_stall_brings_a_probe_but_no_switch_when_alone_stalls_too() {
     let mut tuner = Tuner::new();
     // Steps 150..170 stall for 2 ms on any count (periodic probes come at
-    // steps 9, 75, 141 and 207): a probe comes at once, finds alone no
+    // steps 64, 130 and 196): a probe comes at once, finds alone no
     // faster, and all threads stay.
     let stall = |s: usize, usual| {
         if (150..170).contains(&s) {
