@@ -21,6 +21,19 @@ const MIN_SLICE_COLS: usize = 8 * NR;
 /// `MAX_MR`, as every slice of rows is).
 const MIN_SLICE_ROWS: usize = 2 * MAX_MR;
 
+/// Smallest slice (of columns or rows) when every slice packs its own copy
+/// of the whole other operand: column slices of an `A` taller than one
+/// block (`m > MC`, so not packed once and shared), row slices of a `B`
+/// whose columns are not read in place. Four slices per thread packed that
+/// copy four times on each thread, where one thread alone packs it once per
+/// `NC` columns. `C = A·Bᵀ` of 2048×1024 and 1024×2048 (a weight gradient
+/// of the 784-2048-2048-10 MLP at batch 1024) took 0.972, 0.901, 0.994 and
+/// 0.976× the time with this bound, 2048×1024·(784×1024)ᵀ 0.979, 0.949 and
+/// 0.966×, while an unchanged product beside them read 0.986–1.012
+/// (`scripts/ab.sh`, two threads, 11–25 rounds, Zen 3). No product of the
+/// 784-128-64-10 MLP is cut this way.
+const MIN_SLICE_REPACKED: usize = 512;
+
 /// Matrix-vector products `y = A·x` with at least this many entries in `A`
 /// (the MLP's `128×784` first layer has 100,352) are cut by rows for
 /// threads like large products.
@@ -118,6 +131,18 @@ pub(super) unsafe fn parallel_with<T: Elem>(
         (g.m, GEMV_ROW_ALIGN, GEMV_ROW_ALIGN)
     } else {
         (g.m, MAX_MR, MIN_SLICE_ROWS)
+    };
+    // Every slice packs its own copy of the other operand: fewer, longer
+    // slices, but still one for each thread.
+    let repacked = if by_columns {
+        g.m > MC
+    } else {
+        g.n > 1 && g.rsb != 1
+    };
+    let min = if repacked {
+        MIN_SLICE_REPACKED.min(len / threads.max(1)).max(min)
+    } else {
+        min
     };
     let gemv = !by_columns && g.n == 1;
     let Some(cut) = crate::threads::Slices::new(len, align, min, threads) else {

@@ -403,7 +403,8 @@ fn product<T: TestElem>(
 }
 
 /// Slicing a product for threads changes no bit of the result: every
-/// element keeps its summation order. Shapes cut by columns, by rows, and
+/// element keeps its summation order. Shapes cut by columns, by rows (both
+/// also into the longer slices of an operand every slice packs), and
 /// through the `Cᵀ = Bᵀ·Aᵀ` path for few rows.
 #[test]
 fn results_are_bit_identical_for_any_thread_count() {
@@ -413,6 +414,11 @@ fn results_are_bit_identical_for_any_thread_count() {
         (128, 784, 64),
         (128, 64, 784),
         (512, 300, 100),
+        // Cut into fewer, longer slices: by columns with A taller than one
+        // block (not shared), by rows with B packed by every slice
+        // (`Layout::T`).
+        (200, 300, 1100),
+        (600, 200, 300),
         (10, 64, 1000),
         // Matrix-vector products, cut by rows (tails of 36 and 8 rows).
         (128, 784, 1),
