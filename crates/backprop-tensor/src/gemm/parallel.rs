@@ -31,7 +31,12 @@ const MIN_SLICE_ROWS: usize = 2 * MAX_MR;
 /// 0.976× the time with this bound, 2048×1024·(784×1024)ᵀ 0.979, 0.949 and
 /// 0.966×, while an unchanged product beside them read 0.986–1.012
 /// (`scripts/ab.sh`, two threads, 11–25 rounds, Zen 3). No product of the
-/// 784-128-64-10 MLP is cut this way.
+/// 784-128-64-10 MLP is cut this way. The rule is blunt on purpose: where
+/// the default slices would have read the other operand in place (an `A`
+/// of 200 rows, slices of 128 columns; row slices of 128 with `B`'s rows
+/// read in place), keeping them took 1.17 and 1.20× (`gemm:200,784,1024`)
+/// and 1.07 and 1.10× (`gemmnt:1024,256,784`) the time of the longer
+/// slices, two runs of 15 rounds each.
 const MIN_SLICE_REPACKED: usize = 512;
 
 /// Matrix-vector products `y = A·x` with at least this many entries in `A`
