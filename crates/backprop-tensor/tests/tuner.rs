@@ -1,7 +1,8 @@
 //! `Tuner::run` caps the products of each step at the count it chose: the
 //! work sees one thread in some steps and two in others, the cap is gone
-//! after each step, and a tuner inside a step alone leaves it alone. (In a
-//! process of its own: it sets the thread count.)
+//! after each step, `last_threads` says which count that was, and a tuner
+//! inside a step alone leaves it alone. (In a process of its own: it sets
+//! the thread count.)
 
 use backprop_tensor::threads::{self, Tuner};
 
@@ -10,10 +11,12 @@ fn a_step_sees_the_count_the_tuner_chose_and_only_that_step() {
     // Up to four per core are allowed, so two on any machine.
     assert_eq!(threads::set_num_threads(2), 2);
     let mut tuner = Tuner::probing_every(2);
+    assert_eq!(tuner.last_threads(), None, "no step yet");
     let seen: Vec<usize> = (0..30)
         .map(|_| {
             let n = tuner.run(64, threads::num_threads);
             assert_eq!(threads::num_threads(), 2, "the cap outlived the step");
+            assert_eq!(tuner.last_threads(), Some(n));
             n
         })
         .collect();
@@ -33,4 +36,5 @@ fn a_step_sees_the_count_the_tuner_chose_and_only_that_step() {
     }
     assert!(!nested.is_empty(), "no step alone");
     assert!(nested.iter().all(|&n| n == 1), "{nested:?}");
+    assert_eq!(inner.last_threads(), Some(1));
 }

@@ -124,6 +124,8 @@ pub struct Tuner {
     probing: u8,
     /// The count the last step ran with.
     last: Option<Count>,
+    /// The number of threads the last step ran on.
+    ran_on: Option<usize>,
 }
 
 impl Default for Tuner {
@@ -166,6 +168,7 @@ impl Tuner {
             since_probe: 0,
             probing: 0,
             last: None,
+            ran_on: None,
         }
     }
 
@@ -173,6 +176,13 @@ impl Tuner {
     /// it is not a probe (1 or [`num_threads`](super::num_threads)).
     pub fn threads(&self) -> usize {
         self.current.threads(super::num_threads())
+    }
+
+    /// The number of threads the last step [`run`](Self::run) ran on, a
+    /// probe's included: 1 when only one thread was allowed; `None` before
+    /// the first step.
+    pub fn last_threads(&self) -> Option<usize> {
+        self.ran_on
     }
 
     /// Runs `work`, a step of `size` (its batch size, say), with every
@@ -183,10 +193,13 @@ impl Tuner {
     pub fn run<R>(&mut self, size: usize, work: impl FnOnce() -> R) -> R {
         let all = super::num_threads();
         if all < 2 {
+            self.ran_on = Some(1);
             return work();
         }
         let plan = self.plan(size, all);
-        let _cap = Capped::set(plan.count.threads(all));
+        let threads = plan.count.threads(all);
+        self.ran_on = Some(threads);
+        let _cap = Capped::set(threads);
         let start = Instant::now();
         let result = work();
         self.record(plan, start.elapsed());
