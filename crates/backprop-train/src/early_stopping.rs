@@ -27,6 +27,7 @@ use backprop_tensor::{DMatrix, Scalar, ops};
 /// let record = |epoch, val_loss| EpochRecord {
 ///     epoch, train_loss: 1.0, train_accuracy: None, val_loss: Some(val_loss), val_accuracy: None,
 ///     learning_rate: 0.1, seconds: 1.0, samples_per_second: 1.0, skipped_batches: 0,
+///     mean_threads: None,
 /// };
 /// es.on_train_begin(&net)?;
 /// let mut controls = Vec::new();

@@ -33,6 +33,14 @@ pub struct EpochRecord {
     pub samples_per_second: f64,
     /// Batches skipped because of a non-finite loss or gradient.
     pub skipped_batches: usize,
+    /// The mean number of threads the epoch's steps ran on: what the
+    /// [thread tuner](crate::Trainer::thread_tuner) chose for each (its
+    /// probes included), or the configured count without one. Below the
+    /// configured count, the tuner found one thread faster for part of the
+    /// epoch (a busy or slow host). `None` for an epoch without steps, and
+    /// in histories written before this was recorded.
+    #[serde(default)]
+    pub mean_threads: Option<f64>,
 }
 
 /// Every epoch's record, in order, and what early stopping did.
@@ -93,12 +101,12 @@ impl History {
     /// ```
     pub fn to_csv(&self) -> String {
         let mut s = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second,skipped_batches\n",
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second,skipped_batches,mean_threads\n",
         );
         for r in &self.epochs {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{}",
                 r.epoch,
                 r.train_loss,
                 opt(r.train_accuracy),
@@ -107,7 +115,8 @@ impl History {
                 r.learning_rate,
                 r.seconds,
                 r.samples_per_second,
-                r.skipped_batches
+                r.skipped_batches,
+                opt(r.mean_threads)
             );
         }
         s

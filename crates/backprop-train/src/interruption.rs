@@ -72,4 +72,11 @@ pub struct PartialEpoch {
     pub skipped_batches: usize,
     /// Seconds spent in the steps so far.
     pub seconds: f64,
+    /// Steps run so far, skipped batches included (0 in files written
+    /// before this was recorded).
+    #[serde(default)]
+    pub steps: usize,
+    /// The sum over those steps of the threads each ran on.
+    #[serde(default)]
+    pub thread_steps: usize,
 }

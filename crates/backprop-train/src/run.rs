@@ -47,4 +47,8 @@ pub(crate) struct EpochSums {
     pub(crate) skipped: usize,
     /// Time in the step loop.
     pub(crate) seconds: f64,
+    /// Steps run, skipped batches included.
+    pub(crate) steps: usize,
+    /// The sum over those steps of the threads each ran on.
+    pub(crate) thread_steps: usize,
 }

@@ -92,6 +92,8 @@ impl EpochSums {
         self.correct += p.correct;
         self.skipped += p.skipped_batches;
         self.seconds += p.seconds;
+        self.steps += p.steps;
+        self.thread_steps += p.thread_steps;
     }
 
     /// The sums so far, to finish the epoch in a resumed run.
@@ -102,6 +104,8 @@ impl EpochSums {
             correct: self.correct,
             skipped_batches: self.skipped,
             seconds: self.seconds,
+            steps: self.steps,
+            thread_steps: self.thread_steps,
         }
     }
 }

@@ -239,7 +239,8 @@ impl<T: Scalar> Trainer<T> {
     /// one for a while; the tuner notices and moves to one thread until two
     /// are faster again. The results are the same bits either way; `None`
     /// runs every step on [`num_threads`](backprop_tensor::threads::num_threads)
-    /// threads.
+    /// threads. Each epoch's record says what was chosen, as the mean
+    /// thread count of its steps ([`EpochRecord::mean_threads`]).
     ///
     /// ```
     /// use backprop_losses::SoftmaxCrossEntropy;
@@ -402,7 +403,10 @@ impl<T: Scalar> Trainer<T> {
                 step,
             };
             let batch = Samples { indices, following };
-            let Some(used) = self.tuned_step(model, &run.train, batch, run.kind, lr, at)? else {
+            let (threads, used) = self.tuned_step(model, &run.train, batch, run.kind, lr, at);
+            sums.steps += 1;
+            sums.thread_steps += threads;
+            let Some(used) = used? else {
                 sums.skipped += 1;
                 continue;
             };
@@ -452,6 +456,7 @@ impl<T: Scalar> Trainer<T> {
             seconds: sums.seconds,
             samples_per_second: sums.seen as f64 / sums.seconds.max(1e-9),
             skipped_batches: sums.skipped,
+            mean_threads: (sums.steps > 0).then(|| sums.thread_steps as f64 / sums.steps as f64),
         };
         let printed = run
             .progress
@@ -523,7 +528,7 @@ impl<T: Scalar> Trainer<T> {
     }
 
     /// [`step`](Self::step) on the thread count the tuner chooses (timed by
-    /// it), or on the configured count when tuning is off.
+    /// it), or on the configured count when tuning is off; with that count.
     fn tuned_step(
         &mut self,
         model: &mut dyn Model<T>,
@@ -532,17 +537,19 @@ impl<T: Scalar> Trainer<T> {
         kind: TargetKind,
         lr: f64,
         at: At,
-    ) -> Result<Option<Used>, TrainError> {
+    ) -> (usize, Result<Option<Used>, TrainError>) {
         // Taken out for the step, a fresh one left in its place (kept if
         // the step panics: tuning stays on).
         let Some(mut tuner) = self.tuner.as_mut().map(std::mem::take) else {
-            return self.step(model, data, batch, kind, lr, at);
+            let threads = backprop_tensor::threads::num_threads();
+            return (threads, self.step(model, data, batch, kind, lr, at));
         };
         let used = tuner.run(batch.indices.len(), || {
             self.step(model, data, batch, kind, lr, at)
         });
+        let threads = tuner.last_threads().unwrap_or(1);
         self.tuner = Some(tuner);
-        used
+        (threads, used)
     }
 
     /// A skipped batch, or the error that stops training.

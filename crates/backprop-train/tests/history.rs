@@ -5,6 +5,7 @@ mod common;
 use backprop_layers::Sequential;
 use backprop_losses::{BinaryCrossEntropyWithLogits, SoftmaxCrossEntropy};
 use backprop_optim::{Adam, Sgd};
+use backprop_tensor::threads::{self, Tuner};
 use backprop_train::{EpochRecord, History, ProgressMode, TrainError, Trainer, Validation};
 use common::{blobs, overflowing_gradient_model, temp_dir};
 use std::path::Path;
@@ -37,13 +38,13 @@ fn parse_csv(text: &str) -> Vec<EpochRecord> {
     assert_eq!(
         lines.next(),
         Some(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second,skipped_batches"
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second,skipped_batches,mean_threads"
         )
     );
     lines
         .map(|line| {
             let c: Vec<&str> = line.split(',').collect();
-            assert_eq!(c.len(), 9, "{line}");
+            assert_eq!(c.len(), 10, "{line}");
             EpochRecord {
                 epoch: c[0].parse().unwrap(),
                 train_loss: c[1].parse().unwrap(),
@@ -54,6 +55,7 @@ fn parse_csv(text: &str) -> Vec<EpochRecord> {
                 seconds: c[6].parse().unwrap(),
                 samples_per_second: c[7].parse().unwrap(),
                 skipped_batches: c[8].parse().unwrap(),
+                mean_threads: optional(c[9]),
             }
         })
         .collect()
@@ -79,6 +81,7 @@ fn same_record(a: &EpochRecord, b: &EpochRecord) -> bool {
         && close(a.seconds, b.seconds)
         && close(a.samples_per_second, b.samples_per_second)
         && a.skipped_batches == b.skipped_batches
+        && opt(a.mean_threads, b.mean_threads)
 }
 
 #[test]
@@ -123,6 +126,56 @@ fn csv_and_json_parse_back() {
     names.sort();
     assert_eq!(names, ["history.csv", "history.json"]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Each epoch records the mean thread count of its steps: the configured
+/// count without a tuner, between one and it with one (whose probes run
+/// alone); a history written before the field existed reads back `None`.
+#[test]
+fn epochs_record_the_threads_their_steps_ran_on() {
+    let all = threads::num_threads() as f64;
+    let fit = |tuner: Option<Tuner>| {
+        let data = blobs(200, 3, 3.0, 9);
+        let mut model = Sequential::<f32>::builder(2)
+            .dense(16)
+            .relu()
+            .dense(3)
+            .build()
+            .unwrap();
+        Trainer::new(SoftmaxCrossEntropy, Adam::new(), 1e-2)
+            .epochs(3)
+            .batch_size(4)
+            .thread_tuner(tuner)
+            .progress(ProgressMode::Silent)
+            .fit(&mut model, &data)
+            .unwrap()
+    };
+    let fixed = fit(None);
+    assert!(
+        fixed.epochs.iter().all(|r| r.mean_threads == Some(all)),
+        "{:?}",
+        fixed.epochs
+    );
+    // 50 steps an epoch, a probe (two steps on the other count) after
+    // every 8 to 32.
+    let tuned = fit(Some(Tuner::probing_every(8)));
+    let means: Vec<f64> = tuned
+        .epochs
+        .iter()
+        .map(|r| r.mean_threads.unwrap())
+        .collect();
+    assert!(means.iter().all(|m| (1.0..=all).contains(m)), "{means:?}");
+    if all >= 2.0 {
+        assert!(means.iter().any(|&m| m < all), "no step alone: {means:?}");
+    }
+
+    let mut old: serde_json::Value = serde_json::from_str(&fixed.to_json()).unwrap();
+    for e in old["epochs"].as_array_mut().unwrap() {
+        e.as_object_mut().unwrap().remove("mean_threads").unwrap();
+    }
+    let back: History = serde_json::from_value(old).unwrap();
+    assert_eq!(back.epochs.len(), 3);
+    assert!(back.epochs.iter().all(|r| r.mean_threads.is_none()));
 }
 
 /// A history with epochs where every batch was skipped (a NaN training

@@ -58,6 +58,7 @@ fn results(h: &History) -> Vec<EpochRecord> {
         .map(|r| EpochRecord {
             seconds: 0.0,
             samples_per_second: 0.0,
+            mean_threads: None,
             ..r.clone()
         })
         .collect()

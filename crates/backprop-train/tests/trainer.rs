@@ -515,6 +515,7 @@ fn early_stopping_starts_afresh_in_every_run() {
         seconds: 1.0,
         samples_per_second: 1.0,
         skipped_batches: 0,
+        mean_threads: None,
     };
     let mut es = EarlyStopping::<f32>::new(2).restore_best(false);
     es.on_train_begin(&net).unwrap();
