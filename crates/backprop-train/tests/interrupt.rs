@@ -286,6 +286,10 @@ fn a_flag_raised_before_fit_trains_nothing_and_a_resumed_interruption_stays_put(
     );
     assert!(p.seconds >= q.seconds);
     p.seconds = q.seconds;
+    // Two steps, each on one thread or more.
+    assert_eq!(q.steps, 2);
+    let threads = backprop_tensor::threads::num_threads();
+    assert!((2..=2 * threads).contains(&q.thread_steps), "{q:?}");
     assert_eq!(stayed, at);
     let _ = std::fs::remove_dir_all(&dir);
 }
