@@ -84,6 +84,9 @@ for b in (64, 256):
           f"{fmt(ratio(ours, torch), '.2f')} | {fmt(ratio(ours, floor2), '.2f')} | {fmt(ratio(ours1, floor), '.2f')} | "
           f"{fmt(achieved, '.1f')} | {fmt(ratio(achieved, step_gflops2), '.0%')} | {fmt(ratio(achieved, peak_all), '.0%')} |")
 print(f"\nFMA peak (examples/fma_peak): {fmt(peak_1t, '.1f')} GFLOP/s on one thread, {fmt(peak_all, '.1f')} on all cores.")
+threads_used = [f"batch {b}: {spread(values('backprop', 'train', b, 'mean_threads'), '.3f')}" for b in (64, 256)]
+print("Threads backprop's steps ran on (the tuner's choice, mean over epochs 2..N; below 2, some steps"
+      f" ran on one thread), median (range) of the runs: {', '.join(threads_used)}.")
 
 print("\n## Test accuracy after the run\n")
 for (impl, kind, b), res in sorted(runs.items()):

@@ -325,6 +325,8 @@ fn run(example: &Example, args: &Args) -> Result<Finished, Box<dyn Error>> {
             "samples_per_second": if mean > 0.0 { train.len() as f64 / mean } else { 0.0 },
             "peak_rss_mib": peak_rss_mib(),
             "threads": backprop::tensor::threads::num_threads(),
+            // Below `threads`: the tuner ran some steps on one thread.
+            "mean_threads": history.mean_threads(),
         });
         writeln!(out, "{summary}")?;
     }

@@ -92,6 +92,21 @@ impl History {
         }
     }
 
+    /// Mean of [`EpochRecord::mean_threads`] over the epochs
+    /// [`mean_epoch_seconds`](Self::mean_epoch_seconds) averages (2..N, or
+    /// epoch 1 alone), weighting each epoch alike; `None` when none of them
+    /// recorded it.
+    pub fn mean_threads(&self) -> Option<f64> {
+        let skip = usize::from(self.epochs.len() > 1);
+        let xs: Vec<f64> = self
+            .epochs
+            .iter()
+            .skip(skip)
+            .filter_map(|r| r.mean_threads)
+            .collect();
+        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    }
+
     /// The history as CSV with a header line.
     ///
     /// ```

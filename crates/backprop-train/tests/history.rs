@@ -176,6 +176,17 @@ fn epochs_record_the_threads_their_steps_ran_on() {
     let back: History = serde_json::from_value(old).unwrap();
     assert_eq!(back.epochs.len(), 3);
     assert!(back.epochs.iter().all(|r| r.mean_threads.is_none()));
+
+    // The run's figure, over epochs 2..N as `mean_epoch_seconds`.
+    assert_eq!(fixed.mean_threads(), Some(all));
+    assert_eq!(back.mean_threads(), None);
+    let mut made = fixed.clone();
+    for (r, m) in made.epochs.iter_mut().zip([2.0, 1.0, 1.5]) {
+        r.mean_threads = Some(m);
+    }
+    assert_eq!(made.mean_threads(), Some(1.25));
+    made.epochs.truncate(1);
+    assert_eq!(made.mean_threads(), Some(2.0));
 }
 
 /// A history with epochs where every batch was skipped (a NaN training
