@@ -137,8 +137,9 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     } else {
         (g.m, MAX_MR, MIN_SLICE_ROWS)
     };
-    // Every slice packs its own copy of the other operand: fewer, longer
-    // slices, but still one for each thread.
+    // Cuts where a slice may pack its own copy of the other operand (and,
+    // bluntly, those that would read it in place; see MIN_SLICE_REPACKED):
+    // fewer, longer slices, but still one for each thread.
     let repacked = if by_columns {
         g.m > MC
     } else {
