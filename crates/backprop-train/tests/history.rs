@@ -10,8 +10,9 @@ use backprop_train::{EpochRecord, History, ProgressMode, TrainError, Trainer, Va
 use common::{blobs, overflowing_gradient_model, temp_dir};
 use std::path::Path;
 
-/// Six epochs on three blobs with a 25 % validation split.
-fn history() -> History {
+/// A 2-16-3 classifier trained on three blobs, with the trainer as
+/// `configure` leaves it.
+fn blobs_history(configure: impl FnOnce(Trainer<f32>) -> Trainer<f32>) -> History {
     let data = blobs(200, 3, 3.0, 9);
     let mut model = Sequential::<f32>::builder(2)
         .dense(16)
@@ -19,13 +20,19 @@ fn history() -> History {
         .dense(3)
         .build()
         .unwrap();
-    Trainer::new(SoftmaxCrossEntropy, Adam::new(), 1e-2)
-        .epochs(6)
-        .batch_size(16)
-        .validation(Validation::Split(0.25))
+    configure(Trainer::new(SoftmaxCrossEntropy, Adam::new(), 1e-2))
         .progress(ProgressMode::Silent)
         .fit(&mut model, &data)
         .unwrap()
+}
+
+/// Six epochs on three blobs with a 25 % validation split.
+fn history() -> History {
+    blobs_history(|t| {
+        t.epochs(6)
+            .batch_size(16)
+            .validation(Validation::Split(0.25))
+    })
 }
 
 fn optional(cell: &str) -> Option<f64> {
@@ -134,22 +141,8 @@ fn csv_and_json_parse_back() {
 #[test]
 fn epochs_record_the_threads_their_steps_ran_on() {
     let all = threads::num_threads() as f64;
-    let fit = |tuner: Option<Tuner>| {
-        let data = blobs(200, 3, 3.0, 9);
-        let mut model = Sequential::<f32>::builder(2)
-            .dense(16)
-            .relu()
-            .dense(3)
-            .build()
-            .unwrap();
-        Trainer::new(SoftmaxCrossEntropy, Adam::new(), 1e-2)
-            .epochs(3)
-            .batch_size(4)
-            .thread_tuner(tuner)
-            .progress(ProgressMode::Silent)
-            .fit(&mut model, &data)
-            .unwrap()
-    };
+    let fit =
+        |tuner: Option<Tuner>| blobs_history(|t| t.epochs(3).batch_size(4).thread_tuner(tuner));
     let fixed = fit(None);
     assert!(
         fixed.epochs.iter().all(|r| r.mean_threads == Some(all)),
