@@ -182,6 +182,20 @@ fn epochs_record_the_threads_their_steps_ran_on() {
     assert_eq!(made.mean_threads(), Some(2.0));
 }
 
+/// The mean epoch time leaves out epoch 1 (warming up) when there are
+/// more, as the peers report it; no epochs, no time.
+#[test]
+fn mean_epoch_seconds_is_over_epochs_two_to_n() {
+    let mut h = history();
+    for (r, s) in h.epochs.iter_mut().zip([9.0, 1.0, 2.0, 3.0, 4.0, 5.0]) {
+        r.seconds = s;
+    }
+    assert_eq!(h.mean_epoch_seconds(), 3.0);
+    h.epochs.truncate(1);
+    assert_eq!(h.mean_epoch_seconds(), 9.0);
+    assert_eq!(History::default().mean_epoch_seconds(), 0.0);
+}
+
 /// A history with epochs where every batch was skipped (a NaN training
 /// loss) and no accuracy (regression-like `None`s) still round-trips.
 #[test]
