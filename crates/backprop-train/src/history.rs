@@ -61,6 +61,12 @@ pub struct History {
     pub interrupted: Option<Interruption>,
 }
 
+/// The mean of `xs`; `None` when there are none.
+fn mean_of(xs: impl Iterator<Item = f64> + Clone) -> Option<f64> {
+    let n = xs.clone().count();
+    (n > 0).then(|| xs.sum::<f64>() / n as f64)
+}
+
 fn opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
 }
@@ -79,17 +85,7 @@ impl History {
     /// Mean seconds per epoch over epochs 2..N (epoch 1 alone if N = 1), as the
     /// peers report it.
     pub fn mean_epoch_seconds(&self) -> f64 {
-        let tail: Vec<f64> = self.epochs.iter().skip(1).map(|r| r.seconds).collect();
-        let xs = if tail.is_empty() {
-            self.epochs.iter().map(|r| r.seconds).collect()
-        } else {
-            tail
-        };
-        if xs.is_empty() {
-            0.0
-        } else {
-            xs.iter().sum::<f64>() / xs.len() as f64
-        }
+        mean_of(self.timed().iter().map(|r| r.seconds)).unwrap_or(0.0)
     }
 
     /// Mean of [`EpochRecord::mean_threads`] over the epochs
@@ -97,14 +93,13 @@ impl History {
     /// epoch 1 alone), weighting each epoch alike; `None` when none of them
     /// recorded it.
     pub fn mean_threads(&self) -> Option<f64> {
-        let skip = usize::from(self.epochs.len() > 1);
-        let xs: Vec<f64> = self
-            .epochs
-            .iter()
-            .skip(skip)
-            .filter_map(|r| r.mean_threads)
-            .collect();
-        (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+        mean_of(self.timed().iter().filter_map(|r| r.mean_threads))
+    }
+
+    /// The epochs whose figures the means report: 2..N, or epoch 1 alone
+    /// (the first epoch pays for warming up when there are more).
+    fn timed(&self) -> &[EpochRecord] {
+        &self.epochs[usize::from(self.epochs.len() > 1)..]
     }
 
     /// The history as CSV with a header line.
