@@ -76,22 +76,48 @@ macro_rules! side {
                 DMatrix::from_fn(rows, batch, |i, j| ((i * 37 + j * 11) % 251) as f32 / 251.0)
             }
 
+            /// A batch of `batch` digit-like images of `rows` pixels (28
+            /// a row): a ring whose radius and centre vary with the sample
+            /// (`first` is the first sample's number), values in (0, 1],
+            /// the rest zeros (one pixel in five lit, as in MNIST, and
+            /// whole runs of zeros around it).
+            fn digits_from(rows: usize, batch: usize, first: usize) -> DMatrix<f32> {
+                DMatrix::from_fn(rows, batch, |i, j| {
+                    let s = first + j;
+                    let (dr, dc) = ((s * 7 % 5) as f32 - 2.0, (s * 3 % 5) as f32 - 2.0);
+                    let r = (i % 784 / 28) as f32 - 13.5 - dr;
+                    let c = (i % 28) as f32 - 13.5 - dc;
+                    let radius = 5.0 + (s % 5) as f32;
+                    let off = ((r * r + c * c).sqrt() - radius).abs();
+                    if off < 1.6 { 1.0 - off / 2.0 } else { 0.0 }
+                })
+            }
+
+            fn digits(rows: usize, batch: usize) -> DMatrix<f32> {
+                digits_from(rows, batch, 0)
+            }
+
             /// A closure that runs one unit of work (a step, a call).
             pub fn case(name: &str) -> Box<dyn FnMut()> {
                 // One product: `gemm:M,K,N` is C = A·B; `gemmnt:M,K,N` is
                 // C = A·Bᵀ with B stored N×K, as a weight's gradient
                 // dW = dZ·Xᵀ is computed (K: the batch).
-                let product = [("gemm:", false), ("gemmnt:", true)]
-                    .into_iter()
-                    .find_map(|(prefix, nt)| name.strip_prefix(prefix).map(|dims| (dims, nt)));
-                if let Some((dims, nt)) = product {
+                // `digits:M,K,N` and `digitsnt:M,K,N`: the same with B
+                // digit-like images (mostly zeros).
+                let product = [
+                    ("gemm:", false, input as fn(usize, usize) -> DMatrix<f32>),
+                    ("gemmnt:", true, input),
+                    ("digits:", false, digits),
+                    ("digitsnt:", true, digits),
+                ]
+                .into_iter()
+                .find_map(|(prefix, nt, fill)| {
+                    name.strip_prefix(prefix).map(|dims| (dims, nt, fill))
+                });
+                if let Some((dims, nt, fill)) = product {
                     let d: Vec<usize> = dims.split(',').map(|v| v.parse().unwrap()).collect();
                     let a = input(d[0], d[1]);
-                    let b = if nt {
-                        input(d[2], d[1])
-                    } else {
-                        input(d[1], d[2])
-                    };
+                    let b = if nt { fill(d[2], d[1]) } else { fill(d[1], d[2]) };
                     let mut c = DMatrix::zeros(0, 0);
                     return Box::new(move || {
                         if nt {
@@ -169,12 +195,22 @@ macro_rules! side {
                     "sgd64" => (mlp(), 784, 64, true),
                     "infer1" => (mlp(), 784, 1, false),
                     "infer1000" => (mlp(), 784, 1000, false),
+                    "digits64" => (mlp(), 784, 64, true),
+                    "digits256" => (mlp(), 784, 256, true),
+                    "digits1000" => (mlp(), 784, 1000, false),
                     "lenet64" => (lenet(), 784, 64, true),
                     "lenet256" => (lenet(), 784, 256, true),
                     other => panic!("unknown case {other:?}"),
                 };
                 let mut net = net;
-                let x = input(rows, batch);
+                // Digit batches change from step to step, as in training
+                // (a branch predictor must not learn one batch's zeros).
+                let xs: Vec<DMatrix<f32>> = if name.starts_with("digits") {
+                    (0..16).map(|b| digits_from(rows, batch, b * batch)).collect()
+                } else {
+                    vec![input(rows, batch)]
+                };
+                let mut step = 0;
                 let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
                 let mut opt: Box<dyn Optimizer<f32>> = if name.starts_with("sgd") {
                     Box::new(Sgd::momentum(0.9))
@@ -183,17 +219,19 @@ macro_rules! side {
                 };
                 let mut grad = DMatrix::zeros(0, 0);
                 Box::new(move || {
+                    let x = &xs[step % xs.len()];
+                    step += 1;
                     if train {
-                        let out = net.forward(&x, Mode::Train).unwrap();
+                        let out = net.forward(x, Mode::Train).unwrap();
                         SoftmaxCrossEntropy
                             .loss_and_gradient(out, Target::Classes(&labels), &mut grad)
                             .unwrap();
                         net.zero_grad();
-                        net.backward(&x, &grad).unwrap();
+                        net.backward(x, &grad).unwrap();
                         assert!(net.grads_finite());
                         opt.step(1e-4, &mut net).unwrap();
                     } else {
-                        std::hint::black_box(net.forward(&x, Mode::Eval).unwrap()[0]);
+                        std::hint::black_box(net.forward(x, Mode::Eval).unwrap()[0]);
                     }
                 })
             }
