@@ -175,6 +175,7 @@ fn product_of<T: Scalar>(
         rsc: 1,
         csc: m as isize,
         a_packed: std::ptr::null(),
+        sparse_b: false,
     }))
 }
 

@@ -132,6 +132,7 @@ macro_rules! impl_scalar {
                     rsc,
                     csc,
                     a_packed: std::ptr::null(),
+                    sparse_b: false,
                 };
                 // SAFETY: forwarded verbatim; the caller upholds the contract.
                 unsafe { $gemm(g) }

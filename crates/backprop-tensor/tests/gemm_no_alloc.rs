@@ -14,7 +14,8 @@ mod counting_alloc;
 use counting_alloc::allocations;
 
 /// The MLP's (784-128-64-10) eight products at one batch size, plus the
-/// matrix-vector products of single-sample inference, as operand triples.
+/// matrix-vector products of single-sample inference, plus the first
+/// layer's two products of a mostly zero input, as operand triples.
 type Case<T> = (DMatrix<T>, Op, DMatrix<T>, Op, DMatrix<T>);
 
 fn cases<T: Scalar>(batch: usize) -> Vec<Case<T>> {
@@ -28,6 +29,11 @@ fn cases<T: Scalar>(batch: usize) -> Vec<Case<T>> {
         // Single-sample inference.
         v.push((m(out, inp), Op::N, m(inp, 1), Op::N, m(out, 1)));
     }
+    // The first layer's products with a mostly zero input (one entry in
+    // five nonzero, as MNIST's pixels), which skip its zeros.
+    let x = DMatrix::from_fn(784, batch, |i, j| T::of(f64::from((i + 3 * j) % 5 == 0)));
+    v.push((m(128, 784), Op::N, x.clone(), Op::N, m(128, batch)));
+    v.push((m(128, batch), Op::N, x, Op::T, m(128, 784)));
     v
 }
 

@@ -74,6 +74,7 @@ fn product<T: Run>(
         rsc: 1,
         csc: m as isize,
         a_packed: std::ptr::null(),
+        sparse_b: false,
     };
     let out_ptr = out.map_or(std::ptr::null_mut(), |o| {
         assert_eq!(o.shape(), (m, n));

@@ -1,5 +1,6 @@
 //! One product for one instantiation of [`Simd`]: the path it takes —
-//! scaling `C` only (`k = 0` or `α = 0`), a matrix-vector product, the
+//! scaling `C` only (`k = 0` or `α = 0`), skipping the zeros of a mostly
+//! zero `B` (`sparse`), a matrix-vector product, the
 //! blocked product of `Cᵀ = Bᵀ·Aᵀ` for fewer rows than a micro-panel, or the
 //! blocked product itself.
 
@@ -7,6 +8,7 @@ use super::blocked::blocked;
 use super::matvec::{Gemv, gemv};
 use super::product::{Elem, Gemm};
 use super::simd::Simd;
+use super::sparse;
 
 /// Runs the product for one instantiation. Inlined into the AVX2 wrappers so
 /// that the whole driver, packing included, is compiled for AVX2.
@@ -23,6 +25,8 @@ pub(super) unsafe fn gemm_generic<S: Simd>(g: Gemm<S::T>) {
     unsafe {
         if g.k == 0 || g.alpha == S::T::ZERO {
             scale(g.m, g.n, g.beta, g.c, g.rsc, g.csc);
+        } else if g.sparse_b {
+            sparse::product::<S>(g);
         } else if g.n == 1 {
             gemv::<S>(Gemv {
                 m: g.m,

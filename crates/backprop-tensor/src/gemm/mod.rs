@@ -63,6 +63,8 @@
 //! - `pack`: packing blocks of `A` and `B` into micro-panels;
 //! - `kernel`: the micro-kernel and its update of `C`;
 //! - `matvec`: matrix-vector products, unpacked;
+//! - `sparse`: products whose `B` is mostly zeros, skipping them (the same
+//!   bits);
 //! - `simd`: the vector trait the arithmetic is written against;
 //! - `portable`, `x86`, `x86_512`: its instantiations (arrays; AVX2+FMA
 //!   registers; AVX-512F registers for `f32`'s blocked products);
@@ -86,6 +88,9 @@ mod portable;
 mod product;
 mod simd;
 mod sizes;
+mod sparse;
+#[cfg(test)]
+mod sparse_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "wasm32")]
@@ -148,6 +153,7 @@ fn as_elem<T: Copy + 'static, U: Copy + 'static>(g: &Gemm<T>) -> Option<Gemm<U>>
         rsc: g.rsc,
         csc: g.csc,
         a_packed: g.a_packed.cast(),
+        sparse_b: g.sparse_b,
     })
 }
 

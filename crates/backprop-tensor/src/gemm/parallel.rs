@@ -7,6 +7,7 @@
 use super::epilogue::Finish;
 use super::product::{Elem, Gemm};
 use super::sizes::{MAX_MR, MC, NR, workspace_bound};
+use super::sparse;
 use crate::threads::PARALLEL_MIN_FLOPS;
 use crate::workspace::{Line, give_back, reserve_workspace, take};
 use std::cell::Cell;
@@ -38,6 +39,10 @@ const MIN_SLICE_ROWS: usize = 2 * MAX_MR;
 /// and 1.07 and 1.10× (`gemmnt:1024,256,784`) the time of the longer
 /// slices, two runs of 15 rounds each.
 const MIN_SLICE_REPACKED: usize = 512;
+
+/// Smallest slice of columns of a product that skips `B`'s zeros (each
+/// slice indexes its own columns).
+const SPARSE_MIN_SLICE_COLS: usize = 8;
 
 /// Matrix-vector products `y = A·x` with at least this many entries in `A`
 /// (the MLP's `128×784` first layer has 100,352) are cut by rows for
@@ -93,6 +98,10 @@ pub(super) unsafe fn parallel<T: Elem>(
     pack_a: unsafe fn(&Gemm<T>, *mut T, usize) -> bool,
     finish: Finish<'_>,
 ) {
+    let g = Gemm {
+        sparse_b: sparse::skips_zeros(&g),
+        ..g
+    };
     let flops =
         g.m.saturating_mul(g.n)
             .saturating_mul(g.k)
@@ -121,8 +130,12 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     threads: usize,
     finish: Finish<'_>,
 ) {
-    let by_columns = g.n >= g.m;
-    let (len, align, min) = if g.m == 1 {
+    // A product that skips B's zeros indexes its own columns of B: cut by
+    // columns, anywhere (each column of C is computed alone).
+    let by_columns = g.sparse_b || g.n >= g.m;
+    let (len, align, min) = if g.sparse_b {
+        (g.n, 1, SPARSE_MIN_SLICE_COLS)
+    } else if g.m == 1 {
         // One row: the matrix-vector product `Cᵀ = Bᵀ·Aᵀ`, whose rows are
         // C's columns, cut as the `n = 1` one below (slices of multiples of
         // six columns took different summation paths at their ends).
@@ -140,7 +153,9 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     // Cuts where a slice may pack its own copy of the other operand (and,
     // bluntly, those that would read it in place; see MIN_SLICE_REPACKED):
     // fewer, longer slices, but still one for each thread.
-    let repacked = if by_columns {
+    let repacked = if g.sparse_b {
+        false
+    } else if by_columns {
         g.m > MC
     } else {
         g.n > 1 && g.rsb != 1
@@ -164,16 +179,21 @@ pub(super) unsafe fn parallel_with<T: Elem>(
     } else {
         (cut.largest(), g.n)
     };
-    let lines = workspace_bound(sm, g.k, sn, std::mem::size_of::<T>());
+    let size = std::mem::size_of::<T>();
+    let sparse_lines = if g.sparse_b {
+        sparse::workspace_lines(g.k, size)
+    } else {
+        0
+    };
+    let lines = workspace_bound(sm, g.k, sn, size).max(sparse_lines);
     // The caller's own buffers fit the whole product, so that running it on
     // one thread later (after `set_num_threads(1)`) allocates nothing either.
-    reserve_workspace(workspace_bound(g.m, g.k, g.n, std::mem::size_of::<T>()));
+    reserve_workspace(workspace_bound(g.m, g.k, g.n, size).max(sparse_lines));
     // Slices of columns all need the whole of A: packed once here, not once
     // per slice (the same packing, so the same result), when it is one block
     // of rows (`pack_whole_a` decides; no buffer is taken when it cannot).
     let mut g = g;
-    let a_ws = (by_columns && g.m <= MC).then(|| {
-        let size = std::mem::size_of::<T>();
+    let a_ws = (by_columns && g.m <= MC && !g.sparse_b).then(|| {
         let mut ws = take(
             &PACKED_A,
             (g.m.next_multiple_of(MAX_MR) * g.k * size).div_ceil(64),

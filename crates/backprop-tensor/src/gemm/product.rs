@@ -47,4 +47,8 @@ pub(crate) struct Gemm<T> {
     /// it here. Set only by [`parallel_with`](super::parallel::parallel_with)
     /// for the slices of a product.
     pub a_packed: *const T,
+    /// The product skips `B`'s zeros ([`sparse`](super::sparse)): decided
+    /// once by [`parallel`](super::parallel::parallel) for the whole
+    /// product, before it is cut for threads; `false` everywhere else.
+    pub sparse_b: bool,
 }

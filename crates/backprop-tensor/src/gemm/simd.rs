@@ -38,6 +38,30 @@ pub(crate) trait Simd {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     unsafe fn hsum(v: Self::V) -> Self::T;
+    /// Writes the nonzero elements among the `LANES` at `p`, in order, to
+    /// `values`, and their offsets plus `base` to `depths`; returns how
+    /// many. Writes up to `LANES` entries of each (those past the count
+    /// are garbage), and does not branch on the values.
+    #[inline(always)]
+    unsafe fn compress_nonzero(
+        p: *const Self::T,
+        base: u32,
+        depths: *mut u32,
+        values: *mut Self::T,
+    ) -> usize {
+        let mut e = 0;
+        // SAFETY: the caller guarantees LANES elements at p and LANES
+        // entries at depths and values.
+        unsafe {
+            for i in 0..Self::LANES {
+                let v = *p.add(i);
+                *depths.add(e) = base + i as u32;
+                *values.add(e) = v;
+                e += usize::from(v != Self::T::ZERO);
+            }
+        }
+        e
+    }
     /// Transposes a `TL×TL` block: `dst[j·ds + i] = src[i·rs + j]` for
     /// `i, j < TL` (rows of `src` and of `dst` are contiguous).
     #[inline(always)]

@@ -19,7 +19,7 @@ use std::cell::Cell;
 
 /// How an operand is laid out in memory.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Layout {
+pub(super) enum Layout {
     /// Column-major, leading dimension = rows (`Op::N` of a `DMatrix`).
     N,
     /// Stored transposed: row-major (`Op::T` of a `DMatrix`).
@@ -30,14 +30,19 @@ enum Layout {
 }
 
 /// A `rows×cols` operand: its buffer and strides.
-struct Operand<T> {
-    buf: Vec<T>,
-    rs: isize,
-    cs: isize,
+pub(super) struct Operand<T> {
+    pub(super) buf: Vec<T>,
+    pub(super) rs: isize,
+    pub(super) cs: isize,
 }
 
 impl<T: Elem> Operand<T> {
-    fn new(rows: usize, cols: usize, layout: Layout, mut fill: impl FnMut() -> T) -> Self {
+    pub(super) fn new(
+        rows: usize,
+        cols: usize,
+        layout: Layout,
+        mut fill: impl FnMut() -> T,
+    ) -> Self {
         let (len, rs, cs) = match layout {
             Layout::N => (rows * cols, 1, rows.max(1)),
             Layout::T => (rows * cols, cols.max(1), 1),
@@ -53,10 +58,10 @@ impl<T: Elem> Operand<T> {
             cs: cs as isize,
         }
     }
-    fn at(&self, i: usize, j: usize) -> T {
+    pub(super) fn at(&self, i: usize, j: usize) -> T {
         self.buf[(i as isize * self.rs + j as isize * self.cs) as usize]
     }
-    fn index(&self, i: usize, j: usize) -> usize {
+    pub(super) fn index(&self, i: usize, j: usize) -> usize {
         (i as isize * self.rs + j as isize * self.cs) as usize
     }
 }
@@ -192,6 +197,7 @@ fn check<T: TestElem>(
                 rsc: c.rs,
                 csc: c.cs,
                 a_packed: std::ptr::null(),
+                sparse_b: false,
             },
         )
     };
@@ -396,6 +402,7 @@ fn product<T: TestElem>(
                 rsc: c.rs,
                 csc: c.cs,
                 a_packed: std::ptr::null(),
+                sparse_b: false,
             },
         )
     };
@@ -528,6 +535,7 @@ fn workspace_is_reused() {
             rsc: 1,
             csc: m as isize,
             a_packed: std::ptr::null(),
+            sparse_b: false,
         };
         // SAFETY: the buffers hold the m×k, k×n and m×n column-major ranges.
         // (On this thread alone: the workspace looked at is this thread's.)

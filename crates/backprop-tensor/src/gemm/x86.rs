@@ -15,6 +15,29 @@ pub(crate) struct F32x8;
 /// Four `f64` lanes.
 pub(crate) struct F64x4;
 
+/// For each 8-bit mask, the positions of its set bits in increasing order
+/// (then zeros), one byte each: the permutation that gathers an 8-lane
+/// vector's selected lanes to its front.
+static COMPRESS: [u64; 256] = compress_table();
+
+const fn compress_table() -> [u64; 256] {
+    let mut table = [0; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut bit, mut n, mut entry) = (0, 0, 0u64);
+        while bit < 8 {
+            if mask & (1 << bit) != 0 {
+                entry |= (bit as u64) << (8 * n);
+                n += 1;
+            }
+            bit += 1;
+        }
+        table[mask] = entry;
+        mask += 1;
+    }
+    table
+}
+
 // SAFETY (every method below): the trait's contract — these only run on
 // CPUs with AVX2 and FMA (they are reached only through the wrappers at
 // the bottom, behind the run-time check), and the caller guarantees the
@@ -51,6 +74,28 @@ impl Simd for F32x8 {
     #[inline(always)]
     unsafe fn add(a: __m256, b: __m256) -> __m256 {
         unsafe { _mm256_add_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn compress_nonzero(
+        p: *const f32,
+        base: u32,
+        depths: *mut u32,
+        values: *mut f32,
+    ) -> usize {
+        // The mask's set lanes gathered to the front by one permutation
+        // from a table (`COMPRESS`): no branch on the values.
+        unsafe {
+            let v = _mm256_loadu_ps(p);
+            let ne = _mm256_cmp_ps::<_CMP_NEQ_UQ>(v, _mm256_setzero_ps());
+            let mask = _mm256_movemask_ps(ne) as usize;
+            let order = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                COMPRESS.as_ptr().add(mask).cast::<__m128i>(),
+            ));
+            _mm256_storeu_ps(values, _mm256_permutevar8x32_ps(v, order));
+            let at = _mm256_add_epi32(order, _mm256_set1_epi32(base as i32));
+            _mm256_storeu_si256(depths.cast::<__m256i>(), at);
+            mask.count_ones() as usize
+        }
     }
     #[inline(always)]
     unsafe fn hsum(v: __m256) -> f32 {

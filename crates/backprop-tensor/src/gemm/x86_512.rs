@@ -59,6 +59,19 @@ impl Simd for F32x16 {
         unsafe { _mm512_add_ps(a, b) }
     }
     #[inline(always)]
+    unsafe fn compress_nonzero(
+        p: *const f32,
+        base: u32,
+        depths: *mut u32,
+        values: *mut f32,
+    ) -> usize {
+        // Two halves through the AVX2 table (one code path on both).
+        unsafe {
+            let n = F32x8::compress_nonzero(p, base, depths, values);
+            n + F32x8::compress_nonzero(p.add(8), base + 8, depths.add(n), values.add(n))
+        }
+    }
+    #[inline(always)]
     unsafe fn hsum(v: __m512) -> f32 {
         // Halves added pairwise down to one lane (used by no product here:
         // matrix-vector products run on `F32x8`).

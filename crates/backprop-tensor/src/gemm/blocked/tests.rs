@@ -61,6 +61,7 @@ fn product<T: TestElem>(case: &Case, run: Path, pack_all: bool) -> Vec<u64> {
         rsc: 1,
         csc: m as isize,
         a_packed: std::ptr::null(),
+        sparse_b: false,
     };
     PACK_ALL.set(pack_all);
     // SAFETY: the buffers hold the m×k view (rows < m ≤ lda), the k×n and
