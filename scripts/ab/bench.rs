@@ -15,7 +15,10 @@
 //! parameter of N elements), `adam:N`, `rmsprop:N` (the same with Adam,
 //! RMSprop), `adamz:N` (Adam on N elements, a third of whose gradients are
 //! zero and whose moments there have decayed to subnormal numbers),
-//! `finite:N` (`ops::all_finite` on N elements).
+//! `finite:N` (`ops::all_finite` on N elements), `digits64`, `digits256`,
+//! `digits1000`, `digits:M,K,N`, `digitsnt:M,K,N` (the MLP cases and the
+//! products with digit-like inputs: four-fifths zeros, a new batch each
+//! step).
 //! Prints one line per round and a summary, the last line JSON.
 //!
 //! `--cpu-time` (one thread only) times the calling thread's time on a CPU
