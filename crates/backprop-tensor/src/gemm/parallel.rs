@@ -180,15 +180,17 @@ pub(super) unsafe fn parallel_with<T: Elem>(
         (cut.largest(), g.n)
     };
     let size = std::mem::size_of::<T>();
-    let sparse_lines = if g.sparse_b {
-        sparse::workspace_lines(g.k, size)
-    } else {
-        0
+    let sparse_lines = |n| {
+        if g.sparse_b {
+            sparse::workspace_lines(g.k, n, size)
+        } else {
+            0
+        }
     };
-    let lines = workspace_bound(sm, g.k, sn, size).max(sparse_lines);
+    let lines = workspace_bound(sm, g.k, sn, size).max(sparse_lines(sn));
     // The caller's own buffers fit the whole product, so that running it on
     // one thread later (after `set_num_threads(1)`) allocates nothing either.
-    reserve_workspace(workspace_bound(g.m, g.k, g.n, size).max(sparse_lines));
+    reserve_workspace(workspace_bound(g.m, g.k, g.n, size).max(sparse_lines(g.n)));
     // Slices of columns all need the whole of A: packed once here, not once
     // per slice (the same packing, so the same result), when it is one block
     // of rows (`pack_whole_a` decides; no buffer is taken when it cannot).

@@ -17,7 +17,8 @@
 //! ([`skips_zeros`], before it is cut for threads), so the result does not
 //! depend on the thread count. Each thread indexes the nonzeros of its own
 //! columns of `B`, [`COLS`] columns at a time, in its workspace: no
-//! allocation after the first product of a depth.
+//! allocation after the first product of a depth and a width (up to [`COLS`]
+//! columns).
 //!
 //! The index is built a vector at a time: a comparison with zero gives a
 //! bit mask, and only its set bits are visited.
@@ -49,8 +50,10 @@ const MIN_ROWS: usize = 16;
 /// The shallowest product worth indexing.
 const MIN_DEPTH: usize = 16;
 
-/// The deepest product indexed (the index counts in `u32`).
-const MAX_DEPTH: usize = 1 << 24;
+/// The deepest product indexed: the index of [`COLS`] columns then takes
+/// at most 64 MiB of workspace (`f32`; 128 MiB in `f64`); deeper products
+/// take the blocked path.
+const MAX_DEPTH: usize = 1 << 16;
 
 /// The most vectors of rows summed at once: eight accumulators, one
 /// broadcast value, the rest for addresses.
@@ -91,10 +94,10 @@ pub(super) fn skips_zeros<T: Elem>(g: &Gemm<T>) -> bool {
     3 * (nonzero(0) + nonzero(lines - 1)) <= 2 * len
 }
 
-/// The workspace lines [`product`] takes for a product of depth `k` with
-/// `size`-byte elements.
-pub(super) fn workspace_lines(k: usize, size: usize) -> usize {
-    Layout::new(k, size).bytes.div_ceil(64)
+/// The workspace lines [`product`] takes for a product of depth `k` and
+/// `n` columns with `size`-byte elements.
+pub(super) fn workspace_lines(k: usize, n: usize, size: usize) -> usize {
+    Layout::new(k, n.min(COLS), size).bytes.div_ceil(64)
 }
 
 /// Byte offsets in the workspace of the index's arrays, each at a multiple
@@ -114,10 +117,11 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(k: usize, size: usize) -> Self {
-        // `k·COLS` entries, and room for the widest vector's writes past
+    /// The index of `cols ≤ COLS` columns of depth `k`.
+    fn new(k: usize, cols: usize, size: usize) -> Self {
+        // `k·cols` entries, and room for the widest vector's writes past
         // the last one.
-        let entries = k * COLS + MAX_LANES;
+        let entries = k * cols + MAX_LANES;
         let per_column = (COLS * 4).next_multiple_of(64);
         let ends = per_column;
         let cursors = ends + per_column;
@@ -148,8 +152,8 @@ impl Layout {
 pub(super) unsafe fn product<S: Simd>(g: Gemm<S::T>) {
     let kc = block_sizes(g.m, g.k, g.n, S::MR).0;
     let size = std::mem::size_of::<S::T>();
-    let at = Layout::new(g.k, size);
-    let mut ws = take(&WORKSPACE, workspace_lines(g.k, size));
+    let at = Layout::new(g.k, g.n.min(COLS), size);
+    let mut ws = take(&WORKSPACE, workspace_lines(g.k, g.n, size));
     let base = ws.as_mut_ptr().cast::<u8>();
     // SAFETY: the arrays lie inside the workspace (`Layout`), at offsets
     // that are multiples of 64, so aligned for u32 and T.

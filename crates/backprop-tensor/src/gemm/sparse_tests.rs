@@ -166,6 +166,31 @@ fn which_products_skip_zeros() {
     assert!(!skips_zeros(&g(32, 64, 1, 1, &sparse)));
     assert!(!skips_zeros(&g(8, 64, 4, 1, &sparse)));
     assert!(!skips_zeros(&g(32, 8, 4, 1, &sparse[..32])));
+    // Deeper than the index is sized for (B is not read).
+    assert!(!skips_zeros(&g(32, (1 << 16) + 1, 4, 1, &sparse)));
+}
+
+/// The index's workspace grows with the columns indexed, up to 64 at a
+/// time, not with the 64 columns whatever the product: a deep product of
+/// two columns takes a few lines per depth, not dozens.
+#[test]
+fn the_index_is_sized_by_the_columns_it_holds() {
+    use crate::workspace::WORKSPACE;
+    let k = 4096;
+    let case = Case::<f32>::new((16, k, 2), Layout::N, 3);
+    WORKSPACE.with(|w| w.set(Vec::new()));
+    case.run(Path::Here, 1.0, 0.0, true);
+    let bytes = WORKSPACE.with(|w| {
+        let ws = w.take();
+        let len = ws.len();
+        w.set(ws);
+        len * 64
+    });
+    // Two columns' entries (a depth and an f32 each, twice for the rows'
+    // copy), each row's start, and a few lines of per-column arrays; the
+    // index of 64 columns would take 32 times the entries.
+    assert!(bytes < 2 * 2 * k * 8 + 4 * k + 4096, "{bytes} bytes");
+    assert!(bytes > 2 * k * 8, "{bytes} bytes");
 }
 
 /// A NaN in `B` is not a zero: it reaches its column of `C`, as in the
