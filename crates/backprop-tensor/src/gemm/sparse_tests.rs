@@ -134,8 +134,8 @@ fn skipping_zeros_gives_the_same_bits_on_any_thread_count() {
 }
 
 /// Taken for a mostly zero `B` with column-major `A` and `C`; not for a
-/// dense `B` (NaNs count as nonzero), a row-major `A`, one column, or a
-/// shallow product.
+/// dense `B` (NaNs count as nonzero) or one two-fifths nonzero, a
+/// row-major `A`, one column, or a shallow or very deep product.
 #[test]
 fn which_products_skip_zeros() {
     let g = |m, k, n, rsa: isize, b: &[f32]| Gemm {
@@ -161,6 +161,8 @@ fn which_products_skip_zeros() {
     let nan = vec![f32::NAN; 64 * 4];
     assert!(skips_zeros(&g(32, 64, 4, 1, &sparse)));
     assert!(!skips_zeros(&g(32, 64, 4, 1, &dense)));
+    let two_fifths: Vec<f32> = (0..64 * 4).map(|i| f32::from(i % 5 < 2)).collect();
+    assert!(!skips_zeros(&g(32, 64, 4, 1, &two_fifths)));
     assert!(!skips_zeros(&g(32, 64, 4, 1, &nan)));
     assert!(!skips_zeros(&g(32, 64, 4, 64, &sparse)));
     assert!(!skips_zeros(&g(32, 64, 1, 1, &sparse)));
