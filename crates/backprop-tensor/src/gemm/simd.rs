@@ -49,18 +49,9 @@ pub(crate) trait Simd {
         depths: *mut u32,
         values: *mut Self::T,
     ) -> usize {
-        let mut e = 0;
         // SAFETY: the caller guarantees LANES elements at p and LANES
         // entries at depths and values.
-        unsafe {
-            for i in 0..Self::LANES {
-                let v = *p.add(i);
-                *depths.add(e) = base + i as u32;
-                *values.add(e) = v;
-                e += usize::from(v != Self::T::ZERO);
-            }
-        }
-        e
+        unsafe { compress_each(p, Self::LANES, base, depths, values) }
     }
     /// Transposes a `TL×TL` block: `dst[j·ds + i] = src[i·rs + j]` for
     /// `i, j < TL` (rows of `src` and of `dst` are contiguous).
@@ -73,6 +64,34 @@ pub(crate) trait Simd {
             }
         }
     }
+}
+
+/// [`Simd::compress_nonzero`] element by element, for `len` elements: each
+/// is written, and kept by advancing past it only when it is not zero (no
+/// branch on the values). Returns how many were kept.
+///
+/// # Safety
+/// `p` holds `len` elements; `depths` and `values` have room for `len`
+/// entries.
+#[inline(always)]
+pub(super) unsafe fn compress_each<T: Elem>(
+    p: *const T,
+    len: usize,
+    base: u32,
+    depths: *mut u32,
+    values: *mut T,
+) -> usize {
+    let mut e = 0;
+    // SAFETY: i < len for every read and write (e ≤ i).
+    unsafe {
+        for i in 0..len {
+            let v = *p.add(i);
+            *depths.add(e) = base + i as u32;
+            *values.add(e) = v;
+            e += usize::from(v != T::ZERO);
+        }
+    }
+    e
 }
 
 /// Asks the CPU to bring the cache line holding `p` into L1 (a hint: no

@@ -36,7 +36,7 @@
 
 use super::kernel::{scaled, update};
 use super::product::{Elem, Gemm};
-use super::simd::Simd;
+use super::simd::{Simd, compress_each};
 use super::sizes::{MAX_MR, block_sizes};
 use crate::workspace::{WORKSPACE, give_back, take};
 
@@ -320,15 +320,14 @@ unsafe fn compress<S: Simd>(
             e += S::compress_nonzero(line.add(p), p as u32, positions.add(e), values.add(e));
             p += l;
         }
-        while p < len {
-            let v = *line.add(p);
-            *positions.add(e) = p as u32;
-            *values.add(e) = v;
-            e += usize::from(v != S::T::ZERO);
-            p += 1;
-        }
+        e + compress_each(
+            line.add(p),
+            len - p,
+            p as u32,
+            positions.add(e),
+            values.add(e),
+        )
     }
-    e
 }
 
 /// One column's nonzeros of `B` within a depth block (by increasing
