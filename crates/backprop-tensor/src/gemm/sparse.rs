@@ -25,13 +25,15 @@
 //! comparison's bit mask) write a vector's nonzeros and their depths, with
 //! no branch on the values, whose pattern changes with every batch.
 //!
-//! The loop: for each band of rows of `A` (eight vectors, then four, two,
-//! one, then the last rows), for each depth block, for each column `j` of
-//! `C`, the band's sum over the nonzeros `B[p, j]` of the block is kept in
+//! The loop: for each panel of rows of `A` (two bands of eight vectors),
+//! for each depth block, for each column `j` of `C`, the block's nonzeros
+//! `B[p, j]` are found once, and for each band of the panel (eight
+//! vectors, then four, two, one, then the last rows) their sum is kept in
 //! registers, each term one load of `A[rows, p]` and one multiply-add with
-//! `B[p, j]` in every lane, and then written to `C`. The band's block of
-//! `A` is read by every column in turn, while it is in cache. (Blocks cut
-//! into slabs that fit in L1, the sums kept between slabs in a scratch
+//! `B[p, j]` in every lane, and then written to `C`. The panel's block of
+//! `A` is read by every column in turn, while it is in cache, and the
+//! column's terms by the panel's second band while they are in L1. (Blocks
+//! cut into slabs that fit in L1, the sums kept between slabs in a scratch
 //! area, measured no faster; so did prefetching the terms ahead.)
 
 use super::kernel::{scaled, update};
@@ -60,6 +62,12 @@ const MAX_DEPTH: usize = 1 << 16;
 /// The most vectors of rows summed at once: eight accumulators, one
 /// broadcast value, the rest for addresses.
 const BAND_VECTORS: usize = 8;
+
+/// Bands of [`BAND_VECTORS`] in a panel: the rows whose sums for one
+/// column share one search for the column's terms in a depth block, and
+/// whose block of `A` (128 rows of 196 depths in `f32` on AVX2, 100 KiB)
+/// stays in L2 while every column reads it.
+const PANEL_BANDS: usize = 2;
 
 /// The most lanes of any instantiation (AVX-512's `f32`): a compressing
 /// store writes up to this many entries.
@@ -185,20 +193,11 @@ pub(super) unsafe fn product<S: Simd>(g: Gemm<S::T>) {
                 index.rows::<S>(b, g.rsb, g.k, cols);
             }
             let c = g.c.offset(j0 as isize * g.csc);
-            let l = S::LANES;
             let mut i = 0;
-            while i + BAND_VECTORS * l <= g.m {
-                band::<S>(&g, &index, kc, cols, c, i, BAND_VECTORS * l);
-                i += BAND_VECTORS * l;
-            }
-            for rows in [4 * l, 2 * l, l] {
-                if i + rows <= g.m {
-                    band::<S>(&g, &index, kc, cols, c, i, rows);
-                    i += rows;
-                }
-            }
-            if i < g.m {
-                band::<S>(&g, &index, kc, cols, c, i, g.m - i);
+            while i < g.m {
+                let rows = (PANEL_BANDS * BAND_VECTORS * S::LANES).min(g.m - i);
+                panel::<S>(&g, &index, kc, cols, c, i, rows);
+                i += rows;
             }
         }
         j0 += cols;
@@ -339,16 +338,29 @@ struct Terms<T> {
     len: usize,
 }
 
+/// The rows of `A` and `C` one band covers, at a panel's `left` remaining
+/// rows: eight vectors while they fit, then four, two, one, then the last
+/// rows.
+#[inline(always)]
+fn band_rows(left: usize, lanes: usize) -> usize {
+    [BAND_VECTORS, 4, 2, 1]
+        .into_iter()
+        .map(|v| v * lanes)
+        .find(|&rows| rows <= left)
+        .unwrap_or(left)
+}
+
 /// Rows `i..i + rows` of `cols` columns of `C` (from `c`), depth block by
 /// depth block (blocks of `kc`, as the blocked product cuts them), each
-/// block column by column. `rows` is eight, four, two or one vectors, or
-/// fewer rows than one.
+/// block column by column, each column band by band ([`band_rows`]): a
+/// column's terms in a block are found once for all the panel's bands and
+/// read by the second from L1.
 ///
 /// # Safety
 /// The index holds `cols` columns of `B` whose depths are below `g.k`; `c`
 /// is column 0's first entry, rows `i..i + rows` lie inside `C` and `A`.
 #[inline(always)]
-unsafe fn band<S: Simd>(
+unsafe fn panel<S: Simd>(
     g: &Gemm<S::T>,
     index: &Index<S::T>,
     kc: usize,
@@ -365,32 +377,41 @@ unsafe fn band<S: Simd>(
         for j in 0..cols {
             *index.cursors.add(j) = *index.starts.add(j);
         }
-        let a = g.a.add(i);
         let mut pc = 0;
         while pc < g.k {
             let stop = (pc + kc).min(g.k);
             let beta = if pc == 0 { g.beta } else { S::T::ONE };
             for j in 0..cols {
                 let (first, end) = (*index.cursors.add(j) as usize, *index.ends.add(j) as usize);
-                // The block's terms: a binary search, which does not
-                // mispredict a branch at every column's end of block as a
-                // scan does.
-                let rest = std::slice::from_raw_parts(index.depths.add(first), end - first);
-                let e = first + rest.partition_point(|&d| (d as usize) < stop);
+                // The block's terms: all that are left in the last block,
+                // else a binary search, which does not mispredict a branch
+                // at every column's end of block as a scan does.
+                let e = if stop == g.k {
+                    end
+                } else {
+                    let rest = std::slice::from_raw_parts(index.depths.add(first), end - first);
+                    first + rest.partition_point(|&d| (d as usize) < stop)
+                };
                 *index.cursors.add(j) = e as u32;
                 let terms = Terms {
                     depths: index.depths.add(first),
                     values: index.values.add(first),
                     len: e - first,
                 };
-                let cj = c.offset(j as isize * g.csc).add(i);
+                let cj = c.offset(j as isize * g.csc);
                 let (csa, alpha) = (g.csa, g.alpha);
-                match rows / l {
-                    8 => group::<S, 8>(a, csa, terms, alpha, beta, cj),
-                    4 => group::<S, 4>(a, csa, terms, alpha, beta, cj),
-                    2 => group::<S, 2>(a, csa, terms, alpha, beta, cj),
-                    1 => group::<S, 1>(a, csa, terms, alpha, beta, cj),
-                    _ => last_rows::<S>(rows, a, csa, terms, alpha, beta, cj),
+                let mut r = i;
+                while r < i + rows {
+                    let band = band_rows(i + rows - r, l);
+                    let (a, cr) = (g.a.add(r), cj.add(r));
+                    match band / l {
+                        8 => group::<S, 8>(a, csa, terms, alpha, beta, cr),
+                        4 => group::<S, 4>(a, csa, terms, alpha, beta, cr),
+                        2 => group::<S, 2>(a, csa, terms, alpha, beta, cr),
+                        1 => group::<S, 1>(a, csa, terms, alpha, beta, cr),
+                        _ => last_rows::<S>(band, a, csa, terms, alpha, beta, cr),
+                    }
+                    r += band;
                 }
             }
             pc = stop;
