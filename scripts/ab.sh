@@ -17,7 +17,7 @@
 # gradient), sgd:N, adam:N, rmsprop:N (one optimizer step on N elements),
 # adamz:N (Adam on N elements, a third of whose gradients are zero and whose
 # moments there sit at subnormal fixed points, as in a long MNIST run),
-# finite:N (ops::all_finite on N elements), digits64, digits256, digits1000,
+# finite:N (ops::all_finite on N elements), digits64, digits256, digits1, digits1000,
 # digits:M,K,N, digitsnt:M,K,N (the MLP cases and the products with a
 # digit-like input, four-fifths zeros, a new batch each step). Defaults: 21 rounds of about 150
 # ms per side, 2 threads; the order of the two sides alternates every

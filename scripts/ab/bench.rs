@@ -16,7 +16,7 @@
 //! RMSprop), `adamz:N` (Adam on N elements, a third of whose gradients are
 //! zero and whose moments there have decayed to subnormal numbers),
 //! `finite:N` (`ops::all_finite` on N elements), `digits64`, `digits256`,
-//! `digits1000`, `digits:M,K,N`, `digitsnt:M,K,N` (the MLP cases and the
+//! `digits1`, `digits1000`, `digits:M,K,N`, `digitsnt:M,K,N` (the MLP cases and the
 //! products with digit-like inputs: four-fifths zeros, a new batch each
 //! step).
 //! Prints one line per round and a summary, the last line JSON.
@@ -200,6 +200,7 @@ macro_rules! side {
                     "infer1000" => (mlp(), 784, 1000, false),
                     "digits64" => (mlp(), 784, 64, true),
                     "digits256" => (mlp(), 784, 256, true),
+                    "digits1" => (mlp(), 784, 1, false),
                     "digits1000" => (mlp(), 784, 1000, false),
                     "lenet64" => (lenet(), 784, 64, true),
                     "lenet256" => (lenet(), 784, 256, true),

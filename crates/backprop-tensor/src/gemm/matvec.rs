@@ -1,11 +1,30 @@
 //! Matrix-vector products (`n = 1`, and `m = 1` read as `Cᵀ = Bᵀ·Aᵀ`),
 //! unpacked: sums of columns for a column-contiguous matrix, dot products
 //! for a row-contiguous one, element by element otherwise. They are
-//! single-sample inference.
+//! single-sample inference. A mostly zero `x` (an MNIST digit: four
+//! pixels in five are 0) is read through the list of its nonzeros, so the
+//! columns of `A` facing a zero are never loaded.
 
 use super::kernel::{scaled, update};
-use super::product::Elem;
-use super::simd::Simd;
+use super::product::{Elem, Gemm};
+use super::simd::{Simd, compress_each};
+use super::sparse::MAX_LANES;
+use std::mem::MaybeUninit;
+
+/// The shallowest `x` whose nonzeros [`gemv_columns`] lists.
+const SPARSE_MIN_DEPTH: usize = 16;
+
+/// The deepest: the list lives on the stack (`4 + size` bytes an entry,
+/// 24 KiB in `f64`); a deeper `x` is read whole.
+const SPARSE_MAX_DEPTH: usize = 2048;
+
+/// The nonzeros of `x` (`depths` and `values`, `len` of them), when at most
+/// a third of its entries.
+struct Nonzeros<T> {
+    depths: MaybeUninit<[u32; SPARSE_MAX_DEPTH + MAX_LANES]>,
+    values: MaybeUninit<[T; SPARSE_MAX_DEPTH + MAX_LANES]>,
+    len: usize,
+}
 
 /// `y ← α·A·x + β·y` with `A` `m×k`.
 #[derive(Clone, Copy)]
@@ -95,6 +114,21 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
     unsafe {
         let av = S::splat(g.alpha);
         let bv = S::splat(g.beta);
+        // A mostly zero x, for the blocks of four and eight vectors: the
+        // same chain of multiply-adds per row without the terms whose x[j]
+        // is 0 (which leave the sum as it was; as in `sparse.rs`, an
+        // infinity or NaN in A facing a zero makes no NaN, and a sum that
+        // is exactly zero may differ in its sign).
+        let mut nz = Nonzeros::<S::T> {
+            depths: MaybeUninit::uninit(),
+            values: MaybeUninit::uninit(),
+            len: 0,
+        };
+        let sparse = g.incx == 1
+            && g.m >= 4 * l
+            && (SPARSE_MIN_DEPTH..=SPARSE_MAX_DEPTH).contains(&g.k)
+            && list_nonzeros::<S>(g.x, g.k, &mut nz);
+        let nz = sparse.then_some(&nz);
         // Eight, then four vectors of rows at a time: independent
         // accumulators hide the latency of the multiply-adds. (Sixteen
         // AVX2 accumulators and the broadcast `x[j]` need seventeen of the
@@ -104,11 +138,11 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
         // bits, and slices for threads may start at any multiple of four
         // vectors (`parallel.rs`'s `GEMV_ROW_ALIGN`).
         while i + 8 * l <= g.m {
-            column_block::<S, 8>(&g, i, av, bv);
+            column_block::<S, 8>(&g, i, av, bv, nz);
             i += 8 * l;
         }
         while i + 4 * l <= g.m {
-            column_block::<S, 4>(&g, i, av, bv);
+            column_block::<S, 4>(&g, i, av, bv, nz);
             i += 4 * l;
         }
         // Then one vector of rows at a time, four columns in flight.
@@ -141,23 +175,98 @@ unsafe fn gemv_columns<S: Simd>(g: Gemv<S::T>) {
     }
 }
 
-/// Rows `i .. i + B·LANES` of a [`gemv_columns`] product, accumulated in `B`
-/// vector registers.
+/// How many columns of `A` a matrix-vector product `g` (`n = 1`) reads: the
+/// nonzeros of a mostly zero `x` that [`gemv_columns`] lists (at most a
+/// third of its entries), else all `k`. Counted until it passes a third,
+/// so a dense `x` costs a third of a pass.
+pub(super) fn columns_read<T: Elem>(g: &Gemm<T>) -> usize {
+    if g.rsa != 1
+        || g.rsc != 1
+        || g.rsb != 1
+        || !(SPARSE_MIN_DEPTH..=SPARSE_MAX_DEPTH).contains(&g.k)
+    {
+        return g.k;
+    }
+    // SAFETY: x (B's only column) holds k contiguous entries, as the
+    // caller of the product vouched.
+    let x = unsafe { std::slice::from_raw_parts(g.b, g.k) };
+    let most = g.k / 3;
+    let mut nonzero = 0;
+    for chunk in x.chunks(64) {
+        nonzero += chunk.iter().filter(|&&v| v != T::ZERO).count();
+        if nonzero > most {
+            return g.k;
+        }
+    }
+    nonzero
+}
+
+/// Lists the nonzeros of the `k` contiguous entries at `x` in `nz`, a
+/// vector at a time (no branch on the values); whether they are at most a
+/// third of them. A denser `x` is given up on as soon as it passes that,
+/// after a third of it at the least.
 ///
 /// # Safety
-/// As [`gemv_columns`], and `i + B·LANES ≤ m`.
+/// `x` holds `k ≤ SPARSE_MAX_DEPTH` entries; `S` may run on this CPU.
 #[inline(always)]
-unsafe fn column_block<S: Simd, const B: usize>(g: &Gemv<S::T>, i: usize, av: S::V, bv: S::V) {
+unsafe fn list_nonzeros<S: Simd>(x: *const S::T, k: usize, nz: &mut Nonzeros<S::T>) -> bool {
     let l = S::LANES;
-    // SAFETY: rows i .. i + B·l are < m; columns j < k; x[j].
+    let depths = nz.depths.as_mut_ptr().cast::<u32>();
+    let values = nz.values.as_mut_ptr().cast::<S::T>();
+    let most = k / 3;
+    let (mut e, mut p) = (0, 0);
+    // SAFETY: whole vectors below k, then the tail; at most k entries kept
+    // and LANES more written, inside the lists' k + MAX_LANES.
+    unsafe {
+        while p + l <= k {
+            e += S::compress_nonzero(x.add(p), p as u32, depths.add(e), values.add(e));
+            p += l;
+            if p % (8 * l) == 0 && e > most {
+                return false;
+            }
+        }
+        e += compress_each(x.add(p), k - p, p as u32, depths.add(e), values.add(e));
+    }
+    nz.len = e;
+    e <= most
+}
+
+/// Rows `i .. i + B·LANES` of a [`gemv_columns`] product, accumulated in `B`
+/// vector registers, over every column of `A` or over those of `x`'s
+/// nonzeros `nz`.
+///
+/// # Safety
+/// As [`gemv_columns`], and `i + B·LANES ≤ m`; `nz` lists depths below `k`.
+#[inline(always)]
+unsafe fn column_block<S: Simd, const B: usize>(
+    g: &Gemv<S::T>,
+    i: usize,
+    av: S::V,
+    bv: S::V,
+    nz: Option<&Nonzeros<S::T>>,
+) {
+    let l = S::LANES;
+    // SAFETY: rows i .. i + B·l are < m; columns j < k; x[j]; the first
+    // `len` entries of the lists were written by `compress`.
     unsafe {
         let mut acc = [S::zero(); B];
         let col0 = g.a.add(i);
-        for j in 0..g.k {
-            let xj = S::splat(*g.x.offset(j as isize * g.incx));
-            let col = col0.offset(j as isize * g.csa);
-            for (r, v) in acc.iter_mut().enumerate() {
-                *v = S::fma(S::load(col.add(r * l)), xj, *v);
+        match nz {
+            Some(nz) => {
+                let (depths, values) = (
+                    nz.depths.as_ptr().cast::<u32>(),
+                    nz.values.as_ptr().cast::<S::T>(),
+                );
+                for e in 0..nz.len {
+                    let j = *depths.add(e) as usize;
+                    term::<S, B>(&mut acc, col0.offset(j as isize * g.csa), *values.add(e));
+                }
+            }
+            None => {
+                for j in 0..g.k {
+                    let x = *g.x.offset(j as isize * g.incx);
+                    term::<S, B>(&mut acc, col0.offset(j as isize * g.csa), x);
+                }
             }
         }
         for (r, &v) in acc.iter().enumerate() {
@@ -168,6 +277,22 @@ unsafe fn column_block<S: Simd, const B: usize>(g: &Gemv<S::T>, i: usize, av: S:
                 g.beta,
                 bv,
             );
+        }
+    }
+}
+
+/// One term of a [`column_block`]: `acc[r] += col[r·LANES..] · x` in every
+/// lane.
+///
+/// # Safety
+/// `col` is valid for `B·LANES` reads; `S` may run on this CPU.
+#[inline(always)]
+unsafe fn term<S: Simd, const B: usize>(acc: &mut [S::V; B], col: *const S::T, x: S::T) {
+    // SAFETY: r·LANES + LANES ≤ B·LANES.
+    unsafe {
+        let xj = S::splat(x);
+        for (r, v) in acc.iter_mut().enumerate() {
+            *v = S::fma(S::load(col.add(r * S::LANES)), xj, *v);
         }
     }
 }

@@ -5,6 +5,7 @@
 //! thread's [`PACKED_A`]).
 
 use super::epilogue::Finish;
+use super::matvec;
 use super::product::{Elem, Gemm};
 use super::sizes::{MAX_MR, MC, NR, workspace_bound};
 use super::sparse;
@@ -107,8 +108,11 @@ pub(super) unsafe fn parallel<T: Elem>(
             .saturating_mul(g.k)
             .saturating_mul(2);
     // A matrix-vector product (single-sample inference) is bound by reading
-    // the matrix: two threads read half each, from their own caches.
-    let big_gemv = g.n == 1 && g.m.saturating_mul(g.k) >= PARALLEL_MIN_GEMV;
+    // the matrix: two threads read half each, from their own caches. Only
+    // the columns facing a mostly zero `x`'s nonzeros are read (`matvec`).
+    let big_gemv = g.n == 1
+        && g.m.saturating_mul(g.k) >= PARALLEL_MIN_GEMV
+        && g.m.saturating_mul(matvec::columns_read(&g)) >= PARALLEL_MIN_GEMV;
     if g.alpha == T::ZERO || (flops < PARALLEL_MIN_FLOPS && !big_gemv) {
         // SAFETY: the caller's contract.
         unsafe { on_thread(g) };

@@ -71,7 +71,7 @@ const PANEL_BANDS: usize = 2;
 
 /// The most lanes of any instantiation (AVX-512's `f32`): a compressing
 /// store writes up to this many entries.
-const MAX_LANES: usize = 16;
+pub(super) const MAX_LANES: usize = 16;
 
 /// Whether the product skips `B`'s zeros: `A` and `C` column-major (the
 /// loads of a row group are contiguous), at least [`MIN_ROWS`] rows, two

@@ -210,3 +210,124 @@ fn a_nan_in_b_reaches_c() {
         }
     }
 }
+
+/// `y ← α·A·x + β·y` (`n = 1`, `A` column-major) with `x` read from `xs`
+/// every `incx` entries: `C` after `path` ran it.
+fn gemv<T: TestElem>(
+    path: Path,
+    a: &[T],
+    (m, k): (usize, usize),
+    xs: &[T],
+    incx: isize,
+    (alpha, beta): (f64, f64),
+) -> Vec<T> {
+    let mut y: Vec<T> = (0..m).map(|i| T::of((i % 7) as f64 - 3.0)).collect();
+    let g = Gemm {
+        m,
+        k,
+        n: 1,
+        alpha: T::of(alpha),
+        a: a.as_ptr(),
+        rsa: 1,
+        csa: m as isize,
+        b: xs.as_ptr(),
+        rsb: incx,
+        csb: k as isize * incx,
+        beta: T::of(beta),
+        c: y.as_mut_ptr(),
+        rsc: 1,
+        csc: m as isize,
+        a_packed: std::ptr::null(),
+        sparse_b: false,
+    };
+    // SAFETY: A holds m×k entries, xs k·incx, y m.
+    unsafe { T::run(path, g) };
+    y
+}
+
+fn sparse_vector_bits<T: TestElem>() {
+    // Blocks of eight and four vectors and the rows after them; a depth of
+    // one vector's worth and a tail; the deepest listed; a few strays
+    // beside a run of nonzeros, as in a digit.
+    for (s, &(m, k)) in [
+        (128, 784),
+        (64, 100),
+        (44, 300),
+        (256, 2048),
+        (37, 50),
+        (16, 16),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut rng = StdRng::seed_from_u64(s as u64 + 40);
+        let a: Vec<T> = (0..m * k)
+            .map(|_| T::of(rng.random_range(-1.0..1.0)))
+            .collect();
+        let x: Vec<T> = (0..k)
+            .map(|p| {
+                let lit = p % 10 < 2 || rng.random_range(0..40) == 0;
+                T::of(if lit {
+                    rng.random_range(-1.0..1.0)
+                } else {
+                    0.0
+                })
+            })
+            .collect();
+        // The same x every other entry of a buffer: read whole, never listed.
+        let strided: Vec<T> = x.iter().flat_map(|&v| [v, T::of(0.5)]).collect();
+        for ab in [(1.0, 0.0), (1.0, 1.0), (0.5, 0.25), (-2.0, 1.0)] {
+            for path in [Path::Here, Path::Avx2, Path::Portable, Path::Threads(2)] {
+                let listed = gemv(path, &a, (m, k), &x, 1, ab);
+                let whole = gemv(path, &a, (m, k), &strided, 2, ab);
+                assert!(same_bits(&listed, &whole), "{m}×{k} {ab:?} {path:?}");
+            }
+        }
+    }
+}
+
+/// A matrix-vector product with a mostly zero `x` (read through its
+/// nonzeros) has the bits of the same product reading all of `x`.
+#[test]
+fn f32_a_mostly_zero_vector_gives_the_whole_vectors_bits() {
+    sparse_vector_bits::<f32>();
+}
+
+#[test]
+fn f64_a_mostly_zero_vector_gives_the_whole_vectors_bits() {
+    sparse_vector_bits::<f64>();
+}
+
+/// A NaN in a mostly zero `x` is not a zero: it reaches every row of `y`.
+#[test]
+fn a_nan_in_a_mostly_zero_vector_reaches_y() {
+    let (m, k) = (128, 784);
+    let a = vec![0.5_f32; m * k];
+    let mut x = vec![0.0_f32; k];
+    x[10] = 1.0;
+    x[400] = f32::NAN;
+    let y = gemv(Path::Dispatch, &a, (m, k), &x, 1, (1.0, 0.0));
+    assert!(y.iter().all(|v| v.is_nan()), "{y:?}");
+    x[400] = 0.0;
+    let y = gemv(Path::Dispatch, &a, (m, k), &x, 1, (1.0, 0.0));
+    assert!(y.iter().all(|&v| v == 0.5), "{y:?}");
+}
+
+/// The columns of `A` facing the zeros of a mostly zero `x` are not read: a
+/// NaN there stays out of `y`, where reading all of `x` (`0·NaN`) makes
+/// every row NaN.
+#[test]
+fn a_mostly_zero_vector_skips_the_columns_facing_its_zeros() {
+    let (m, k) = (128, 784);
+    let mut a = vec![0.5_f32; m * k];
+    a[m * 300..m * 301].fill(f32::NAN);
+    let mut x = vec![0.0_f32; k];
+    x[10] = 1.0;
+    let strided: Vec<f32> = x.iter().flat_map(|&v| [v, 0.0]).collect();
+    for path in [Path::Here, Path::Portable, Path::Threads(2)] {
+        let listed = gemv(path, &a, (m, k), &x, 1, (1.0, 0.0));
+        assert!(listed.iter().all(|&v| v == 0.5), "{path:?} {listed:?}");
+        let whole = gemv(path, &a, (m, k), &strided, 2, (1.0, 0.0));
+        assert!(whole.iter().all(|v| v.is_nan()), "{path:?} {whole:?}");
+    }
+}
