@@ -51,24 +51,22 @@ impl Dataset {
                 // pixel (no table gather); equal to the table's values, which
                 // `unit_scale_matches_the_table` checks for all 256 pixels.
                 // Whole samples are shared out between the pool's threads.
-                let d = T::of(255.0);
                 threads::for_each_chunk_mut([out], nf, PARALLEL_MIN_SAMPLES * nf, &|start, [x]| {
                     let indices = indices.get(start / nf..).unwrap_or_default();
-                    ops::simd(|| {
-                        for (k, (col, &i)) in x.chunks_exact_mut(nf).zip(indices).enumerate() {
-                            // Shuffled samples are scattered over the whole
-                            // training set (47 MB for MNIST): ask for a later
-                            // sample's pixels while this one is converted.
-                            if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
-                                prefetch(data.get(ahead * nf..(ahead + 1) * nf));
-                            }
-                            if let Some(src) = data.get(i * nf..(i + 1) * nf) {
-                                for (dst, &p) in col.iter_mut().zip(src) {
-                                    *dst = T::of(f64::from(p)) / d;
-                                }
-                            }
+                    for (k, (col, &i)) in x.chunks_exact_mut(nf).zip(indices).enumerate() {
+                        // Shuffled samples are scattered over the whole
+                        // training set (47 MB for MNIST): ask for a later
+                        // sample's pixels while this one is converted.
+                        if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
+                            prefetch(data.get(ahead * nf..(ahead + 1) * nf));
                         }
-                    })
+                        if let Some(src) = data.get(i * nf..(i + 1) * nf) {
+                            // A closure small enough to be inlined into
+                            // `simd`'s AVX2 function (the whole loop above
+                            // was not, and ran four lanes wide).
+                            ops::simd(|| unit_scale(src, col));
+                        }
+                    }
                 })
             }
             Features::U8 { data, scale } => {
@@ -150,6 +148,16 @@ impl Dataset {
             }
         }
         Ok(())
+    }
+}
+
+/// `dst[i] = src[i] / 255`, computed in `T` (one conversion and one
+/// division per pixel, vectorised).
+#[inline(always)]
+fn unit_scale<T: Scalar>(src: &[u8], dst: &mut [T]) {
+    let d = T::of(255.0);
+    for (dst, &p) in dst.iter_mut().zip(src) {
+        *dst = T::of(f64::from(p)) / d;
     }
 }
 
