@@ -247,7 +247,7 @@ unsafe fn column_block<S: Simd, const B: usize>(
 ) {
     let l = S::LANES;
     // SAFETY: rows i .. i + B·l are < m; columns j < k; x[j]; the first
-    // `len` entries of the lists were written by `compress`.
+    // `len` entries of the lists were written by `list_nonzeros`.
     unsafe {
         let mut acc = [S::zero(); B];
         let col0 = g.a.add(i);
