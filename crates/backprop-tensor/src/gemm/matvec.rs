@@ -7,8 +7,8 @@
 
 use super::kernel::{scaled, update};
 use super::product::{Elem, Gemm};
-use super::simd::{Simd, compress_each};
-use super::sparse::MAX_LANES;
+use super::simd::Simd;
+use super::sparse::{MAX_LANES, compress};
 use std::mem::MaybeUninit;
 
 /// The shallowest `x` whose nonzeros [`gemv_columns`] lists.
@@ -201,34 +201,32 @@ pub(super) fn columns_read<T: Elem>(g: &Gemm<T>) -> usize {
     nonzero
 }
 
-/// Lists the nonzeros of the `k` contiguous entries at `x` in `nz`, a
-/// vector at a time (no branch on the values); whether they are at most a
-/// third of them. A denser `x` is given up on as soon as it passes that,
-/// after a third of it at the least.
+/// Lists the nonzeros of the `k` contiguous entries at `x` in `nz`
+/// ([`compress`], eight vectors at a time: no branch on the values);
+/// whether they are at most a third of them. A denser `x` is given up on as
+/// soon as it passes that, after a third of it at the least.
 ///
 /// # Safety
 /// `x` holds `k ≤ SPARSE_MAX_DEPTH` entries; `S` may run on this CPU.
 #[inline(always)]
 unsafe fn list_nonzeros<S: Simd>(x: *const S::T, k: usize, nz: &mut Nonzeros<S::T>) -> bool {
-    let l = S::LANES;
+    let chunk = 8 * S::LANES;
     let depths = nz.depths.as_mut_ptr().cast::<u32>();
     let values = nz.values.as_mut_ptr().cast::<S::T>();
     let most = k / 3;
     let (mut e, mut p) = (0, 0);
-    // SAFETY: whole vectors below k, then the tail; at most k entries kept
-    // and LANES more written, inside the lists' k + MAX_LANES.
-    unsafe {
-        while p + l <= k {
-            e += S::compress_nonzero(x.add(p), p as u32, depths.add(e), values.add(e));
-            p += l;
-            if p % (8 * l) == 0 && e > most {
-                return false;
-            }
+    while p < k {
+        let len = chunk.min(k - p);
+        // SAFETY: entries p..p + len of x; at most k entries kept and LANES
+        // more written, inside the lists' k + MAX_LANES.
+        e += unsafe { compress::<S>(x.add(p), len, p as u32, depths.add(e), values.add(e)) };
+        p += len;
+        if e > most {
+            return false;
         }
-        e += compress_each(x.add(p), k - p, p as u32, depths.add(e), values.add(e));
     }
     nz.len = e;
-    e <= most
+    true
 }
 
 /// Rows `i .. i + B·LANES` of a [`gemv_columns`] product, accumulated in `B`

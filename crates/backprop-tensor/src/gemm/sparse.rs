@@ -241,6 +241,7 @@ impl<T: Elem> Index<T> {
                 e += compress::<S>(
                     b.offset(j as isize * csb),
                     k,
+                    0,
                     self.depths.add(e),
                     self.values.add(e),
                 );
@@ -267,7 +268,7 @@ impl<T: Elem> Index<T> {
             for p in 0..k {
                 *self.row_starts.add(p) = e as u32;
                 let row = b.offset(p as isize * rsb);
-                e += compress::<S>(row, cols, self.row_cols.add(e), self.row_values.add(e));
+                e += compress::<S>(row, cols, 0, self.row_cols.add(e), self.row_values.add(e));
             }
             *self.row_starts.add(k) = e as u32;
             for j in 0..cols {
@@ -297,16 +298,17 @@ impl<T: Elem> Index<T> {
 }
 
 /// Writes the nonzeros among the `len` elements at `line`, in order, to
-/// `values` and their positions to `positions`; returns how many. Writes
-/// up to `LANES` entries past them.
+/// `values` and their positions (`base` plus the offset in `line`) to
+/// `positions`; returns how many. Writes up to `LANES` entries past them.
 ///
 /// # Safety
 /// `line` holds `len` elements; `positions` and `values` have room for
 /// `len + LANES` entries; `S` may run on this CPU.
 #[inline(always)]
-unsafe fn compress<S: Simd>(
+pub(super) unsafe fn compress<S: Simd>(
     line: *const S::T,
     len: usize,
+    base: u32,
     positions: *mut u32,
     values: *mut S::T,
 ) -> usize {
@@ -316,13 +318,18 @@ unsafe fn compress<S: Simd>(
     // SAFETY: whole vectors below len, then the tail element by element.
     unsafe {
         while p + l <= len {
-            e += S::compress_nonzero(line.add(p), p as u32, positions.add(e), values.add(e));
+            e += S::compress_nonzero(
+                line.add(p),
+                base + p as u32,
+                positions.add(e),
+                values.add(e),
+            );
             p += l;
         }
         e + compress_each(
             line.add(p),
             len - p,
-            p as u32,
+            base + p as u32,
             positions.add(e),
             values.add(e),
         )
