@@ -14,7 +14,8 @@
 # Adam, f32), sgd64 (the same with SGD, momentum 0.9), infer1, infer1000
 # (forward pass), lenet64, lenet256 (LeNet-5 training step), gemm:M,K,N (one
 # f32 product), gemmnt:M,K,N (C = A·Bᵀ with B stored N×K, as a weight's
-# gradient), sgd:N, adam:N, rmsprop:N (one optimizer step on N elements),
+# gradient), gemmtn:M,K,N (C = Aᵀ·B with A stored K×M, as dA = Wᵀ·dZ),
+# sgd:N, adam:N, rmsprop:N (one optimizer step on N elements),
 # adamz:N (Adam on N elements, a third of whose gradients are zero and whose
 # moments there sit at subnormal fixed points, as in a long MNIST run),
 # finite:N (ops::all_finite on N elements), digits64, digits256, digits1, digits1000,

@@ -11,7 +11,8 @@
 //! momentum 0.9), `infer1`, `infer1000` (a forward pass),
 //! `lenet64`, `lenet256` (a LeNet-5 training step), `gemm:M,K,N` (one `f32`
 //! product `C = A·B`), `gemmnt:M,K,N` (`C = A·Bᵀ`, `B` stored N×K, as a
-//! weight's gradient is computed), `sgd:N` (one SGD step, momentum 0.9, on a single
+//! weight's gradient is computed), `gemmtn:M,K,N` (`C = Aᵀ·B`, `A` stored
+//! K×M, as a layer's input gradient `dA = Wᵀ·dZ` is), `sgd:N` (one SGD step, momentum 0.9, on a single
 //! parameter of N elements), `adam:N`, `rmsprop:N` (the same with Adam,
 //! RMSprop), `adamz:N` (Adam on N elements, a third of whose gradients are
 //! zero and whose moments there have decayed to subnormal numbers),
@@ -104,29 +105,31 @@ macro_rules! side {
             pub fn case(name: &str) -> Box<dyn FnMut()> {
                 // One product: `gemm:M,K,N` is C = A·B; `gemmnt:M,K,N` is
                 // C = A·Bᵀ with B stored N×K, as a weight's gradient
-                // dW = dZ·Xᵀ is computed (K: the batch).
+                // dW = dZ·Xᵀ is computed (K: the batch); `gemmtn:M,K,N` is
+                // C = Aᵀ·B with A stored K×M, as dA = Wᵀ·dZ.
                 // `digits:M,K,N` and `digitsnt:M,K,N`: the same with B
                 // digit-like images (mostly zeros).
                 let product = [
-                    ("gemm:", false, input as fn(usize, usize) -> DMatrix<f32>),
-                    ("gemmnt:", true, input),
-                    ("digits:", false, digits),
-                    ("digitsnt:", true, digits),
+                    ("gemm:", 'n', input as fn(usize, usize) -> DMatrix<f32>),
+                    ("gemmnt:", 't', input),
+                    ("gemmtn:", 'a', input),
+                    ("digits:", 'n', digits),
+                    ("digitsnt:", 't', digits),
                 ]
                 .into_iter()
-                .find_map(|(prefix, nt, fill)| {
-                    name.strip_prefix(prefix).map(|dims| (dims, nt, fill))
+                .find_map(|(prefix, op, fill)| {
+                    name.strip_prefix(prefix).map(|dims| (dims, op, fill))
                 });
-                if let Some((dims, nt, fill)) = product {
+                if let Some((dims, op, fill)) = product {
                     let d: Vec<usize> = dims.split(',').map(|v| v.parse().unwrap()).collect();
-                    let a = input(d[0], d[1]);
-                    let b = if nt { fill(d[2], d[1]) } else { fill(d[1], d[2]) };
+                    let a = if op == 'a' { input(d[1], d[0]) } else { input(d[0], d[1]) };
+                    let b = if op == 't' { fill(d[2], d[1]) } else { fill(d[1], d[2]) };
                     let mut c = DMatrix::zeros(0, 0);
                     return Box::new(move || {
-                        if nt {
-                            $t::ops::matmul_nt_into(&a, &b, &mut c).unwrap();
-                        } else {
-                            $t::ops::matmul_into(&a, &b, &mut c).unwrap();
+                        match op {
+                            't' => $t::ops::matmul_nt_into(&a, &b, &mut c).unwrap(),
+                            'a' => $t::ops::matmul_tn_into(&a, &b, &mut c).unwrap(),
+                            _ => $t::ops::matmul_into(&a, &b, &mut c).unwrap(),
                         }
                         std::hint::black_box(&c);
                     });
