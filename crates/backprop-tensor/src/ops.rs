@@ -397,7 +397,10 @@ unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
 /// `x·0` is `0` for finite `x` and NaN otherwise, and NaN survives a sum, so
 /// 64 independent partial sums of `x·0` (eight AVX2 registers of `f32`, enough
 /// to hide the latency of the additions; the compiler keeps them in
-/// vector registers) decide it without a branch per element.
+/// vector registers) decide it without a branch per element. A slice of at
+/// least twice [`PARALLEL_MIN_ELEMENTS`](crate::threads::PARALLEL_MIN_ELEMENTS)
+/// entries is cut for the [threads](crate::threads) as an element-wise pass
+/// is; the answer does not depend on the cut.
 ///
 /// ```
 /// use backprop_tensor::ops::all_finite;
@@ -406,7 +409,52 @@ unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
 /// assert!(!all_finite(&[0.0_f64; 40].iter().copied().chain([f64::NAN]).collect::<Vec<_>>()));
 /// ```
 pub fn all_finite<T: Scalar>(xs: &[T]) -> bool {
-    simd(|| all_finite_kernel(xs))
+    use crate::threads::{self, CACHE_LINE_ELEMENTS, PARALLEL_MIN_ELEMENTS, Slices};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // A long slice (a first layer's gradient) is read in the chunks an
+    // element-wise pass over it (the optimizer's) takes on each thread, so
+    // each thread reads what it wrote or will update, from its own cache.
+    let threads = threads::num_threads();
+    match Slices::new(
+        xs.len(),
+        CACHE_LINE_ELEMENTS,
+        PARALLEL_MIN_ELEMENTS,
+        threads,
+    ) {
+        None => finite_run(xs),
+        Some(cut) => {
+            let finite = AtomicBool::new(true);
+            cut.run(threads, 0, &|lo, hi| {
+                if !finite_run(&xs[lo..hi]) {
+                    finite.store(false, Ordering::Relaxed);
+                }
+            });
+            // `run` returns once every slice is done, and the pool's
+            // completion counter orders their stores before this load.
+            finite.load(Ordering::Relaxed)
+        }
+    }
+}
+
+/// [`all_finite`] of one thread's run, vectorised for the CPU. Not through
+/// [`simd`]: there, this kernel's closure was not inlined into the AVX2
+/// instantiation once `all_finite` also had a threaded path, and the pass
+/// ran as SSE code at half the speed.
+fn finite_run<T: Scalar>(xs: &[T]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, as checked just above.
+            return unsafe { finite_avx2(xs) };
+        }
+    }
+    all_finite_kernel(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn finite_avx2<T: Scalar>(xs: &[T]) -> bool {
+    all_finite_kernel(xs)
 }
 
 #[inline(always)]
@@ -558,5 +606,29 @@ mod tests {
         let mut s = DMatrix::from_element(2, 1, 1.0);
         sum_columns(0.5, &z, 2.0, &mut s).unwrap();
         assert_eq!(s.as_slice(), &[2.0 + 18.0, 2.0 + 37.5]);
+    }
+
+    #[test]
+    fn a_long_slice_is_checked_whole_on_any_thread_count() {
+        // 40,000 entries: cut into slices on 2 and 3 threads. One bad entry
+        // at the ends, at slice boundaries and between them is found on
+        // every count; a finite slice passes on every count.
+        let n = 40_000;
+        let cut = crate::threads::Slices::new(n, 16, crate::threads::PARALLEL_MIN_ELEMENTS, 2);
+        assert!(cut.is_some(), "the slice must be long enough to be cut");
+        let mut xs = vec![1.5_f32; n];
+        for threads in [1, 2, 3] {
+            crate::threads::set_num_threads(threads);
+            assert!(all_finite(&xs), "{threads} threads");
+            for at in [0, 8191, 8192, 19_999, 20_000, 31_337, n - 1] {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    xs[at] = bad;
+                    assert!(!all_finite(&xs), "{bad} at {at}, {threads} threads");
+                    xs[at] = -2.0e38;
+                }
+            }
+            assert!(all_finite(&xs), "{threads} threads");
+        }
+        crate::threads::set_num_threads(1);
     }
 }
