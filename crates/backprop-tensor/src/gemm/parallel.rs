@@ -17,8 +17,12 @@ use std::cell::Cell;
 /// micro-panel height) that a parallel product hands to one thread: each
 /// slice packs its own copy of the other operand (except an `A` shared by
 /// column slices, see [`pack_whole_a`](super::pack::pack_whole_a)), which
-/// must stay small next to the slice's arithmetic.
-const MIN_SLICE_COLS: usize = 8 * NR;
+/// must stay small next to the slice's arithmetic. Four tiles: with eight
+/// (48 columns), a batch of 64 was never cut, and the MLP's second layer
+/// `Z = W·A` (64×128 by 128×64) ran on the caller alone while the helper
+/// waited; cut in two it took 0.64× the time (`scripts/ab.sh`,
+/// `gemm:64,128,64`, two threads, 9 rounds).
+const MIN_SLICE_COLS: usize = 4 * NR;
 /// Four 16-row AVX2 micro-panels, two 32-row AVX-512 ones (a multiple of
 /// `MAX_MR`, as every slice of rows is).
 const MIN_SLICE_ROWS: usize = 2 * MAX_MR;
