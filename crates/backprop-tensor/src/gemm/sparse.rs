@@ -25,7 +25,8 @@
 //! comparison's bit mask) write a vector's nonzeros and their depths, with
 //! no branch on the values, whose pattern changes with every batch.
 //!
-//! The loop: for each panel of rows of `A` (two bands of eight vectors),
+//! The loop: for each panel of rows of `A` (two bands of eight vectors;
+//! one when the product is a single depth block),
 //! for each depth block, for each column `j` of `C`, the block's nonzeros
 //! `B[p, j]` are found once, and for each band of the panel (eight
 //! vectors, then four, two, one, then the last rows) their sum is kept in
@@ -66,7 +67,10 @@ const BAND_VECTORS: usize = 8;
 /// Bands of [`BAND_VECTORS`] in a panel: the rows whose sums for one
 /// column share one search for the column's terms in a depth block, and
 /// whose block of `A` (128 rows of 196 depths in `f32` on AVX2, 100 KiB)
-/// stays in L2 while every column reads it.
+/// stays in L2 while every column reads it. A product of one depth block
+/// takes panels of one band: there is no block boundary to search for, and
+/// the band's `A` stays in L1 (the weight gradient `dW = dZ·Xᵀ` of a
+/// 128-unit layer at batch 64: 16 KiB of `dZ` a band, 32 KiB a panel).
 const PANEL_BANDS: usize = 2;
 
 /// The most lanes of any instantiation (AVX-512's `f32`): a compressing
@@ -195,7 +199,8 @@ pub(super) unsafe fn product<S: Simd>(g: Gemm<S::T>) {
             let c = g.c.offset(j0 as isize * g.csc);
             let mut i = 0;
             while i < g.m {
-                let rows = (PANEL_BANDS * BAND_VECTORS * S::LANES).min(g.m - i);
+                let bands = if g.k <= kc { 1 } else { PANEL_BANDS };
+                let rows = (bands * BAND_VECTORS * S::LANES).min(g.m - i);
                 panel::<S>(&g, &index, kc, cols, c, i, rows);
                 i += rows;
             }
