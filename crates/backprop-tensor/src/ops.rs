@@ -610,17 +610,27 @@ mod tests {
 
     #[test]
     fn a_long_slice_is_checked_whole_on_any_thread_count() {
-        // 40,000 entries: cut into slices on 2 and 3 threads. One bad entry
-        // at the ends, at slice boundaries and between them is found on
-        // every count; a finite slice passes on every count.
+        // 40,000 entries, cut into 4 slices on 2 threads and 3 on 3. One
+        // bad entry at either end, on either side of every boundary of the
+        // cut for that count, and inside a slice is found on every count; a
+        // finite slice passes on every count.
+        use crate::threads::{PARALLEL_MIN_ELEMENTS, Slices};
         let n = 40_000;
-        let cut = crate::threads::Slices::new(n, 16, crate::threads::PARALLEL_MIN_ELEMENTS, 2);
-        assert!(cut.is_some(), "the slice must be long enough to be cut");
         let mut xs = vec![1.5_f32; n];
         for threads in [1, 2, 3] {
+            let mut at = vec![0, 31_337, n - 1];
+            if let Some(cut) = Slices::new(n, 16, PARALLEL_MIN_ELEMENTS, threads) {
+                let starts = (1..).map(|i| cut.bounds(i).0).take_while(|&lo| lo < n);
+                at.extend(starts.flat_map(|lo| [lo - 1, lo]));
+            }
+            assert_eq!(
+                at.len(),
+                [3, 9, 7][threads - 1],
+                "{threads} threads: {at:?}"
+            );
             crate::threads::set_num_threads(threads);
             assert!(all_finite(&xs), "{threads} threads");
-            for at in [0, 8191, 8192, 19_999, 20_000, 31_337, n - 1] {
+            for &at in &at {
                 for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
                     xs[at] = bad;
                     assert!(!all_finite(&xs), "{bad} at {at}, {threads} threads");
