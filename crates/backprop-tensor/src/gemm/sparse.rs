@@ -184,6 +184,9 @@ pub(super) unsafe fn product<S: Simd>(g: Gemm<S::T>) {
             row_values: base.add(at.row_values).cast::<S::T>(),
         }
     };
+    // Rows of a panel: one band for a product of one depth block.
+    let bands = if g.k <= kc { 1 } else { PANEL_BANDS };
+    let panel_rows = bands * BAND_VECTORS * S::LANES;
     let mut j0 = 0;
     while j0 < g.n {
         let cols = COLS.min(g.n - j0);
@@ -199,8 +202,7 @@ pub(super) unsafe fn product<S: Simd>(g: Gemm<S::T>) {
             let c = g.c.offset(j0 as isize * g.csc);
             let mut i = 0;
             while i < g.m {
-                let bands = if g.k <= kc { 1 } else { PANEL_BANDS };
-                let rows = (bands * BAND_VECTORS * S::LANES).min(g.m - i);
+                let rows = panel_rows.min(g.m - i);
                 panel::<S>(&g, &index, kc, cols, c, i, rows);
                 i += rows;
             }
